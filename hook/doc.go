@@ -1,0 +1,18 @@
+// Package hook holds the types every part of hookd shares: the [Event] the
+// proxy reports, the [Handler] that delivers it, the [Result] and errors a
+// handler returns, and the [Module] shape through which built-ins (and later
+// WASM plugins) provide delivery [Target]s.
+//
+// The package imports nothing else of hookd, so that the runtime, the
+// built-ins, the config loader and test helpers can all depend on it without
+// import cycles (the same reason River keeps rivertype apart).
+//
+// # Contract in one paragraph
+//
+// The runtime commits an [Event] to its store, works out which [Target]s want
+// it, and calls each target's [Handler] from a durable job, once per attempt,
+// until the handler reports success, the target's [Policy] gives up, or the
+// event is older than the delivery maximum age. A handler never retries by
+// itself: it makes one attempt and says, through its error, whether another
+// one makes sense ([Permanent], [RetryAfter], [Disable]).
+package hook

@@ -1,0 +1,63 @@
+package hook
+
+import (
+	"context"
+	"time"
+)
+
+// Handler delivers one event to one target, once.
+//
+// Handle is called by the runtime's delivery worker, once per attempt, from
+// many goroutines at once: implementations must be safe for concurrent use.
+// The event belongs to the runtime (see [Event]).
+//
+// The result and the error together say what happened:
+//
+//   - nil error: the target acknowledged the event; it is delivered.
+//   - any other error: the attempt failed and is retried on the delivery
+//     schedule, unless the error is (or wraps) [Permanent] (never retried),
+//     [Disable] (the target is gone, e.g. HTTP 410) or carries a [RetryAfter]
+//     hint (the next attempt waits at least that long, capped).
+//
+// The Result is recorded in the delivery log whether or not err is nil, so a
+// handler fills in what it knows (status, latency, the start of the answer)
+// even for a failed attempt.
+//
+// ctx carries the attempt's deadline (the delivery timeout); a handler must
+// return promptly once it is done. A panic in Handle is recovered by the
+// runtime and recorded as a failed attempt, which is retried.
+type Handler interface {
+	Handle(ctx context.Context, ev *Event) (Result, error)
+}
+
+// HandlerFunc adapts an ordinary function to a [Handler].
+type HandlerFunc func(ctx context.Context, ev *Event) (Result, error)
+
+// Handle calls f(ctx, ev).
+func (f HandlerFunc) Handle(ctx context.Context, ev *Event) (Result, error) { return f(ctx, ev) }
+
+// Middleware wraps a Handler with cross-cutting behaviour (timeouts, strict
+// reply checking, metrics), so those are not fields of every handler.
+type Middleware func(Handler) Handler
+
+// Chain applies middlewares to h so that the first one is the outermost.
+func Chain(h Handler, mw ...Middleware) Handler {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
+}
+
+// Result is what one attempt observed. All fields are optional.
+type Result struct {
+	// Status is the HTTP status code of the answer, or 0 when there was none.
+	Status int
+	// Reply is the start of the answer's body, at most [MaxReplyExcerpt]
+	// bytes; longer answers are cut.
+	Reply []byte
+	// Latency is how long the attempt took; the runtime measures it when 0.
+	Latency time.Duration
+}
+
+// MaxReplyExcerpt is how much of an answer's body the delivery log keeps.
+const MaxReplyExcerpt = 20 << 10

@@ -1,0 +1,82 @@
+package hook
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+)
+
+// Target is one place events are delivered to: a named [Handler] with the
+// rule that picks its events and the policy that bounds its retries.
+//
+// Name is stored with every delivery, so it must be stable across restarts
+// and unique within a runtime (e.g. "jwt_webhook", "http_events.global").
+type Target struct {
+	Name    string
+	Handler Handler
+	// Match reports whether the target wants ev. nil matches every event.
+	Match  func(ev *Event) bool
+	Policy Policy
+}
+
+// Wants reports whether the target wants ev.
+func (t *Target) Wants(ev *Event) bool { return t.Match == nil || t.Match(ev) }
+
+// Policy bounds how persistently a target's deliveries are retried.
+type Policy struct {
+	// MaxAttempts is the most attempts a delivery gets. 0 means no limit:
+	// retry until acknowledged, bounded only by the delivery maximum age
+	// (the "strict" behaviour, and the JWT webhook's).
+	MaxAttempts int
+	// Schedule, when set, replaces the runtime's retry schedule for this
+	// target (the last step repeats).
+	Schedule []time.Duration
+}
+
+// Module is a configured built-in (or plugin host) that provides targets.
+// Its config section is decoded straight into the value [ModuleInfo.New]
+// returns, so a Module is also its own config struct.
+//
+// Optional steps are one-method interfaces, called in this order by the
+// loader: [Validator] (no I/O, at config load), [Provisioner] (may read key
+// files, at start), then Targets; [Closer] at shutdown, or when a later
+// step fails.
+type Module interface {
+	Targets() []Target
+}
+
+// Validator checks a decoded config section without doing I/O. The error
+// names the key and what is allowed.
+type Validator interface {
+	Validate() error
+}
+
+// Provisioner prepares a module to run: reads keys, builds handlers.
+type Provisioner interface {
+	Provision(ctx context.Context, env Env) error
+}
+
+// Closer releases what Provision acquired.
+type Closer interface {
+	Close() error
+}
+
+// JWKSPublisher is implemented by modules that sign with private keys; the
+// runtime serves their public keys at /.well-known/jwks.json.
+type JWKSPublisher interface {
+	// PublicJWKs returns each public key as one JSON Web Key object.
+	PublicJWKs() []json.RawMessage
+}
+
+// Env is what the runtime gives a module at provisioning time.
+type Env struct {
+	// Logger is already scoped with the module's ID.
+	Logger *slog.Logger
+	// PrivateDir is the directory key files are resolved in.
+	PrivateDir string
+	// RequestTimeout bounds one delivery attempt.
+	RequestTimeout time.Duration
+	// UserAgent names hookd and its version, for outbound requests.
+	UserAgent string
+}
