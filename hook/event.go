@@ -1,6 +1,7 @@
 package hook
 
 import (
+	"errors"
 	"strconv"
 	"time"
 )
@@ -80,3 +81,7 @@ func CanonicalEventName(name string) string {
 	}
 	return name
 }
+
+// ErrInvalidEvent is wrapped by errors about an event that cannot be accepted
+// (a required field missing, a field too long); the text says what is wrong.
+var ErrInvalidEvent = errors.New("invalid event")
