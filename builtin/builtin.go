@@ -1,0 +1,20 @@
+// Package builtin registers hookd's built-in modules. Adding a module to
+// hookd means adding one line to Register.
+package builtin
+
+import (
+	"github.com/hookrt/hookd/builtin/jwtwebhook"
+	"github.com/hookrt/hookd/hook"
+)
+
+// Register adds every built-in module to reg.
+func Register(reg *hook.Registry) {
+	reg.Register(jwtwebhook.Info)
+}
+
+// Registry returns a new registry holding the built-ins.
+func Registry() *hook.Registry {
+	reg := hook.NewRegistry()
+	Register(reg)
+	return reg
+}

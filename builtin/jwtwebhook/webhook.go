@@ -1,0 +1,132 @@
+package jwtwebhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/config"
+	"github.com/hookrt/hookd/internal/jwtsign"
+	"github.com/hookrt/hookd/internal/outbound"
+)
+
+// Info registers the module.
+var Info = hook.ModuleInfo{ID: ID, New: func() hook.Module { return new(Webhook) }}
+
+// Webhook is the [jwt_webhook] section and, once provisioned, its handler.
+type Webhook struct {
+	URL          string          `toml:"url"`
+	PrivateKey   string          `toml:"private_key"`
+	Alg          string          `toml:"alg"`
+	Claims       Claims          `toml:"claims"`
+	Lifetime     config.Duration `toml:"lifetime"`
+	PreviousKeys []string        `toml:"previous_keys"`
+	Events       Events          `toml:"events"`
+
+	key    *jwtsign.Key
+	prev   []*jwtsign.Key
+	client *outbound.Client
+	events map[string]string
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+var (
+	_ hook.Module        = (*Webhook)(nil)
+	_ hook.Validator     = (*Webhook)(nil)
+	_ hook.Provisioner   = (*Webhook)(nil)
+	_ hook.Closer        = (*Webhook)(nil)
+	_ hook.JWKSPublisher = (*Webhook)(nil)
+	_ hook.Handler       = (*Webhook)(nil)
+)
+
+// Provision loads the signing key (and the previous keys still published)
+// and builds the HTTP client.
+func (w *Webhook) Provision(_ context.Context, env hook.Env) error {
+	key, err := jwtsign.LoadKey(env.PrivateDir, w.PrivateKey, w.Alg)
+	if err != nil {
+		return fmt.Errorf("private_key: %w", err)
+	}
+	w.key = key
+	for _, name := range w.PreviousKeys {
+		k, err := jwtsign.LoadKey(env.PrivateDir, name, "")
+		if err != nil {
+			return fmt.Errorf("previous_keys: %w", err)
+		}
+		w.prev = append(w.prev, k)
+	}
+	w.client = outbound.New(outbound.Options{Timeout: env.RequestTimeout, UserAgent: env.UserAgent})
+	w.events = w.Events.enabled()
+	w.log = env.Logger
+	if w.now == nil {
+		w.now = time.Now
+	}
+	w.log.Info("jwt webhook ready", slog.String("url", w.URL), slog.Any("key", w.key))
+	return nil
+}
+
+// Targets returns the one webhook target: the enabled events, retried until
+// acknowledged (bounded by the delivery maximum age).
+func (w *Webhook) Targets() []hook.Target {
+	return []hook.Target{{
+		Name:    ID,
+		Handler: w,
+		Match:   func(ev *hook.Event) bool { _, ok := w.events[ev.Name()]; return ok },
+	}}
+}
+
+// PublicJWKs returns the signing key and the previous keys.
+func (w *Webhook) PublicJWKs() []json.RawMessage {
+	out := []json.RawMessage{w.key.PublicJWK()}
+	for _, k := range w.prev {
+		out = append(out, k.PublicJWK())
+	}
+	return out
+}
+
+// Close releases idle connections.
+func (w *Webhook) Close() error {
+	if w.client != nil {
+		w.client.CloseIdleConnections()
+	}
+	return nil
+}
+
+// Token signs the claims for ev at time now.
+func (w *Webhook) Token(ev *hook.Event, now time.Time) (string, error) {
+	claims := make(map[string]any, len(w.Claims)+8)
+	maps.Copy(claims, w.Claims)
+	claims["iat"] = now.Unix()
+	claims["exp"] = now.Add(time.Duration(w.Lifetime)).Unix()
+	claims["jti"] = ev.ID
+	claims["event"] = w.events[ev.Name()]
+	claims["module"] = ev.Module()
+	claims["server_id"] = ev.ServerID()
+	claims["domain_id"] = ev.DomainID()
+	claims["data"] = ev.Fields
+	return w.key.Sign(claims)
+}
+
+// Handle signs a fresh token for ev and POSTs it.
+func (w *Webhook) Handle(ctx context.Context, ev *hook.Event) (hook.Result, error) {
+	tok, err := w.Token(ev, w.now())
+	if err != nil {
+		return hook.Result{}, hook.Permanent(fmt.Errorf("sign: %w", err))
+	}
+	body, _ := json.Marshal(struct {
+		JWT string `json:"jwt"`
+	}{tok})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return hook.Result{}, hook.Permanent(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Event-Id", ev.ID)
+	return outbound.Classify(w.client.Do(ctx, req))
+}

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Dialect names the database behind a [DB].
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is a connection to hookd's store.
+type DB struct {
+	dialect Dialect
+	sqldb   *sql.DB       // SQLite
+	pool    *pgxpool.Pool // PostgreSQL
+	lock    *os.File      // SQLite: exclusive lock held while open
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
+// mode with one connection: SQLite has one writer, and River's SQLite driver
+// asks for a single connection to avoid SQLITE_BUSY.
+//
+// The file is locked for the life of the DB, so that two hookd processes
+// cannot run on one file: that is what lets [DB.ReleaseOrphanedJobs] treat
+// every running job left in the file as orphaned by a crash.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("store: sqlite path is empty")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+	}
+	lock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+	}
+	sqldb.SetMaxOpenConns(1)
+	sqldb.SetMaxIdleConns(1)
+	sqldb.SetConnMaxLifetime(0)
+	sqldb.SetConnMaxIdleTime(0)
+	if err := sqldb.PingContext(ctx); err != nil {
+		sqldb.Close()
+		lock.Close()
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, errors.Join(ErrUnavailable, err))
+	}
+	return &DB{dialect: SQLite, sqldb: sqldb, lock: lock}, nil
+}
+
+// OpenPostgres connects to PostgreSQL with a pgx pool.
+func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: postgres dsn: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect postgres: %w", errors.Join(ErrUnavailable, err))
+	}
+	return &DB{dialect: Postgres, pool: pool}, nil
+}
+
+// Dialect reports which database this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// SQL returns the *sql.DB of a SQLite store (nil for PostgreSQL).
+func (db *DB) SQL() *sql.DB { return db.sqldb }
+
+// Pool returns the pgx pool of a PostgreSQL store (nil for SQLite).
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Close closes the connections and releases the file lock.
+func (db *DB) Close() error {
+	var err error
+	if db.sqldb != nil {
+		err = db.sqldb.Close()
+	}
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	if db.lock != nil {
+		err = errors.Join(err, db.lock.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var err error
+	if db.dialect == SQLite {
+		err = db.sqldb.PingContext(ctx)
+	} else {
+		err = db.pool.Ping(ctx)
+	}
+	return unavailable(err)
+}
+
+// InTx runs fn in a transaction, committing when fn returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(tx Tx) error) error {
+	if db.dialect == SQLite {
+		sqltx, err := db.sqldb.BeginTx(ctx, nil)
+		if err != nil {
+			return unavailable(err)
+		}
+		if err := fn(SQLTx(sqltx)); err != nil {
+			_ = sqltx.Rollback()
+			return err
+		}
+		return unavailable(sqltx.Commit())
+	}
+	pgtx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return unavailable(err)
+	}
+	if err := fn(PgxTx(pgtx)); err != nil {
+		_ = pgtx.Rollback(ctx)
+		return err
+	}
+	return unavailable(pgtx.Commit(ctx))
+}
+
+// conn returns a non-transactional querier.
+func (db *DB) conn() Tx {
+	if db.dialect == SQLite {
+		return sqlQuerier{db.sqldb, nil}
+	}
+	return pgxQuerier{db.pool, nil}
+}
+
+// unavailable marks errors that mean the database could not be used (as
+// opposed to a query that found nothing) with ErrUnavailable.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotFound) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && !strings.HasPrefix(pgErr.Code, "08") && !strings.HasPrefix(pgErr.Code, "57") && !strings.HasPrefix(pgErr.Code, "53") {
+		return err // a real SQL error: a bug, not an outage
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// rebind turns "?" placeholders into "$1", "$2", … for PostgreSQL. Queries
+// in this package never contain "?" in literals.
+func rebind(d Dialect, q string) string {
+	if d != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+)
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+func fromMicros(n int64) time.Time {
+	return time.UnixMicro(n).UTC()
+}
+
+// clean makes arbitrary bytes storable as TEXT in both databases:
+// PostgreSQL refuses invalid UTF-8 and NUL.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
+
+// InsertEvent stores ev in tx.
+func InsertEvent(ctx context.Context, tx Tx, ev *hook.Event) error {
+	fields, err := json.Marshal(ev.Fields)
+	if err != nil {
+		return fmt.Errorf("store: encode event: %w", err)
+	}
+	_, err = tx.exec(ctx, `INSERT INTO hookd_event (id, created_at, fields) VALUES (?, ?, ?)`,
+		ev.ID, micros(ev.Created), clean(string(fields)))
+	if err != nil {
+		return fmt.Errorf("store: insert event: %w", err)
+	}
+	return nil
+}
+
+// InsertDelivery records that the event goes to target, and returns the
+// delivery's ID. Call it in the same tx as InsertEvent and the job insert.
+func InsertDelivery(ctx context.Context, tx Tx, eventID, target string, now time.Time) (int64, error) {
+	var id int64
+	us := micros(now)
+	err := tx.queryRow(ctx, `INSERT INTO hookd_delivery
+		(event_id, target, state, since, created_at, updated_at, next_attempt_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		eventID, target, string(StatePending), us, us, us, us).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: insert delivery: %w", err)
+	}
+	return id, nil
+}
+
+// Work is what a delivery worker needs to make one attempt.
+type Work struct {
+	ID           int64
+	Target       string
+	State        State
+	Gen          int
+	Attempts     int
+	BaseAttempts int
+	Since        time.Time
+	Event        hook.Event
+}
+
+// LoadWork reads a delivery and its event.
+func (db *DB) LoadWork(ctx context.Context, id int64) (*Work, error) {
+	var (
+		w      Work
+		state  string
+		since  int64
+		evAt   int64
+		fields string
+	)
+	err := db.conn().queryRow(ctx, `SELECT d.target, d.state, d.gen, d.attempts, d.base_attempts, d.since,
+		e.id, e.created_at, e.fields
+		FROM hookd_delivery d JOIN hookd_event e ON e.id = d.event_id WHERE d.id = ?`, id).
+		Scan(&w.Target, &state, &w.Gen, &w.Attempts, &w.BaseAttempts, &since, &w.Event.ID, &evAt, &fields)
+	if err != nil {
+		return nil, fmt.Errorf("store: load delivery %d: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(fields), &w.Event.Fields); err != nil {
+		return nil, fmt.Errorf("store: decode event %s: %w", w.Event.ID, err)
+	}
+	w.ID, w.State, w.Since, w.Event.Created = id, State(state), fromMicros(since), fromMicros(evAt)
+	return &w, nil
+}
+
+// Outcome is how an attempt (or a decision without one) leaves a delivery.
+type Outcome struct {
+	State       State
+	NextAttempt time.Time // zero unless State is StateRetrying
+	Error       string    // the attempt's error, or why the delivery is dead
+}
+
+// RecordAttempt stores attempt a of delivery id and moves the delivery to
+// out, in one transaction. It does nothing (and returns ErrConflict) if the
+// delivery's generation is no longer gen: an operator replayed or discarded
+// it meanwhile.
+func (db *DB) RecordAttempt(ctx context.Context, id int64, gen int, a Attempt, out Outcome) error {
+	return db.InTx(ctx, func(tx Tx) error { return recordAttempt(ctx, tx, id, gen, &a, out) })
+}
+
+// Finish moves delivery id to out without an attempt (max age reached,
+// target gone).
+func (db *DB) Finish(ctx context.Context, id int64, gen int, out Outcome) error {
+	return recordAttempt(ctx, db.conn(), id, gen, nil, out)
+}
+
+func recordAttempt(ctx context.Context, tx Tx, id int64, gen int, a *Attempt, out Outcome) error {
+	now := time.Now()
+	var next any
+	if !out.NextAttempt.IsZero() {
+		next = micros(out.NextAttempt)
+	}
+	inc, status := 0, 0
+	if a != nil {
+		inc, status = 1, a.Status
+	}
+	var n int
+	err := tx.queryRow(ctx, `UPDATE hookd_delivery SET state = ?, attempts = attempts + ?, updated_at = ?,
+		next_attempt_at = ?, last_status = CASE WHEN ? = 1 THEN ? ELSE last_status END, last_error = ?
+		WHERE id = ? AND gen = ? AND state IN ('pending', 'retrying') RETURNING attempts`,
+		string(out.State), inc, micros(now), next, inc, status, clean(out.Error), id, gen).Scan(&n)
+	if err == ErrNotFound {
+		return fmt.Errorf("store: delivery %d changed meanwhile: %w", id, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("store: update delivery %d: %w", id, err)
+	}
+	if a == nil {
+		return nil
+	}
+	_, err = tx.exec(ctx, `INSERT INTO hookd_attempt (delivery_id, n, at, latency_us, status, error, response)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id, n, micros(a.At), a.Latency.Microseconds(), a.Status, clean(a.Error), clean(a.Response))
+	if err != nil {
+		return fmt.Errorf("store: insert attempt of delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// Requeue makes delivery id live again for an operator's replay: a new
+// generation, a fresh attempt budget and age. It returns the generation the
+// new job must carry. A delivered delivery cannot be replayed (ErrConflict).
+func Requeue(ctx context.Context, tx Tx, id int64) (int, error) {
+	var gen int
+	now := micros(time.Now())
+	err := tx.queryRow(ctx, `UPDATE hookd_delivery SET state = 'pending', gen = gen + 1, base_attempts = attempts,
+		since = ?, updated_at = ?, next_attempt_at = ?
+		WHERE id = ? AND state IN ('pending', 'retrying', 'dead', 'discarded') RETURNING gen`,
+		now, now, now, id).Scan(&gen)
+	if err == ErrNotFound {
+		return 0, stateConflict(ctx, tx, id, "retry")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: requeue delivery %d: %w", id, err)
+	}
+	return gen, nil
+}
+
+// Discard stops delivery id for good (until replayed).
+func (db *DB) Discard(ctx context.Context, id int64) error {
+	now := micros(time.Now())
+	tx := db.conn()
+	n, err := tx.exec(ctx, `UPDATE hookd_delivery SET state = 'discarded', gen = gen + 1, updated_at = ?, next_attempt_at = NULL
+		WHERE id = ? AND state IN ('pending', 'retrying', 'dead')`, now, id)
+	if err != nil {
+		return fmt.Errorf("store: discard delivery %d: %w", id, err)
+	}
+	if n == 0 {
+		return stateConflict(ctx, tx, id, "discard")
+	}
+	return nil
+}
+
+// stateConflict explains why op cannot apply to delivery id.
+func stateConflict(ctx context.Context, tx Tx, id int64, op string) error {
+	var state string
+	err := tx.queryRow(ctx, `SELECT state FROM hookd_delivery WHERE id = ?`, id).Scan(&state)
+	if err == ErrNotFound {
+		return fmt.Errorf("delivery %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("cannot %s delivery %d: it is %s: %w", op, id, state, ErrConflict)
+}

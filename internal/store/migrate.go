@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// migrations are applied in order; each entry is one version. Both dialects
+// share the statements, with the few type words that differ substituted:
+// {{ID}} is the auto-increment key, {{BIGINT}} a 64-bit integer.
+var migrations = []string{
+	// 1: events, deliveries, attempts, disabled targets.
+	`CREATE TABLE hookd_event (
+		id         TEXT PRIMARY KEY,
+		created_at {{BIGINT}} NOT NULL,
+		fields     TEXT NOT NULL
+	);
+	CREATE TABLE hookd_delivery (
+		id              {{ID}},
+		event_id        TEXT NOT NULL REFERENCES hookd_event (id),
+		target          TEXT NOT NULL,
+		state           TEXT NOT NULL,
+		gen             INTEGER NOT NULL DEFAULT 0,
+		attempts        INTEGER NOT NULL DEFAULT 0,
+		base_attempts   INTEGER NOT NULL DEFAULT 0,
+		since           {{BIGINT}} NOT NULL,
+		created_at      {{BIGINT}} NOT NULL,
+		updated_at      {{BIGINT}} NOT NULL,
+		next_attempt_at {{BIGINT}},
+		last_status     INTEGER NOT NULL DEFAULT 0,
+		last_error      TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX hookd_delivery_state ON hookd_delivery (state, id);
+	CREATE INDEX hookd_delivery_target ON hookd_delivery (target, id);
+	CREATE INDEX hookd_delivery_event ON hookd_delivery (event_id);
+	CREATE TABLE hookd_attempt (
+		delivery_id {{BIGINT}} NOT NULL REFERENCES hookd_delivery (id),
+		n           INTEGER NOT NULL,
+		at          {{BIGINT}} NOT NULL,
+		latency_us  {{BIGINT}} NOT NULL,
+		status      INTEGER NOT NULL,
+		error       TEXT NOT NULL,
+		response    TEXT NOT NULL,
+		PRIMARY KEY (delivery_id, n)
+	);
+	CREATE TABLE hookd_target (
+		name        TEXT PRIMARY KEY,
+		disabled_at {{BIGINT}} NOT NULL,
+		reason      TEXT NOT NULL
+	);`,
+}
+
+func (db *DB) ddl(stmt string) string {
+	r := strings.NewReplacer("{{ID}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{BIGINT}}", "INTEGER")
+	if db.dialect == Postgres {
+		r = strings.NewReplacer("{{ID}}", "BIGSERIAL PRIMARY KEY", "{{BIGINT}}", "BIGINT")
+	}
+	return r.Replace(stmt)
+}
+
+// Migrate brings hookd's tables up to date. It is safe to run from several
+// nodes at once on PostgreSQL (an advisory lock serialises them).
+func (db *DB) Migrate(ctx context.Context) error {
+	return db.InTx(ctx, func(tx Tx) error {
+		if db.dialect == Postgres {
+			if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7700)`); err != nil {
+				return fmt.Errorf("store: migrate lock: %w", err)
+			}
+		}
+		if _, err := tx.exec(ctx, `CREATE TABLE IF NOT EXISTS hookd_schema (version INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		var version int
+		if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM hookd_schema`).Scan(&version); err != nil {
+			return fmt.Errorf("store: migrate: read version: %w", err)
+		}
+		if version > len(migrations) {
+			return fmt.Errorf("store: database schema version %d is newer than this hookd knows (%d); upgrade hookd", version, len(migrations))
+		}
+		for v := version + 1; v <= len(migrations); v++ {
+			for _, stmt := range strings.Split(db.ddl(migrations[v-1]), ";") {
+				if strings.TrimSpace(stmt) == "" {
+					continue
+				}
+				if _, err := tx.exec(ctx, stmt); err != nil {
+					return fmt.Errorf("store: migration %d: %w", v, err)
+				}
+			}
+			if _, err := tx.exec(ctx, `INSERT INTO hookd_schema (version) VALUES (?)`, v); err != nil {
+				return fmt.Errorf("store: migration %d: %w", v, err)
+			}
+		}
+		return nil
+	})
+}

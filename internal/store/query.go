@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+const deliveryColumns = `id, event_id, target, state, attempts, created_at, updated_at, next_attempt_at, last_status, last_error`
+
+func scanDelivery(r row) (*Delivery, error) {
+	var (
+		d                Delivery
+		state            string
+		created, updated int64
+		next             *int64
+	)
+	if err := r.Scan(&d.ID, &d.EventID, &d.Target, &state, &d.Attempts, &created, &updated, &next, &d.LastStatus, &d.LastError); err != nil {
+		return nil, err
+	}
+	d.State, d.CreatedAt, d.UpdatedAt = State(state), fromMicros(created), fromMicros(updated)
+	if next != nil {
+		t := fromMicros(*next)
+		d.NextAttempt = &t
+	}
+	return &d, nil
+}
+
+// ListDeliveries returns deliveries matching f, newest first.
+func (db *DB) ListDeliveries(ctx context.Context, f Filter) ([]Delivery, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.State != "" {
+		where, args = append(where, "state = ?"), append(args, string(f.State))
+	}
+	if f.Target != "" {
+		where, args = append(where, "target = ?"), append(args, f.Target)
+	}
+	if f.AfterID > 0 {
+		where, args = append(where, "id < ?"), append(args, f.AfterID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	q := `SELECT ` + deliveryColumns + ` FROM hookd_delivery`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit)
+	rs, err := db.conn().query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list deliveries: %w", err)
+	}
+	defer rs.Close()
+	out := []Delivery{}
+	for rs.Next() {
+		d, err := scanDelivery(rs)
+		if err != nil {
+			return nil, fmt.Errorf("store: list deliveries: %w", err)
+		}
+		out = append(out, *d)
+	}
+	return out, unavailable(rs.Err())
+}
+
+// GetDelivery returns delivery id with its event and every attempt.
+func (db *DB) GetDelivery(ctx context.Context, id int64) (*Delivery, error) {
+	c := db.conn()
+	d, err := scanDelivery(c.queryRow(ctx, `SELECT `+deliveryColumns+` FROM hookd_delivery WHERE id = ?`, id))
+	if err == ErrNotFound {
+		return nil, fmt.Errorf("delivery %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get delivery %d: %w", id, err)
+	}
+	var fields string
+	if err := c.queryRow(ctx, `SELECT fields FROM hookd_event WHERE id = ?`, d.EventID).Scan(&fields); err != nil {
+		return nil, fmt.Errorf("store: get event %s: %w", d.EventID, err)
+	}
+	if err := json.Unmarshal([]byte(fields), &d.Event); err != nil {
+		return nil, fmt.Errorf("store: decode event %s: %w", d.EventID, err)
+	}
+	rs, err := c.query(ctx, `SELECT n, at, latency_us, status, error, response FROM hookd_attempt
+		WHERE delivery_id = ? ORDER BY n`, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: get attempts of %d: %w", id, err)
+	}
+	defer rs.Close()
+	d.History = []Attempt{}
+	for rs.Next() {
+		var (
+			a       Attempt
+			at, lat int64
+		)
+		if err := rs.Scan(&a.N, &at, &lat, &a.Status, &a.Error, &a.Response); err != nil {
+			return nil, fmt.Errorf("store: get attempts of %d: %w", id, err)
+		}
+		a.At, a.Latency = fromMicros(at), time.Duration(lat)*time.Microsecond
+		d.History = append(d.History, a)
+	}
+	return d, unavailable(rs.Err())
+}
+
+// DisableTarget records that target is gone (e.g. it answered 410).
+func (db *DB) DisableTarget(ctx context.Context, target, reason string) error {
+	_, err := db.conn().exec(ctx, `INSERT INTO hookd_target (name, disabled_at, reason) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason`,
+		target, micros(time.Now()), clean(reason))
+	if err != nil {
+		return fmt.Errorf("store: disable target %s: %w", target, err)
+	}
+	return nil
+}
+
+// EnableTarget lifts a DisableTarget.
+func (db *DB) EnableTarget(ctx context.Context, target string) error {
+	if _, err := db.conn().exec(ctx, `DELETE FROM hookd_target WHERE name = ?`, target); err != nil {
+		return fmt.Errorf("store: enable target %s: %w", target, err)
+	}
+	return nil
+}
+
+// DisabledTargets returns the disabled targets and why.
+func (db *DB) DisabledTargets(ctx context.Context) (map[string]string, error) {
+	rs, err := db.conn().query(ctx, `SELECT name, reason FROM hookd_target`)
+	if err != nil {
+		return nil, fmt.Errorf("store: disabled targets: %w", err)
+	}
+	defer rs.Close()
+	out := map[string]string{}
+	for rs.Next() {
+		var name, reason string
+		if err := rs.Scan(&name, &reason); err != nil {
+			return nil, fmt.Errorf("store: disabled targets: %w", err)
+		}
+		out[name] = reason
+	}
+	return out, unavailable(rs.Err())
+}
+
+// ReleaseOrphanedJobs makes River jobs that a crashed process left
+// "running" available again. Only for SQLite, where the file lock taken by
+// OpenSQLite proves no other process is working them; on PostgreSQL River's
+// own rescuer does this after RescueStuckJobsAfter.
+func (db *DB) ReleaseOrphanedJobs(ctx context.Context) (int64, error) {
+	if db.dialect != SQLite {
+		return 0, nil
+	}
+	n, err := db.conn().exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec') WHERE state = 'running'`)
+	if err != nil {
+		return 0, fmt.Errorf("store: release orphaned jobs: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,133 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/store"
+)
+
+// Limits on one event, the same as the HTTP API's: an event is a handful
+// of short fields, and everything from outside is size-bound.
+const (
+	MaxEventFields = 256
+	MaxEventBytes  = 64 << 10
+)
+
+// Emit commits an event and its deliveries, and returns its EVENT_ID once
+// committed. fields are the event's fields (MODULE and EVENT required;
+// TIMESTAMP and SERVERID are filled in when missing; "NEW SESSION" becomes
+// NEWSESSION). The map is copied, not kept.
+//
+// An error wrapping [hook.ErrInvalidEvent] means the fields were refused;
+// one wrapping [store.ErrUnavailable] means nothing was written and the
+// caller may try again.
+func (rt *Runtime) Emit(ctx context.Context, fields map[string]string) (string, error) {
+	ids, err := rt.EmitMany(ctx, []map[string]string{fields})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// EmitMany commits several events in one transaction (all or none), which
+// is much faster than one Emit each on SQLite.
+func (rt *Runtime) EmitMany(ctx context.Context, batch []map[string]string) ([]string, error) {
+	var ids []string
+	err := rt.db.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		ids, err = rt.emitTx(ctx, tx, batch)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// EmitTx commits an event inside the caller's own transaction on the
+// runtime's database (a transactional outbox): the event and its
+// deliveries exist if and only if tx commits. Wrap the transaction with
+// [store.SQLTx] or [store.PgxTx] to match the store's driver.
+func (rt *Runtime) EmitTx(ctx context.Context, tx store.Tx, fields map[string]string) (string, error) {
+	ids, err := rt.emitTx(ctx, tx, []map[string]string{fields})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+func (rt *Runtime) emitTx(ctx context.Context, tx store.Tx, batch []map[string]string) ([]string, error) {
+	ids := make([]string, len(batch))
+	var args []deliveryArgs
+	now := time.Now()
+	for i, fields := range batch {
+		ev, err := rt.newEvent(fields, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := store.InsertEvent(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+		for _, t := range rt.order {
+			if !t.Wants(ev) {
+				continue
+			}
+			id, err := store.InsertDelivery(ctx, tx, ev.ID, t.Name, now)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, deliveryArgs{DeliveryID: id})
+		}
+		ids[i] = ev.ID
+	}
+	if err := rt.q.insert(ctx, tx, args); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// newEvent validates fields and builds the event to store.
+func (rt *Runtime) newEvent(in map[string]string, now time.Time) (*hook.Event, error) {
+	if len(in) > MaxEventFields {
+		return nil, fmt.Errorf("%w: %d fields; at most %d are allowed", hook.ErrInvalidEvent, len(in), MaxEventFields)
+	}
+	size := 0
+	for k, v := range in {
+		size += len(k) + len(v)
+	}
+	if size > MaxEventBytes {
+		return nil, fmt.Errorf("%w: fields total %d bytes; at most %d are allowed", hook.ErrInvalidEvent, size, MaxEventBytes)
+	}
+	for _, name := range []string{hook.FieldModule, hook.FieldEvent} {
+		if in[name] == "" {
+			return nil, fmt.Errorf("%w: field %s is required", hook.ErrInvalidEvent, name)
+		}
+	}
+	if _, ok := in[hook.FieldEventID]; ok {
+		return nil, fmt.Errorf("%w: field %s is assigned by hookd and must not be sent", hook.ErrInvalidEvent, hook.FieldEventID)
+	}
+	fields := maps.Clone(in)
+	fields[hook.FieldEvent] = hook.CanonicalEventName(fields[hook.FieldEvent])
+	if ts, ok := fields[hook.FieldTimestamp]; !ok || ts == "" {
+		fields[hook.FieldTimestamp] = strconv.FormatInt(now.Unix(), 10)
+	} else if _, err := strconv.ParseUint(ts, 10, 64); err != nil {
+		return nil, fmt.Errorf("%w: field TIMESTAMP must be a unix time in seconds, got %q", hook.ErrInvalidEvent, ts)
+	}
+	if fields[hook.FieldServerID] == "" {
+		fields[hook.FieldServerID] = rt.serverID
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("runtime: event id: %w", err)
+	}
+	ev := &hook.Event{ID: id.String(), Fields: fields, Created: now}
+	fields[hook.FieldEventID] = ev.ID
+	return ev, nil
+}

@@ -1,0 +1,98 @@
+package runtime
+
+import (
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// schedule is a retry schedule: the delay after the k-th failed attempt is
+// steps[k-1], the last step repeating, spread by ±jitter.
+type schedule struct {
+	steps  []time.Duration
+	jitter float64
+}
+
+// delay returns the wait after failed attempt number k (1-based).
+func (s schedule) delay(k int) time.Duration {
+	if len(s.steps) == 0 {
+		return time.Second
+	}
+	d := s.steps[min(max(k, 1), len(s.steps))-1]
+	if s.jitter > 0 {
+		f := 1 + s.jitter*(2*rand.Float64()-1)
+		d = time.Duration(float64(d) * f)
+	}
+	return d
+}
+
+// breaker backs a whole target off after a run of consecutive failures, so
+// that its jobs snooze without an attempt (and without holding a worker for
+// a timeout) until the cool-down passes; then one probe goes through, and
+// its success closes the breaker. The cool-down doubles while probes fail.
+//
+// The state is per process: on PostgreSQL each node learns on its own that
+// a target is down, which costs at most threshold attempts per node.
+type breaker struct {
+	threshold int
+	base, cap time.Duration
+
+	mu        sync.Mutex
+	failures  int       // consecutive
+	openUntil time.Time // zero when closed
+	cooldown  time.Duration
+	probing   bool
+}
+
+// admit reports how long a job must wait before it may attempt; 0 means go.
+func (b *breaker) admit(now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.openUntil.IsZero() {
+		return 0
+	}
+	if now.Before(b.openUntil) {
+		return b.openUntil.Sub(now) + spread(time.Second)
+	}
+	if b.probing {
+		return min(b.cooldown, time.Second) + spread(time.Second)
+	}
+	b.probing = true
+	return 0
+}
+
+// record notes the outcome of an admitted attempt.
+func (b *breaker) record(ok bool, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	wasProbe := b.probing
+	b.probing = false
+	if ok {
+		b.failures, b.openUntil, b.cooldown = 0, time.Time{}, 0
+		return
+	}
+	b.failures++
+	if b.failures < b.threshold && !wasProbe {
+		return
+	}
+	switch {
+	case b.cooldown == 0:
+		b.cooldown = b.base
+	case wasProbe:
+		b.cooldown = min(2*b.cooldown, b.cap)
+	}
+	b.openUntil = now.Add(b.cooldown)
+}
+
+// open reports whether the breaker is open (for health reporting).
+func (b *breaker) open(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.openUntil.IsZero() && now.Before(b.openUntil)
+}
+
+// spread returns a random duration in [0, d), to keep snoozed jobs of one
+// target from waking all at once.
+func spread(d time.Duration) time.Duration {
+	return time.Duration(rand.Int64N(int64(d)))
+}

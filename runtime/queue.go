@@ -1,0 +1,136 @@
+package runtime
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/hookrt/hookd/internal/store"
+)
+
+// deliveryArgs is the River job of one delivery attempt series. The
+// generation lets an operator's replay or discard retire a job that is
+// already scheduled: a job whose Gen no longer matches the row does nothing.
+type deliveryArgs struct {
+	DeliveryID int64 `json:"d"`
+	Gen        int   `json:"g"`
+}
+
+// Kind is stable: it is stored with every job.
+func (deliveryArgs) Kind() string { return "hookd_delivery" }
+
+// jobQueue hides River's driver-specific transaction type (*sql.Tx for
+// SQLite, pgx.Tx for PostgreSQL) from the rest of the runtime.
+type jobQueue interface {
+	insert(ctx context.Context, tx store.Tx, args []deliveryArgs) error
+	start(ctx context.Context) error
+	stop(ctx context.Context) error
+}
+
+type riverQueue[TTx any] struct {
+	client *river.Client[TTx]
+}
+
+// insertOpts: hookd counts attempts itself and snoozes between them, so
+// River's own attempt limit only guards against a worker that keeps
+// returning store errors.
+var insertOpts = &river.InsertOpts{MaxAttempts: 1000}
+
+func (q *riverQueue[TTx]) insert(ctx context.Context, tx store.Tx, args []deliveryArgs) error {
+	if len(args) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a, InsertOpts: insertOpts}
+	}
+	var err error
+	if native, ok := tx.Native().(TTx); ok {
+		_, err = q.client.InsertManyFastTx(ctx, native, params)
+	} else {
+		_, err = q.client.InsertManyFast(ctx, params)
+	}
+	if err != nil {
+		return fmt.Errorf("enqueue delivery: %w", errors.Join(store.ErrUnavailable, err))
+	}
+	return nil
+}
+
+func (q *riverQueue[TTx]) start(ctx context.Context) error { return q.client.Start(ctx) }
+
+func (q *riverQueue[TTx]) stop(ctx context.Context) error {
+	err := q.client.Stop(ctx)
+	if err != nil {
+		// Soft stop ran out of time: cancel what is still running; those
+		// jobs snooze themselves and are picked up again at next start.
+		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		err = errors.Join(err, q.client.StopAndCancel(hard))
+	}
+	return err
+}
+
+// queueConfig is what newQueue needs from the runtime.
+type queueConfig struct {
+	workers      int
+	pollInterval time.Duration
+	timeout      time.Duration
+	logger       *slog.Logger
+	worker       river.Worker[deliveryArgs]
+	noWorkers    bool
+}
+
+func (c queueConfig) river() *river.Config {
+	rc := &river.Config{
+		Logger:                      c.logger,
+		FetchPollInterval:           c.pollInterval,
+		FetchCooldown:               min(c.pollInterval, 10*time.Millisecond),
+		JobTimeout:                  -1, // the worker enforces the delivery timeout itself
+		RescueStuckJobsAfter:        2*c.timeout + time.Minute,
+		CompletedJobRetentionPeriod: time.Hour, // hookd's own tables keep the history
+		MaxAttempts:                 insertOpts.MaxAttempts,
+	}
+	if !c.noWorkers {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, c.worker)
+		rc.Workers = workers
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: c.workers}}
+	}
+	return rc
+}
+
+// newQueue migrates River's tables and builds a client on db's driver.
+func newQueue(ctx context.Context, db *store.DB, c queueConfig) (jobQueue, error) {
+	switch db.Dialect() {
+	case store.SQLite:
+		return buildQueue[*sql.Tx](ctx, riversqlite.New(db.SQL()), c)
+	case store.Postgres:
+		return buildQueue[pgx.Tx](ctx, riverpgxv5.New(db.Pool()), c)
+	}
+	return nil, fmt.Errorf("runtime: unknown store dialect %q", db.Dialect())
+}
+
+func buildQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], c queueConfig) (jobQueue, error) {
+	m, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: c.logger})
+	if err != nil {
+		return nil, fmt.Errorf("runtime: river migrator: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("runtime: migrate river tables: %w", err)
+	}
+	client, err := river.NewClient(drv, c.river())
+	if err != nil {
+		return nil, fmt.Errorf("runtime: river client: %w", err)
+	}
+	return &riverQueue[TTx]{client: client}, nil
+}

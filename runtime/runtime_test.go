@@ -1,0 +1,205 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/config"
+	"github.com/hookrt/hookd/internal/store"
+	"github.com/hookrt/hookd/internal/storetest"
+	hookrt "github.com/hookrt/hookd/runtime"
+)
+
+// testConfig returns a config on st with a fast retry schedule, so that
+// retries happen within a test's patience.
+func testConfig(st config.Store) *config.Config {
+	cfg := config.Defaults()
+	cfg.Path = "test.toml"
+	cfg.Store = st
+	cfg.Delivery.RetrySchedule = []config.Duration{config.Duration(20 * time.Millisecond)}
+	cfg.Delivery.Jitter = 0
+	cfg.Delivery.Timeout = config.Duration(2 * time.Second)
+	cfg.Delivery.PollInterval = config.Duration(20 * time.Millisecond)
+	cfg.Delivery.BreakerThreshold = 1000
+	return &cfg
+}
+
+// observations collects delivery outcomes and lets a test wait for one.
+type observations struct {
+	mu   sync.Mutex
+	seen []hookrt.Observation
+	ch   chan struct{}
+}
+
+func newObservations() *observations { return &observations{ch: make(chan struct{}, 1)} }
+
+func (o *observations) observe(_ context.Context, ob hookrt.Observation) {
+	o.mu.Lock()
+	o.seen = append(o.seen, ob)
+	o.mu.Unlock()
+	select {
+	case o.ch <- struct{}{}:
+	default:
+	}
+}
+
+// wait blocks until cond holds over what was observed, or fails the test.
+func (o *observations) wait(t *testing.T, what string, cond func([]hookrt.Observation) bool) []hookrt.Observation {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		o.mu.Lock()
+		seen := append([]hookrt.Observation(nil), o.seen...)
+		o.mu.Unlock()
+		if cond(seen) {
+			return seen
+		}
+		select {
+		case <-o.ch:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; observed %+v", what, seen)
+		}
+	}
+}
+
+func count(state string, target string) func([]hookrt.Observation) int {
+	return func(obs []hookrt.Observation) int {
+		n := 0
+		for _, o := range obs {
+			if o.State == state && (target == "" || o.Target == target) {
+				n++
+			}
+		}
+		return n
+	}
+}
+
+func open(t *testing.T, cfg *config.Config, opts ...hookrt.Option) *hookrt.Runtime {
+	t.Helper()
+	rt, err := hookrt.Open(context.Background(), cfg, opts...)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := rt.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return rt
+}
+
+func userCreate(i int) map[string]string {
+	return map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "DOMAIN_ID": "7", "USERNAME": fmt.Sprint("user", i)}
+}
+
+func TestDeliverRetryAndDead(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st config.Store) {
+		obs := newObservations()
+		var mu sync.Mutex
+		calls := map[string]int{}
+		flaky := hook.HandlerFunc(func(ctx context.Context, ev *hook.Event) (hook.Result, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls[ev.ID]++
+			if calls[ev.ID] < 3 {
+				return hook.Result{Status: 503}, errors.New("HTTP 503")
+			}
+			return hook.Result{Status: 200, Reply: []byte("ok")}, nil
+		})
+		permanent := hook.HandlerFunc(func(ctx context.Context, ev *hook.Event) (hook.Result, error) {
+			return hook.Result{}, hook.Permanent(errors.New("no such user"))
+		})
+		bounded := hook.HandlerFunc(func(ctx context.Context, ev *hook.Event) (hook.Result, error) {
+			return hook.Result{}, errors.New("down")
+		})
+		onlyNew := func(ev *hook.Event) bool { return ev.Name() == "NEWSESSION" }
+		rt := open(t, testConfig(st), hookrt.WithObserver(obs.observe),
+			hookrt.WithTarget(hook.Target{Name: "flaky", Handler: flaky}),
+			hookrt.WithTarget(hook.Target{Name: "permanent", Handler: permanent}),
+			hookrt.WithTarget(hook.Target{Name: "bounded", Handler: bounded, Policy: hook.Policy{MaxAttempts: 3}}),
+			hookrt.WithTarget(hook.Target{Name: "sessions", Handler: flaky, Match: onlyNew}),
+		)
+		ctx := context.Background()
+		id, err := rt.Emit(ctx, userCreate(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs.wait(t, "flaky delivered, permanent and bounded dead", func(o []hookrt.Observation) bool {
+			return count("delivered", "flaky")(o) == 1 && count("dead", "permanent")(o) == 1 && count("dead", "bounded")(o) == 1
+		})
+		ds, err := rt.ListDeliveries(ctx, store.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 3 {
+			t.Fatalf("want 3 deliveries (sessions does not match USER_CREATE), got %d: %+v", len(ds), ds)
+		}
+		for _, d := range ds {
+			full, err := rt.GetDelivery(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if full.Event["EVENT_ID"] != id || full.Event["USERNAME"] != "user1" {
+				t.Errorf("%s: event fields %v", d.Target, full.Event)
+			}
+			want := map[string]struct {
+				state    store.State
+				attempts int
+			}{"flaky": {"delivered", 3}, "permanent": {"dead", 1}, "bounded": {"dead", 3}}[d.Target]
+			if full.State != want.state || full.Attempts != want.attempts || len(full.History) != want.attempts {
+				t.Errorf("%s: state %s attempts %d history %d; want %s %d", d.Target, full.State, full.Attempts, len(full.History), want.state, want.attempts)
+			}
+		}
+		// Replay the permanently failed one: it gets a new attempt.
+		var dead int64
+		for _, d := range ds {
+			if d.Target == "permanent" {
+				dead = d.ID
+			}
+		}
+		if err := rt.RetryDelivery(ctx, dead); err != nil {
+			t.Fatal(err)
+		}
+		obs.wait(t, "replayed delivery attempted", func(o []hookrt.Observation) bool { return count("dead", "permanent")(o) == 2 })
+		// Delivered ones cannot be replayed or discarded.
+		for _, d := range ds {
+			if d.Target == "flaky" {
+				if err := rt.RetryDelivery(ctx, d.ID); !errors.Is(err, store.ErrConflict) {
+					t.Errorf("retry delivered: %v", err)
+				}
+				if err := rt.DiscardDelivery(ctx, d.ID); !errors.Is(err, store.ErrConflict) {
+					t.Errorf("discard delivered: %v", err)
+				}
+			}
+		}
+		if err := rt.RetryDelivery(ctx, 999999); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("retry missing: %v", err)
+		}
+	})
+}
+
+func TestEmitValidation(t *testing.T) {
+	rt := open(t, testConfig(storetest.SQLite(t)), hookrt.WithoutWorkers())
+	ctx := context.Background()
+	for _, tc := range []struct {
+		fields map[string]string
+		want   string
+	}{
+		{map[string]string{"EVENT": "X"}, "invalid event: field MODULE is required"},
+		{map[string]string{"MODULE": "X"}, "invalid event: field EVENT is required"},
+		{map[string]string{"MODULE": "X", "EVENT": "Y", "TIMESTAMP": "soon"}, `invalid event: field TIMESTAMP must be a unix time in seconds, got "soon"`},
+		{map[string]string{"MODULE": "X", "EVENT": "Y", "EVENT_ID": "1"}, "invalid event: field EVENT_ID is assigned by hookd and must not be sent"},
+	} {
+		_, err := rt.Emit(ctx, tc.fields)
+		if err == nil || err.Error() != tc.want || !errors.Is(err, hook.ErrInvalidEvent) {
+			t.Errorf("Emit(%v) = %v; want %q", tc.fields, err, tc.want)
+		}
+	}
+}
