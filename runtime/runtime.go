@@ -269,3 +269,22 @@ func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
 	return minLevel{h.Handler.WithAttrs(a), h.min}
 }
 func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }
+
+// Check provisions the configured modules (reading their key files) and
+// closes them again, without touching the store: what `hookd check` and
+// `hookd keys jwks` need. It returns the JWK set the runtime would serve.
+func Check(ctx context.Context, cfg *config.Config, opts ...Option) ([]byte, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	rt := &Runtime{log: o.logger, targets: map[string]*target{}, timeout: time.Duration(cfg.Delivery.Timeout)}
+	defer rt.closeModules()
+	if err := rt.provision(ctx, cfg, o); err != nil {
+		return nil, err
+	}
+	return rt.jwks, nil
+}
