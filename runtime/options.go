@@ -53,5 +53,6 @@ type Observation struct {
 	Status     int
 	Err        error
 	Latency    time.Duration
+	At         time.Time // when the attempt (or decision) was made
 	Next       time.Time // when the next attempt is due, for retrying
 }

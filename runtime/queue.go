@@ -69,15 +69,14 @@ func (q *riverQueue[TTx]) insert(ctx context.Context, tx store.Tx, args []delive
 func (q *riverQueue[TTx]) start(ctx context.Context) error { return q.client.Start(ctx) }
 
 func (q *riverQueue[TTx]) stop(ctx context.Context) error {
-	err := q.client.Stop(ctx)
-	if err != nil {
-		// Soft stop ran out of time: cancel what is still running; those
-		// jobs snooze themselves and are picked up again at next start.
-		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		err = errors.Join(err, q.client.StopAndCancel(hard))
+	if err := q.client.Stop(ctx); err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
-	return err
+	// Soft stop ran out of time: cancel what is still running; those jobs
+	// snooze themselves and are picked up again at the next start.
+	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return q.client.StopAndCancel(hard)
 }
 
 // queueConfig is what newQueue needs from the runtime.

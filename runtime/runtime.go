@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookrt/hookd/hook"
@@ -41,11 +42,16 @@ type Runtime struct {
 	closeErr  error
 }
 
-// target is a configured hook.Target with its breaker.
+// target is a configured hook.Target with its breaker and in-flight count.
 type target struct {
 	hook.Target
 	sched   schedule
 	breaker *breaker
+	// inflight counts attempts running now; at most maxInflight, so that a
+	// target whose receiver hangs cannot hold every worker while its
+	// breaker has not yet seen a failure.
+	inflight    atomic.Int64
+	maxInflight int64
 }
 
 // Open opens the store named by cfg, migrates it, provisions the configured
@@ -194,6 +200,7 @@ func (rt *Runtime) addTarget(t hook.Target, cfg *config.Config) error {
 	if len(t.Policy.Schedule) > 0 {
 		tt.sched = schedule{steps: t.Policy.Schedule, jitter: rt.sched.jitter}
 	}
+	tt.maxInflight = int64(max(1, d.Workers/2))
 	rt.targets[t.Name] = tt
 	rt.order = append(rt.order, tt)
 	return nil

@@ -86,7 +86,7 @@ func open(t *testing.T, cfg *config.Config, opts ...hookrt.Option) *hookrt.Runti
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := rt.Close(ctx); err != nil {
 			t.Errorf("Close: %v", err)

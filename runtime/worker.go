@@ -14,6 +14,10 @@ import (
 	"github.com/hookrt/hookd/internal/store"
 )
 
+// busyWait is how long a job waits when its target already has as many
+// attempts in flight as it may.
+const busyWait = 200 * time.Millisecond
+
 // worker makes one delivery attempt per River job run.
 type worker struct {
 	river.WorkerDefaults[deliveryArgs]
@@ -50,6 +54,11 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		return rt.finish(ctx, wk, store.Outcome{State: store.StateDead,
 			Error: fmt.Sprintf("older than the maximum age %s", rt.maxAge)}, nil)
 	}
+	if t.inflight.Add(1) > t.maxInflight {
+		t.inflight.Add(-1)
+		return river.JobSnooze(busyWait + spread(busyWait))
+	}
+	defer t.inflight.Add(-1)
 	if wait := t.breaker.admit(now); wait > 0 {
 		return river.JobSnooze(wait)
 	}
@@ -176,9 +185,9 @@ func (rt *Runtime) observe(ctx context.Context, wk *store.Work, out store.Outcom
 		return
 	}
 	o := Observation{DeliveryID: wk.ID, EventID: wk.Event.ID, Target: wk.Target, State: string(out.State),
-		Attempt: attempts, Err: herr, Next: out.NextAttempt}
+		Attempt: attempts, Err: herr, Next: out.NextAttempt, At: time.Now()}
 	if a != nil {
-		o.Status, o.Latency = a.Status, a.Latency
+		o.Status, o.Latency, o.At = a.Status, a.Latency, a.At
 	} else if out.Error != "" && herr == nil {
 		o.Err = errors.New(out.Error)
 	}
