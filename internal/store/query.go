@@ -40,8 +40,8 @@ func (db *DB) ListDeliveries(ctx context.Context, f Filter) ([]Delivery, error) 
 	if f.Target != "" {
 		where, args = append(where, "target = ?"), append(args, f.Target)
 	}
-	if f.AfterID > 0 {
-		where, args = append(where, "id < ?"), append(args, f.AfterID)
+	if f.BeforeID > 0 {
+		where, args = append(where, "id < ?"), append(args, f.BeforeID)
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -73,8 +73,9 @@ type Attempt struct {
 type Filter struct {
 	State  State
 	Target string
-	// AfterID pages: only deliveries with a smaller ID (newest first).
-	AfterID int64
+	// BeforeID pages backwards: only deliveries with a smaller ID (the list
+	// is newest first, so pass the last ID of the previous page).
+	BeforeID int64
 	// Limit caps the result; 0 means 100, the maximum is 1000.
 	Limit int
 }

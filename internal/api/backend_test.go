@@ -1,0 +1,228 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrt/hookd/internal/api"
+	"github.com/hookrt/hookd/internal/store"
+)
+
+// fakeBackend is an in-memory api.Backend: these tests are about the HTTP
+// layer; the real runtime is wired and tested end to end elsewhere.
+type fakeBackend struct {
+	mu         sync.Mutex
+	emitted    []map[string]string
+	emitErr    error // returned by Emit when set
+	listErr    error
+	lastFilter store.Filter
+	deliveries map[int64]*store.Delivery
+	healthErr  error
+	jwks       []byte
+	panicOn    string // a method that panics
+}
+
+func newFakeBackend() *fakeBackend {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return &fakeBackend{deliveries: map[int64]*store.Delivery{
+		41: {ID: 41, EventID: "ev-1", Target: "jwt_webhook", State: store.StateDelivered, Attempts: 1, CreatedAt: at, UpdatedAt: at},
+		42: {ID: 42, EventID: "ev-2", Target: "http_events.global", State: store.StateDead, Attempts: 3, CreatedAt: at, UpdatedAt: at,
+			LastStatus: 500, LastError: "HTTP 500",
+			Event:   map[string]string{"MODULE": "ISL_LIGHT", "EVENT": "START", "EVENT_ID": "ev-2"},
+			History: []store.Attempt{{N: 1, At: at, Latency: time.Second, Status: 500, Response: "<html>"}}},
+	}}
+}
+
+func (b *fakeBackend) Emit(_ context.Context, fields map[string]string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.panicOn == "Emit" {
+		panic("boom")
+	}
+	if b.emitErr != nil {
+		return "", b.emitErr
+	}
+	b.emitted = append(b.emitted, fields)
+	return fmt.Sprintf("ev-%d", 100+len(b.emitted)), nil
+}
+
+func (b *fakeBackend) ListDeliveries(_ context.Context, f store.Filter) ([]store.Delivery, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lastFilter = f
+	if b.listErr != nil {
+		return nil, b.listErr
+	}
+	var out []store.Delivery
+	for _, id := range []int64{42, 41} {
+		if d := b.deliveries[id]; f.State == "" || d.State == f.State {
+			out = append(out, store.Delivery{ID: d.ID, EventID: d.EventID, Target: d.Target, State: d.State})
+		}
+	}
+	return out, nil
+}
+
+func (b *fakeBackend) GetDelivery(_ context.Context, id int64) (*store.Delivery, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if id == 500 {
+		return nil, fmt.Errorf("pq: connection to 10.1.2.3 lost")
+	}
+	if id == 503 {
+		return nil, fmt.Errorf("read: %w", store.ErrUnavailable)
+	}
+	d, ok := b.deliveries[id]
+	if !ok {
+		return nil, fmt.Errorf("delivery %d: %w", id, store.ErrNotFound)
+	}
+	c := *d
+	return &c, nil
+}
+
+// act moves a delivery to state unless it is already final there.
+func (b *fakeBackend) act(id int64, to store.State, refuse store.State) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d, ok := b.deliveries[id]
+	if !ok {
+		return fmt.Errorf("delivery %d: %w", id, store.ErrNotFound)
+	}
+	if d.State == refuse {
+		return fmt.Errorf("delivery %d is %s: %w", id, d.State, store.ErrConflict)
+	}
+	d.State = to
+	return nil
+}
+
+func (b *fakeBackend) RetryDelivery(_ context.Context, id int64) error {
+	return b.act(id, store.StatePending, store.StateDelivered)
+}
+
+func (b *fakeBackend) DiscardDelivery(_ context.Context, id int64) error {
+	return b.act(id, store.StateDiscarded, store.StateDelivered)
+}
+
+func (b *fakeBackend) JWKS() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.jwks
+}
+
+// set changes the backend's behaviour under its lock.
+func (b *fakeBackend) set(change func(b *fakeBackend)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	change(b)
+}
+
+func (b *fakeBackend) Health(context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.healthErr
+}
+
+// logBuffer collects log output from the server's goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// testBundle is a running API over a fakeBackend.
+type testBundle struct {
+	b    *fakeBackend
+	srv  *httptest.Server
+	logs *logBuffer
+}
+
+// setup starts the API on a loopback httptest server.
+func setup(t *testing.T, opts api.Options) *testBundle {
+	t.Helper()
+	tb := &testBundle{b: newFakeBackend(), logs: &logBuffer{}}
+	opts.Logger = slog.New(slog.NewTextHandler(tb.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tb.srv = httptest.NewServer(api.New(tb.b, opts))
+	t.Cleanup(tb.srv.Close)
+	return tb
+}
+
+// answer is a response, its body decoded when it is a JSON object.
+type answer struct {
+	status int
+	header http.Header
+	raw    string
+	json   map[string]any
+}
+
+// do sends a request; header holds alternating names and values.
+func (tb *testBundle) do(t *testing.T, method, path, body string, header ...string) answer {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, tb.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := tb.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := answer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &a.json)
+	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("%s %s: X-Content-Type-Options = %q", method, path, got)
+	}
+	return a
+}
+
+// want checks the status and, for errors, the JSON error shape.
+func (a answer) want(t *testing.T, status int) answer {
+	t.Helper()
+	if a.status != status {
+		t.Fatalf("status = %d, want %d; body %s", a.status, status, a.raw)
+	}
+	if status >= 400 {
+		if ct := a.header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("error Content-Type = %q, want application/json", ct)
+		}
+		if msg, _ := a.json["error"].(string); msg == "" {
+			t.Errorf(`error body %q has no "error"`, a.raw)
+		}
+	}
+	return a
+}
+
+// wantError checks the status and the exact error message.
+func (a answer) wantError(t *testing.T, status int, msg string) {
+	t.Helper()
+	a.want(t, status)
+	if got := a.json["error"]; got != msg {
+		t.Errorf("error = %q, want %q", got, msg)
+	}
+}

@@ -1,0 +1,151 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hookrt/hookd/internal/store"
+)
+
+// maxListLimit is the largest page GET /v1/deliveries returns.
+const maxListLimit = 1000
+
+// listParams are the query parameters GET /v1/deliveries accepts.
+var listParams = []string{"state", "target", "before", "limit"}
+
+// handleList serves GET /v1/deliveries?state=…&target=…&before=<id>&limit=<n>.
+func (s *server) handleList(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilter(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ds, err := s.b.ListDeliveries(r.Context(), f)
+	if err != nil {
+		s.backendError(w, r, err, "")
+		return
+	}
+	if ds == nil {
+		ds = []store.Delivery{} // answer [], not null
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Deliveries []store.Delivery `json:"deliveries"`
+	}{ds})
+}
+
+// parseFilter checks the query of GET /v1/deliveries. Unknown or repeated
+// parameters are refused, so that a typo does not silently list everything.
+func parseFilter(q url.Values) (store.Filter, error) {
+	var f store.Filter
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if !slices.Contains(listParams, name) {
+			return f, fmt.Errorf("unknown query parameter %q: use %s", name, strings.Join(listParams, ", "))
+		}
+		if len(q[name]) > 1 {
+			return f, fmt.Errorf("query parameter %q given more than once", name)
+		}
+	}
+	if v := q.Get("state"); v != "" {
+		f.State = store.State(v)
+		if !f.State.Valid() {
+			names := make([]string, len(store.States))
+			for i, st := range store.States {
+				names[i] = string(st)
+			}
+			return f, fmt.Errorf("state %s is not one of %s", quoteCut(v), strings.Join(names, ", "))
+		}
+	}
+	f.Target = q.Get("target")
+	if q.Has("before") {
+		id, err := parseID(q.Get("before"))
+		if err != nil {
+			return f, fmt.Errorf("before %s: must be a delivery id (a positive integer)", quoteCut(q.Get("before")))
+		}
+		f.BeforeID = id // the store pages downwards: IDs smaller than this one
+	}
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
+		if err != nil || n < 1 || n > maxListLimit {
+			return f, fmt.Errorf("limit %s: must be a number from 1 to %d", quoteCut(q.Get("limit")), maxListLimit)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+// handleGet serves GET /v1/deliveries/{id}.
+func (s *server) handleGet(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	d, err := s.b.GetDelivery(r.Context(), id)
+	if err == nil && d == nil {
+		err = fmt.Errorf("delivery %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		s.backendError(w, r, err, notFoundMsg(id))
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// handleRetry serves POST /v1/deliveries/{id}/retry.
+func (s *server) handleRetry(w http.ResponseWriter, r *http.Request) {
+	s.act(w, r, s.b.RetryDelivery, http.StatusAccepted, "queued")
+}
+
+// handleDiscard serves POST /v1/deliveries/{id}/discard.
+func (s *server) handleDiscard(w http.ResponseWriter, r *http.Request) {
+	s.act(w, r, s.b.DiscardDelivery, http.StatusOK, "discarded")
+}
+
+// act runs an operator action on the delivery named in the path and
+// answers {"id":…,"status":…}.
+func (s *server) act(w http.ResponseWriter, r *http.Request,
+	do func(ctx context.Context, id int64) error, status int, word string,
+) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	if err := do(r.Context(), id); err != nil {
+		s.backendError(w, r, err, notFoundMsg(id))
+		return
+	}
+	writeJSON(w, status, struct {
+		ID     int64  `json:"id"`
+		Status string `json:"status"`
+	}{id, word})
+}
+
+// pathID parses the {id} path value, answering 400 when it is not one.
+func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	raw := r.PathValue("id")
+	id, err := parseID(raw)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("delivery id %s: must be a positive integer", quoteCut(raw)))
+		return 0, false
+	}
+	return id, true
+}
+
+// parseID parses a delivery id: a positive decimal integer.
+func parseID(s string) (int64, error) {
+	if s == "" || s[0] < '0' || s[0] > '9' {
+		return 0, strconv.ErrSyntax
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err == nil && id < 1 {
+		err = strconv.ErrRange
+	}
+	return id, err
+}
+
+func notFoundMsg(id int64) string { return fmt.Sprintf("delivery %d not found", id) }

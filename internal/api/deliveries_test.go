@@ -1,0 +1,97 @@
+package api_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/hookrt/hookd/internal/api"
+	"github.com/hookrt/hookd/internal/store"
+)
+
+func TestListDeliveries(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, api.Options{})
+	a := tb.do(t, "GET", "/v1/deliveries", "").want(t, http.StatusOK)
+	if ds, _ := a.json["deliveries"].([]any); len(ds) != 2 {
+		t.Errorf("deliveries = %s", a.raw)
+	}
+
+	tb.do(t, "GET", "/v1/deliveries?state=dead&target=http_events.global&before=50&limit=10", "").want(t, http.StatusOK)
+	want := store.Filter{State: store.StateDead, Target: "http_events.global", BeforeID: 50, Limit: 10}
+	tb.b.set(func(b *fakeBackend) {
+		if b.lastFilter != want {
+			t.Errorf("filter = %+v, want %+v", b.lastFilter, want)
+		}
+	})
+
+	a = tb.do(t, "GET", "/v1/deliveries?state=pending", "").want(t, http.StatusOK)
+	if a.raw != `{"deliveries":[]}`+"\n" {
+		t.Errorf("empty list = %q", a.raw)
+	}
+}
+
+func TestListDeliveriesRefused(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, api.Options{})
+	for query, msg := range map[string]string{
+		"state=bogus":              `state "bogus" is not one of pending, retrying, delivered, dead, discarded`,
+		"limit=abc":                `limit "abc": must be a number from 1 to 1000`,
+		"limit=0":                  `limit "0": must be a number from 1 to 1000`,
+		"limit=1001":               `limit "1001": must be a number from 1 to 1000`,
+		"before=x":                 `before "x": must be a delivery id (a positive integer)`,
+		"before=-5":                `before "-5": must be a delivery id (a positive integer)`,
+		"limt=5":                   `unknown query parameter "limt": use state, target, before, limit`,
+		"state=dead&state=pending": `query parameter "state" given more than once`,
+	} {
+		tb.do(t, "GET", "/v1/deliveries?"+query, "").wantError(t, http.StatusBadRequest, msg)
+	}
+	tb.do(t, "GET", "/v1/deliveries?limit=1000", "").want(t, http.StatusOK)
+
+	tb.b.set(func(b *fakeBackend) { b.listErr = store.ErrUnavailable })
+	a := tb.do(t, "GET", "/v1/deliveries", "")
+	a.wantError(t, http.StatusServiceUnavailable, "store unavailable, try again")
+	if a.header.Get("Retry-After") != "1" {
+		t.Errorf("Retry-After = %q", a.header.Get("Retry-After"))
+	}
+}
+
+func TestGetDelivery(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, api.Options{})
+	a := tb.do(t, "GET", "/v1/deliveries/42", "").want(t, http.StatusOK)
+	if a.json["id"] != float64(42) || a.json["state"] != "dead" || a.json["target"] != "http_events.global" {
+		t.Errorf("delivery = %s", a.raw)
+	}
+	if ev, _ := a.json["event"].(map[string]any); ev["EVENT_ID"] != "ev-2" {
+		t.Errorf("delivery event = %s", a.raw)
+	}
+	if log, _ := a.json["attempts_log"].([]any); len(log) != 1 {
+		t.Errorf("delivery history = %s", a.raw)
+	}
+
+	tb.do(t, "GET", "/v1/deliveries/7", "").wantError(t, http.StatusNotFound, "delivery 7 not found")
+	tb.do(t, "GET", "/v1/deliveries/abc", "").wantError(t, http.StatusBadRequest, `delivery id "abc": must be a positive integer`)
+	tb.do(t, "GET", "/v1/deliveries/0", "").wantError(t, http.StatusBadRequest, `delivery id "0": must be a positive integer`)
+	tb.do(t, "GET", "/v1/deliveries/99999999999999999999", "").want(t, http.StatusBadRequest)
+	tb.do(t, "GET", "/v1/deliveries/503", "").wantError(t, http.StatusServiceUnavailable, "store unavailable, try again")
+	tb.do(t, "GET", "/v1/deliveries/500", "").wantError(t, http.StatusInternalServerError, "internal error")
+}
+
+func TestRetryAndDiscard(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, api.Options{})
+	a := tb.do(t, "POST", "/v1/deliveries/42/retry", "").want(t, http.StatusAccepted)
+	if a.raw != `{"id":42,"status":"queued"}`+"\n" {
+		t.Errorf("retry = %s", a.raw)
+	}
+	a = tb.do(t, "POST", "/v1/deliveries/42/discard", "").want(t, http.StatusOK)
+	if a.raw != `{"id":42,"status":"discarded"}`+"\n" {
+		t.Errorf("discard = %s", a.raw)
+	}
+
+	for _, action := range []string{"retry", "discard"} {
+		tb.do(t, "POST", "/v1/deliveries/41/"+action, "").wantError(t, http.StatusConflict, "delivery 41 is delivered: conflict")
+		tb.do(t, "POST", "/v1/deliveries/7/"+action, "").wantError(t, http.StatusNotFound, "delivery 7 not found")
+		tb.do(t, "POST", "/v1/deliveries/x/"+action, "").wantError(t, http.StatusBadRequest, `delivery id "x": must be a positive integer`)
+	}
+}

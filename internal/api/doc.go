@@ -1,0 +1,51 @@
+// Package api is hookd's HTTP API: the proxy posts events to it, operators
+// list and replay deliveries through it, and receivers fetch the JWT
+// webhook's public keys from it. [New] returns an [http.Handler] serving a
+// [Backend], which the runtime implements.
+//
+//	h := api.New(rt, api.Options{Token: token, Logger: logger})
+//	srv := &http.Server{Addr: "127.0.0.1:8460", Handler: h}
+//
+// # Routes
+//
+//	POST /v1/events                      202 {"event_id":"…"}
+//	GET  /v1/deliveries?state=&target=&before=&limit=
+//	                                     200 {"deliveries":[…]}
+//	GET  /v1/deliveries/{id}             200 the delivery, with its event and attempts
+//	POST /v1/deliveries/{id}/retry       202 {"id":42,"status":"queued"}
+//	POST /v1/deliveries/{id}/discard     200 {"id":42,"status":"discarded"}
+//	GET  /.well-known/jwks.json          200 {"keys":[…]} (no auth, cacheable 5 min)
+//	GET  /healthz                        200 {"status":"ok"} or 503 {"status":"unavailable","error":"…"} (no auth)
+//
+// The body of POST /v1/events is the event's fields, as a flat JSON object
+// (application/json) or as a form (application/x-www-form-urlencoded, the
+// way ISL's proxy posts HTTP events); see [ParseEvent] for the rules. It is
+// at most [Options.MaxBody] bytes (413 beyond); other content types get 415.
+//
+// GET /v1/deliveries lists newest first. state is one of the store's
+// states (pending, retrying, delivered, dead, discarded), target a target
+// name, before a delivery id (the next page lists smaller ids), limit 1 to
+// 1000 (the store's default page is 100). Other parameters are refused.
+//
+// # Errors
+//
+// Every error is answered in JSON, {"error":"…"}, with a status that says
+// what kind it is: 400 (a bad body, id or query; the text says what and
+// where), 401 (token missing or wrong), 404 (no such path or delivery), 405
+// (with Allow), 409 (the delivery's state does not allow the action), 413,
+// 415, 503 (the store is unavailable; Retry-After: 1) and 500 (logged; the
+// answer says no more than "internal error").
+//
+// # Authentication
+//
+// When [Options.Token] is set, every request under /v1/ needs
+// "Authorization: Bearer <token>"; the token is compared in constant time
+// and never logged. /.well-known/jwks.json and /healthz stay open. Without a
+// token the API must only listen on loopback (see DESIGN §7): New cannot
+// see the listener, so the daemon enforces that.
+//
+// # Logging
+//
+// Each request is logged at debug level with method, path, status and
+// duration; backend failures answered with 500 are logged at error level.
+package api

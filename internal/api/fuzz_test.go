@@ -1,0 +1,91 @@
+package api_test
+
+import (
+	"encoding/json"
+	"errors"
+	"maps"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/api"
+)
+
+// FuzzParseEvent checks that ParseEvent never panics, that every error it
+// gives for a body matches hook.ErrInvalidEvent, and that every event it
+// accepts keeps the rules and survives a round trip through its encoding.
+func FuzzParseEvent(f *testing.F) {
+	for _, tc := range parseCases {
+		f.Add(strings.HasPrefix(tc.ct, ctForm), []byte(tc.body))
+	}
+	f.Fuzz(func(t *testing.T, form bool, body []byte) {
+		ct := ctJSON
+		if form {
+			ct = ctForm
+		}
+		fields, err := api.ParseEvent(ct, body)
+		if err != nil {
+			if !errors.Is(err, hook.ErrInvalidEvent) || err.Error() == "" {
+				t.Fatalf("error %q: want a non-empty hook.ErrInvalidEvent", err)
+			}
+			return
+		}
+		checkRules(t, fields)
+
+		// What was accepted is accepted again, unchanged, once re-encoded.
+		var again []byte
+		if form {
+			v := url.Values{}
+			for k, s := range fields {
+				v.Set(k, s)
+			}
+			again = []byte(v.Encode())
+		} else if again, err = json.Marshal(fields); err != nil {
+			t.Fatal(err)
+		}
+		back, err := api.ParseEvent(ct, again)
+		if err != nil {
+			t.Fatalf("re-encoded event %q refused: %v", again, err)
+		}
+		if !maps.Equal(back, fields) {
+			t.Fatalf("round trip changed the event:\n%q\n%q", fields, back)
+		}
+	})
+}
+
+// checkRules fails t unless fields is an event ParseEvent may accept.
+func checkRules(t *testing.T, fields map[string]string) {
+	t.Helper()
+	if len(fields) > 256 {
+		t.Fatalf("%d fields accepted", len(fields))
+	}
+	for _, name := range []string{"MODULE", "EVENT"} {
+		if fields[name] == "" {
+			t.Fatalf("accepted without %s: %q", name, fields)
+		}
+	}
+	if _, ok := fields["EVENT_ID"]; ok {
+		t.Fatalf("accepted with EVENT_ID: %q", fields)
+	}
+	if ts, ok := fields["TIMESTAMP"]; ok {
+		if n, err := strconv.ParseInt(ts, 10, 64); err != nil || n < 0 || ts[0] == '+' {
+			t.Fatalf("accepted TIMESTAMP %q", ts)
+		}
+	}
+	for name, v := range fields {
+		if len(name) < 1 || len(name) > 128 {
+			t.Fatalf("accepted name of %d bytes", len(name))
+		}
+		for i := 0; i < len(name); i++ {
+			if name[i] <= ' ' || name[i] > '~' {
+				t.Fatalf("accepted name %q", name)
+			}
+		}
+		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			t.Fatalf("accepted value %q of %q", v, name)
+		}
+	}
+}

@@ -1,0 +1,240 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/hookrt/hookd/internal/store"
+)
+
+// Backend is what the API serves; the runtime implements it.
+//
+// Every method may be called from many goroutines at once. Errors that wrap
+// [store.ErrNotFound], [store.ErrConflict] or [store.ErrUnavailable] become
+// 404, 409 and 503 answers; Emit's errors that wrap [hook.ErrInvalidEvent]
+// become 400; any other error is logged and answered with a generic 500.
+type Backend interface {
+	// Emit commits an event with the given fields and returns its EVENT_ID.
+	Emit(ctx context.Context, fields map[string]string) (eventID string, err error)
+	// ListDeliveries returns deliveries, newest first, without Event and History.
+	ListDeliveries(ctx context.Context, f store.Filter) ([]store.Delivery, error)
+	// GetDelivery returns one delivery with its Event and History filled.
+	GetDelivery(ctx context.Context, id int64) (*store.Delivery, error)
+	// RetryDelivery queues a delivery for another attempt.
+	RetryDelivery(ctx context.Context, id int64) error
+	// DiscardDelivery stops further attempts of a delivery.
+	DiscardDelivery(ctx context.Context, id int64) error
+	// JWKS returns the public signing keys as a JWK set, {"keys":[…]};
+	// {"keys":[]} when nothing signs.
+	JWKS() []byte
+	// Health reports whether the runtime can accept events (its store is
+	// reachable).
+	Health(ctx context.Context) error
+}
+
+// Options configure the handler returned by [New]. The zero value is usable.
+type Options struct {
+	// Token is the bearer token every /v1/ request must present. Empty means
+	// no authentication, which is only safe on a loopback listener.
+	// Defaults to "".
+	Token string
+	// Logger receives one debug record per request and the errors that are
+	// answered with 500. The token is never logged. Defaults to discarding.
+	Logger *slog.Logger
+	// MaxBody bounds the body of POST /v1/events, in bytes; larger bodies
+	// are answered with 413. Defaults to 64 KiB.
+	MaxBody int64
+}
+
+// DefaultMaxBody is the body limit used when [Options.MaxBody] is 0.
+const DefaultMaxBody = 64 << 10
+
+// healthTimeout bounds one Backend.Health call.
+const healthTimeout = 5 * time.Second
+
+// server is the http.Handler returned by New.
+type server struct {
+	b       Backend
+	log     *slog.Logger
+	maxBody int64
+	// tokenHash is the SHA-256 of Options.Token, nil when auth is off.
+	// Comparing hashes keeps the comparison constant-time in the length too.
+	tokenHash []byte
+	mux       *http.ServeMux
+}
+
+// New returns the HTTP handler of hookd's API, serving b.
+//
+//	srv := &http.Server{Addr: "127.0.0.1:8460", Handler: api.New(rt, api.Options{Token: tok})}
+//
+// # Notes
+//
+//   - New panics if b is nil: that is a programming error.
+//   - The routes, answers and status codes are listed in the package doc.
+func New(b Backend, opts Options) http.Handler {
+	if b == nil {
+		panic("api: New needs a Backend")
+	}
+	s := &server{b: b, log: opts.Logger, maxBody: opts.MaxBody, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBody
+	}
+	if opts.Token != "" {
+		h := sha256.Sum256([]byte(opts.Token))
+		s.tokenHash = h[:]
+	}
+	s.mux.HandleFunc("POST /v1/events", s.handleEmit)
+	s.mux.HandleFunc("GET /v1/deliveries", s.handleList)
+	s.mux.HandleFunc("GET /v1/deliveries/{id}", s.handleGet)
+	s.mux.HandleFunc("POST /v1/deliveries/{id}/retry", s.handleRetry)
+	s.mux.HandleFunc("POST /v1/deliveries/{id}/discard", s.handleDiscard)
+	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	return s
+}
+
+// ServeHTTP logs the request, checks the token of /v1/ requests, and routes.
+// Unknown paths and wrong methods are answered here, in JSON.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "api handler panicked",
+				"method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			if rec.status == 0 {
+				writeError(rec, http.StatusInternalServerError, "internal error")
+			}
+		}
+		s.log.DebugContext(r.Context(), "api request", "method", r.Method,
+			"path", r.URL.Path, "status", rec.code(), "duration", time.Since(start))
+	}()
+
+	h := rec.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+
+	handler, pattern := s.mux.Handler(r)
+	v1 := isV1(r.URL.Path) || strings.Contains(pattern, "/v1/")
+	if v1 {
+		h.Set("Cache-Control", "no-store")
+		if !s.authorized(rec, r) {
+			return
+		}
+	}
+	if pattern == "" {
+		s.noRoute(rec, r, handler)
+		return
+	}
+	s.mux.ServeHTTP(rec, r)
+}
+
+// isV1 reports whether path is under /v1/, the part that needs the token.
+func isV1(path string) bool { return path == "/v1" || strings.HasPrefix(path, "/v1/") }
+
+// authorized checks the bearer token and answers 401 when it is missing or
+// wrong. It reports whether the request may go on.
+func (s *server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if s.tokenHash == nil {
+		return true
+	}
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd"`)
+		writeError(w, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
+		return false
+	}
+	got := sha256.Sum256([]byte(token))
+	if subtle.ConstantTimeCompare(got[:], s.tokenHash) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd", error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, "invalid bearer token")
+		return false
+	}
+	return true
+}
+
+// noRoute answers a request that matches no route: 405 with Allow when the
+// path exists with other methods, 404 otherwise. It asks the mux's own
+// fallback handler which of the two applies.
+func (s *server) noRoute(w http.ResponseWriter, r *http.Request, fallback http.Handler) {
+	probe := &probeWriter{header: http.Header{}}
+	fallback.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		writeError(w, http.StatusMethodNotAllowed,
+			"method "+r.Method+" not allowed on "+r.URL.Path+"; allowed: "+probe.header.Get("Allow"))
+		return
+	}
+	writeError(w, http.StatusNotFound, "no such path: "+r.URL.Path)
+}
+
+// handleJWKS serves the public keys; it never needs the token.
+func (s *server) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	body := s.b.JWKS()
+	if len(body) == 0 {
+		body = []byte(`{"keys":[]}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// handleHealth answers 200 or 503; it never needs the token. When the API
+// is token-protected (exposed beyond loopback), the open endpoint does not
+// disclose the backend's error text: it is logged instead.
+func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+	defer cancel()
+	if err := s.b.Health(ctx); err != nil {
+		s.log.WarnContext(r.Context(), "health check failed", "error", err)
+		msg := err.Error()
+		if s.tokenHash != nil {
+			msg = "backend unhealthy; see the server log"
+		}
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": msg})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// backendError answers err from the Backend: 404 with notFound for
+// ErrNotFound, 409 with the error's text for ErrConflict, 503 for
+// ErrUnavailable, and a logged 500 for anything else.
+func (s *server) backendError(w http.ResponseWriter, r *http.Request, err error, notFound string) {
+	switch {
+	case errors.Is(err, store.ErrNotFound) && notFound != "":
+		writeError(w, http.StatusNotFound, notFound)
+	case errors.Is(err, store.ErrConflict):
+		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, store.ErrUnavailable):
+		s.log.WarnContext(r.Context(), "store unavailable", "method", r.Method, "path", r.URL.Path, "error", err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "store unavailable, try again")
+	case r.Context().Err() != nil:
+		// The client went away; nobody reads the answer.
+		s.log.DebugContext(r.Context(), "api request canceled", "method", r.Method, "path", r.URL.Path, "error", err)
+		writeError(w, http.StatusServiceUnavailable, "request canceled")
+	default:
+		s.internalError(w, r, err)
+	}
+}
+
+// internalError logs err and answers a generic 500: the error's text may
+// name internals that are not the caller's business.
+func (s *server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.ErrorContext(r.Context(), "api backend error", "method", r.Method, "path", r.URL.Path, "error", err)
+	writeError(w, http.StatusInternalServerError, "internal error")
+}
