@@ -29,12 +29,15 @@ type Webhook struct {
 	PreviousKeys []string        `toml:"previous_keys"`
 	Events       Events          `toml:"events"`
 
+	// Now is the clock tokens are stamped with; nil means time.Now. Tests
+	// set it to step time between attempts without sleeping.
+	Now func() time.Time `toml:"-"`
+
 	key    *jwtsign.Key
 	prev   []*jwtsign.Key
 	client *outbound.Client
 	events map[string]string
 	log    *slog.Logger
-	now    func() time.Time
 }
 
 var (
@@ -64,8 +67,8 @@ func (w *Webhook) Provision(_ context.Context, env hook.Env) error {
 	w.client = outbound.New(outbound.Options{Timeout: env.RequestTimeout, UserAgent: env.UserAgent})
 	w.events = w.Events.enabled()
 	w.log = env.Logger
-	if w.now == nil {
-		w.now = time.Now
+	if w.Now == nil {
+		w.Now = time.Now
 	}
 	w.log.Info("jwt webhook ready", slog.String("url", w.URL), slog.Any("key", w.key))
 	return nil
@@ -115,7 +118,7 @@ func (w *Webhook) Token(ev *hook.Event, now time.Time) (string, error) {
 
 // Handle signs a fresh token for ev and POSTs it.
 func (w *Webhook) Handle(ctx context.Context, ev *hook.Event) (hook.Result, error) {
-	tok, err := w.Token(ev, w.now())
+	tok, err := w.Token(ev, w.Now())
 	if err != nil {
 		return hook.Result{}, hook.Permanent(fmt.Errorf("sign: %w", err))
 	}
