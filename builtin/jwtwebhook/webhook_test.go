@@ -31,7 +31,7 @@ import (
 	"github.com/hookrt/hookd/internal/jwtsign"
 )
 
-func writePEM(t *testing.T, dir, name string, key crypto.Signer, mode os.FileMode) {
+func writePEM(t testing.TB, dir, name string, key crypto.Signer, mode os.FileMode) {
 	t.Helper()
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
@@ -46,7 +46,7 @@ func writePEM(t *testing.T, dir, name string, key crypto.Signer, mode os.FileMod
 }
 
 // parse loads a config document with the built-in registry.
-func parse(t *testing.T, doc string) (*config.Config, error) {
+func parse(t testing.TB, doc string) (*config.Config, error) {
 	t.Helper()
 	return config.Parse("config.toml", []byte(doc), builtin.Registry())
 }

@@ -1,0 +1,250 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+func TestParseEmptyIsDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := parse("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	d := c.Delivery
+	for _, check := range []struct {
+		key       string
+		got, want any
+	}{
+		{"server.listen", c.Server.Listen, "127.0.0.1:7700"},
+		{"server.token_file", c.Server.TokenFile, ""},
+		{"server.server_id", c.Server.ServerID, host},
+		{"storage.private_dir", c.Storage.PrivateDir, "private"},
+		{"store.driver", c.Store.Driver, "sqlite"},
+		{"store.path", c.Store.Path, filepath.Join("data", "hookd.db")},
+		{"store.dsn", c.Store.DSN, ""},
+		{"delivery.retry_schedule", d.RetrySchedule, durations(5*time.Second, 5*time.Minute, 30*time.Minute, 2*time.Hour, 5*time.Hour, 10*time.Hour)},
+		{"delivery.jitter", d.Jitter, 0.2},
+		{"delivery.timeout", d.Timeout, Duration(10 * time.Second)},
+		{"delivery.max_age", d.MaxAge, Duration(72 * time.Hour)},
+		{"delivery.workers", d.Workers, 100},
+		{"delivery.retry_after_cap", d.RetryAfterCap, Duration(10 * time.Hour)},
+		{"delivery.breaker_threshold", d.BreakerThreshold, 5},
+		{"delivery.breaker_cooldown", d.BreakerCooldown, Duration(30 * time.Second)},
+		{"delivery.poll_interval", d.PollInterval, Duration(50 * time.Millisecond)},
+		{"log.level", c.Log.Level, "info"},
+		{"log.format", c.Log.Format, "text"},
+		{"modules", len(c.Modules), 0},
+		{"loopback", c.ListenIsLoopback(), true},
+	} {
+		if !reflect.DeepEqual(check.got, check.want) {
+			t.Errorf("%s = %v, want %v", check.key, check.got, check.want)
+		}
+	}
+
+	want := Defaults()
+	want.Path = "config.toml"
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("Parse(\"\") = %+v\nDefaults() = %+v", *c, want)
+	}
+}
+
+func durations(ds ...time.Duration) []Duration {
+	out := make([]Duration, len(ds))
+	for i, d := range ds {
+		out[i] = Duration(d)
+	}
+	return out
+}
+
+// fullConfig sets every key of every core section, and the fake modules.
+const fullConfig = `
+[server]
+listen = "0.0.0.0:8800"
+token_file = "secrets/token"
+server_id = "node-1"
+
+[storage]
+private_dir = "/var/lib/hookd/private"
+
+[store]
+driver = "postgres"
+path = "ignored.db"
+dsn = "postgres://hookd@db/hookd"
+
+[delivery]
+retry_schedule = ["1s", 60, "1h30m"]
+jitter = 0
+timeout = 30
+max_age = "24h"
+workers = 8
+retry_after_cap = "1h"
+breaker_threshold = 3
+breaker_cooldown = "1m"
+poll_interval = "200ms"
+
+[log]
+level = "debug"
+format = "json"
+
+[fake_hook]
+url = "https://example.com/hook"
+enabled = true
+claims = { iss = "hookd", nested = { rid = 7 } }
+
+[fake_hook.events]
+a = true
+
+[[fake_domain]]
+id = "acme"
+script = "plugins/acme.wasm"
+
+[[fake_domain]]
+id = "globex"
+`
+
+func TestParseFull(t *testing.T) {
+	t.Parallel()
+	c, err := Parse("/etc/hookd/config.toml", []byte(fullConfig), testRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Delivery
+	for _, check := range []struct {
+		key       string
+		got, want any
+	}{
+		{"server.listen", c.Server.Listen, "0.0.0.0:8800"},
+		{"server.token_file", c.Server.TokenFile, "/etc/hookd/secrets/token"},
+		{"server.server_id", c.Server.ServerID, "node-1"},
+		{"storage.private_dir", c.Storage.PrivateDir, "/var/lib/hookd/private"},
+		{"store.driver", c.Store.Driver, "postgres"},
+		{"store.path", c.Store.Path, "/etc/hookd/ignored.db"},
+		{"store.dsn", c.Store.DSN, "postgres://hookd@db/hookd"},
+		{"delivery.retry_schedule", d.RetrySchedule, durations(time.Second, time.Minute, 90*time.Minute)},
+		{"delivery.jitter", d.Jitter, 0.0},
+		{"delivery.timeout", d.Timeout, Duration(30 * time.Second)},
+		{"delivery.max_age", d.MaxAge, Duration(24 * time.Hour)},
+		{"delivery.workers", d.Workers, 8},
+		{"delivery.retry_after_cap", d.RetryAfterCap, Duration(time.Hour)},
+		{"delivery.breaker_threshold", d.BreakerThreshold, 3},
+		{"delivery.breaker_cooldown", d.BreakerCooldown, Duration(time.Minute)},
+		{"delivery.poll_interval", d.PollInterval, Duration(200 * time.Millisecond)},
+		{"log.level", c.Log.Level, "debug"},
+		{"log.format", c.Log.Format, "json"},
+		{"loopback", c.ListenIsLoopback(), false},
+		{"fake_hook", c.Modules["fake_hook"], &fakeHook{
+			URL:     "https://example.com/hook",
+			Enabled: true,
+			Claims:  map[string]any{"iss": "hookd", "nested": map[string]any{"rid": int64(7)}},
+			Events: struct {
+				A bool `toml:"a"`
+			}{A: true},
+		}},
+		{"fake_domain", c.Modules["fake_domain"], &fakeDomains{
+			{ID: "acme", Script: "plugins/acme.wasm"},
+			{ID: "globex"},
+		}},
+	} {
+		if !reflect.DeepEqual(check.got, check.want) {
+			t.Errorf("%s = %#v, want %#v", check.key, check.got, check.want)
+		}
+	}
+}
+
+// TestFullConfigCoversEveryKey keeps fullConfig (and so TestParseFull) in
+// step with the core structs.
+func TestFullConfigCoversEveryKey(t *testing.T) {
+	t.Parallel()
+	md, err := toml.Decode(fullConfig, new(map[string]any))
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ := reflect.TypeFor[Config]()
+	for _, section := range fields(typ) {
+		if section.typ.Kind() != reflect.Struct {
+			continue
+		}
+		if !slices.Contains(coreSections, section.name) {
+			t.Errorf("Config field %s is not in coreSections", section.name)
+		}
+		for _, key := range fieldNames(section.typ) {
+			if !md.IsDefined(section.name, key) {
+				t.Errorf("fullConfig does not set %s.%s", section.name, key)
+			}
+		}
+	}
+}
+
+func TestParseAccepts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		input string
+		check func(c *Config) any // returns what differs, or nil
+	}{
+		{"integer duration is seconds", "[delivery]\ntimeout = 30\n", func(c *Config) any {
+			return want(c.Delivery.Timeout, Duration(30*time.Second))
+		}},
+		{"explicit zero jitter is kept", "[delivery]\njitter = 0\n", func(c *Config) any {
+			return want(c.Delivery.Jitter, 0.0)
+		}},
+		{"integer max_age is seconds", "[delivery]\njitter = 0\nmax_age = 3600\n", func(c *Config) any {
+			return want(c.Delivery.MaxAge, Duration(time.Hour))
+		}},
+		{"ipv6 loopback needs no token", "[server]\nlisten = '[::1]:7700'\n", func(c *Config) any {
+			return want(c.ListenIsLoopback(), true)
+		}},
+		{"localhost needs no token", "[server]\nlisten = 'localhost:0'\n", func(c *Config) any {
+			return want(c.ListenIsLoopback(), true)
+		}},
+		{"non-loopback with token", "[server]\nlisten = '0.0.0.0:7700'\ntoken_file = 'token'\n", func(c *Config) any {
+			return want(c.Server.TokenFile, "token")
+		}},
+		{"postgres ignores an empty path", "[store]\ndriver = 'postgres'\ndsn = 'postgres://db'\npath = ''\n", func(c *Config) any {
+			return want(c.Store.Path, "")
+		}},
+		{"absent module is off", "[fake_hook]\nurl = 'http://x'\n", func(c *Config) any {
+			_, on := c.Modules["fake_domain"]
+			return want(on, false)
+		}},
+		{"claims as a string", "[fake_hook]\nurl = 'http://x'\nclaims = '{\"iss\":\"x\"}'\n", func(c *Config) any {
+			return want(c.Modules["fake_hook"].(*fakeHook).Claims, any(`{"iss":"x"}`))
+		}},
+		{"claims as a nested table", "[fake_hook]\nurl = 'http://x'\n[fake_hook.claims.a]\nb = 1\n", func(c *Config) any {
+			return want(c.Modules["fake_hook"].(*fakeHook).Claims, any(map[string]any{"a": map[string]any{"b": int64(1)}}))
+		}},
+		{"UTF-8 BOM", "\ufeff[log]\nlevel = 'warn'\n", func(c *Config) any {
+			return want(c.Log.Level, "warn")
+		}},
+		{"comments and blank lines", "# hookd\n\n[log] # the log\nlevel = 'error' # quiet\n", func(c *Config) any {
+			return want(c.Log.Level, "error")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parse(tc.input)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tc.input, err)
+			}
+			if diff := tc.check(c); diff != nil {
+				t.Error(diff)
+			}
+		})
+	}
+}
+
+// want returns nil when got equals want, else a description.
+func want(got, want any) any {
+	if reflect.DeepEqual(got, want) {
+		return nil
+	}
+	return struct{ Got, Want any }{got, want}
+}

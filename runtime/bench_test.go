@@ -1,0 +1,61 @@
+package runtime_test
+
+import (
+	"context"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/storetest"
+	hookrt "github.com/hookrt/hookd/runtime"
+)
+
+// reportLatency adds p50 and p99 of ds to b's metrics.
+func reportLatency(b *testing.B, ds []time.Duration) {
+	if len(ds) == 0 {
+		return
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	b.ReportMetric(float64(ds[len(ds)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(ds[len(ds)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkEmit measures committing events on SQLite (one target wants
+// each, so each event is an event row, a delivery row and a River job):
+// one transaction per event, and batches of 100 per transaction.
+func BenchmarkEmit(b *testing.B) {
+	nop := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) { return hook.Result{}, nil })
+	for _, batch := range []int{1, 100} {
+		name := map[int]string{1: "single", 100: "batch100"}[batch]
+		b.Run("sqlite/"+name, func(b *testing.B) {
+			cfg := testConfig(storetest.SQLite(b))
+			rt, err := hookrt.Open(context.Background(), cfg, hookrt.WithoutWorkers(),
+				hookrt.WithTarget(hook.Target{Name: "t", Handler: nop}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rt.Close(context.Background())
+			ctx := context.Background()
+			events := make([]map[string]string, batch)
+			for i := range events {
+				events[i] = userCreate(i)
+			}
+			lat := make([]time.Duration, 0, b.N/batch+1)
+			b.ResetTimer()
+			start := time.Now()
+			for done := 0; done < b.N; done += batch {
+				t0 := time.Now()
+				if _, err := rt.EmitMany(ctx, events); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			n := (b.N + batch - 1) / batch * batch
+			b.ReportMetric(float64(n)/elapsed.Seconds(), "events/s")
+			reportLatency(b, lat)
+		})
+	}
+}
