@@ -1,0 +1,42 @@
+# hookd — `make help` lists the targets.
+GO ?= go
+PKGS := ./...
+
+.PHONY: help run test test/short test/race bench fuzz lint format check tidy plugins
+
+help: ## show this help
+	@grep -hE '^[a-zA-Z/_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+run: ## run the daemon on the default config.toml
+	$(GO) run ./cmd/hookd serve -config config.toml
+
+test: ## the full test suite with the race detector (PostgreSQL cases run when HOOKD_TEST_POSTGRES_DSN is set)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+test/short: ## quick tests, no race detector
+	$(GO) test -short $(PKGS)
+
+test/race: test ## alias of test
+
+bench: ## the benchmarks recorded in docs/benchmarks.md
+	$(GO) test -run '^$$' -bench 'BenchmarkEmit' -benchtime 3000x ./runtime/
+	$(GO) test -run '^$$' -bench 'BenchmarkEndToEnd' -benchtime 3000x -count 3 ./builtin/jwtwebhook/
+	$(GO) test -run '^$$' -bench 'BenchmarkSign' -benchtime 2000x ./internal/jwtsign/
+
+fuzz: ## run every fuzz test for 30 s each
+	$(GO) test -run '^$$' -fuzz FuzzParse$$ -fuzztime 30s ./internal/config/
+	$(GO) test -run '^$$' -fuzz FuzzParseEvent -fuzztime 30s ./internal/api/
+	$(GO) test -run '^$$' -fuzz FuzzParsePrivateKeyPEM -fuzztime 30s ./internal/jwtsign/
+	$(GO) test -run '^$$' -fuzz FuzzParseRetryAfter -fuzztime 30s ./internal/outbound/
+
+lint: ## go vet (golangci-lint is not installable offline here; see docs/development.md)
+	$(GO) vet $(PKGS)
+
+format: ## gofmt the tree
+	gofmt -w $$(git ls-files '*.go')
+
+tidy: ## go mod tidy
+	$(GO) mod tidy
+
+check: format lint tidy ## format, vet and tidy, then fail on a dirty tree
+	git diff --exit-code
