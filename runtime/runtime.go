@@ -23,6 +23,7 @@ type Runtime struct {
 	log      *slog.Logger
 	db       *store.DB
 	q        jobQueue
+	rec      *recorder
 	serverID string
 	sched    schedule
 	timeout  time.Duration
@@ -86,6 +87,9 @@ func Open(ctx context.Context, cfg *config.Config, opts ...Option) (*Runtime, er
 	defer func() {
 		if !ok {
 			rt.closeModules()
+			if rt.rec != nil {
+				rt.rec.close()
+			}
 			if rt.db != nil {
 				rt.db.Close()
 			}
@@ -107,6 +111,7 @@ func Open(ctx context.Context, cfg *config.Config, opts ...Option) (*Runtime, er
 	if err := rt.db.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("runtime: %w", err)
 	}
+	rt.rec = newRecorder(rt.db)
 	rt.q, err = newQueue(ctx, rt.db, queueConfig{
 		workers:      d.Workers,
 		pollInterval: time.Duration(d.PollInterval),
@@ -230,6 +235,7 @@ func (rt *Runtime) Close(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("stop workers: %w", err))
 			}
 		}
+		rt.rec.close()
 		rt.closeModules()
 		if err := rt.db.Close(); err != nil {
 			errs = append(errs, err)

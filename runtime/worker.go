@@ -82,7 +82,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 			}
 		}
 	}
-	if err := rt.db.RecordAttempt(ctx, wk.ID, wk.Gen, a, out); err != nil {
+	if err := rt.rec.record(ctx, store.Record{ID: wk.ID, Gen: wk.Gen, Attempt: &a, Outcome: out}); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil // replayed or discarded while we worked
 		}

@@ -44,6 +44,7 @@ private_dir = %q
 path = %q
 [delivery]
 poll_interval = "10ms"
+workers = 100
 [jwt_webhook]
 url = %q
 private_key = "k.pem"
@@ -73,6 +74,7 @@ user_create = true
 					"USERNAME": fmt.Sprint("user", i), "EMAIL": fmt.Sprintf("user%d@example.com", i)}
 			}
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			start := time.Now()
 			for left := b.N; left > 0; left -= len(batch) {
 				if _, err := rt.EmitMany(context.Background(), batch[:min(left, len(batch))]); err != nil {
@@ -86,6 +88,7 @@ user_create = true
 			}
 			elapsed := time.Since(start)
 			b.StopTimer()
+			b.ReportMetric((cpuTime()-cpu0).Seconds()/elapsed.Seconds(), "cores")
 			rate := float64(b.N) / elapsed.Seconds()
 			b.ReportMetric(rate, "deliveries/s")
 			b.ReportMetric(signRate, "raw-signs/s")

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -99,6 +100,42 @@ type Outcome struct {
 // it meanwhile.
 func (db *DB) RecordAttempt(ctx context.Context, id int64, gen int, a Attempt, out Outcome) error {
 	return db.InTx(ctx, func(tx Tx) error { return recordAttempt(ctx, tx, id, gen, &a, out) })
+}
+
+// Record is one attempt (or decision) to store with [DB.RecordAttempts].
+type Record struct {
+	ID      int64
+	Gen     int
+	Attempt *Attempt // nil for a decision without an attempt
+	Outcome Outcome
+}
+
+// RecordAttempts stores several records in one transaction and returns one
+// error per record: ErrConflict for a delivery that an operator replayed or
+// discarded meanwhile (the others are still stored), or the transaction's
+// error for all of them. One transaction for many attempts is what lets a
+// single SQLite writer keep up with many workers (group commit).
+func (db *DB) RecordAttempts(ctx context.Context, recs []Record) []error {
+	errs := make([]error, len(recs))
+	err := db.InTx(ctx, func(tx Tx) error {
+		for i, r := range recs {
+			err := recordAttempt(ctx, tx, r.ID, r.Gen, r.Attempt, r.Outcome)
+			if errors.Is(err, ErrConflict) {
+				errs[i] = err
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+	}
+	return errs
 }
 
 // Finish moves delivery id to out without an attempt (max age reached,
