@@ -51,7 +51,8 @@ type Observation struct {
 	State      string // the delivery's new state
 	Attempt    int    // attempts made so far (0 when no attempt was made)
 	Status     int
-	Err        error
+	Err        error  // the attempt's error, if an attempt was made and failed
+	Reason     string // why the delivery is in State (the error, or why it is dead)
 	Latency    time.Duration
 	At         time.Time // when the attempt (or decision) was made
 	Next       time.Time // when the next attempt is due, for retrying

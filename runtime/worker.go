@@ -185,11 +185,9 @@ func (rt *Runtime) observe(ctx context.Context, wk *store.Work, out store.Outcom
 		return
 	}
 	o := Observation{DeliveryID: wk.ID, EventID: wk.Event.ID, Target: wk.Target, State: string(out.State),
-		Attempt: attempts, Err: herr, Next: out.NextAttempt, At: time.Now()}
+		Attempt: attempts, Err: herr, Reason: out.Error, Next: out.NextAttempt, At: time.Now()}
 	if a != nil {
 		o.Status, o.Latency, o.At = a.Status, a.Latency, a.At
-	} else if out.Error != "" && herr == nil {
-		o.Err = errors.New(out.Error)
 	}
 	rt.observer(ctx, o)
 }

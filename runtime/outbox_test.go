@@ -1,0 +1,118 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/config"
+	"github.com/hookrt/hookd/internal/store"
+	"github.com/hookrt/hookd/internal/storetest"
+	hookrt "github.com/hookrt/hookd/runtime"
+)
+
+// TestEmitTx: an event emitted inside the caller's transaction exists, and
+// is delivered, if and only if that transaction commits.
+func TestEmitTx(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st config.Store) {
+		obs := newObservations()
+		ok := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) { return hook.Result{}, nil })
+		rt := open(t, testConfig(st), hookrt.WithObserver(obs.observe), hookrt.WithTarget(hook.Target{Name: "t", Handler: ok}))
+		ctx := context.Background()
+		db := rt.Store()
+		// inTx runs fn in a native transaction of the proxy's own kind.
+		inTx := func(commit bool, fn func(store.Tx) error) {
+			t.Helper()
+			var err error
+			switch db.Dialect() {
+			case store.SQLite:
+				tx, e := db.SQL().BeginTx(ctx, nil)
+				if e != nil {
+					t.Fatal(e)
+				}
+				if _, e := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS proxy_user (name TEXT)`); e != nil {
+					t.Fatal(e)
+				}
+				err = fn(store.SQLTx(tx))
+				if commit && err == nil {
+					err = tx.Commit()
+				} else {
+					tx.Rollback()
+				}
+			case store.Postgres:
+				tx, e := db.Pool().BeginTx(ctx, pgx.TxOptions{})
+				if e != nil {
+					t.Fatal(e)
+				}
+				err = fn(store.PgxTx(tx))
+				if commit && err == nil {
+					err = tx.Commit(ctx)
+				} else {
+					tx.Rollback(ctx)
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		inTx(false, func(tx store.Tx) error { _, err := rt.EmitTx(ctx, tx, userCreate(1)); return err })
+		var committed string
+		inTx(true, func(tx store.Tx) error {
+			var err error
+			committed, err = rt.EmitTx(ctx, tx, userCreate(2))
+			return err
+		})
+		obs.wait(t, "the committed event delivered", func(o []hookrt.Observation) bool { return count("delivered", "t")(o) == 1 })
+		ds, err := rt.ListDeliveries(ctx, store.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 1 || ds[0].EventID != committed {
+			t.Fatalf("deliveries %+v; want only the committed event %s", ds, committed)
+		}
+	})
+}
+
+// TestMaxAge: a delivery that keeps failing is dead-lettered once its next
+// attempt would pass the maximum age, and can be replayed.
+func TestMaxAge(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st config.Store) {
+		cfg := testConfig(st)
+		cfg.Delivery.RetrySchedule = []config.Duration{config.Duration(100 * time.Millisecond)}
+		cfg.Delivery.MaxAge = config.Duration(350 * time.Millisecond)
+		cfg.Delivery.Timeout = config.Duration(100 * time.Millisecond)
+		obs := newObservations()
+		failing := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
+			return hook.Result{Status: 503}, errors.New("HTTP 503")
+		})
+		rt := open(t, cfg, hookrt.WithObserver(obs.observe), hookrt.WithTarget(hook.Target{Name: "down", Handler: failing}))
+		ctx := context.Background()
+		if _, err := rt.Emit(ctx, userCreate(1)); err != nil {
+			t.Fatal(err)
+		}
+		seen := obs.wait(t, "dead letter", func(o []hookrt.Observation) bool { return count("dead", "down")(o) == 1 })
+		last := seen[len(seen)-1]
+		if !strings.Contains(last.Reason, "maximum age 350ms") || last.Attempt < 2 {
+			t.Fatalf("dead after %d attempts: %s", last.Attempt, last.Reason)
+		}
+		ds, _ := rt.ListDeliveries(ctx, store.Filter{State: store.StateDead})
+		if len(ds) != 1 {
+			t.Fatalf("dead deliveries: %+v", ds)
+		}
+		if err := rt.DiscardDelivery(ctx, ds[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.DiscardDelivery(ctx, ds[0].ID); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("second discard: %v", err)
+		}
+		if err := rt.RetryDelivery(ctx, ds[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		obs.wait(t, "replayed and dead again", func(o []hookrt.Observation) bool { return count("dead", "down")(o) == 2 })
+	})
+}
