@@ -115,16 +115,12 @@ func jsonable(v any, path string) (any, error) {
 			out[i] = y
 		}
 		return out, nil
-	case []map[string]any:
-		out := make([]any, len(v))
+	case []map[string]any: // an array of tables
+		arr := make([]any, len(v))
 		for i, x := range v {
-			y, err := jsonable(x, fmt.Sprintf("%s[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			out[i] = y
+			arr[i] = x
 		}
-		return out, nil
+		return jsonable(arr, path)
 	default:
 		return nil, fmt.Errorf("claim %q: a %T cannot be a JWT claim; use a string, number, boolean, array or table", path, v)
 	}
