@@ -3,6 +3,8 @@
 package builtin
 
 import (
+	"github.com/hookrt/hookd/builtin/commands"
+	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/builtin/jwtwebhook"
 	"github.com/hookrt/hookd/hook"
 )
@@ -10,6 +12,9 @@ import (
 // Register adds every built-in module to reg.
 func Register(reg *hook.Registry) {
 	reg.Register(jwtwebhook.Info)
+	reg.Register(httpevents.Info)
+	reg.Register(httpevents.DomainsInfo)
+	reg.Register(commands.Info)
 }
 
 // Registry returns a new registry holding the built-ins.

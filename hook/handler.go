@@ -57,6 +57,13 @@ type Result struct {
 	Reply []byte
 	// Latency is how long the attempt took; the runtime measures it when 0.
 	Latency time.Duration
+	// Summary is a short account of the answer for logs and session
+	// records ("nomessage", "xmlmsg: drop 5a1d").
+	Summary string
+	// Commands is an XMLMSG document for the proxy, from the answer of a
+	// successful attempt; the runtime forwards it durably to the
+	// [CommandsTarget].
+	Commands []byte
 }
 
 // MaxReplyExcerpt is how much of an answer's body the delivery log keeps.

@@ -32,6 +32,42 @@ type Policy struct {
 	// Schedule, when set, replaces the runtime's retry schedule for this
 	// target (the last step repeats).
 	Schedule []time.Duration
+	// Timeout, when set, replaces the delivery timeout for one attempt.
+	Timeout time.Duration
+	// Combine, when set, sends the target's events together once per
+	// interval as one request, in order; the Handler must then also be a
+	// [BatchHandler].
+	Combine time.Duration
+}
+
+// BatchHandler delivers several events in one attempt (combined HTTP
+// events). The events are in emit order. The same contract as [Handler]
+// applies: the outcome is the outcome of every event in the batch.
+type BatchHandler interface {
+	HandleBatch(ctx context.Context, evs []*Event) (Result, error)
+}
+
+// Never is a Match function that matches no event: for targets that only
+// receive what the runtime routes to them by name (the command sink).
+func Never(*Event) bool { return false }
+
+// CommandsTarget is the name of the target that receives XMLMSG commands
+// returned by scripts and plugins. Its events have MODULE "HOOKD", EVENT
+// "XMLMSG" and the document in field XML (see [CommandFields]).
+const CommandsTarget = "commands"
+
+// Field names of a command event.
+const (
+	CommandFieldXML    = "XML"
+	CommandFieldSource = "SOURCE_EVENT_ID"
+	CommandFieldTarget = "SOURCE_TARGET"
+)
+
+// SessionSaver is implemented by modules that want every event carrying a
+// SESSIONID indexed into its session's record ("Save HTTP events into
+// session objects").
+type SessionSaver interface {
+	SaveToSession() bool
 }
 
 // Module is a configured built-in (or plugin host) that provides targets.
@@ -79,4 +115,7 @@ type Env struct {
 	RequestTimeout time.Duration
 	// UserAgent names hookd and its version, for outbound requests.
 	UserAgent string
+	// Lookup returns another configured module by ID (its config section),
+	// e.g. http_events reads the [[domain]] list.
+	Lookup func(id string) (Module, bool)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hookrt/hookd/internal/store"
 )
@@ -23,12 +24,21 @@ func (rt *Runtime) GetDelivery(ctx context.Context, id int64) (*store.Delivery, 
 // its scheduled time. A delivered one cannot be replayed.
 func (rt *Runtime) RetryDelivery(ctx context.Context, id int64) error {
 	return rt.db.InTx(ctx, func(tx store.Tx) error {
-		gen, err := store.Requeue(ctx, tx, id)
+		gen, target, err := store.Requeue(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		rt.log.InfoContext(ctx, "delivery replayed by operator", slog.Int64("delivery", id))
-		return rt.q.insert(ctx, tx, []deliveryArgs{{DeliveryID: id, Gen: gen}})
+		e := emission{rt: rt, tx: tx, now: time.Now()}
+		if t := rt.targets[target]; t != nil && t.Policy.Combine > 0 {
+			// It rides with the target's next combined request.
+			if err := e.arm(ctx, t); err != nil {
+				return err
+			}
+		} else {
+			e.jobs = append(e.jobs, job{args: deliveryArgs{DeliveryID: id, Gen: gen}})
+		}
+		return e.flush(ctx)
 	})
 }
 
@@ -72,6 +82,13 @@ func (rt *Runtime) disabledReason(name string) (string, bool) {
 	defer rt.mu.RUnlock()
 	r, ok := rt.disabled[name]
 	return r, ok
+}
+
+// SessionEvents returns the record of a session: its events in order, each
+// with the outcome at every target. Empty unless a module saves sessions
+// ([http_events] save_to_session = true).
+func (rt *Runtime) SessionEvents(ctx context.Context, sessionID string) ([]store.SessionEvent, error) {
+	return rt.db.SessionEvents(ctx, sessionID, 1000)
 }
 
 // JWKS returns the public keys of every module that signs, as a JWK set.

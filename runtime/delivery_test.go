@@ -229,3 +229,22 @@ func TestDeadTargetDoesNotDelayOthers(t *testing.T) {
 }
 
 var _ sync.Mutex
+
+// TestAttemptLongerThanRetryStep: when an attempt outlasts the retry step,
+// the next attempt is due at once (a regression: a negative snooze made
+// River back off by itself, for seconds, then minutes).
+func TestAttemptLongerThanRetryStep(t *testing.T) {
+	cfg := testConfig(storetest.SQLite(t))
+	cfg.Delivery.RetrySchedule = []config.Duration{config.Duration(time.Millisecond)}
+	cfg.Delivery.Timeout = config.Duration(50 * time.Millisecond)
+	slow := hook.HandlerFunc(func(ctx context.Context, _ *hook.Event) (hook.Result, error) {
+		<-ctx.Done() // every attempt runs into the timeout
+		return hook.Result{}, ctx.Err()
+	})
+	obs := newObservations()
+	rt := open(t, cfg, hookrt.WithObserver(obs.observe), hookrt.WithTarget(hook.Target{Name: "slow", Handler: slow}))
+	if _, err := rt.Emit(context.Background(), userCreate(1)); err != nil {
+		t.Fatal(err)
+	}
+	obs.wait(t, "six attempts", func(o []hookrt.Observation) bool { return count("retrying", "slow")(o) >= 6 })
+}

@@ -65,32 +65,108 @@ func (rt *Runtime) EmitTx(ctx context.Context, tx store.Tx, fields map[string]st
 
 func (rt *Runtime) emitTx(ctx context.Context, tx store.Tx, batch []map[string]string) ([]string, error) {
 	ids := make([]string, len(batch))
-	var args []deliveryArgs
-	now := time.Now()
+	e := emission{rt: rt, tx: tx, now: time.Now()}
 	for i, fields := range batch {
-		ev, err := rt.newEvent(fields, now)
+		ev, err := rt.newEvent(fields, e.now)
 		if err != nil {
 			return nil, err
 		}
-		if err := store.InsertEvent(ctx, tx, ev); err != nil {
+		if err := e.event(ctx, ev); err != nil {
 			return nil, err
 		}
-		for _, t := range rt.order {
-			if !t.Wants(ev) {
-				continue
-			}
-			id, err := store.InsertDelivery(ctx, tx, ev.ID, t.Name, now)
-			if err != nil {
+		if rt.saveSessions && ev.SessionID() != "" {
+			if err := store.InsertSessionEvent(ctx, tx, ev.SessionID(), ev.ID); err != nil {
 				return nil, err
 			}
-			args = append(args, deliveryArgs{DeliveryID: id})
+		}
+		for _, t := range rt.order {
+			if t.Wants(ev) {
+				if err := e.deliver(ctx, ev, t); err != nil {
+					return nil, err
+				}
+			}
 		}
 		ids[i] = ev.ID
 	}
-	if err := rt.q.insert(ctx, tx, args); err != nil {
+	if err := e.flush(ctx); err != nil {
 		return nil, err
 	}
 	return ids, nil
+}
+
+// emission collects the jobs of one emitting transaction.
+type emission struct {
+	rt    *Runtime
+	tx    store.Tx
+	now   time.Time
+	jobs  []job
+	armed map[string]bool
+}
+
+func (e *emission) event(ctx context.Context, ev *hook.Event) error {
+	return store.InsertEvent(ctx, e.tx, ev)
+}
+
+// deliver adds a delivery of ev to t: its own job, or for a combining
+// target the target's batch job, armed once per transaction.
+func (e *emission) deliver(ctx context.Context, ev *hook.Event, t *target) error {
+	id, err := store.InsertDelivery(ctx, e.tx, ev.ID, t.Name, e.now)
+	if err != nil {
+		return err
+	}
+	if t.Policy.Combine <= 0 {
+		e.jobs = append(e.jobs, job{args: deliveryArgs{DeliveryID: id}})
+		return nil
+	}
+	return e.arm(ctx, t)
+}
+
+func (e *emission) arm(ctx context.Context, t *target) error {
+	if e.armed[t.Name] {
+		return nil
+	}
+	need, err := store.ArmBatch(ctx, e.tx, t.Name)
+	if err != nil {
+		return err
+	}
+	if e.armed == nil {
+		e.armed = map[string]bool{}
+	}
+	e.armed[t.Name] = true
+	if need {
+		e.jobs = append(e.jobs, job{args: batchArgs{Target: t.Name}, at: e.now.Add(t.Policy.Combine)})
+	}
+	return nil
+}
+
+func (e *emission) flush(ctx context.Context) error {
+	return e.rt.q.insert(ctx, e.tx, e.jobs)
+}
+
+// emitTo commits an event for one target only, bypassing routing: how the
+// XMLMSG commands of a reply reach the command sink.
+func (rt *Runtime) emitTo(ctx context.Context, name string, fields map[string]string) (string, error) {
+	t := rt.targets[name]
+	if t == nil {
+		return "", fmt.Errorf("runtime: no target %q", name)
+	}
+	var id string
+	err := rt.db.InTx(ctx, func(tx store.Tx) error {
+		e := emission{rt: rt, tx: tx, now: time.Now()}
+		ev, err := rt.newEvent(fields, e.now)
+		if err != nil {
+			return err
+		}
+		if err := e.event(ctx, ev); err != nil {
+			return err
+		}
+		if err := e.deliver(ctx, ev, t); err != nil {
+			return err
+		}
+		id = ev.ID
+		return e.flush(ctx)
+	})
+	return id, err
 }
 
 // newEvent validates fields and builds the event to store.

@@ -57,3 +57,12 @@ type Observation struct {
 	At         time.Time // when the attempt (or decision) was made
 	Next       time.Time // when the next attempt is due, for retrying
 }
+
+// WithCommandSink receives the XMLMSG commands that scripts and plugins
+// return (message boxes, chat text, dropping a session), as command events
+// (see hook.CommandsTarget), durably and retried like any delivery: how an
+// embedding proxy executes them in-process instead of over its XMLMSG
+// endpoint. h is called once per reply; an error retries it.
+func WithCommandSink(h hook.Handler) Option {
+	return WithTarget(hook.Target{Name: hook.CommandsTarget, Handler: h, Match: hook.Never})
+}

@@ -29,10 +29,25 @@ type deliveryArgs struct {
 // Kind is stable: it is stored with every job.
 func (deliveryArgs) Kind() string { return "hookd_delivery" }
 
+// batchArgs is the River job that sends a combining target's pending
+// deliveries together; at most one exists per target (see store.ArmBatch).
+type batchArgs struct {
+	Target string `json:"t"`
+}
+
+// Kind is stable: it is stored with every job.
+func (batchArgs) Kind() string { return "hookd_batch" }
+
+// job is one job to insert: its args, and when it is due (zero = now).
+type job struct {
+	args river.JobArgs
+	at   time.Time
+}
+
 // jobQueue hides River's driver-specific transaction type (*sql.Tx for
 // SQLite, pgx.Tx for PostgreSQL) from the rest of the runtime.
 type jobQueue interface {
-	insert(ctx context.Context, tx store.Tx, args []deliveryArgs) error
+	insert(ctx context.Context, tx store.Tx, jobs []job) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 }
@@ -46,13 +61,19 @@ type riverQueue[TTx any] struct {
 // returning store errors.
 var insertOpts = &river.InsertOpts{MaxAttempts: 1000}
 
-func (q *riverQueue[TTx]) insert(ctx context.Context, tx store.Tx, args []deliveryArgs) error {
-	if len(args) == 0 {
+func (q *riverQueue[TTx]) insert(ctx context.Context, tx store.Tx, jobs []job) error {
+	if len(jobs) == 0 {
 		return nil
 	}
-	params := make([]river.InsertManyParams, len(args))
-	for i, a := range args {
-		params[i] = river.InsertManyParams{Args: a, InsertOpts: insertOpts}
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		opts := insertOpts
+		if !j.at.IsZero() {
+			o := *insertOpts
+			o.ScheduledAt = j.at
+			opts = &o
+		}
+		params[i] = river.InsertManyParams{Args: j.args, InsertOpts: opts}
 	}
 	var err error
 	if native, ok := tx.Native().(TTx); ok {
@@ -86,6 +107,7 @@ type queueConfig struct {
 	timeout      time.Duration
 	logger       *slog.Logger
 	worker       river.Worker[deliveryArgs]
+	batchWorker  river.Worker[batchArgs]
 	noWorkers    bool
 }
 
@@ -102,6 +124,7 @@ func (c queueConfig) river() *river.Config {
 	if !c.noWorkers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, c.worker)
+		river.AddWorker(workers, c.batchWorker)
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: c.workers}}
 	}

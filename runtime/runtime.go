@@ -35,6 +35,8 @@ type Runtime struct {
 	order   []*target // config order, for routing
 	modules []hook.Module
 	jwks    []byte
+	// saveSessions indexes events with a SESSIONID into session records.
+	saveSessions bool
 
 	mu       sync.RWMutex
 	disabled map[string]string // target -> reason
@@ -118,6 +120,7 @@ func Open(ctx context.Context, cfg *config.Config, opts ...Option) (*Runtime, er
 		timeout:      rt.timeout,
 		logger:       riverLogger(rt.log),
 		worker:       &worker{rt: rt},
+		batchWorker:  &batchWorker{rt: rt},
 		noWorkers:    o.noWorkers,
 	})
 	if err != nil {
@@ -150,6 +153,7 @@ func (rt *Runtime) provision(ctx context.Context, cfg *config.Config, o options)
 	sort.Strings(ids)
 	var keys []json.RawMessage
 	ua := "hookd/" + o.version
+	lookup := func(id string) (hook.Module, bool) { m, ok := cfg.Modules[id]; return m, ok }
 	for _, id := range ids {
 		m := cfg.Modules[id]
 		if p, ok := m.(hook.Provisioner); ok {
@@ -158,6 +162,7 @@ func (rt *Runtime) provision(ctx context.Context, cfg *config.Config, o options)
 				PrivateDir:     cfg.Storage.PrivateDir,
 				RequestTimeout: rt.timeout,
 				UserAgent:      ua,
+				Lookup:         lookup,
 			}
 			if err := p.Provision(ctx, env); err != nil {
 				return fmt.Errorf("%s: [%s]: %w", cfg.Path, id, err)
@@ -171,6 +176,9 @@ func (rt *Runtime) provision(ctx context.Context, cfg *config.Config, o options)
 		}
 		if pub, ok := m.(hook.JWKSPublisher); ok {
 			keys = append(keys, pub.PublicJWKs()...)
+		}
+		if ss, ok := m.(hook.SessionSaver); ok && ss.SaveToSession() {
+			rt.saveSessions = true
 		}
 	}
 	for _, t := range o.targets {
@@ -188,6 +196,9 @@ func (rt *Runtime) provision(ctx context.Context, cfg *config.Config, o options)
 func (rt *Runtime) addTarget(t hook.Target, cfg *config.Config) error {
 	if t.Name == "" || t.Handler == nil {
 		return errors.New("target needs a name and a handler")
+	}
+	if _, ok := t.Handler.(hook.BatchHandler); t.Policy.Combine > 0 && !ok {
+		return fmt.Errorf("target %q combines events but its handler cannot handle a batch", t.Name)
 	}
 	if _, dup := rt.targets[t.Name]; dup {
 		return fmt.Errorf("target %q defined twice", t.Name)

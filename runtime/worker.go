@@ -63,7 +63,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 		return river.JobSnooze(wait)
 	}
 
-	res, herr := rt.attempt(ctx, t, &wk.Event)
+	res, herr := rt.attempt(ctx, t, func(ctx context.Context) (hook.Result, error) { return t.Handler.Handle(ctx, &wk.Event) })
 	if herr != nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 		// Shutting down: release the job for the next start instead of
 		// counting an attempt that was cut short. At-least-once holds.
@@ -72,8 +72,13 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	}
 	t.breaker.record(herr == nil, time.Now())
 
-	a := store.Attempt{At: now, Latency: res.Latency, Status: res.Status, Response: string(res.Reply)}
-	out := rt.decide(t, wk, herr, now)
+	if herr == nil {
+		if err := rt.forwardCommands(ctx, t, &wk.Event, res); err != nil {
+			return err
+		}
+	}
+	a := store.Attempt{At: now, Latency: res.Latency, Status: res.Status, Response: string(res.Reply), Summary: res.Summary}
+	out := rt.decide(t, wk, herr, time.Now()) // the schedule counts from the end of the attempt
 	if herr != nil {
 		a.Error = herr.Error()
 		if hook.IsDisable(herr) {
@@ -90,7 +95,7 @@ func (w *worker) Work(ctx context.Context, job *river.Job[deliveryArgs]) error {
 	}
 	rt.observe(ctx, wk, out, &a, herr)
 	if out.State == store.StateRetrying {
-		return river.JobSnooze(time.Until(out.NextAttempt))
+		return river.JobSnooze(max(0, time.Until(out.NextAttempt)))
 	}
 	return nil
 }
@@ -122,10 +127,14 @@ func (rt *Runtime) decide(t *target, wk *store.Work, herr error, now time.Time) 
 	return store.Outcome{State: store.StateRetrying, NextAttempt: next, Error: msg}
 }
 
-// attempt calls the target's handler once, under the delivery timeout,
-// turning a panic into a failed attempt.
-func (rt *Runtime) attempt(ctx context.Context, t *target, ev *hook.Event) (res hook.Result, err error) {
-	ctx, cancel := context.WithTimeout(ctx, rt.timeout)
+// attempt calls the target's handler once (through call), under the
+// target's timeout, turning a panic into a failed attempt.
+func (rt *Runtime) attempt(ctx context.Context, t *target, call func(context.Context) (hook.Result, error)) (res hook.Result, err error) {
+	timeout := rt.timeout
+	if t.Policy.Timeout > 0 {
+		timeout = t.Policy.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
 	defer func() {
@@ -141,7 +150,34 @@ func (rt *Runtime) attempt(ctx context.Context, t *target, ev *hook.Event) (res 
 			res.Reply = res.Reply[:hook.MaxReplyExcerpt]
 		}
 	}()
-	return t.Handler.Handle(ctx, ev)
+	return call(ctx)
+}
+
+// forwardCommands hands the XMLMSG commands of a successful attempt to the
+// command sink, as a durable delivery of its own. It runs before the
+// attempt is recorded: a crash in between forwards them again on the
+// retry (at least once), never loses them.
+func (rt *Runtime) forwardCommands(ctx context.Context, from *target, ev *hook.Event, res hook.Result) error {
+	if len(res.Commands) == 0 || from.Name == hook.CommandsTarget {
+		return nil
+	}
+	if _, ok := rt.targets[hook.CommandsTarget]; !ok {
+		rt.log.WarnContext(ctx, "XMLMSG commands dropped: no command sink is configured ([commands] xmlmsg_url)",
+			slog.String("target", from.Name), slog.String("event_id", ev.ID), slog.String("summary", res.Summary))
+		return nil
+	}
+	fields := map[string]string{
+		hook.FieldModule: "HOOKD", hook.FieldEvent: "XMLMSG",
+		hook.CommandFieldXML: string(res.Commands), hook.CommandFieldSource: ev.ID, hook.CommandFieldTarget: from.Name,
+		hook.FieldServerID: ev.ServerID(),
+	}
+	if sid := ev.SessionID(); sid != "" {
+		fields[hook.FieldSessionID] = sid
+	}
+	if _, err := rt.emitTo(ctx, hook.CommandsTarget, fields); err != nil {
+		return fmt.Errorf("forward XMLMSG commands: %w", err)
+	}
+	return nil
 }
 
 // finish records a decision made without an attempt.

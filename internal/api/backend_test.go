@@ -112,6 +112,15 @@ func (b *fakeBackend) DiscardDelivery(_ context.Context, id int64) error {
 	return b.act(id, store.StateDiscarded, store.StateDelivered)
 }
 
+func (b *fakeBackend) SessionEvents(_ context.Context, id string) ([]store.SessionEvent, error) {
+	if id != "s-1" {
+		return []store.SessionEvent{}, nil
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return []store.SessionEvent{{EventID: "ev-2", CreatedAt: at, Fields: map[string]string{"SESSIONID": "s-1", "EVENT": "START"},
+		Targets: []store.TargetOutcome{{Target: "http_events.global", State: store.StateDelivered, Attempts: 1, Status: 200, Summary: "nomessage", UpdatedAt: at}}}}, nil
+}
+
 func (b *fakeBackend) JWKS() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()

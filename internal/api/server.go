@@ -31,6 +31,9 @@ type Backend interface {
 	RetryDelivery(ctx context.Context, id int64) error
 	// DiscardDelivery stops further attempts of a delivery.
 	DiscardDelivery(ctx context.Context, id int64) error
+	// SessionEvents returns a session's record: its events in order, each
+	// with the outcome at every target (empty when sessions are not saved).
+	SessionEvents(ctx context.Context, sessionID string) ([]store.SessionEvent, error)
 	// JWKS returns the public signing keys as a JWK set, {"keys":[…]};
 	// {"keys":[]} when nothing signs.
 	JWKS() []byte
@@ -98,6 +101,7 @@ func New(b Backend, opts Options) http.Handler {
 	s.mux.HandleFunc("GET /v1/deliveries/{id}", s.handleGet)
 	s.mux.HandleFunc("POST /v1/deliveries/{id}/retry", s.handleRetry)
 	s.mux.HandleFunc("POST /v1/deliveries/{id}/discard", s.handleDiscard)
+	s.mux.HandleFunc("GET /v1/sessions/{id}/events", s.handleSession)
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	return s

@@ -43,6 +43,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("store: sqlite path is empty")
 	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("store: sqlite path %q must not contain ? or # (they end a SQLite file URI)", path)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
 	}

@@ -150,15 +150,16 @@ func recordAttempt(ctx context.Context, tx Tx, id int64, gen int, a *Attempt, ou
 	if !out.NextAttempt.IsZero() {
 		next = micros(out.NextAttempt)
 	}
-	inc, status := 0, 0
+	inc, status, summary := 0, 0, ""
 	if a != nil {
-		inc, status = 1, a.Status
+		inc, status, summary = 1, a.Status, a.Summary
 	}
 	var n int
 	err := tx.queryRow(ctx, `UPDATE hookd_delivery SET state = ?, attempts = attempts + ?, updated_at = ?,
-		next_attempt_at = ?, last_status = CASE WHEN ? = 1 THEN ? ELSE last_status END, last_error = ?
+		next_attempt_at = ?, last_status = CASE WHEN ? = 1 THEN ? ELSE last_status END, last_error = ?,
+		last_summary = CASE WHEN ? = 1 THEN ? ELSE last_summary END
 		WHERE id = ? AND gen = ? AND state IN ('pending', 'retrying') RETURNING attempts`,
-		string(out.State), inc, micros(now), next, inc, status, clean(out.Error), id, gen).Scan(&n)
+		string(out.State), inc, micros(now), next, inc, status, clean(out.Error), inc, clean(summary), id, gen).Scan(&n)
 	if err == ErrNotFound {
 		return fmt.Errorf("store: delivery %d changed meanwhile: %w", id, ErrConflict)
 	}
@@ -168,9 +169,9 @@ func recordAttempt(ctx context.Context, tx Tx, id int64, gen int, a *Attempt, ou
 	if a == nil {
 		return nil
 	}
-	_, err = tx.exec(ctx, `INSERT INTO hookd_attempt (delivery_id, n, at, latency_us, status, error, response)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		id, n, micros(a.At), a.Latency.Microseconds(), a.Status, clean(a.Error), clean(a.Response))
+	_, err = tx.exec(ctx, `INSERT INTO hookd_attempt (delivery_id, n, at, latency_us, status, error, response, summary)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, n, micros(a.At), a.Latency.Microseconds(), a.Status, clean(a.Error), clean(a.Response), clean(a.Summary))
 	if err != nil {
 		return fmt.Errorf("store: insert attempt of delivery %d: %w", id, err)
 	}
@@ -179,21 +180,25 @@ func recordAttempt(ctx context.Context, tx Tx, id int64, gen int, a *Attempt, ou
 
 // Requeue makes delivery id live again for an operator's replay: a new
 // generation, a fresh attempt budget and age. It returns the generation the
-// new job must carry. A delivered delivery cannot be replayed (ErrConflict).
-func Requeue(ctx context.Context, tx Tx, id int64) (int, error) {
-	var gen int
+// new job must carry and the delivery's target. A delivered delivery cannot
+// be replayed (ErrConflict).
+func Requeue(ctx context.Context, tx Tx, id int64) (int, string, error) {
+	var (
+		gen    int
+		target string
+	)
 	now := micros(time.Now())
 	err := tx.queryRow(ctx, `UPDATE hookd_delivery SET state = 'pending', gen = gen + 1, base_attempts = attempts,
 		since = ?, updated_at = ?, next_attempt_at = ?
-		WHERE id = ? AND state IN ('pending', 'retrying', 'dead', 'discarded') RETURNING gen`,
-		now, now, now, id).Scan(&gen)
+		WHERE id = ? AND state IN ('pending', 'retrying', 'dead', 'discarded') RETURNING gen, target`,
+		now, now, now, id).Scan(&gen, &target)
 	if err == ErrNotFound {
-		return 0, stateConflict(ctx, tx, id, "retry")
+		return 0, "", stateConflict(ctx, tx, id, "retry")
 	}
 	if err != nil {
-		return 0, fmt.Errorf("store: requeue delivery %d: %w", id, err)
+		return 0, "", fmt.Errorf("store: requeue delivery %d: %w", id, err)
 	}
-	return gen, nil
+	return gen, target, nil
 }
 
 // Discard stops delivery id for good (until replayed).

@@ -49,6 +49,19 @@ var migrations = []string{
 		disabled_at {{BIGINT}} NOT NULL,
 		reason      TEXT NOT NULL
 	);`,
+	// 2: reply summaries, session records, combined-delivery state.
+	`ALTER TABLE hookd_delivery ADD COLUMN last_summary TEXT NOT NULL DEFAULT '';
+	ALTER TABLE hookd_attempt ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+	CREATE TABLE hookd_session_event (
+		session_id TEXT NOT NULL,
+		event_id   TEXT NOT NULL REFERENCES hookd_event (id),
+		PRIMARY KEY (session_id, event_id)
+	);
+	CREATE TABLE hookd_batch (
+		target   TEXT PRIMARY KEY,
+		has_job  INTEGER NOT NULL DEFAULT 0,
+		failures INTEGER NOT NULL DEFAULT 0
+	);`,
 }
 
 func (db *DB) ddl(stmt string) string {

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-const deliveryColumns = `id, event_id, target, state, attempts, created_at, updated_at, next_attempt_at, last_status, last_error`
+const deliveryColumns = `id, event_id, target, state, attempts, created_at, updated_at, next_attempt_at, last_status, last_error, last_summary`
 
 func scanDelivery(r row) (*Delivery, error) {
 	var (
@@ -17,7 +17,7 @@ func scanDelivery(r row) (*Delivery, error) {
 		created, updated int64
 		next             *int64
 	)
-	if err := r.Scan(&d.ID, &d.EventID, &d.Target, &state, &d.Attempts, &created, &updated, &next, &d.LastStatus, &d.LastError); err != nil {
+	if err := r.Scan(&d.ID, &d.EventID, &d.Target, &state, &d.Attempts, &created, &updated, &next, &d.LastStatus, &d.LastError, &d.LastSummary); err != nil {
 		return nil, err
 	}
 	d.State, d.CreatedAt, d.UpdatedAt = State(state), fromMicros(created), fromMicros(updated)
@@ -86,7 +86,7 @@ func (db *DB) GetDelivery(ctx context.Context, id int64) (*Delivery, error) {
 	if err := json.Unmarshal([]byte(fields), &d.Event); err != nil {
 		return nil, fmt.Errorf("store: decode event %s: %w", d.EventID, err)
 	}
-	rs, err := c.query(ctx, `SELECT n, at, latency_us, status, error, response FROM hookd_attempt
+	rs, err := c.query(ctx, `SELECT n, at, latency_us, status, error, response, summary FROM hookd_attempt
 		WHERE delivery_id = ? ORDER BY n`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: get attempts of %d: %w", id, err)
@@ -98,7 +98,7 @@ func (db *DB) GetDelivery(ctx context.Context, id int64) (*Delivery, error) {
 			a       Attempt
 			at, lat int64
 		)
-		if err := rs.Scan(&a.N, &at, &lat, &a.Status, &a.Error, &a.Response); err != nil {
+		if err := rs.Scan(&a.N, &at, &lat, &a.Status, &a.Error, &a.Response, &a.Summary); err != nil {
 			return nil, fmt.Errorf("store: get attempts of %d: %w", id, err)
 		}
 		a.At, a.Latency = fromMicros(at), time.Duration(lat)*time.Microsecond

@@ -55,6 +55,7 @@ type Delivery struct {
 	NextAttempt *time.Time        `json:"next_attempt_at,omitempty"`
 	LastStatus  int               `json:"last_status,omitempty"`
 	LastError   string            `json:"last_error,omitempty"`
+	LastSummary string            `json:"last_summary,omitempty"`
 	Event       map[string]string `json:"event,omitempty"`        // filled by Get, not by List
 	History     []Attempt         `json:"attempts_log,omitempty"` // filled by Get, not by List
 }
@@ -67,6 +68,27 @@ type Attempt struct {
 	Status   int           `json:"status,omitempty"`
 	Error    string        `json:"error,omitempty"`
 	Response string        `json:"response,omitempty"` // first 20 kB of the answer
+	Summary  string        `json:"summary,omitempty"`  // e.g. "nomessage", "xmlmsg: drop 5a1d"
+}
+
+// SessionEvent is one event of a session's record with the outcome at
+// each of its targets.
+type SessionEvent struct {
+	EventID   string            `json:"event_id"`
+	CreatedAt time.Time         `json:"created_at"`
+	Fields    map[string]string `json:"fields"`
+	Targets   []TargetOutcome   `json:"targets"`
+}
+
+// TargetOutcome is where one delivery of a session event stands.
+type TargetOutcome struct {
+	Target    string    `json:"target"`
+	State     State     `json:"state"`
+	Attempts  int       `json:"attempts"`
+	Status    int       `json:"status,omitempty"`
+	Summary   string    `json:"summary,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Filter selects deliveries for listing. Zero fields match everything.

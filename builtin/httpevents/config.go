@@ -1,0 +1,160 @@
+package httpevents
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/config"
+	"github.com/hookrt/hookd/internal/outbound"
+)
+
+// IDs of the two config sections this package reads.
+const (
+	ID       = "http_events"
+	DomainID = "domain"
+)
+
+// maxCombine is the proxy's own limit on the combined-events interval.
+const maxCombine = 300 * time.Second
+
+// Info and DomainsInfo register the modules.
+var (
+	Info        = hook.ModuleInfo{ID: ID, New: func() hook.Module { return new(Events) }}
+	DomainsInfo = hook.ModuleInfo{ID: DomainID, New: func() hook.Module { return new(Domains) }}
+)
+
+// Domain is one [[domain]] entry: a domain's own events script.
+type Domain struct {
+	ID     string `toml:"id"`
+	Script string `toml:"script"`
+	// Strict, when set, overrides [http_events] per_domain_strict.
+	Strict *bool `toml:"strict"`
+	// CombineInterval, when set, overrides [http_events] combine_interval.
+	CombineInterval *config.Duration `toml:"combine_interval"`
+}
+
+// Domains is the [[domain]] array. It provides no targets itself: the
+// http_events module reads it.
+type Domains []Domain
+
+// Targets implements hook.Module.
+func (*Domains) Targets() []hook.Target { return nil }
+
+// Validate checks every entry: a unique id and an http(s) script URL.
+func (ds *Domains) Validate() error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, d := range *ds {
+		at := fmt.Sprintf("[[domain]] #%d", i+1)
+		if d.ID != "" {
+			at = fmt.Sprintf("[[domain]] id %q", d.ID)
+		}
+		switch {
+		case d.ID == "":
+			errs = append(errs, fmt.Errorf("%s: id: required: the DOMAIN_ID whose events this script receives", at))
+		case seen[d.ID]:
+			errs = append(errs, fmt.Errorf("%s: id: defined twice", at))
+		}
+		seen[d.ID] = true
+		switch {
+		case d.Script == "":
+			errs = append(errs, fmt.Errorf("%s: script: required: an http:// or https:// URL (or a .wasm plugin, once supported)", at))
+		case strings.HasSuffix(strings.ToLower(d.Script), ".wasm"):
+			errs = append(errs, fmt.Errorf("%s: script: %q is a WebAssembly plugin; WASM plugins are not supported by this hookd yet: use an http:// or https:// script URL", at, d.Script))
+		default:
+			if err := checkURL(d.Script); err != nil {
+				errs = append(errs, fmt.Errorf("%s: script: %w", at, err))
+			}
+		}
+		if d.CombineInterval != nil && time.Duration(*d.CombineInterval) > maxCombine {
+			errs = append(errs, fmt.Errorf("%s: combine_interval: must be between 0 and 300s, got %s", at, *d.CombineInterval))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an absolute http:// or https:// URL, got %q", s)
+	}
+	return nil
+}
+
+// Events is the [http_events] section.
+type Events struct {
+	Global          bool            `toml:"global"`
+	GlobalServer    string          `toml:"global_server"`
+	GlobalPath      string          `toml:"global_path"`
+	GlobalStrict    bool            `toml:"global_strict"`
+	PerDomain       bool            `toml:"per_domain"`
+	PerDomainStrict bool            `toml:"per_domain_strict"`
+	SaveSession     bool            `toml:"save_to_session"`
+	Timeout         config.Duration `toml:"timeout"`
+	CombineInterval config.Duration `toml:"combine_interval"`
+	AllowPrivate    []string        `toml:"allow_private"`
+
+	targets []hook.Target
+	clients []*outbound.Client
+}
+
+// globalURL builds the global script's URL from server and path.
+func (e *Events) globalURL() (string, error) {
+	server := e.GlobalServer
+	scheme := "http"
+	if i := strings.Index(server, "://"); i >= 0 {
+		scheme, server = server[:i], server[i+3:]
+		if scheme != "http" && scheme != "https" {
+			return "", fmt.Errorf("global_server: scheme must be http or https, got %q", e.GlobalServer)
+		}
+	}
+	host, port, err := net.SplitHostPort(server)
+	if err != nil || host == "" || port == "" || strings.ContainsAny(server, "/?#") {
+		return "", fmt.Errorf("global_server: must be host:port (e.g. localhost:8080) or http(s)://host:port, got %q", e.GlobalServer)
+	}
+	path := e.GlobalPath
+	if path == "" {
+		path = "/"
+	}
+	if !strings.HasPrefix(path, "/") {
+		return "", fmt.Errorf("global_path: must start with /, got %q", e.GlobalPath)
+	}
+	u := scheme + "://" + server + path
+	if _, err := url.Parse(u); err != nil {
+		return "", fmt.Errorf("global_path: %q does not form a valid URL: %w", e.GlobalPath, err)
+	}
+	return u, nil
+}
+
+// Validate checks the section without I/O.
+func (e *Events) Validate() error {
+	var errs []error
+	if e.Global {
+		if e.GlobalServer == "" {
+			errs = append(errs, errors.New("global_server: required when global = true: the host:port of the global events script, e.g. localhost:8080"))
+		} else if _, err := e.globalURL(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if t := time.Duration(e.Timeout); t != 0 && (t < 100*time.Millisecond || t > 5*time.Minute) {
+		errs = append(errs, fmt.Errorf("timeout: must be between 100ms and 5m (or 0 for [delivery] timeout), got %s", e.Timeout))
+	}
+	if c := time.Duration(e.CombineInterval); c > maxCombine {
+		errs = append(errs, fmt.Errorf("combine_interval: must be between 0 and 300s (0 = off), got %s", e.CombineInterval))
+	}
+	if _, err := outbound.ParsePrefixes(e.AllowPrivate); err != nil {
+		errs = append(errs, fmt.Errorf("allow_private: %w", err))
+	}
+	if !e.Global && !e.PerDomain {
+		errs = append(errs, errors.New("neither global nor per_domain is on; turn one on (or remove the [http_events] section)"))
+	}
+	return errors.Join(errs...)
+}
+
+// SaveToSession implements hook.SessionSaver.
+func (e *Events) SaveToSession() bool { return e.SaveSession }

@@ -1,0 +1,119 @@
+package httpevents
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/outbound"
+	"github.com/hookrt/hookd/internal/xmlmsg"
+)
+
+// Target names.
+const (
+	GlobalTarget       = "http_events.global"
+	DomainTargetPrefix = "http_events.domain."
+)
+
+// laxPolicy: not strict means one attempt; only transport errors get two
+// quick retries, well inside one request timeout.
+var laxPolicy = hook.Policy{MaxAttempts: 3, Schedule: []time.Duration{100 * time.Millisecond, 500 * time.Millisecond}}
+
+var (
+	_ hook.Module       = (*Events)(nil)
+	_ hook.Validator    = (*Events)(nil)
+	_ hook.Provisioner  = (*Events)(nil)
+	_ hook.Closer       = (*Events)(nil)
+	_ hook.SessionSaver = (*Events)(nil)
+	_ hook.Module       = (*Domains)(nil)
+	_ hook.Validator    = (*Domains)(nil)
+)
+
+// Provision builds the global target and one target per domain script.
+func (e *Events) Provision(_ context.Context, env hook.Env) error {
+	timeout := time.Duration(e.Timeout)
+	if timeout == 0 {
+		timeout = env.RequestTimeout
+	}
+	newClient := func(guard *outbound.Guard) *outbound.Client {
+		c := outbound.New(outbound.Options{Timeout: timeout, UserAgent: env.UserAgent, MaxBody: xmlmsg.MaxReply, Guard: guard})
+		e.clients = append(e.clients, c)
+		return c
+	}
+	policy := func(strict bool, combine time.Duration) hook.Policy {
+		p := hook.Policy{}
+		if !strict {
+			p = laxPolicy
+		}
+		p.Timeout, p.Combine = timeout, combine
+		return p
+	}
+	if e.Global {
+		u, err := e.globalURL()
+		if err != nil {
+			return err
+		}
+		e.targets = append(e.targets, hook.Target{
+			Name:    GlobalTarget,
+			Handler: &script{url: u, strict: e.GlobalStrict, client: newClient(nil)},
+			Match:   notInternal,
+			Policy:  policy(e.GlobalStrict, time.Duration(e.CombineInterval)),
+		})
+		env.Logger.Info("global HTTP events", slog.String("url", u), slog.Bool("strict", e.GlobalStrict))
+	}
+	var domains Domains
+	if m, ok := env.Lookup(DomainID); ok {
+		domains = *m.(*Domains)
+	}
+	if !e.PerDomain {
+		if len(domains) > 0 {
+			env.Logger.Warn("per-domain scripts are configured but [http_events] per_domain is off: they receive nothing",
+				slog.Int("domains", len(domains)))
+		}
+		return nil
+	}
+	allow, err := outbound.ParsePrefixes(e.AllowPrivate)
+	if err != nil {
+		return fmt.Errorf("allow_private: %w", err)
+	}
+	guard := outbound.NewGuard(allow)
+	client := newClient(guard)
+	for _, d := range domains {
+		strict := e.PerDomainStrict
+		if d.Strict != nil {
+			strict = *d.Strict
+		}
+		combine := time.Duration(e.CombineInterval)
+		if d.CombineInterval != nil {
+			combine = time.Duration(*d.CombineInterval)
+		}
+		id := d.ID
+		e.targets = append(e.targets, hook.Target{
+			Name:    DomainTargetPrefix + id,
+			Handler: &script{url: d.Script, strict: strict, client: client},
+			Match:   func(ev *hook.Event) bool { return ev.DomainID() == id && notInternal(ev) },
+			Policy:  policy(strict, combine),
+		})
+	}
+	if len(domains) == 0 {
+		env.Logger.Warn("per_domain is on but no [[domain]] has a script")
+	}
+	return nil
+}
+
+// notInternal keeps hookd's own command events away from scripts.
+func notInternal(ev *hook.Event) bool { return !strings.EqualFold(ev.Module(), "HOOKD") }
+
+// Targets implements hook.Module.
+func (e *Events) Targets() []hook.Target { return e.targets }
+
+// Close releases idle connections.
+func (e *Events) Close() error {
+	for _, c := range e.clients {
+		c.CloseIdleConnections()
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package httpevents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/outbound"
+	"github.com/hookrt/hookd/internal/xmlmsg"
+)
+
+// script is one events script: the global one or a domain's.
+type script struct {
+	url    string
+	strict bool
+	client *outbound.Client
+}
+
+var (
+	_ hook.Handler      = (*script)(nil)
+	_ hook.BatchHandler = (*script)(nil)
+)
+
+// Handle POSTs one event's fields and judges the answer.
+func (s *script) Handle(ctx context.Context, ev *hook.Event) (hook.Result, error) {
+	return s.post(ctx, encodeFields(ev.Fields, ""), ev.ID, 0)
+}
+
+// HandleBatch POSTs several events in one request, fields suffixed with
+// each event's index, plus COUNT.
+func (s *script) HandleBatch(ctx context.Context, evs []*hook.Event) (hook.Result, error) {
+	var b strings.Builder
+	for i, ev := range evs {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(encodeFields(ev.Fields, "_"+strconv.Itoa(i)))
+	}
+	b.WriteString("&COUNT=" + strconv.Itoa(len(evs)))
+	return s.post(ctx, b.String(), evs[0].ID, len(evs))
+}
+
+// encodeFields form-encodes fields, sorted by name, each name suffixed.
+func encodeFields(fields map[string]string, suffix string) string {
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for i, k := range names {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k + suffix))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(fields[k]))
+	}
+	return b.String()
+}
+
+func (s *script) post(ctx context.Context, body, eventID string, batch int) (hook.Result, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, strings.NewReader(body))
+	if err != nil {
+		return hook.Result{}, hook.Permanent(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	req.Header.Set("X-Event-Id", eventID)
+	if batch > 0 {
+		req.Header.Set("X-Hookd-Batch", strconv.Itoa(batch))
+	}
+	resp, err := s.client.Do(ctx, req)
+	if err != nil {
+		res, err := outbound.Classify(resp, err)
+		if errors.Is(err, outbound.ErrRefused) {
+			err = hook.Permanent(err) // the guard will refuse every retry too
+		}
+		return res, err
+	}
+	if s.strict {
+		return judgeStrict(resp)
+	}
+	return judgeLax(resp), nil
+}
+
+// judgeStrict: only a 2xx with <nomessage/> or a valid XMLMSG document
+// acknowledges the event.
+func judgeStrict(resp *outbound.Response) (hook.Result, error) {
+	res, err := outbound.Classify(resp, nil)
+	if err != nil {
+		return res, err // 3xx, 4xx, 5xx: the shared rules (410 disables, Retry-After)
+	}
+	if resp.Truncated {
+		return res, fmt.Errorf("HTTP %d but the reply is larger than %d bytes; a strict script answers <nomessage/> or a short XMLMSG document", resp.Status, xmlmsg.MaxReply)
+	}
+	reply, err := xmlmsg.Parse(resp.Body)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "line ") {
+			return res, fmt.Errorf("HTTP %d but the reply is not a valid XMLMSG document: %w", resp.Status, err)
+		}
+		return res, fmt.Errorf("HTTP %d but %w", resp.Status, err)
+	}
+	res.Summary, res.Commands = reply.Summary(), reply.Document()
+	return res, nil
+}
+
+// judgeLax: any HTTP answer delivers; a 2xx XML reply's commands are still
+// forwarded, anything else is noted and ignored.
+func judgeLax(resp *outbound.Response) hook.Result {
+	res := hook.Result{Status: resp.Status, Reply: resp.Body, Latency: resp.Latency}
+	if resp.Status < 200 || resp.Status > 299 {
+		res.Summary = fmt.Sprintf("HTTP %d (not strict: accepted)", resp.Status)
+		return res
+	}
+	reply, err := xmlmsg.Parse(resp.Body)
+	if err != nil || resp.Truncated {
+		res.Summary = "reply not XMLMSG (not strict: ignored)"
+		return res
+	}
+	res.Summary, res.Commands = reply.Summary(), reply.Document()
+	return res
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// ArmBatch notes that target has a pending combined delivery and reports
+// whether the caller must schedule the target's batch job (none is
+// scheduled yet). Run it in the emitting transaction: together with
+// TakeBatch, which disarms the target in its own transaction when nothing
+// is pending, it guarantees that a pending delivery always has a job and
+// that a target never has two.
+func ArmBatch(ctx context.Context, tx Tx, target string) (bool, error) {
+	n, err := tx.exec(ctx, `UPDATE hookd_batch SET has_job = 1 WHERE target = ? AND has_job = 0`, target)
+	if err != nil {
+		return false, fmt.Errorf("store: arm batch %s: %w", target, err)
+	}
+	if n == 1 {
+		return true, nil
+	}
+	n, err = tx.exec(ctx, `INSERT INTO hookd_batch (target, has_job) VALUES (?, 1) ON CONFLICT (target) DO NOTHING`, target)
+	if err != nil {
+		return false, fmt.Errorf("store: arm batch %s: %w", target, err)
+	}
+	return n == 1, nil
+}
+
+// TakeBatch returns up to limit live deliveries of target, oldest first,
+// with their events, and the number of failed batch attempts in a row. When
+// there are none it disarms the target, and the batch job ends.
+func (db *DB) TakeBatch(ctx context.Context, target string, limit int) ([]*Work, int, error) {
+	var (
+		works    []*Work
+		failures int
+	)
+	err := db.InTx(ctx, func(tx Tx) error {
+		works = works[:0]
+		rs, err := tx.query(ctx, fmt.Sprintf(`SELECT d.id, d.state, d.gen, d.attempts, d.base_attempts, d.since, e.id, e.created_at, e.fields
+			FROM hookd_delivery d JOIN hookd_event e ON e.id = d.event_id
+			WHERE d.target = ? AND d.state IN ('pending', 'retrying') ORDER BY d.id LIMIT %d`, limit), target)
+		if err != nil {
+			return err
+		}
+		for rs.Next() {
+			var (
+				w           Work
+				state       string
+				since, evAt int64
+				fields      string
+			)
+			if err := rs.Scan(&w.ID, &state, &w.Gen, &w.Attempts, &w.BaseAttempts, &since, &w.Event.ID, &evAt, &fields); err != nil {
+				rs.Close()
+				return err
+			}
+			if err := json.Unmarshal([]byte(fields), &w.Event.Fields); err != nil {
+				rs.Close()
+				return fmt.Errorf("decode event %s: %w", w.Event.ID, err)
+			}
+			w.Target, w.State, w.Since, w.Event.Created = target, State(state), fromMicros(since), fromMicros(evAt)
+			works = append(works, &w)
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return unavailable(err)
+		}
+		if len(works) == 0 {
+			_, err := tx.exec(ctx, `UPDATE hookd_batch SET has_job = 0, failures = 0 WHERE target = ?`, target)
+			return err
+		}
+		return tx.queryRow(ctx, `SELECT COALESCE(MAX(failures), 0) FROM hookd_batch WHERE target = ?`, target).Scan(&failures)
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: take batch of %s: %w", target, err)
+	}
+	return works, failures, nil
+}
+
+// BatchFailures sets the count of failed batch attempts in a row of target.
+func (db *DB) BatchFailures(ctx context.Context, target string, n int) error {
+	if _, err := db.conn().exec(ctx, `UPDATE hookd_batch SET failures = ? WHERE target = ?`, n, target); err != nil {
+		return fmt.Errorf("store: batch failures of %s: %w", target, err)
+	}
+	return nil
+}
