@@ -85,7 +85,9 @@ type Delivery struct {
 	// MaxAge retires a delivery to the dead-letter list once its event is
 	// this old; at least Timeout. Defaults to 72h.
 	MaxAge Duration `toml:"max_age"`
-	// Workers is how many deliveries run at once. Defaults to 100.
+	// Workers is how many deliveries run at once; one target may use at
+	// most half. On SQLite, fewer workers than the event rate needs make
+	// deliveries queue (see docs/benchmarks.md). Defaults to 500.
 	Workers int `toml:"workers"`
 	// RetryAfterCap caps a receiver's Retry-After hint. Defaults to 10h.
 	RetryAfterCap Duration `toml:"retry_after_cap"`
@@ -149,7 +151,7 @@ func (c *Config) withDefaults() {
 	d.Jitter = cmp.Or(d.Jitter, 0.2)
 	d.Timeout = cmp.Or(d.Timeout, Duration(10*time.Second))
 	d.MaxAge = cmp.Or(d.MaxAge, Duration(72*time.Hour))
-	d.Workers = cmp.Or(d.Workers, 100)
+	d.Workers = cmp.Or(d.Workers, 500)
 	d.RetryAfterCap = cmp.Or(d.RetryAfterCap, Duration(10*time.Hour))
 	d.BreakerThreshold = cmp.Or(d.BreakerThreshold, 5)
 	d.BreakerCooldown = cmp.Or(d.BreakerCooldown, Duration(30*time.Second))

@@ -34,7 +34,7 @@ func TestParseEmptyIsDefaults(t *testing.T) {
 		{"delivery.jitter", d.Jitter, 0.2},
 		{"delivery.timeout", d.Timeout, Duration(10 * time.Second)},
 		{"delivery.max_age", d.MaxAge, Duration(72 * time.Hour)},
-		{"delivery.workers", d.Workers, 100},
+		{"delivery.workers", d.Workers, 500},
 		{"delivery.retry_after_cap", d.RetryAfterCap, Duration(10 * time.Hour)},
 		{"delivery.breaker_threshold", d.BreakerThreshold, 5},
 		{"delivery.breaker_cooldown", d.BreakerCooldown, Duration(30 * time.Second)},

@@ -27,7 +27,7 @@ retry_schedule = ["1s", "1m", "1h30m"]
 	// Output:
 	// 127.0.0.1:7700 true
 	// /etc/hookd/hookd.db
-	// 30s [1s 1m 1h30m] 100
+	// 30s [1s 1m 1h30m] 500
 }
 
 func ExampleParse_errors() {
