@@ -3,6 +3,8 @@ package runtime_test
 import (
 	"context"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +28,7 @@ func reportLatency(b *testing.B, ds []time.Duration) {
 // one transaction per event, and batches of 100 per transaction.
 func BenchmarkEmit(b *testing.B) {
 	nop := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) { return hook.Result{}, nil })
+	b.Run("sqlite/concurrent16", benchEmitConcurrent)
 	for _, batch := range []int{1, 100} {
 		name := map[int]string{1: "single", 100: "batch100"}[batch]
 		b.Run("sqlite/"+name, func(b *testing.B) {
@@ -58,4 +61,46 @@ func BenchmarkEmit(b *testing.B) {
 			reportLatency(b, lat)
 		})
 	}
+}
+
+// benchEmitConcurrent: 16 goroutines calling Emit at once, as proxy
+// threads do; group commit shares their transactions.
+func benchEmitConcurrent(b *testing.B) {
+	nop := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) { return hook.Result{}, nil })
+	rt, err := hookrt.Open(context.Background(), testConfig(storetest.SQLite(b)), hookrt.WithoutWorkers(),
+		hookrt.WithTarget(hook.Target{Name: "t", Handler: nop}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close(context.Background())
+	var (
+		mu   sync.Mutex
+		lat  []time.Duration
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	b.ResetTimer()
+	start := time.Now()
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := userCreate(g)
+			for next.Add(1) <= int64(b.N) {
+				t0 := time.Now()
+				if _, err := rt.Emit(context.Background(), ev); err != nil {
+					panic(err)
+				}
+				d := time.Since(t0)
+				mu.Lock()
+				lat = append(lat, d)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+	reportLatency(b, lat)
 }

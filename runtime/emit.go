@@ -28,12 +28,18 @@ const (
 // An error wrapping [hook.ErrInvalidEvent] means the fields were refused;
 // one wrapping [store.ErrUnavailable] means nothing was written and the
 // caller may try again.
+//
+// Concurrent Emit calls share transactions (group commit): on SQLite, with
+// one writer, that is what lets many proxy threads emit at once.
 func (rt *Runtime) Emit(ctx context.Context, fields map[string]string) (string, error) {
-	ids, err := rt.EmitMany(ctx, []map[string]string{fields})
+	ev, err := rt.newEvent(fields, time.Now())
 	if err != nil {
 		return "", err
 	}
-	return ids[0], nil
+	if err := rt.emitter.emit(ctx, ev); err != nil {
+		return "", err
+	}
+	return ev.ID, nil
 }
 
 // EmitMany commits several events in one transaction (all or none), which
@@ -64,34 +70,43 @@ func (rt *Runtime) EmitTx(ctx context.Context, tx store.Tx, fields map[string]st
 }
 
 func (rt *Runtime) emitTx(ctx context.Context, tx store.Tx, batch []map[string]string) ([]string, error) {
+	now := time.Now()
+	evs := make([]*hook.Event, len(batch))
 	ids := make([]string, len(batch))
-	e := emission{rt: rt, tx: tx, now: time.Now()}
 	for i, fields := range batch {
-		ev, err := rt.newEvent(fields, e.now)
+		ev, err := rt.newEvent(fields, now)
 		if err != nil {
 			return nil, err
 		}
+		evs[i], ids[i] = ev, ev.ID
+	}
+	if err := rt.commitEvents(ctx, tx, evs, now); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// commitEvents writes validated events, their deliveries and jobs in tx.
+func (rt *Runtime) commitEvents(ctx context.Context, tx store.Tx, evs []*hook.Event, now time.Time) error {
+	e := emission{rt: rt, tx: tx, now: now}
+	for _, ev := range evs {
 		if err := e.event(ctx, ev); err != nil {
-			return nil, err
+			return err
 		}
 		if rt.saveSessions && ev.SessionID() != "" {
 			if err := store.InsertSessionEvent(ctx, tx, ev.SessionID(), ev.ID); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		for _, t := range rt.order {
 			if t.Wants(ev) {
 				if err := e.deliver(ctx, ev, t); err != nil {
-					return nil, err
+					return err
 				}
 			}
 		}
-		ids[i] = ev.ID
 	}
-	if err := e.flush(ctx); err != nil {
-		return nil, err
-	}
-	return ids, nil
+	return e.flush(ctx)
 }
 
 // emission collects the jobs of one emitting transaction.

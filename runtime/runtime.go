@@ -24,6 +24,7 @@ type Runtime struct {
 	db       *store.DB
 	q        jobQueue
 	rec      *recorder
+	emitter  *emitter
 	serverID string
 	sched    schedule
 	timeout  time.Duration
@@ -92,6 +93,9 @@ func Open(ctx context.Context, cfg *config.Config, opts ...Option) (*Runtime, er
 			if rt.rec != nil {
 				rt.rec.close()
 			}
+			if rt.emitter != nil {
+				rt.emitter.close()
+			}
 			if rt.db != nil {
 				rt.db.Close()
 			}
@@ -114,6 +118,7 @@ func Open(ctx context.Context, cfg *config.Config, opts ...Option) (*Runtime, er
 		return nil, fmt.Errorf("runtime: %w", err)
 	}
 	rt.rec = newRecorder(rt.db)
+	rt.emitter = newEmitter(rt)
 	rt.q, err = newQueue(ctx, rt.db, queueConfig{
 		workers:      d.Workers,
 		pollInterval: time.Duration(d.PollInterval),
@@ -246,6 +251,7 @@ func (rt *Runtime) Close(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("stop workers: %w", err))
 			}
 		}
+		rt.emitter.close()
 		rt.rec.close()
 		rt.closeModules()
 		if err := rt.db.Close(); err != nil {

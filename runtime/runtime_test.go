@@ -203,3 +203,16 @@ func TestEmitValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestEmitAfterClose(t *testing.T) {
+	rt, err := hookrt.Open(context.Background(), testConfig(storetest.SQLite(t)), hookrt.WithoutWorkers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.Emit(context.Background(), userCreate(1)); !errors.Is(err, hookrt.ErrClosed) {
+		t.Fatalf("Emit after Close: %v", err)
+	}
+}

@@ -26,7 +26,7 @@ import (
 // SQLite. It reports acknowledged deliveries/s and the p50/p99 from the
 // POST to the last acknowledgement of the event. -benchtime Nx = N events.
 func BenchmarkFanOut(b *testing.B) {
-	for _, workers := range []int{100, 1000} {
+	for _, workers := range []int{100, 500, 1000} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) { benchFanOut(b, workers) })
 	}
 }
