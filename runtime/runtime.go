@@ -35,6 +35,7 @@ type Runtime struct {
 	targets map[string]*target
 	order   []*target // config order, for routing
 	modules []hook.Module
+	byID    map[string]hook.Module
 	jwks    []byte
 	// saveSessions indexes events with a SESSIONID into session records.
 	saveSessions bool
@@ -174,6 +175,10 @@ func (rt *Runtime) provision(ctx context.Context, cfg *config.Config, o options)
 			}
 		}
 		rt.modules = append(rt.modules, m)
+		if rt.byID == nil {
+			rt.byID = map[string]hook.Module{}
+		}
+		rt.byID[id] = m
 		for _, t := range m.Targets() {
 			if err := rt.addTarget(t, cfg); err != nil {
 				return fmt.Errorf("%s: [%s]: %w", cfg.Path, id, err)
@@ -225,6 +230,13 @@ func (rt *Runtime) addTarget(t hook.Target, cfg *config.Config) error {
 	rt.targets[t.Name] = tt
 	rt.order = append(rt.order, tt)
 	return nil
+}
+
+// Module returns the provisioned module configured under id (its config
+// section), e.g. the External WebAPI service for its synchronous calls.
+func (rt *Runtime) Module(id string) (hook.Module, bool) {
+	m, ok := rt.byID[id]
+	return m, ok
 }
 
 // Targets returns the names of the configured targets, in routing order.

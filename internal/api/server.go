@@ -54,6 +54,10 @@ type Options struct {
 	// MaxBody bounds the body of POST /v1/events, in bytes; larger bodies
 	// are answered with 413. Defaults to 64 KiB.
 	MaxBody int64
+	// Routes are extra routes served by modules (e.g. the External WebAPI's
+	// "POST /v1/webapi/account/signup/1"), keyed by ServeMux pattern. Under
+	// /v1/ they need the token like every other route. Defaults to none.
+	Routes map[string]http.Handler
 }
 
 // DefaultMaxBody is the body limit used when [Options.MaxBody] is 0.
@@ -104,6 +108,9 @@ func New(b Backend, opts Options) http.Handler {
 	s.mux.HandleFunc("GET /v1/sessions/{id}/events", s.handleSession)
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	for pattern, h := range opts.Routes {
+		s.mux.Handle(pattern, h)
+	}
 	return s
 }
 
