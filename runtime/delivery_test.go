@@ -130,7 +130,7 @@ func TestDeliverySuite(t *testing.T) {
 			}
 			return count("delivered", "ok")(o) == 1 && count("dead", "gone")(o) == 1 && count("retrying", "limited")(o) >= 1
 		})
-		for _, o := range obs.seen {
+		for _, o := range obs.Seen() {
 			if want, isFailing := failing[o.Target]; isFailing && o.State == "retrying" {
 				if o.Err == nil || !strings.Contains(o.Err.Error(), want) {
 					t.Errorf("%s: error %v; want it to contain %q", o.Target, o.Err, want)
@@ -215,9 +215,7 @@ func TestDeadTargetDoesNotDelayOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 		obs.wait(t, "all healthy deliveries", func(o []hookrt.Observation) bool { return count("delivered", "healthy")(o) == n })
-		obs.mu.Lock()
-		defer obs.mu.Unlock()
-		for _, o := range obs.seen {
+		for _, o := range obs.Seen() {
 			if o.Target == "dead" {
 				t.Fatalf("the dead target finished an attempt (%+v) before the healthy one was served", o)
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/config"
+	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/store"
 	"github.com/hookrt/hookd/internal/storetest"
 	hookrt "github.com/hookrt/hookd/runtime"
@@ -29,54 +30,20 @@ func testConfig(st config.Store) *config.Config {
 	return &cfg
 }
 
-// observations collects delivery outcomes and lets a test wait for one.
-type observations struct {
-	mu   sync.Mutex
-	seen []hookrt.Observation
-	ch   chan struct{}
-}
+// newObservations, count: thin names over hooktest for these tests.
+func newObservations() *observations { return &observations{hooktest.NewObservations()} }
 
-func newObservations() *observations { return &observations{ch: make(chan struct{}, 1)} }
+type observations struct{ *hooktest.Observations }
 
-func (o *observations) observe(_ context.Context, ob hookrt.Observation) {
-	o.mu.Lock()
-	o.seen = append(o.seen, ob)
-	o.mu.Unlock()
-	select {
-	case o.ch <- struct{}{}:
-	default:
-	}
-}
+func (o *observations) observe(ctx context.Context, ob hookrt.Observation) { o.Observe(ctx, ob) }
 
-// wait blocks until cond holds over what was observed, or fails the test.
 func (o *observations) wait(t *testing.T, what string, cond func([]hookrt.Observation) bool) []hookrt.Observation {
 	t.Helper()
-	deadline := time.After(30 * time.Second)
-	for {
-		o.mu.Lock()
-		seen := append([]hookrt.Observation(nil), o.seen...)
-		o.mu.Unlock()
-		if cond(seen) {
-			return seen
-		}
-		select {
-		case <-o.ch:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s; observed %+v", what, seen)
-		}
-	}
+	return o.Wait(t, what, cond)
 }
 
-func count(state string, target string) func([]hookrt.Observation) int {
-	return func(obs []hookrt.Observation) int {
-		n := 0
-		for _, o := range obs {
-			if o.State == state && (target == "" || o.Target == target) {
-				n++
-			}
-		}
-		return n
-	}
+func count(state, target string) func([]hookrt.Observation) int {
+	return func(obs []hookrt.Observation) int { return hooktest.Count(obs, state, target) }
 }
 
 func open(t *testing.T, cfg *config.Config, opts ...hookrt.Option) *hookrt.Runtime {
