@@ -1,0 +1,178 @@
+package webapi
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/config"
+	"github.com/hookrt/hookd/internal/outbound"
+)
+
+// ID is the module ID and the config section name.
+const ID = "webapi"
+
+// Info registers the module.
+var Info = hook.ModuleInfo{ID: ID, New: func() hook.Module { return new(Service) }}
+
+// Methods of the account/1 family that hookd calls, and the defaults of the
+// configurable settings.
+const (
+	MethodSignup = "account/signup/1"
+	MethodForgot = "account/password/forgot/1"
+
+	DefaultNotificationMethod = "account/notification/1"
+	DefaultSuccessCode        = "ok"
+	DefaultLanguage           = "en"
+	DefaultTimeout            = 10 * time.Second
+
+	minTimeout = 100 * time.Millisecond
+	maxTimeout = 60 * time.Second
+)
+
+// methodRE is the shape of a WebAPI method name: slash-separated lowercase
+// parts ending in a version number, e.g. account/signup/1.
+var methodRE = regexp.MustCompile(`^[a-z0-9_]+(/[a-z0-9_]+)*/[0-9]+$`)
+
+// Service is the [webapi] section and, once provisioned, the client of the
+// external account/1 service: sign-up and forgot-password decisions
+// ([Service.Signup], [Service.ForgotPassword], [Service.Handler]) and the
+// durable notification target ([Service.Targets]).
+//
+// A Service is safe for concurrent use once provisioned; its fields must
+// not change after Provision.
+type Service struct {
+	// URL is the base URL of the account/1 service; the method and the
+	// encodings are added to its query. Required.
+	URL string `toml:"url"`
+	// Timeout bounds every call ("External WebAPI call timeout in
+	// seconds"): a whole number of seconds or a duration string, 100ms to
+	// 60s. Defaults to 10s.
+	Timeout config.Duration `toml:"timeout"`
+	// UseSignup delegates sign-up decisions to the service ("Use external
+	// WebAPI for sign up"). Defaults to false.
+	//
+	// The three switches are named Use… in Go because Service has the
+	// methods Signup and ForgotPassword; their config keys are signup,
+	// notification and forgot_password.
+	UseSignup bool `toml:"signup"`
+	// UseNotification sends a notification after a user is created or
+	// signs up. Defaults to false.
+	UseNotification bool `toml:"notification"`
+	// UseForgotPassword delegates forgotten-password requests to the
+	// service. Defaults to false.
+	UseForgotPassword bool `toml:"forgot_password"`
+	// NotificationParams is the notification's JSON template (see
+	// [ParseTemplate]). Required when Notification is on.
+	NotificationParams string `toml:"notification_params"`
+	// NotificationMethod is the method notifications are sent with.
+	// Defaults to "account/notification/1".
+	NotificationMethod string `toml:"notification_method"`
+	// SuccessCode is the result.code that means success. Defaults to "ok".
+	SuccessCode string `toml:"success_code"`
+	// ForwardPassword sends the sign-up password to the service. Defaults
+	// to false.
+	ForwardPassword bool `toml:"forward_password"`
+	// Language is the hl sent when the caller gives none, an ISO 639-1
+	// code. Defaults to "en".
+	Language string `toml:"language"`
+
+	client  *outbound.Client
+	tmpl    *Template
+	log     *slog.Logger
+	urls    map[string]string // method → URL up to and including "hl="
+	timeout time.Duration
+
+	signup, forgot, notify counters
+}
+
+// counters are the outcomes of one call kind.
+type counters struct {
+	allowed, refused, unavailable, sent, failed, notDelegated atomic.Uint64
+}
+
+func (c *counters) stats() CallStats {
+	return CallStats{
+		Allowed: c.allowed.Load(), Refused: c.refused.Load(), Unavailable: c.unavailable.Load(),
+		Sent: c.sent.Load(), Failed: c.failed.Load(), NotDelegated: c.notDelegated.Load(),
+	}
+}
+
+// withDefaults fills the unset settings.
+func (s *Service) withDefaults() {
+	if s.Timeout == 0 {
+		s.Timeout = config.Duration(DefaultTimeout)
+	}
+	if s.NotificationMethod == "" {
+		s.NotificationMethod = DefaultNotificationMethod
+	}
+	if s.SuccessCode == "" {
+		s.SuccessCode = DefaultSuccessCode
+	}
+	if s.Language == "" {
+		s.Language = DefaultLanguage
+	}
+}
+
+// Validate applies the defaults and checks the section, without I/O.
+func (s *Service) Validate() error {
+	s.withDefaults()
+	var errs []error
+	if s.URL == "" {
+		errs = append(errs, errors.New("url: required: the base URL of the account/1 service, e.g. https://accounts.example/webapi"))
+	} else if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("url: must be an absolute http:// or https:// URL, got %q", s.URL))
+	}
+	if t := time.Duration(s.Timeout); t < minTimeout || t > maxTimeout {
+		errs = append(errs, fmt.Errorf("timeout: must be between %s and %s, got %s", minTimeout, config.Duration(maxTimeout), s.Timeout))
+	}
+	if !s.UseSignup && !s.UseNotification && !s.UseForgotPassword {
+		errs = append(errs, errors.New("none of signup, notification, forgot_password is on; turn one on (or remove the [webapi] section)"))
+	}
+	switch {
+	case s.NotificationParams != "":
+		if _, err := ParseTemplate(s.NotificationParams); err != nil {
+			errs = append(errs, fmt.Errorf("notification_params: %w", err))
+		}
+	case s.UseNotification:
+		errs = append(errs, errors.New(`notification_params: required when notification = true: the JSON parameters of a notification, e.g. "userName": {{name}}, "userDomain": {{domain}}`))
+	}
+	if !methodRE.MatchString(s.NotificationMethod) {
+		errs = append(errs, fmt.Errorf("notification_method: must be a method name like %q (lowercase letters, digits and _ in parts separated by /, ending in /<version number>), got %q",
+			DefaultNotificationMethod, s.NotificationMethod))
+	}
+	if strings.TrimSpace(s.SuccessCode) != s.SuccessCode {
+		errs = append(errs, fmt.Errorf("success_code: must not start or end with white space, got %q", s.SuccessCode))
+	}
+	if !isLang(s.Language) {
+		errs = append(errs, fmt.Errorf("language: must be a two-letter lowercase ISO 639-1 code like \"en\", got %q", s.Language))
+	}
+	return errors.Join(errs...)
+}
+
+// isLang reports whether s is two lowercase ASCII letters.
+func isLang(s string) bool {
+	return len(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z'
+}
+
+// language returns the hl for a caller's language: its primary subtag
+// ("de" of "de-AT" or "DE_at"), or the configured language when the caller
+// gives none or something that is not a language code.
+func (s *Service) language(l string) string {
+	if isLang(l) {
+		return l
+	}
+	if i := strings.IndexAny(l, "-_"); i >= 0 {
+		l = l[:i]
+	}
+	if l = strings.ToLower(l); isLang(l) {
+		return l
+	}
+	return s.Language
+}
