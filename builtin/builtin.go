@@ -15,6 +15,7 @@ func Register(reg *hook.Registry) {
 	reg.Register(jwtwebhook.Info)
 	reg.Register(httpevents.Info)
 	reg.Register(httpevents.DomainsInfo)
+	reg.Register(httpevents.PluginsInfo)
 	reg.Register(commands.Info)
 	reg.Register(webapi.Info)
 }

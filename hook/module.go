@@ -118,4 +118,13 @@ type Env struct {
 	// Lookup returns another configured module by ID (its config section),
 	// e.g. http_events reads the [[domain]] list.
 	Lookup func(id string) (Module, bool)
+	// Resolve makes a path from the config file relative to the config
+	// file's directory (absolute paths and "" stay as they are).
+	Resolve func(path string) string
+}
+
+// Reloader is implemented by modules that can pick up changed files
+// without a restart (WASM plugins); the daemon calls Reload on SIGHUP.
+type Reloader interface {
+	Reload(ctx context.Context) error
 }

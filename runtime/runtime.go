@@ -169,6 +169,7 @@ func (rt *Runtime) provision(ctx context.Context, cfg *config.Config, o options)
 				RequestTimeout: rt.timeout,
 				UserAgent:      ua,
 				Lookup:         lookup,
+				Resolve:        cfg.Resolve,
 			}
 			if err := p.Provision(ctx, env); err != nil {
 				return fmt.Errorf("%s: [%s]: %w", cfg.Path, id, err)
@@ -237,6 +238,21 @@ func (rt *Runtime) addTarget(t hook.Target, cfg *config.Config) error {
 func (rt *Runtime) Module(id string) (hook.Module, bool) {
 	m, ok := rt.byID[id]
 	return m, ok
+}
+
+// Reload asks every module that can (hook.Reloader) to pick up changed
+// files, e.g. rebuilt WASM plugins. A module whose reload fails keeps what
+// it had; the errors are joined.
+func (rt *Runtime) Reload(ctx context.Context) error {
+	var errs []error
+	for _, m := range rt.modules {
+		if r, ok := m.(hook.Reloader); ok {
+			if err := r.Reload(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Targets returns the names of the configured targets, in routing order.

@@ -28,7 +28,8 @@ var (
 	DomainsInfo = hook.ModuleInfo{ID: DomainID, New: func() hook.Module { return new(Domains) }}
 )
 
-// Domain is one [[domain]] entry: a domain's own events script.
+// Domain is one [[domain]] entry: a domain's own events script, an
+// http(s) URL or a WebAssembly plugin (a path ending in .wasm).
 type Domain struct {
 	ID     string `toml:"id"`
 	Script string `toml:"script"`
@@ -36,7 +37,15 @@ type Domain struct {
 	Strict *bool `toml:"strict"`
 	// CombineInterval, when set, overrides [http_events] combine_interval.
 	CombineInterval *config.Duration `toml:"combine_interval"`
+	// Plugin holds a .wasm script's limits and capabilities.
+	Plugin PluginSettings `toml:"plugin"`
+	// Config is a .wasm script's own configuration, which it reads with
+	// config_read (pdk.Config).
+	Config map[string]any `toml:"config"`
 }
+
+// IsPlugin reports whether the script is a WebAssembly plugin.
+func (d *Domain) IsPlugin() bool { return strings.HasSuffix(strings.ToLower(d.Script), ".wasm") }
 
 // Domains is the [[domain]] array. It provides no targets itself: the
 // http_events module reads it.
@@ -63,10 +72,15 @@ func (ds *Domains) Validate() error {
 		seen[d.ID] = true
 		switch {
 		case d.Script == "":
-			errs = append(errs, fmt.Errorf("%s: script: required: an http:// or https:// URL (or a .wasm plugin, once supported)", at))
-		case strings.HasSuffix(strings.ToLower(d.Script), ".wasm"):
-			errs = append(errs, fmt.Errorf("%s: script: %q is a WebAssembly plugin; WASM plugins are not supported by this hookd yet: use an http:// or https:// script URL", at, d.Script))
+			errs = append(errs, fmt.Errorf("%s: script: required: an http:// or https:// URL, or the path of a .wasm plugin", at))
+		case d.IsPlugin():
+			if err := d.Plugin.validate(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: plugin.%w", at, err))
+			}
 		default:
+			if !d.Plugin.empty() || d.Config != nil {
+				errs = append(errs, fmt.Errorf("%s: plugin and config apply to .wasm scripts only; %q is a URL", at, d.Script))
+			}
 			if err := checkURL(d.Script); err != nil {
 				errs = append(errs, fmt.Errorf("%s: script: %w", at, err))
 			}
@@ -101,6 +115,7 @@ type Events struct {
 
 	targets []hook.Target
 	clients []*outbound.Client
+	plugins *plugins
 }
 
 // globalURL builds the global script's URL from server and path.

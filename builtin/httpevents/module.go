@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/outbound"
+	"github.com/hookrt/hookd/internal/wasmhost"
 	"github.com/hookrt/hookd/internal/xmlmsg"
 )
 
@@ -28,12 +29,13 @@ var (
 	_ hook.Provisioner  = (*Events)(nil)
 	_ hook.Closer       = (*Events)(nil)
 	_ hook.SessionSaver = (*Events)(nil)
+	_ hook.Reloader     = (*Events)(nil)
 	_ hook.Module       = (*Domains)(nil)
 	_ hook.Validator    = (*Domains)(nil)
 )
 
 // Provision builds the global target and one target per domain script.
-func (e *Events) Provision(_ context.Context, env hook.Env) error {
+func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 	timeout := time.Duration(e.Timeout)
 	if timeout == 0 {
 		timeout = env.RequestTimeout
@@ -81,6 +83,10 @@ func (e *Events) Provision(_ context.Context, env hook.Env) error {
 	}
 	guard := outbound.NewGuard(allow)
 	client := newClient(guard)
+	var settings *Plugins
+	if m, ok := env.Lookup(PluginsID); ok {
+		settings = m.(*Plugins)
+	}
 	for _, d := range domains {
 		strict := e.PerDomainStrict
 		if d.Strict != nil {
@@ -91,12 +97,34 @@ func (e *Events) Provision(_ context.Context, env hook.Env) error {
 			combine = time.Duration(*d.CombineInterval)
 		}
 		id := d.ID
+		var h hook.Handler = &script{url: d.Script, strict: strict, client: client}
+		p := policy(strict, combine)
+		if d.IsPlugin() {
+			if e.plugins == nil {
+				eng, err := wasmhost.NewEngine(ctx, wasmhost.Options{CacheDir: env.Resolve(settings.cacheDir()), Logger: env.Logger})
+				if err != nil {
+					return fmt.Errorf("plugins: %w", err)
+				}
+				e.plugins = &plugins{engine: eng, log: env.Logger}
+			}
+			pl, err := e.plugins.load(ctx, env, d, env.UserAgent)
+			if err != nil {
+				return fmt.Errorf("[[domain]] id %q: script %s: %w", id, d.Script, err)
+			}
+			h = &pluginScript{domain: id, p: pl, strict: strict, log: env.Logger}
+			p.Timeout = 0 // the plugin's own deadline applies inside the delivery timeout
+			env.Logger.Info("domain plugin loaded", slog.String("domain", id), slog.String("path", pl.Path()),
+				slog.String("sha256", pl.SHA256()), slog.Bool("strict", strict))
+		}
 		e.targets = append(e.targets, hook.Target{
 			Name:    DomainTargetPrefix + id,
-			Handler: &script{url: d.Script, strict: strict, client: client},
+			Handler: h,
 			Match:   func(ev *hook.Event) bool { return ev.DomainID() == id && notInternal(ev) },
-			Policy:  policy(strict, combine),
+			Policy:  p,
 		})
+	}
+	if e.plugins != nil {
+		e.plugins.watch(settings.reloadInterval())
 	}
 	if len(domains) == 0 {
 		env.Logger.Warn("per_domain is on but no [[domain]] has a script")
@@ -110,10 +138,22 @@ func notInternal(ev *hook.Event) bool { return !strings.EqualFold(ev.Module(), "
 // Targets implements hook.Module.
 func (e *Events) Targets() []hook.Target { return e.targets }
 
-// Close releases idle connections.
+// Close stops plugin reloading, closes the plugins and releases idle
+// connections.
 func (e *Events) Close() error {
 	for _, c := range e.clients {
 		c.CloseIdleConnections()
 	}
+	if e.plugins != nil {
+		return e.plugins.close()
+	}
 	return nil
+}
+
+// Reload picks up changed plugin files (SIGHUP).
+func (e *Events) Reload(ctx context.Context) error {
+	if e.plugins == nil {
+		return nil
+	}
+	return e.plugins.reload(ctx)
 }

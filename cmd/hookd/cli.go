@@ -38,6 +38,9 @@ commands:
   keys jwks -config FILE   print the JWK set served at /.well-known/jwks.json
   keys generate -out FILE [-type ed25519|p256|p384|p521|rsa2048|rsa3072|rsa4096]
                            write a new private key (mode 0600) for the JWT webhook
+  plugin check FILE.wasm   validate a plugin's exports, imports and ABI version
+  plugin run FILE.wasm -event EVENT.json [-config FILE] [-domain ID]
+                           run one event through a plugin; print reply, logs, host calls, time
   version                  print the version
 `
 
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stderr, "usage: hookd keys jwks -config FILE | hookd keys generate -out FILE [-type ed25519]\n")
 			return 2
 		}
+	case "plugin":
+		err = cmdPlugin(ctx, args, stdout)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "hookd", hookdVersion())
 		return 0

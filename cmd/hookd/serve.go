@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/hookrt/hookd/builtin/webapi"
@@ -53,10 +56,23 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		slog.Any("targets", rt.Targets()), slog.Bool("auth", token != ""))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-		log.Info("shutting down")
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case err = <-errc:
+			break wait
+		case <-ctx.Done():
+			log.Info("shutting down")
+			break wait
+		case <-hup:
+			log.Info("SIGHUP: reloading plugins")
+			if rerr := rt.Reload(ctx); rerr != nil {
+				log.Error("reload", slog.Any("error", rerr))
+			}
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()

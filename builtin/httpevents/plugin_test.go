@@ -1,0 +1,139 @@
+package httpevents_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hookrt/hookd/builtin/httpevents"
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/hooktest"
+	"github.com/hookrt/hookd/internal/store"
+	"github.com/hookrt/hookd/internal/storetest"
+	hookrt "github.com/hookrt/hookd/runtime"
+)
+
+// fixture returns the absolute path of a hand-written plugin fixture.
+func fixture(t *testing.T, name string) string {
+	p, err := filepath.Abs(filepath.Join("..", "..", "internal", "wasmhost", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPluginScripts: a domain's script can be a .wasm plugin; its reply
+// means what a script's reply means (XMLMSG drop forwarded to the command
+// sink), a trapping plugin is retried in strict mode without affecting
+// another domain, and a lax one is accepted after its attempts.
+func TestPluginScripts(t *testing.T) {
+	cmds := make(chan string, 4)
+	sink := hook.HandlerFunc(func(ctx context.Context, ev *hook.Event) (hook.Result, error) {
+		cmds <- ev.Get(hook.CommandFieldXML)
+		return hook.Result{}, nil
+	})
+	obs := hooktest.NewObservations()
+	rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+[http_events]
+per_domain = true
+per_domain_strict = true
+[plugins]
+cache_dir = %q
+[[domain]]
+id = "echo"
+script = %q
+[[domain]]
+id = "trap"
+script = %q
+[[domain]]
+id = "fatal"
+script = %q
+[domain.plugin]
+timeout = "100ms"
+instances = 2
+`, t.TempDir(), fixture(t, "echo.wasm"), fixture(t, "trap.wasm"), fixture(t, "fatal.wasm")),
+		hookrt.WithObserver(obs.Observe), hookrt.WithCommandSink(sink))
+	ctx := context.Background()
+	for _, d := range []string{"echo", "trap", "fatal"} {
+		if _, err := rt.Emit(ctx, event(d, "NEW SESSION", "SESSIONID", "5a1d")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	target := func(d string) string { return httpevents.DomainTargetPrefix + d }
+	seen := obs.Wait(t, "echo delivered, trap retried, fatal dead", func(o []hookrt.Observation) bool {
+		return hooktest.Count(o, "delivered", target("echo")) == 1 && hooktest.Count(o, "retrying", target("trap")) >= 2 &&
+			hooktest.Count(o, "dead", target("fatal")) == 1
+	})
+	for _, o := range seen {
+		switch {
+		case o.Target == target("trap") && !strings.Contains(o.Reason, "trapped"):
+			t.Errorf("trap: %q", o.Reason)
+		case o.Target == target("fatal") && !strings.Contains(o.Reason, "failed for good"):
+			t.Errorf("fatal: %q", o.Reason)
+		}
+	}
+	if got := <-cmds; !strings.Contains(got, `<session id="5a1d">`) || !strings.Contains(got, "<drop") {
+		t.Errorf("command sink got %q", got)
+	}
+}
+
+// TestPluginReload: replacing the file swaps the plugin; a broken file is
+// refused and the running version keeps serving.
+func TestPluginReload(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "domain.wasm")
+	copyFile(t, fixture(t, "ok.wasm"), path)
+	obs := hooktest.NewObservations()
+	rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+[http_events]
+per_domain = true
+per_domain_strict = true
+[plugins]
+reload_interval = 0
+[[domain]]
+id = "1"
+script = %q
+`, path), hookrt.WithObserver(obs.Observe))
+	ctx := context.Background()
+	emitAndWait := func(n int, want string) {
+		t.Helper()
+		if _, err := rt.Emit(ctx, event("1", "NEW SESSION", "SESSIONID", "s1")); err != nil {
+			t.Fatal(err)
+		}
+		obs.Wait(t, "delivered", func(o []hookrt.Observation) bool { return hooktest.Count(o, "delivered", "") == n })
+		ds, err := rt.ListDeliveries(ctx, store.Filter{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds[0].LastSummary != want {
+			t.Fatalf("delivery %d answered %q; want %q", n, ds[0].LastSummary, want)
+		}
+	}
+	emitAndWait(1, "nomessage")
+	copyFile(t, fixture(t, "noexport.wasm"), path) // broken: refused, the old one serves
+	if err := rt.Reload(ctx); err == nil || !strings.Contains(err.Error(), "hookd_v1_on_event") {
+		t.Fatalf("reload of a broken plugin: %v", err)
+	}
+	emitAndWait(2, "nomessage")
+	copyFile(t, fixture(t, "echo.wasm"), path)
+	if err := rt.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	emitAndWait(3, "xmlmsg: drop s1")
+}
+
+func copyFile(t *testing.T, from, to string) {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to+".tmp", b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(to+".tmp", to); err != nil {
+		t.Fatal(err)
+	}
+}

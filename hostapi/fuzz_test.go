@@ -1,0 +1,76 @@
+package hostapi
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// FuzzHostFunctions calls each host function's Go implementation with
+// arbitrary pointers and lengths against a two-page memory: none may panic,
+// write outside the buffer it was given, or return a status outside the ABI.
+func FuzzHostFunctions(f *testing.F) {
+	f.Add(uint8(0), uint32(0), uint32(0), uint32(0), uint32(0))
+	f.Add(uint8(1), uint32(0), uint32(1<<16), uint32(0), uint32(0))
+	f.Add(uint8(2), uint32(0), uint32(9), uint32(100), uint32(10))
+	f.Add(uint8(3), uint32(1<<16-1), uint32(1), uint32(0), uint32(0))
+	f.Add(uint8(5), uint32(1), uint32(0), uint32(0xffffffff), uint32(0))
+	f.Add(uint8(9), uint32(0), uint32(4), uint32(16), uint32(2))
+	f.Add(uint8(10), uint32(0xfffffff0), uint32(32), uint32(0), uint32(0))
+	f.Add(uint8(11), uint32(1<<15), uint32(1<<31), uint32(0), uint32(0))
+
+	h := newHarness(f)
+	mem := h.mod.Memory()
+	seed := []byte(`{"url":"http://127.0.0.1:1/x"}SESSIONID{"sub":"a"}relay.pem`)
+	grants := &Grants{
+		Config: []byte(`{"a":1}`),
+		Keys:   []string{"relay.pem", "S"},
+		Sign: func(context.Context, string, map[string]any) (string, error) {
+			return "header.payload.signature", nil
+		},
+	}
+	f.Fuzz(func(t *testing.T, which uint8, a, b, c, d uint32) {
+		fn := functions[int(which)%len(functions)]
+		// A known memory: the seed at 0, then a pattern, so that writes
+		// outside the given buffer are seen.
+		buf := make([]byte, memSize)
+		for i := range buf {
+			buf[i] = byte(i * 7)
+		}
+		copy(buf, seed)
+		mem.Write(0, buf)
+
+		call := NewCall(testEvent(), time.Now().Add(time.Second), 64, grants)
+		stack := []uint64{api.EncodeU32(a), api.EncodeU32(b), api.EncodeU32(c), api.EncodeU32(d)}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		fn.fn(WithCall(ctx, call), h.mod, stack)
+
+		if fn.results[0] == api.ValueTypeI64 {
+			return
+		}
+		st := api.DecodeI32(stack[0])
+		if st < ErrFailed {
+			t.Fatalf("%s returned %d, not an ABI status", fn.name, st)
+		}
+		// Only readers write, and only inside [buf, buf+buf_len).
+		lo, hi := uint64(memSize), uint64(0)
+		switch fn.name {
+		case FuncEventRead, FuncConfigRead, FuncResultRead:
+			lo, hi = uint64(a), uint64(a)+uint64(b)
+		case FuncEventGet:
+			lo, hi = uint64(c), uint64(c)+uint64(d)
+		}
+		got, _ := mem.Read(0, memSize)
+		for i := range got {
+			if got[i] != buf[i] && (uint64(i) < lo || uint64(i) >= hi) {
+				t.Fatalf("%s(%d, %d, %d, %d) wrote at %d, outside its buffer", fn.name, a, b, c, d, i)
+			}
+		}
+		if st == ErrMemory && call.Counters().MemoryErrors != 1 {
+			t.Fatalf("memory error not counted")
+		}
+	})
+}

@@ -1,0 +1,217 @@
+package wasmhost
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrt/hookd/hostapi"
+	"github.com/tetratelabs/wazero"
+)
+
+// BenchmarkCall measures one call of a warm instance, deadline enforced
+// (the default 250ms, with wazero's watcher), on a ~300-byte event.
+func BenchmarkCall(b *testing.B) {
+	e := newEngine(b)
+	ev := event("5a1d")
+	for _, name := range []string{"ok", "echo"} {
+		p := load(b, e, name, Limits{}, hostapi.Grants{})
+		label := map[string]string{"ok": "minimal", "echo": "echo"}[name]
+		b.Run(label, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Call(ctx, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(label+"/parallel", func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := p.Call(ctx, ev); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// goGuest builds a minimal Go wasip1 reactor (about 2 MB), the bigger guest
+// of the compile benchmarks; it skips when the toolchain cannot.
+func goGuest(b *testing.B) []byte {
+	b.Helper()
+	dir := b.TempDir()
+	src := `package main
+
+//go:wasmexport hookd_v1_on_event
+func onEvent() int32 { return 0 }
+
+func main() {}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module guest\n\ngo 1.24\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", "guest.wasm", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Skipf("cannot build a Go guest: %v\n%s", err, out)
+	}
+	wasm, err := os.ReadFile(filepath.Join(dir, "guest.wasm"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return wasm
+}
+
+// BenchmarkCompile measures compiling a plugin in a fresh runtime: with a
+// new cache each time (cold), with the engine's warm in-memory cache
+// (cached), and from a warm on-disk cache in a new cache object, as after
+// a restart (file).
+func BenchmarkCompile(b *testing.B) {
+	ctx := context.Background()
+	guests := []struct {
+		name string
+		wasm func(b *testing.B) []byte
+	}{
+		{"ok", func(b *testing.B) []byte { return mustRead(b, fixture("ok")) }},
+		{"go", goGuest},
+	}
+	for _, g := range guests {
+		var wasm []byte
+		var once sync.Once
+		get := func(b *testing.B) []byte {
+			once.Do(func() { wasm = g.wasm(b) })
+			if wasm == nil {
+				b.Skip("no guest")
+			}
+			return wasm
+		}
+		compile := func(b *testing.B, cache wazero.CompilationCache, w []byte) {
+			r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
+				WithCloseOnContextDone(true).WithCompilationCache(cache))
+			if _, err := r.CompileModule(ctx, w); err != nil {
+				b.Fatal(err)
+			}
+			_ = r.Close(ctx)
+		}
+		b.Run("cold/"+g.name, func(b *testing.B) {
+			w := get(b)
+			for b.Loop() {
+				c := wazero.NewCompilationCache()
+				compile(b, c, w)
+				_ = c.Close(ctx)
+			}
+			b.ReportMetric(float64(len(w)), "wasm-bytes")
+		})
+		b.Run("cached/"+g.name, func(b *testing.B) {
+			w := get(b)
+			c := wazero.NewCompilationCache()
+			defer c.Close(ctx)
+			compile(b, c, w)
+			for b.Loop() {
+				compile(b, c, w)
+			}
+		})
+		b.Run("file/"+g.name, func(b *testing.B) {
+			w := get(b)
+			dir := b.TempDir()
+			warm, err := wazero.NewCompilationCacheWithDir(dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			compile(b, warm, w)
+			_ = warm.Close(ctx)
+			for b.Loop() {
+				c, err := wazero.NewCompilationCacheWithDir(dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				compile(b, c, w)
+				_ = c.Close(ctx)
+			}
+		})
+	}
+}
+
+// BenchmarkInstantiate measures starting one instance of a compiled plugin
+// (what a replacement costs, off the event path), and reports the Go heap a
+// warm instance holds (its linear memory included).
+func BenchmarkInstantiate(b *testing.B) {
+	ctx := context.Background()
+	for _, name := range []string{"ok", "echo"} {
+		b.Run(name, func(b *testing.B) {
+			e := newEngine(b)
+			p := load(b, e, name, Limits{Instances: 1}, hostapi.Grants{})
+			v := p.cur.Load()
+			b.ReportAllocs()
+			for b.Loop() {
+				inst, err := v.newInstance(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				inst.close()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(instanceHeap(b, v)), "heap-B/instance")
+		})
+	}
+}
+
+// instanceHeap is the live heap of one more warm instance of v, averaged
+// over 64.
+func instanceHeap(b *testing.B, v *version) uint64 {
+	const n = 64
+	insts := make([]*instance, 0, n)
+	before := liveHeap()
+	for range n {
+		inst, err := v.newInstance(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		insts = append(insts, inst)
+	}
+	after := liveHeap()
+	for _, inst := range insts {
+		inst.close()
+	}
+	if after < before {
+		return 0
+	}
+	return (after - before) / n
+}
+
+// BenchmarkDeadlineOvershoot measures how long after a 10ms deadline a
+// looping guest is stopped, as p50 and p99 of the calls made.
+func BenchmarkDeadlineOvershoot(b *testing.B) {
+	const timeout = 10 * time.Millisecond
+	p := load(b, newEngine(b), "loop", Limits{Timeout: timeout, Instances: 2}, hostapi.Grants{})
+	ctx := context.Background()
+	var over []time.Duration
+	for b.Loop() {
+		out, err := p.Call(ctx, event("x"))
+		if err == nil {
+			b.Fatal("the loop returned")
+		}
+		over = append(over, out.Duration-timeout)
+	}
+	slices.Sort(over)
+	q := func(f float64) float64 {
+		return float64(over[min(len(over)-1, int(f*float64(len(over))))].Microseconds())
+	}
+	b.ReportMetric(q(0.5), "p50-µs-over")
+	b.ReportMetric(q(0.99), "p99-µs-over")
+}

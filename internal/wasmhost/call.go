@@ -1,0 +1,199 @@
+package wasmhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/hostapi"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Outcome is what one call of a plugin produced.
+type Outcome struct {
+	// Status is what hookd_v1_on_event returned: hostapi.StatusHandled (0),
+	// StatusRetry (1), StatusFail (2), or another value (read as 1).
+	Status int32
+	// Reply is the reply set with reply_set; nil when none was set (read as
+	// <nomessage/>). The host does not check it: that is the caller's job,
+	// as for a script's reply.
+	Reply []byte
+	// Error is the message set with error_set, for statuses 1 and 2.
+	Error string
+	// Logs are the plugin's log lines of this call (log, stdout, stderr)
+	// and the host's notes on refused or failed host calls. The caller
+	// decides where they go.
+	Logs []hostapi.LogLine
+	// HostCalls records the host calls made, for the developer CLI.
+	HostCalls []hostapi.HostCall
+	// Duration is the time spent in the guest, from the call of the entry
+	// point to its return; waiting for a free instance is not included.
+	Duration time.Duration
+}
+
+// Call runs the plugin on ev with an instance from the pool, within the
+// plugin's timeout (or ctx's deadline, if earlier).
+//
+//	out, err := p.Call(ctx, ev)
+//	if err != nil { … } // the plugin failed: retried in strict mode
+//	switch out.Status { … }
+//
+// A nil error means the guest returned a status; the Outcome says which.
+// An error means the call failed: the guest trapped ([ErrTrap],
+// [ErrMemoryLimit]), ran past its deadline ([ErrDeadline]), was canceled
+// ([ErrCanceled]), tried to set an oversize reply ([ErrReplyTooLarge]), no
+// instance was free before ctx ended ([ErrBusy]), the event is too large
+// ([ErrEventTooLarge]) or the plugin is closed ([ErrClosed]). The Outcome
+// still holds the logs and host calls made until then. An instance that
+// failed is closed and replaced in the background, never reused.
+//
+// # Notes
+//
+//   - Safe for concurrent use; at most Limits.Instances calls run at once,
+//     the others wait for an instance, bounded by ctx.
+//   - ev is only read, and only until Call returns.
+func (p *Plugin) Call(ctx context.Context, ev *hook.Event) (Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return Outcome{}, newError("plugin not called: "+context.Cause(ctx).Error(), ErrCanceled, err)
+	}
+	if n := eventSize(ev); n > hostapi.MaxEvent {
+		return Outcome{}, newError(fmt.Sprintf("event too large for a plugin: %d bytes, limit %d", n, hostapi.MaxEvent),
+			ErrEventTooLarge, hook.ErrInvalidEvent)
+	}
+	v, inst, err := p.take(ctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer v.release()
+	return v.run(ctx, inst, ev)
+}
+
+// eventSize is the size of the event's names and values.
+func eventSize(ev *hook.Event) int {
+	if ev == nil {
+		return 0
+	}
+	n := len(ev.ID)
+	for k, v := range ev.Fields {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+// take returns the current version, with a reference held, and a free
+// instance of it. Waiting for an instance ends with ctx, or moves to the new
+// version when a reload retires this one.
+func (p *Plugin) take(ctx context.Context) (*version, *instance, error) {
+	for {
+		v := p.cur.Load()
+		if v == nil {
+			return nil, nil, newError("plugin "+p.path+" is closed", ErrClosed)
+		}
+		if !v.acquire() {
+			continue // retired between Load and acquire: the new one is in cur
+		}
+		select {
+		case inst := <-v.pool:
+			return v, inst, nil
+		default:
+		}
+		select {
+		case inst := <-v.pool:
+			return v, inst, nil
+		case <-v.done:
+			v.release()
+		case <-ctx.Done():
+			v.release()
+			return nil, nil, newError(fmt.Sprintf("plugin busy: no instance of %d free before the call's end (%v)",
+				p.lim.Instances, context.Cause(ctx)), ErrBusy, ctx.Err())
+		}
+	}
+}
+
+// run calls the entry point of inst and puts inst back, or discards it.
+func (v *version) run(ctx context.Context, inst *instance, ev *hook.Event) (Outcome, error) {
+	lim := v.p.lim
+	cctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
+	deadline, _ := cctx.Deadline()
+	call := hostapi.NewCall(ev, deadline, lim.MaxReply, v.p.grants)
+	inst.setCall(call)
+
+	start := time.Now()
+	err := inst.entry.CallWithStack(hostapi.WithCall(cctx, call), inst.stack)
+	d := time.Since(start)
+
+	inst.setCall(nil)
+	out := Outcome{Logs: call.Logs(), HostCalls: call.HostCalls(), Duration: d}
+	if err == nil {
+		out.Status = api.DecodeI32(inst.stack[0])
+		out.Reply, _ = call.Reply()
+		out.Error = call.ErrorMessage()
+		if n := call.ReplyRefused(); n > 0 {
+			out.Reply = nil
+			err = newError(fmt.Sprintf("plugin reply too large: it tried to set %d bytes, limit %d", n, lim.MaxReply), ErrReplyTooLarge)
+		}
+	} else {
+		err = v.callError(ctx, inst, err, start, deadline)
+	}
+	if err != nil {
+		v.discard(inst)
+		return out, err
+	}
+	v.pool <- inst
+	return out, nil
+}
+
+// callError turns what the entry point's call returned into our error.
+func (v *version) callError(ctx context.Context, inst *instance, err error, start, deadline time.Time) error {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded:
+			over := time.Since(deadline).Round(100 * time.Microsecond)
+			if pd, ok := ctx.Deadline(); ok && !pd.After(deadline) {
+				return newError(fmt.Sprintf("plugin exceeded the call's deadline of %s (stopped %s after it)",
+					deadline.Sub(start).Round(time.Millisecond), over), ErrDeadline, context.DeadlineExceeded)
+			}
+			return newError(fmt.Sprintf("plugin exceeded its %s deadline (stopped %s after it)", v.p.lim.Timeout, over),
+				ErrDeadline, context.DeadlineExceeded)
+		case sys.ExitCodeContextCanceled:
+			return newError("plugin call canceled: "+context.Cause(ctx).Error(), ErrCanceled, context.Canceled)
+		default:
+			return newError(fmt.Sprintf("plugin trapped: it exited with code %d (proc_exit)", exit.ExitCode()), ErrTrap, err)
+		}
+	}
+	text := trapText(err)
+	if mem := inst.mod.Memory(); mem != nil {
+		// wazero does not report a failed memory.grow, so a trap with the
+		// memory within an allocator's growth step of the limit is taken
+		// for a guest that ran out of memory.
+		pages, limit := mem.Size()>>16, v.p.lim.MemoryPages
+		if pages+max(limit/8, 16) > limit {
+			return newError(fmt.Sprintf("plugin trapped near its memory limit (%d of %d pages in use): %s", pages, limit, text),
+				ErrMemoryLimit, ErrTrap, err)
+		}
+	}
+	if inst.mod.IsClosed() {
+		return newError("plugin stopped: "+text, ErrTrap, err)
+	}
+	return newError("plugin trapped: "+text, ErrTrap, err)
+}
+
+// trapText shortens wazero's trap text to one line: the cause and the
+// innermost function of the wasm stack trace.
+func trapText(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	text := strings.TrimSpace(lines[0])
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "wasm stack trace:" && i+1 < len(lines) {
+			text += " (in " + strings.TrimSpace(lines[i+1]) + ")"
+			break
+		}
+	}
+	return text
+}
