@@ -216,9 +216,9 @@ func TestReloadHeap(t *testing.T) {
 			t.Errorf("call: %v", err)
 		}
 	}
-	n := 200
+	n := 1000 // the issue: 1,000 reloads under load
 	if testing.Short() {
-		n = 20
+		n = 50
 	}
 
 	// Warm up under the same load: both versions compiled and cached, the
