@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: help run test test/short test/race bench fuzz lint format check tidy plugins
+.PHONY: help run test test/short test/race bench fuzz lint format check tidy plugins fixtures
 
 help: ## show this help
 	@grep -hE '^[a-zA-Z/_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -22,18 +22,32 @@ bench: ## the benchmarks recorded in docs/benchmarks.md
 	$(GO) test -run '^$$' -bench 'BenchmarkEmit' -benchtime 3000x ./runtime/
 	$(GO) test -run '^$$' -bench 'BenchmarkEndToEnd' -benchtime 3000x -count 3 ./builtin/jwtwebhook/
 	$(GO) test -run '^$$' -bench 'BenchmarkSign' -benchtime 2000x ./internal/jwtsign/
+	$(GO) test -run '^$$' -bench 'BenchmarkFanOut' -benchtime 3000x -count 2 ./builtin/httpevents/
+	$(GO) test -run '^$$' -bench 'BenchmarkSignup' -benchtime 5000x -count 3 ./builtin/webapi/
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./internal/wasmhost/
+	cd bench/extism && $(GO) test -run '^$$' -bench . -benchtime 20000x -count 3
 
 fuzz: ## run every fuzz test for 30 s each
 	$(GO) test -run '^$$' -fuzz FuzzParse$$ -fuzztime 30s ./internal/config/
 	$(GO) test -run '^$$' -fuzz FuzzParseEvent -fuzztime 30s ./internal/api/
 	$(GO) test -run '^$$' -fuzz FuzzParsePrivateKeyPEM -fuzztime 30s ./internal/jwtsign/
 	$(GO) test -run '^$$' -fuzz FuzzParseRetryAfter -fuzztime 30s ./internal/outbound/
+	$(GO) test -run '^$$' -fuzz FuzzParse$$ -fuzztime 30s ./internal/xmlmsg/
+	$(GO) test -run '^$$' -fuzz FuzzHostFunctions -fuzztime 30s ./hostapi/
+	$(GO) test -run '^$$' -fuzz FuzzParseAnswer -fuzztime 30s ./builtin/webapi/
+	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 30s ./builtin/webapi/
 
 lint: ## go vet (golangci-lint is not installable offline here; see docs/development.md)
 	$(GO) vet $(PKGS)
 
 format: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')
+
+plugins: ## build the example WASM plugins into bin/plugins (GOOS=wasip1, -buildmode=c-shared)
+	sh plugins/build.sh
+
+fixtures: ## rebuild the hand-written .wat test fixtures (needs wabt's wat2wasm)
+	cd internal/wasmhost/testdata && for f in *.wat; do wat2wasm "$$f" -o "$${f%.wat}.wasm"; done
 
 tidy: ## go mod tidy
 	$(GO) mod tidy
