@@ -1,0 +1,87 @@
+package pdk_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/jwtsign"
+	"github.com/hookrt/hookd/internal/wasmhost"
+	"github.com/hookrt/hookd/plugins/internal/plugintest"
+)
+
+// signingKey writes a new P-256 key as name (mode 0600) in a private
+// directory, loads it the way hookd does, and returns it.
+func signingKey(t *testing.T, name string) *jwtsign.Key {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key, err := jwtsign.LoadKey(dir, name, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSignJWT(t *testing.T) {
+	t.Parallel()
+	key := signingKey(t, "relay.pem")
+	sign, names := wasmhost.KeySigner(map[string]*jwtsign.Key{"relay.pem": key})
+	p := guest(t, hostapi.Grants{Sign: sign, Keys: names})
+
+	before := time.Now().Unix()
+	token := reply(t, p, "sign", map[string]string{"key": "relay.pem", "claims": `{"sub":"plugin","n":[1,"<&>"]}`})
+	tok, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return key.Public(), nil },
+		jwt.WithValidMethods([]string{"ES256"}), jwt.WithIssuedAt(), jwt.WithExpirationRequired())
+	if err != nil {
+		t.Fatalf("token %q does not verify: %v", token, err)
+	}
+	c := tok.Claims.(jwt.MapClaims)
+	iat, _ := c.GetIssuedAt()
+	if iat == nil || iat.Unix() < before || c["sub"] != "plugin" || c["jti"] != plugintest.Event(nil).ID {
+		t.Errorf("claims %v", c)
+	}
+	if n, _ := c["n"].([]any); len(n) != 2 || n[1] != "<&>" {
+		t.Errorf("claim n = %v", c["n"])
+	}
+
+	for _, tc := range []struct{ name, key, claims, want string }{
+		{"key not granted", "other.pem", `{}`, "E-5 pdk: jwt_sign: ERR_DENIED"},
+		{"claims set exp", "relay.pem", `{"exp":1}`, "E-1 pdk: jwt_sign: ERR_BAD_ARGUMENT"},
+	} {
+		if got := reply(t, p, "sign", map[string]string{"key": tc.key, "claims": tc.claims}); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: %q, want %q…", tc.name, got, tc.want)
+		}
+	}
+	if got := reply(t, guest(t, hostapi.Grants{}), "sign", map[string]string{"key": "relay.pem", "claims": "{}"}); !strings.HasPrefix(got, "E-5 ") {
+		t.Errorf("no keys granted: %q, want E-5", got)
+	}
+}
