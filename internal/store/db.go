@@ -54,7 +54,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=wal_autocheckpoint(8000)&_pragma=mmap_size(268435456)&_pragma=cache_size(-65536)&_txlock=immediate"
 	sqldb := sql.OpenDB(cachingConnector{dsn: dsn, drv: &sqlite.Driver{}})
 	sqldb.SetMaxOpenConns(1)
 	sqldb.SetMaxIdleConns(1)

@@ -152,10 +152,21 @@ func BenchmarkCompile(b *testing.B) {
 // warm instance holds (its linear memory included).
 func BenchmarkInstantiate(b *testing.B) {
 	ctx := context.Background()
-	for _, name := range []string{"ok", "echo"} {
+	for _, name := range []string{"ok", "echo", "go"} {
 		b.Run(name, func(b *testing.B) {
 			e := newEngine(b)
-			p := load(b, e, name, Limits{Instances: 1}, hostapi.Grants{})
+			path := fixture(name)
+			if name == "go" {
+				path = filepath.Join(b.TempDir(), "go.wasm")
+				if err := os.WriteFile(path, goGuest(b), 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
+			p, err := e.Load(ctx, path, Limits{Instances: 1}, hostapi.Grants{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close(ctx)
 			v := p.cur.Load()
 			b.ReportAllocs()
 			for b.Loop() {
