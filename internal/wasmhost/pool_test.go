@@ -239,8 +239,13 @@ func TestReloadHeap(t *testing.T) {
 	p.old.Wait()
 	end := liveHeap()
 	t.Logf("live heap: %d KiB before, %d KiB after %d reloads under load", start>>10, end>>10, n)
-	if float64(end) > 1.1*float64(start) {
-		t.Errorf("live heap grew from %d to %d bytes (> 10%%) over %d reloads", start, end, n)
+	// Within 10 % of the start, plus a fixed 64 KiB for the Go runtime's
+	// own bookkeeping (goroutine records of wazero's per-call watchers grow
+	// with scheduling under load): this test's baseline is only ~600 KiB,
+	// so 10 % alone is below that noise, while a leak of 1 KiB per reload
+	// would still show as 1 MiB.
+	if limit := start + start/10 + 64<<10; end > limit {
+		t.Errorf("live heap grew from %d to %d bytes (> 10%% + 64 KiB) over %d reloads", start, end, n)
 	}
 }
 
