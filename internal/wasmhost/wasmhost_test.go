@@ -230,8 +230,11 @@ func TestDeadline(t *testing.T) {
 	}
 	slices.Sort(over)
 	t.Logf("overshoot past a %s deadline: p50 %s, max %s", timeout, over[len(over)/2], over[len(over)-1])
-	if m := over[len(over)-1]; m > 100*time.Millisecond {
-		t.Errorf("overshoot %s, want well under 100ms", m)
+	// Behaviour, not speed: the guest is stopped, promptly. The overshoot
+	// itself is measured by BenchmarkDeadlineOvershoot (p99 ~3 ms); under
+	// -race on a loaded CI machine a GC pause can add a few hundred ms.
+	if m := over[len(over)-1]; m > time.Second {
+		t.Errorf("overshoot %s, want well under 1s", m)
 	}
 
 	// The caller's earlier deadline wins, and the text says which one hit.
