@@ -57,7 +57,7 @@ func TestCombining(t *testing.T) {
 	st := config.Store{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "hookd.db")}
 	ctx := context.Background()
 	obs := hooktest.NewObservations()
-	rt := start(t, st, combinedConfig(r, "200ms"), hookrt.WithObserver(obs.Observe))
+	rt := start(t, st, combinedConfig(r, "2s"), hookrt.WithObserver(obs.Observe))
 	if _, err := rt.EmitMany(ctx, users(0, 5)); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,8 @@ func TestCombining(t *testing.T) {
 	}
 	n := len(reqs)
 
-	// Stop before the interval ends: the events wait in the store.
+	// Stop before the interval ends (2 s: ample even on a loaded machine):
+	// the events wait in the store.
 	if _, err := rt.EmitMany(ctx, users(7, 10)); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestCombining(t *testing.T) {
 	if got := len(r.Requests()); got != n {
 		t.Fatalf("%d requests were sent before the interval ended", got-n)
 	}
-	start(t, st, combinedConfig(r, "200ms"))
+	start(t, st, combinedConfig(r, "2s"))
 	after := r.WaitRequests(t, n+1)[n]
 	if got := fmt.Sprint(batchUsers(t, after.Body)); got != "[u7 u8 u9]" {
 		t.Fatalf("after the restart: %s", got)
