@@ -1,0 +1,88 @@
+package hook_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+)
+
+func TestErrorKinds(t *testing.T) {
+	base := errors.New("HTTP 429")
+	wrapped := fmt.Errorf("attempt: %w", hook.RetryAfter(7*time.Second, base))
+	if d, ok := hook.RetryAfterHint(wrapped); !ok || d != 7*time.Second || !errors.Is(wrapped, base) {
+		t.Errorf("RetryAfter through %%w: %v %v", d, ok)
+	}
+	if hook.IsPermanent(wrapped) || hook.IsDisable(wrapped) {
+		t.Error("a RetryAfter error is neither permanent nor disabling")
+	}
+	if p := fmt.Errorf("x: %w", hook.Permanent(base)); !hook.IsPermanent(p) || !errors.Is(p, base) {
+		t.Error("Permanent lost through wrapping")
+	}
+	if d := hook.Disable(base); !hook.IsDisable(d) || d.Error() != "HTTP 429" {
+		t.Errorf("Disable: %v", d)
+	}
+	if hook.Permanent(nil) != nil || hook.Disable(nil) != nil || hook.RetryAfter(time.Second, nil) != nil {
+		t.Error("wrapping nil must stay nil")
+	}
+}
+
+func TestChainOrder(t *testing.T) {
+	var order []string
+	mw := func(name string) hook.Middleware {
+		return func(next hook.Handler) hook.Handler {
+			return hook.HandlerFunc(func(ctx context.Context, ev *hook.Event) (hook.Result, error) {
+				order = append(order, name)
+				return next.Handle(ctx, ev)
+			})
+		}
+	}
+	h := hook.Chain(hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
+		order = append(order, "handler")
+		return hook.Result{}, nil
+	}), mw("outer"), mw("inner"))
+	h.Handle(context.Background(), &hook.Event{})
+	if fmt.Sprint(order) != "[outer inner handler]" {
+		t.Errorf("order %v", order)
+	}
+}
+
+func TestEvent(t *testing.T) {
+	ev := &hook.Event{Fields: map[string]string{"TIMESTAMP": "1700000000", "MODULE": "ISL_LIGHT", "EVENT": "START"}}
+	if ts, ok := ev.Timestamp(); !ok || ts.Unix() != 1700000000 {
+		t.Errorf("Timestamp %v %v", ts, ok)
+	}
+	if _, ok := (&hook.Event{Fields: map[string]string{"TIMESTAMP": "soon"}}).Timestamp(); ok {
+		t.Error("a bad TIMESTAMP parsed")
+	}
+	for in, want := range map[string]string{"NEW SESSION": "NEWSESSION", "NEWSESSION": "NEWSESSION", "START": "START"} {
+		if got := hook.CanonicalEventName(in); got != want {
+			t.Errorf("CanonicalEventName(%q) = %q", in, got)
+		}
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	reg := hook.NewRegistry()
+	info := hook.ModuleInfo{ID: "b", New: func() hook.Module { return nil }}
+	reg.Register(info)
+	reg.Register(hook.ModuleInfo{ID: "a", New: info.New})
+	if err := reg.RegisterSafely(info); err == nil {
+		t.Error("a duplicate ID was accepted")
+	}
+	if err := reg.RegisterSafely(hook.ModuleInfo{ID: "c"}); err == nil {
+		t.Error("a module without New was accepted")
+	}
+	if fmt.Sprint(reg.IDs()) != "[a b]" {
+		t.Errorf("IDs %v", reg.IDs())
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Register of a duplicate did not panic")
+		}
+	}()
+	reg.Register(info)
+}
