@@ -166,7 +166,7 @@ func relayConfig(key, url string) string {
 
 func TestJWTRelay(t *testing.T) {
 	t.Parallel()
-	key := signingKey(t, "relay.pem")
+	key := plugintest.SigningKey(t, "relay.pem")
 	srv, got := relayTarget(t, key.Public(), http.StatusNoContent)
 	p := load(t, jwtRelay, relayGrants(t, key, relayConfig("relay.pem", srv.URL+"/hook"), srv.URL))
 
@@ -191,7 +191,7 @@ func TestJWTRelay(t *testing.T) {
 
 func TestJWTRelayFailures(t *testing.T) {
 	t.Parallel()
-	key := signingKey(t, "relay.pem")
+	key := plugintest.SigningKey(t, "relay.pem")
 	broken, _ := relayTarget(t, key.Public(), http.StatusInternalServerError)
 	ok, _ := relayTarget(t, key.Public(), http.StatusOK)
 	allow := []string{broken.URL, ok.URL}

@@ -1,13 +1,7 @@
 package pdk_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,29 +12,6 @@ import (
 	"github.com/hookrt/hookd/internal/wasmhost"
 	"github.com/hookrt/hookd/plugins/internal/plugintest"
 )
-
-// signingKey writes a new P-256 key as name (mode 0600) in a private
-// directory, loads it the way hookd does, and returns it.
-func signingKey(t *testing.T, name string) *jwtsign.Key {
-	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	key, err := jwtsign.LoadKey(dir, name, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
 
 func readFile(t *testing.T, path string) []byte {
 	t.Helper()
@@ -53,7 +24,7 @@ func readFile(t *testing.T, path string) []byte {
 
 func TestSignJWT(t *testing.T) {
 	t.Parallel()
-	key := signingKey(t, "relay.pem")
+	key := plugintest.SigningKey(t, "relay.pem")
 	sign, names := wasmhost.KeySigner(map[string]*jwtsign.Key{"relay.pem": key})
 	p := guest(t, hostapi.Grants{Sign: sign, Keys: names})
 

@@ -1,4 +1,4 @@
-package examples_test
+package plugintest
 
 import (
 	"crypto/ecdsa"
@@ -13,9 +13,9 @@ import (
 	"github.com/hookrt/hookd/internal/jwtsign"
 )
 
-// signingKey writes a new P-256 key as name (mode 0600) in a private
+// SigningKey writes a new P-256 key as name (mode 0600) in a private
 // directory, loads it the way hookd does, and returns it.
-func signingKey(t *testing.T, name string) *jwtsign.Key {
+func SigningKey(t testing.TB, name string) *jwtsign.Key {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
