@@ -1,11 +1,13 @@
 // Package hook holds the types every part of hookd shares: the [Event] the
-// proxy reports, the [Handler] that delivers it, the [Result] and errors a
-// handler returns, and the [Module] shape through which built-ins (and later
-// WASM plugins) provide delivery [Target]s.
+// proxy reports and the rule that admits it ([NewEvent]), the [Handler]
+// that delivers it, the [Result] and errors a handler returns, the
+// [Module] shape through which built-ins provide delivery [Target]s, and
+// the delivery log's records ([Delivery], [Attempt], [Observation]).
 //
 // The package imports nothing else of hookd, so that the runtime, the
-// built-ins, the config loader and test helpers can all depend on it without
-// import cycles (the same reason River keeps rivertype apart).
+// engine, the built-ins, the config loader and test helpers can all depend
+// on it without import cycles (the same reason River keeps rivertype
+// apart), and an embedding proxy can name every type the runtime returns.
 //
 // # Contract in one paragraph
 //

@@ -77,3 +77,16 @@ func IsDisable(err error) bool {
 	var d *disableError
 	return errors.As(err, &d)
 }
+
+// Errors of the delivery log and the store, for errors.Is. Runtime methods
+// wrap them with what was not found or does not fit.
+var (
+	// ErrNotFound: no such delivery, event or target.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the operation does not fit the delivery's state, e.g.
+	// discarding one that was already delivered.
+	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the store cannot be reached or written (database
+	// down, disk full). Nothing was half-written; the caller may try again.
+	ErrUnavailable = errors.New("store unavailable")
+)

@@ -36,18 +36,6 @@ type HandlerFunc func(ctx context.Context, ev *Event) (Result, error)
 // Handle calls f(ctx, ev).
 func (f HandlerFunc) Handle(ctx context.Context, ev *Event) (Result, error) { return f(ctx, ev) }
 
-// Middleware wraps a Handler with cross-cutting behaviour (timeouts, strict
-// reply checking, metrics), so those are not fields of every handler.
-type Middleware func(Handler) Handler
-
-// Chain applies middlewares to h so that the first one is the outermost.
-func Chain(h Handler, mw ...Middleware) Handler {
-	for i := len(mw) - 1; i >= 0; i-- {
-		h = mw[i](h)
-	}
-	return h
-}
-
 // Result is what one attempt observed. All fields are optional.
 type Result struct {
 	// Status is the HTTP status code of the answer, or 0 when there was none.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"time"
 )
 
@@ -70,14 +71,25 @@ type SessionSaver interface {
 	SaveToSession() bool
 }
 
-// Module is a configured built-in (or plugin host) that provides targets.
-// Its config section is decoded straight into the value [ModuleInfo.New]
-// returns, so a Module is also its own config struct.
+// Module is a configured built-in (or a module of an embedding proxy) that
+// provides targets. Its config section is decoded straight into the value
+// [ModuleInfo.New] returns, so a Module is also its own config struct.
 //
 // Optional steps are one-method interfaces, called in this order by the
-// loader: [Validator] (no I/O, at config load), [Provisioner] (may read key
-// files, at start), then Targets; [Closer] at shutdown, or when a later
-// step fails.
+// runtime: [Validator] (no I/O, at config load and again at start),
+// [Provisioner] (may read key files, at start), then Targets; [Closer] at
+// shutdown, or when a later step fails.
+//
+// # A fresh value per load
+//
+// The parsed config is never the live module. Each time the runtime starts
+// (or checks) a config, it copies each section into a new value of the
+// same type, provisions that copy and closes it afterwards, whether or not
+// Provision succeeded (Caddy's rule). So a config can be checked and then
+// opened, or opened twice in turn, and a Provision that fails half-way
+// still has its Close called to release what it acquired. Modules keep
+// their config in exported fields, which Validate and Provision only
+// read, and their live state in unexported fields, which start zero.
 type Module interface {
 	Targets() []Target
 }
@@ -88,12 +100,15 @@ type Validator interface {
 	Validate() error
 }
 
-// Provisioner prepares a module to run: reads keys, builds handlers.
+// Provisioner prepares a module to run: reads keys, builds handlers. It
+// runs on a fresh copy of the config section (see [Module]); when it fails,
+// the module's Close is still called.
 type Provisioner interface {
 	Provision(ctx context.Context, env Env) error
 }
 
-// Closer releases what Provision acquired.
+// Closer releases what Provision acquired, also after a Provision that
+// failed half-way: Close must cope with a partly provisioned module.
 type Closer interface {
 	Close() error
 }
@@ -115,8 +130,9 @@ type Env struct {
 	RequestTimeout time.Duration
 	// UserAgent names hookd and its version, for outbound requests.
 	UserAgent string
-	// Lookup returns another configured module by ID (its config section),
-	// e.g. http_events reads the [[domain]] list.
+	// Lookup returns the config section of another configured module by
+	// ID, e.g. http_events reads the [[domain]] list. It is the parsed
+	// config, shared by every load: read it, never modify it.
 	Lookup func(id string) (Module, bool)
 	// Resolve makes a path from the config file relative to the config
 	// file's directory (absolute paths and "" stay as they are).
@@ -127,4 +143,21 @@ type Env struct {
 // without a restart (WASM plugins); the daemon calls Reload on SIGHUP.
 type Reloader interface {
 	Reload(ctx context.Context) error
+}
+
+// Route is one HTTP route a module serves itself.
+type Route struct {
+	// Pattern is a net/http ServeMux pattern with a method, e.g.
+	// "POST /v1/webapi/account/signup/1". Under /v1/ the route needs the
+	// API's bearer token like every other route.
+	Pattern string
+	Handler http.Handler
+}
+
+// RouteProvider is implemented by modules that answer synchronous
+// requests over HTTP (the External WebAPI's sign-up and forgotten
+// password): the daemon mounts the routes modules offer without knowing
+// the modules.
+type RouteProvider interface {
+	Routes() []Route
 }

@@ -14,9 +14,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
 	"github.com/hookrt/hookd/internal/outbound"
-	"github.com/hookrt/hookd/internal/store"
 	"github.com/hookrt/hookd/internal/storetest"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -77,12 +75,12 @@ func refusedURL(t *testing.T) string {
 }
 
 func TestDeliverySuite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st config.Store) {
+	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
 		t.Parallel()
 		cfg := testConfig(st)
-		cfg.Delivery.RetrySchedule = []config.Duration{config.Duration(50 * time.Millisecond)}
+		cfg.Delivery.RetrySchedule = []hook.Duration{hook.Duration(50 * time.Millisecond)}
 		const timeout = 300 * time.Millisecond
-		cfg.Delivery.Timeout = config.Duration(timeout)
+		cfg.Delivery.Timeout = hook.Duration(timeout)
 
 		ok := newReceiver(t, status(200))
 		redirect := newReceiver(t, status(302, "Location", "http://example.invalid/"))
@@ -122,7 +120,7 @@ func TestDeliverySuite(t *testing.T) {
 			"slow":     "timeout after",
 			"refused":  "connection refused",
 		}
-		obs.wait(t, "every failing target retried twice, ok delivered, gone dead", func(o []hookrt.Observation) bool {
+		obs.wait(t, "every failing target retried twice, ok delivered, gone dead", func(o []hook.Observation) bool {
 			for name := range failing {
 				if count("retrying", name)(o) < 2 {
 					return false
@@ -151,11 +149,11 @@ func TestDeliverySuite(t *testing.T) {
 		if _, err := rt.Emit(ctx, userCreate(2)); err != nil {
 			t.Fatal(err)
 		}
-		obs.wait(t, "second gone delivery dead", func(o []hookrt.Observation) bool { return count("dead", "gone")(o) == 2 })
+		obs.wait(t, "second gone delivery dead", func(o []hook.Observation) bool { return count("dead", "gone")(o) == 2 })
 		if gone.hits.Load() != goneHits {
 			t.Error("a disabled target was attempted")
 		}
-		ds, err := rt.ListDeliveries(ctx, store.Filter{Target: "gone", State: store.StateDead})
+		ds, err := rt.ListDeliveries(ctx, hook.DeliveryFilter{Target: "gone", State: hook.StateDead})
 		if err != nil || len(ds) != 2 || !strings.Contains(ds[0].LastError, "target disabled") {
 			t.Fatalf("gone deliveries: %v %+v", err, ds)
 		}
@@ -164,7 +162,7 @@ func TestDeliverySuite(t *testing.T) {
 		for _, r := range []*receiver{redirect, bad, broken, limited} {
 			r.set(status(204))
 		}
-		obs.wait(t, "fixed receivers acknowledged", func(o []hookrt.Observation) bool {
+		obs.wait(t, "fixed receivers acknowledged", func(o []hook.Observation) bool {
 			for _, name := range []string{"redirect", "bad", "broken", "limited"} {
 				if count("delivered", name)(o) != 2 {
 					return false
@@ -172,17 +170,17 @@ func TestDeliverySuite(t *testing.T) {
 			}
 			return true
 		})
-		d, err := rt.ListDeliveries(ctx, store.Filter{Target: "broken"})
+		d, err := rt.ListDeliveries(ctx, hook.DeliveryFilter{Target: "broken"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		full, err := rt.GetDelivery(ctx, d[len(d)-1].ID)
+		full, err := rt.Delivery(ctx, d[len(d)-1].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		last := full.History[len(full.History)-1]
 		first := full.History[0]
-		if full.State != store.StateDelivered || last.Status != 204 || first.Status != 500 ||
+		if full.State != hook.StateDelivered || last.Status != 204 || first.Status != 500 ||
 			!strings.Contains(first.Response, "status 500") || first.Latency <= 0 {
 			t.Errorf("broken delivery log: %+v", full)
 		}
@@ -193,11 +191,11 @@ func TestDeliverySuite(t *testing.T) {
 // most half the workers, so a healthy target's events all arrive while the
 // dead one's first attempts are still hanging.
 func TestDeadTargetDoesNotDelayOthers(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st config.Store) {
+	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
 		t.Parallel()
 		cfg := testConfig(st)
 		cfg.Delivery.Workers = 8
-		cfg.Delivery.Timeout = config.Duration(time.Minute)
+		cfg.Delivery.Timeout = hook.Duration(time.Minute)
 		var hang *receiver
 		hang = newReceiver(t, func(w http.ResponseWriter, r *http.Request) { <-hang.release })
 		healthy := newReceiver(t, status(204))
@@ -214,7 +212,7 @@ func TestDeadTargetDoesNotDelayOthers(t *testing.T) {
 		if _, err := rt.EmitMany(ctx, batch); err != nil {
 			t.Fatal(err)
 		}
-		obs.wait(t, "all healthy deliveries", func(o []hookrt.Observation) bool { return count("delivered", "healthy")(o) == n })
+		obs.wait(t, "all healthy deliveries", func(o []hook.Observation) bool { return count("delivered", "healthy")(o) == n })
 		for _, o := range obs.Seen() {
 			if o.Target == "dead" {
 				t.Fatalf("the dead target finished an attempt (%+v) before the healthy one was served", o)
@@ -233,16 +231,17 @@ var _ sync.Mutex
 // River back off by itself, for seconds, then minutes).
 func TestAttemptLongerThanRetryStep(t *testing.T) {
 	cfg := testConfig(storetest.SQLite(t))
-	cfg.Delivery.RetrySchedule = []config.Duration{config.Duration(time.Millisecond)}
-	cfg.Delivery.Timeout = config.Duration(50 * time.Millisecond)
+	cfg.Delivery.RetrySchedule = []hook.Duration{hook.Duration(time.Millisecond)}
 	slow := hook.HandlerFunc(func(ctx context.Context, _ *hook.Event) (hook.Result, error) {
 		<-ctx.Done() // every attempt runs into the timeout
 		return hook.Result{}, ctx.Err()
 	})
 	obs := newObservations()
-	rt := open(t, cfg, hookrt.WithObserver(obs.observe), hookrt.WithTarget(hook.Target{Name: "slow", Handler: slow}))
+	// The target's own timeout (below the config's 100 ms floor).
+	rt := open(t, cfg, hookrt.WithObserver(obs.observe),
+		hookrt.WithTarget(hook.Target{Name: "slow", Handler: slow, Policy: hook.Policy{Timeout: 50 * time.Millisecond}}))
 	if _, err := rt.Emit(context.Background(), userCreate(1)); err != nil {
 		t.Fatal(err)
 	}
-	obs.wait(t, "six attempts", func(o []hookrt.Observation) bool { return count("retrying", "slow")(o) >= 6 })
+	obs.wait(t, "six attempts", func(o []hook.Observation) bool { return count("retrying", "slow")(o) >= 6 })
 }

@@ -1,38 +1,52 @@
-// Package runtime is hookd's engine: it commits events, routes them to the
-// targets that want them, and delivers them durably, at least once, through
-// River jobs on SQLite (embedded default) or PostgreSQL (several nodes).
+// Package runtime is hookd's public face: what a Go proxy calls to embed
+// hookd, and what the hookd daemon is built on. It loads the config,
+// starts the modules and the delivery engine, takes events, and answers
+// for the delivery log.
 //
-// The package is named runtime after its directory; it shadows the standard
-// library's runtime, so import it under the agreed alias hookrt:
+// The package is named runtime after its directory; it shadows the
+// standard library's runtime, so import it under the agreed alias hookrt:
 //
 //	import hookrt "github.com/hookrt/hookd/runtime"
 //
+//	cfg, err := hookrt.LoadConfig("hookd.toml")
 //	rt, err := hookrt.Open(ctx, cfg, hookrt.WithLogger(logger))
-//	if err != nil { … }
 //	defer rt.Close(ctx)
-//	id, err := rt.Emit(ctx, map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", …})
+//	id, err := rt.Emit(ctx, map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "DOMAIN_ID": "1", "USERNAME": "ann"})
+//
+// The types of events, handlers, deliveries and attempts are those of
+// package hook, which imports nothing of hookd; the engine (River queue,
+// workers, group commit, breaker, store) is internal.
 //
 // # Delivery
 //
-// Emit writes the event, one delivery row per interested target and one
-// River job per delivery in a single transaction, and returns the EVENT_ID
-// once that transaction commits: from then on the event survives crashes.
-// A job makes one attempt through the target's [hook.Handler], records it
-// (time, status, latency, error, the first 20 kB of the answer) and either
-// finishes or snoozes itself until the next step of the retry schedule
-// (±jitter, at least the receiver's Retry-After, capped). Retries are
-// counted by hookd, not by River, so River never discards a job on its own.
-// A delivery older than the maximum age, out of attempts under its target's
-// policy, refused permanently, or aimed at a disabled target goes to the
-// dead state, from which an operator can replay it.
-//
-// Each target has a circuit breaker: after a run of consecutive failures,
-// its jobs are snoozed without an attempt until a cool-down passes, so one
-// dead receiver does not hold workers that other targets need.
+// [Runtime.Emit] commits the event, one delivery per target that wants it
+// and their jobs in one transaction, and returns the EVENT_ID once
+// committed: from then on the event survives crashes and restarts and is
+// delivered at least once. Each attempt is recorded; a failure is retried
+// on the configured schedule (±jitter, at least the receiver's
+// Retry-After) until the target acknowledges it, its policy gives up, or
+// the event is older than the maximum age (then it is dead, and
+// [Runtime.Retry] replays it). A target that keeps failing is backed off
+// as a whole (a circuit breaker), so one dead receiver does not starve
+// the others.
 //
 // # Transactional outbox
 //
-// A proxy that keeps its own data in the same database can call [Runtime.EmitTx]
-// with its own transaction (wrapped by [store.SQLTx] or [store.PgxTx]): the
-// event and its jobs then commit or roll back with the proxy's change.
+// A proxy that keeps its own tables in hookd's database calls
+// [Runtime.EmitTx] with its own transaction (wrapped by [SQLTx] on
+// [Runtime.DB], or [PgxTx] on PostgreSQL): the event and its jobs then
+// commit or roll back with the proxy's change.
+//
+// # Synchronous calls
+//
+// [Runtime.Signup] and [Runtime.ForgotPassword] ask the External WebAPI
+// while the user waits, never past the caller's deadline.
+//
+// # Modules
+//
+// The configured modules (the JWT webhook, HTTP events, WASM plugins, the
+// External WebAPI, the command sink) are values made fresh from the
+// config on every [Open] and [Check], provisioned, and closed again even
+// when provisioning failed; the [Config] itself is never changed.
+// [WithTarget] adds a target written in Go.
 package runtime

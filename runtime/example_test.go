@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -16,10 +14,10 @@ import (
 func Example() {
 	dir, _ := os.MkdirTemp("", "hookd-example")
 	defer os.RemoveAll(dir)
-	cfg, err := config.Parse(filepath.Join(dir, "config.toml"), []byte(`
+	cfg, err := hookrt.ParseConfig([]byte(`
 [store]
 path = "hookd.db"
-`), hook.NewRegistry())
+`), dir)
 	if err != nil {
 		panic(err)
 	}

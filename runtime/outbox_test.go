@@ -10,8 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
-	"github.com/hookrt/hookd/internal/store"
 	"github.com/hookrt/hookd/internal/storetest"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -19,37 +17,42 @@ import (
 // TestEmitTx: an event emitted inside the caller's transaction exists, and
 // is delivered, if and only if that transaction commits.
 func TestEmitTx(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st config.Store) {
+	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
 		obs := newObservations()
 		ok := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) { return hook.Result{}, nil })
 		rt := open(t, testConfig(st), hookrt.WithObserver(obs.observe), hookrt.WithTarget(hook.Target{Name: "t", Handler: ok}))
 		ctx := context.Background()
-		db := rt.Store()
-		// inTx runs fn in a native transaction of the proxy's own kind.
-		inTx := func(commit bool, fn func(store.Tx) error) {
+		// inTx runs fn in a native transaction of the proxy's own kind: on
+		// the runtime's *sql.DB (SQLite), or on a pgx connection of the
+		// proxy's own to the same database (PostgreSQL).
+		inTx := func(commit bool, fn func(hookrt.Tx) error) {
 			t.Helper()
 			var err error
-			switch db.Dialect() {
-			case store.SQLite:
-				tx, e := db.SQL().BeginTx(ctx, nil)
+			if db := rt.DB(); db != nil {
+				tx, e := db.BeginTx(ctx, nil)
 				if e != nil {
 					t.Fatal(e)
 				}
 				if _, e := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS proxy_user (name TEXT)`); e != nil {
 					t.Fatal(e)
 				}
-				err = fn(store.SQLTx(tx))
+				err = fn(hookrt.SQLTx(tx))
 				if commit && err == nil {
 					err = tx.Commit()
 				} else {
 					tx.Rollback()
 				}
-			case store.Postgres:
-				tx, e := db.Pool().BeginTx(ctx, pgx.TxOptions{})
+			} else {
+				conn, e := pgx.Connect(ctx, st.DSN)
 				if e != nil {
 					t.Fatal(e)
 				}
-				err = fn(store.PgxTx(tx))
+				defer conn.Close(ctx)
+				tx, e := conn.BeginTx(ctx, pgx.TxOptions{})
+				if e != nil {
+					t.Fatal(e)
+				}
+				err = fn(hookrt.PgxTx(tx))
 				if commit && err == nil {
 					err = tx.Commit(ctx)
 				} else {
@@ -60,15 +63,15 @@ func TestEmitTx(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		inTx(false, func(tx store.Tx) error { _, err := rt.EmitTx(ctx, tx, userCreate(1)); return err })
+		inTx(false, func(tx hookrt.Tx) error { _, err := rt.EmitTx(ctx, tx, userCreate(1)); return err })
 		var committed string
-		inTx(true, func(tx store.Tx) error {
+		inTx(true, func(tx hookrt.Tx) error {
 			var err error
 			committed, err = rt.EmitTx(ctx, tx, userCreate(2))
 			return err
 		})
-		obs.wait(t, "the committed event delivered", func(o []hookrt.Observation) bool { return count("delivered", "t")(o) == 1 })
-		ds, err := rt.ListDeliveries(ctx, store.Filter{})
+		obs.wait(t, "the committed event delivered", func(o []hook.Observation) bool { return count("delivered", "t")(o) == 1 })
+		ds, err := rt.ListDeliveries(ctx, hook.DeliveryFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,11 +84,11 @@ func TestEmitTx(t *testing.T) {
 // TestMaxAge: a delivery that keeps failing is dead-lettered once its next
 // attempt would pass the maximum age, and can be replayed.
 func TestMaxAge(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st config.Store) {
+	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
 		cfg := testConfig(st)
-		cfg.Delivery.RetrySchedule = []config.Duration{config.Duration(100 * time.Millisecond)}
-		cfg.Delivery.MaxAge = config.Duration(350 * time.Millisecond)
-		cfg.Delivery.Timeout = config.Duration(100 * time.Millisecond)
+		cfg.Delivery.RetrySchedule = []hook.Duration{hook.Duration(100 * time.Millisecond)}
+		cfg.Delivery.MaxAge = hook.Duration(350 * time.Millisecond)
+		cfg.Delivery.Timeout = hook.Duration(100 * time.Millisecond)
 		obs := newObservations()
 		failing := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
 			return hook.Result{Status: 503}, errors.New("HTTP 503")
@@ -95,24 +98,24 @@ func TestMaxAge(t *testing.T) {
 		if _, err := rt.Emit(ctx, userCreate(1)); err != nil {
 			t.Fatal(err)
 		}
-		seen := obs.wait(t, "dead letter", func(o []hookrt.Observation) bool { return count("dead", "down")(o) == 1 })
+		seen := obs.wait(t, "dead letter", func(o []hook.Observation) bool { return count("dead", "down")(o) == 1 })
 		last := seen[len(seen)-1]
 		if !strings.Contains(last.Reason, "maximum age 350ms") || last.Attempt < 2 {
 			t.Fatalf("dead after %d attempts: %s", last.Attempt, last.Reason)
 		}
-		ds, _ := rt.ListDeliveries(ctx, store.Filter{State: store.StateDead})
+		ds, _ := rt.ListDeliveries(ctx, hook.DeliveryFilter{State: hook.StateDead})
 		if len(ds) != 1 {
 			t.Fatalf("dead deliveries: %+v", ds)
 		}
-		if err := rt.DiscardDelivery(ctx, ds[0].ID); err != nil {
+		if err := rt.Discard(ctx, ds[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := rt.DiscardDelivery(ctx, ds[0].ID); !errors.Is(err, store.ErrConflict) {
+		if err := rt.Discard(ctx, ds[0].ID); !errors.Is(err, hook.ErrConflict) {
 			t.Errorf("second discard: %v", err)
 		}
-		if err := rt.RetryDelivery(ctx, ds[0].ID); err != nil {
+		if err := rt.Retry(ctx, ds[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		obs.wait(t, "replayed and dead again", func(o []hookrt.Observation) bool { return count("dead", "down")(o) == 2 })
+		obs.wait(t, "replayed and dead again", func(o []hook.Observation) bool { return count("dead", "down")(o) == 2 })
 	})
 }

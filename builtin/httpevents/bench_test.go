@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/api"
-	"github.com/hookrt/hookd/internal/config"
 	"github.com/hookrt/hookd/internal/storetest"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -55,7 +55,7 @@ script = %q
 		b.Fatal(err)
 	}
 	cfg.Store = storetest.SQLite(b)
-	cfg.Delivery.PollInterval = config.Duration(10 * time.Millisecond)
+	cfg.Delivery.PollInterval = hook.Duration(10 * time.Millisecond)
 	cfg.Delivery.Workers = workers
 
 	var (
@@ -68,7 +68,7 @@ script = %q
 		want    = int64(2 * b.N)
 		pending = map[string]time.Time{} // acks seen before the POST answered
 	)
-	rt, err := hookrt.Open(context.Background(), cfg, hookrt.WithObserver(func(_ context.Context, o hookrt.Observation) {
+	rt, err := hookrt.Open(context.Background(), cfg, hookrt.WithObserver(func(_ context.Context, o hook.Observation) {
 		if o.State != "delivered" {
 			return
 		}

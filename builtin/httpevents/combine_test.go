@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/hookrt/hookd/builtin/httpevents"
-	"github.com/hookrt/hookd/internal/config"
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -54,7 +54,7 @@ func users(from, to int) []map[string]string {
 // pending events survive a restart.
 func TestCombining(t *testing.T) {
 	r := hooktest.NewReceiver(t, hooktest.Status(500, "down"))
-	st := config.Store{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "hookd.db")}
+	st := hookrt.StoreConfig{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "hookd.db")}
 	ctx := context.Background()
 	obs := hooktest.NewObservations()
 	rt := start(t, st, combinedConfig(r, "2s"), hookrt.WithObserver(obs.Observe))
@@ -73,7 +73,7 @@ func TestCombining(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Set(hooktest.Status(200, nomessage))
-	obs.Wait(t, "seven delivered", func(o []hookrt.Observation) bool {
+	obs.Wait(t, "seven delivered", func(o []hook.Observation) bool {
 		return hooktest.Count(o, "delivered", httpevents.GlobalTarget) == 7
 	})
 	reqs := r.Requests()

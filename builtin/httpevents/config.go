@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
 	"github.com/hookrt/hookd/internal/outbound"
 )
 
@@ -36,7 +35,7 @@ type Domain struct {
 	// Strict, when set, overrides [http_events] per_domain_strict.
 	Strict *bool `toml:"strict"`
 	// CombineInterval, when set, overrides [http_events] combine_interval.
-	CombineInterval *config.Duration `toml:"combine_interval"`
+	CombineInterval *hook.Duration `toml:"combine_interval"`
 	// Plugin holds a .wasm script's limits and capabilities.
 	Plugin PluginSettings `toml:"plugin"`
 	// Config is a .wasm script's own configuration, which it reads with
@@ -102,16 +101,16 @@ func checkURL(s string) error {
 
 // Events is the [http_events] section.
 type Events struct {
-	Global          bool            `toml:"global"`
-	GlobalServer    string          `toml:"global_server"`
-	GlobalPath      string          `toml:"global_path"`
-	GlobalStrict    bool            `toml:"global_strict"`
-	PerDomain       bool            `toml:"per_domain"`
-	PerDomainStrict bool            `toml:"per_domain_strict"`
-	SaveSession     bool            `toml:"save_to_session"`
-	Timeout         config.Duration `toml:"timeout"`
-	CombineInterval config.Duration `toml:"combine_interval"`
-	AllowPrivate    []string        `toml:"allow_private"`
+	Global          bool          `toml:"global"`
+	GlobalServer    string        `toml:"global_server"`
+	GlobalPath      string        `toml:"global_path"`
+	GlobalStrict    bool          `toml:"global_strict"`
+	PerDomain       bool          `toml:"per_domain"`
+	PerDomainStrict bool          `toml:"per_domain_strict"`
+	SaveSession     bool          `toml:"save_to_session"`
+	Timeout         hook.Duration `toml:"timeout"`
+	CombineInterval hook.Duration `toml:"combine_interval"`
+	AllowPrivate    []string      `toml:"allow_private"`
 
 	targets []hook.Target
 	clients []*outbound.Client

@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/hookrt/hookd/builtin/httpevents"
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/storetest"
 	hookrt "github.com/hookrt/hookd/runtime"
@@ -68,7 +69,7 @@ global_strict = true
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs.Wait(t, "all acknowledged", func(o []hookrt.Observation) bool {
+	obs.Wait(t, "all acknowledged", func(o []hook.Observation) bool {
 		return hooktest.Count(o, "delivered", httpevents.GlobalTarget) == n
 	})
 	sqldb, err := sql.Open("sqlite", "file:"+db+"?mode=ro")

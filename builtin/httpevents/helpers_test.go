@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrt/hookd/builtin"
-	"github.com/hookrt/hookd/internal/config"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -22,13 +20,13 @@ breaker_threshold = 1000
 `
 
 // parse loads doc (plus the fast delivery settings) with the built-ins.
-func parse(t testing.TB, doc string) (*config.Config, error) {
+func parse(t testing.TB, doc string) (*hookrt.Config, error) {
 	t.Helper()
-	return config.Parse("config.toml", []byte(fast+doc), builtin.Registry())
+	return hookrt.ParseConfig([]byte(fast+doc), t.TempDir())
 }
 
 // start opens a runtime on st with the config doc.
-func start(t testing.TB, st config.Store, doc string, opts ...hookrt.Option) *hookrt.Runtime {
+func start(t testing.TB, st hookrt.StoreConfig, doc string, opts ...hookrt.Option) *hookrt.Runtime {
 	t.Helper()
 	cfg, err := parse(t, doc)
 	if err != nil {

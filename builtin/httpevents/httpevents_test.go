@@ -69,7 +69,7 @@ script = "%s/d6"
 				ids = append(ids, id)
 			}
 			want := tc.wantGlobal + tc.want5 + map[bool]int{true: 1}[tc.perDomain]
-			obs.Wait(t, "all deliveries", func(o []hookrt.Observation) bool { return hooktest.Count(o, "delivered", "") == want })
+			obs.Wait(t, "all deliveries", func(o []hook.Observation) bool { return hooktest.Count(o, "delivered", "") == want })
 			if got := len(global.Requests()); got != tc.wantGlobal {
 				t.Errorf("global got %d requests, want %d", got, tc.wantGlobal)
 			}
@@ -113,7 +113,7 @@ func TestReplies(t *testing.T) {
 		// strictErr is what a strict script's failure says; "" = acknowledged.
 		strictErr string
 		// lax is the final state of a lax script's delivery.
-		lax string
+		lax hook.DeliveryState
 	}
 	answers := []answer{
 		{"nomessage", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, nomessage) }, "", "delivered"},
@@ -153,7 +153,7 @@ func TestReplies(t *testing.T) {
 		}
 	}
 	target := func(id string) string { return httpevents.DomainTargetPrefix + id }
-	obs.Wait(t, "every script judged", func(o []hookrt.Observation) bool {
+	obs.Wait(t, "every script judged", func(o []hook.Observation) bool {
 		for _, a := range answers {
 			if a.strictErr == "" {
 				if hooktest.Count(o, "delivered", target(a.name+"-true")) != 1 {
@@ -177,7 +177,7 @@ func TestReplies(t *testing.T) {
 	}
 	// Lax scripts got one attempt per answer (three for transport errors).
 	for _, a := range answers {
-		want := map[string]int{"delivered": 1, "dead": 3}[a.lax]
+		want := map[hook.DeliveryState]int{"delivered": 1, "dead": 3}[a.lax]
 		if got := len(recv[a.name+"-false"].Requests()); got != want {
 			t.Errorf("%s lax: %d requests, want %d", a.name, got, want)
 		}
@@ -195,7 +195,7 @@ func TestReplies(t *testing.T) {
 			recv[a.name+"-true"].Set(hooktest.Status(200, nomessage))
 		}
 	}
-	obs.Wait(t, "fixed strict scripts acknowledged", func(o []hookrt.Observation) bool {
+	obs.Wait(t, "fixed strict scripts acknowledged", func(o []hook.Observation) bool {
 		for _, a := range answers {
 			if hooktest.Count(o, "delivered", target(a.name+"-true")) != 1 {
 				return false
@@ -233,7 +233,7 @@ script = %q
 			if _, err := rt.Emit(context.Background(), event("1", "START")); err != nil {
 				t.Fatal(err)
 			}
-			seen := obs.Wait(t, "a final outcome", func(o []hookrt.Observation) bool {
+			seen := obs.Wait(t, "a final outcome", func(o []hook.Observation) bool {
 				return hooktest.Count(o, "dead", "")+hooktest.Count(o, "delivered", "") == 1
 			})
 			last := seen[len(seen)-1]

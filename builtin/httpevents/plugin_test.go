@@ -11,7 +11,6 @@ import (
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
-	"github.com/hookrt/hookd/internal/store"
 	"github.com/hookrt/hookd/internal/storetest"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -63,7 +62,7 @@ instances = 2
 		}
 	}
 	target := func(d string) string { return httpevents.DomainTargetPrefix + d }
-	seen := obs.Wait(t, "echo delivered, trap retried, fatal dead", func(o []hookrt.Observation) bool {
+	seen := obs.Wait(t, "echo delivered, trap retried, fatal dead", func(o []hook.Observation) bool {
 		return hooktest.Count(o, "delivered", target("echo")) == 1 && hooktest.Count(o, "retrying", target("trap")) >= 2 &&
 			hooktest.Count(o, "dead", target("fatal")) == 1
 	})
@@ -103,8 +102,8 @@ script = %q
 		if _, err := rt.Emit(ctx, event("1", "NEW SESSION", "SESSIONID", "s1")); err != nil {
 			t.Fatal(err)
 		}
-		obs.Wait(t, "delivered", func(o []hookrt.Observation) bool { return hooktest.Count(o, "delivered", "") == n })
-		ds, err := rt.ListDeliveries(ctx, store.Filter{Limit: 1})
+		obs.Wait(t, "delivered", func(o []hook.Observation) bool { return hooktest.Count(o, "delivered", "") == n })
+		ds, err := rt.ListDeliveries(ctx, hook.DeliveryFilter{Limit: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +164,7 @@ func TestPluginsConcurrently(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	seen := obs.Wait(t, "every event delivered", func(o []hookrt.Observation) bool {
+	seen := obs.Wait(t, "every event delivered", func(o []hook.Observation) bool {
 		return hooktest.Count(o, "delivered", "") == domains*perDomain
 	})
 	for _, o := range seen {
@@ -173,12 +172,12 @@ func TestPluginsConcurrently(t *testing.T) {
 			t.Errorf("%s: %s %s", o.Target, o.State, o.Reason)
 		}
 	}
-	ds, err := rt.ListDeliveries(ctx, store.Filter{State: store.StateDelivered, Limit: 1000})
+	ds, err := rt.ListDeliveries(ctx, hook.DeliveryFilter{State: hook.StateDelivered, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range ds {
-		full, err := rt.GetDelivery(ctx, d.ID)
+		full, err := rt.Delivery(ctx, d.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
 	"github.com/hookrt/hookd/internal/outbound"
 	"github.com/hookrt/hookd/internal/wasmhost"
 )
@@ -25,7 +24,7 @@ type Plugins struct {
 	CacheDir string `toml:"cache_dir"`
 	// ReloadInterval is how often plugin files are checked for changes; 0
 	// turns it off (SIGHUP still reloads). Defaults to 2s.
-	ReloadInterval *config.Duration `toml:"reload_interval"`
+	ReloadInterval *hook.Duration `toml:"reload_interval"`
 }
 
 // Targets implements hook.Module: [plugins] only configures.
@@ -56,16 +55,16 @@ func (p *Plugins) reloadInterval() time.Duration {
 // PluginSettings are a .wasm script's limits and capabilities ([domain.plugin]).
 // Zero values take the defaults of hostapi/ABI.md.
 type PluginSettings struct {
-	MemoryPages     uint32          `toml:"memory_pages"`
-	Timeout         config.Duration `toml:"timeout"`
-	MaxReply        int             `toml:"max_reply"`
-	Instances       int             `toml:"instances"`
-	Keys            []string        `toml:"keys"`
-	HTTPAllow       []string        `toml:"http_allow"`
-	AllowPrivate    []string        `toml:"allow_private"`
-	HTTPTimeout     config.Duration `toml:"http_timeout"`
-	HTTPMaxRequests int             `toml:"http_max_requests"`
-	HTTPMaxResponse int64           `toml:"http_max_response"`
+	MemoryPages     uint32        `toml:"memory_pages"`
+	Timeout         hook.Duration `toml:"timeout"`
+	MaxReply        int           `toml:"max_reply"`
+	Instances       int           `toml:"instances"`
+	Keys            []string      `toml:"keys"`
+	HTTPAllow       []string      `toml:"http_allow"`
+	AllowPrivate    []string      `toml:"allow_private"`
+	HTTPTimeout     hook.Duration `toml:"http_timeout"`
+	HTTPMaxRequests int           `toml:"http_max_requests"`
+	HTTPMaxResponse int64         `toml:"http_max_response"`
 }
 
 func (s *PluginSettings) empty() bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/storetest"
 	hookrt "github.com/hookrt/hookd/runtime"
@@ -42,7 +43,7 @@ script = %q
 				if _, err := rt.Emit(ctx, event("1", "START", "SESSIONID", "other")); err != nil {
 					t.Fatal(err)
 				}
-				obs.Wait(t, "all delivered", func(o []hookrt.Observation) bool { return hooktest.Count(o, "delivered", "") == 8 })
+				obs.Wait(t, "all delivered", func(o []hook.Observation) bool { return hooktest.Count(o, "delivered", "") == 8 })
 				evs, err := rt.SessionEvents(ctx, "s-1")
 				if err != nil {
 					t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/jwtsign"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -58,7 +59,7 @@ user_create = true
 			var delivered atomic.Int64
 			all := make(chan struct{})
 			n := int64(b.N)
-			rt, err := hookrt.Open(context.Background(), cfg, hookrt.WithObserver(func(_ context.Context, o hookrt.Observation) {
+			rt, err := hookrt.Open(context.Background(), cfg, hookrt.WithObserver(func(_ context.Context, o hook.Observation) {
 				if o.State == "delivered" && delivered.Add(1) == n {
 					close(all)
 				}

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/hookrt/hookd/internal/config"
 )
 
 // ID is the module ID and the config section name.
@@ -151,14 +149,19 @@ func (w *Webhook) Validate() error {
 				k, strings.Join(reservedClaims, ", ")))
 		}
 	}
-	lt := time.Duration(w.Lifetime)
-	if lt == 0 {
-		w.Lifetime = config.Duration(defaultLifetime)
-	} else if lt < minLifetime || lt > maxLifetime {
-		errs = append(errs, fmt.Errorf("lifetime: must be between %s and %s, got %s", minLifetime, maxLifetime, lt))
+	if lt := time.Duration(w.Lifetime); lt != 0 && (lt < minLifetime || lt > maxLifetime) {
+		errs = append(errs, fmt.Errorf("lifetime: must be between %s and %s, got %s", minLifetime, maxLifetime, time.Duration(w.Lifetime)))
 	}
 	if len(w.Events.enabled()) == 0 {
 		errs = append(errs, errors.New("events: none is enabled; set at least one of events.user_create, events.user_delete, events.user_undelete, events.domain_delete to true (or remove the [jwt_webhook] section)"))
 	}
 	return errors.Join(errs...)
+}
+
+// lifetime is the configured token lifetime, or the default.
+func (w *Webhook) lifetime() time.Duration {
+	if w.Lifetime == 0 {
+		return defaultLifetime
+	}
+	return time.Duration(w.Lifetime)
 }

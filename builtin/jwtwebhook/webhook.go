@@ -11,23 +11,23 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
 	"github.com/hookrt/hookd/internal/jwtsign"
 	"github.com/hookrt/hookd/internal/outbound"
 )
 
-// Info registers the module.
-var Info = hook.ModuleInfo{ID: ID, New: func() hook.Module { return new(Webhook) }}
+// Info registers the module. A section decodes over the default lifetime,
+// so that a parsed config shows it.
+var Info = hook.ModuleInfo{ID: ID, New: func() hook.Module { return &Webhook{Lifetime: hook.Duration(defaultLifetime)} }}
 
 // Webhook is the [jwt_webhook] section and, once provisioned, its handler.
 type Webhook struct {
-	URL          string          `toml:"url"`
-	PrivateKey   string          `toml:"private_key"`
-	Alg          string          `toml:"alg"`
-	Claims       Claims          `toml:"claims"`
-	Lifetime     config.Duration `toml:"lifetime"`
-	PreviousKeys []string        `toml:"previous_keys"`
-	Events       Events          `toml:"events"`
+	URL          string        `toml:"url"`
+	PrivateKey   string        `toml:"private_key"`
+	Alg          string        `toml:"alg"`
+	Claims       Claims        `toml:"claims"`
+	Lifetime     hook.Duration `toml:"lifetime"`
+	PreviousKeys []string      `toml:"previous_keys"`
+	Events       Events        `toml:"events"`
 
 	// Now is the clock tokens are stamped with; nil means time.Now. Tests
 	// set it to step time between attempts without sleeping.
@@ -67,9 +67,6 @@ func (w *Webhook) Provision(_ context.Context, env hook.Env) error {
 	w.client = outbound.New(outbound.Options{Timeout: env.RequestTimeout, UserAgent: env.UserAgent})
 	w.events = w.Events.enabled()
 	w.log = env.Logger
-	if w.Now == nil {
-		w.Now = time.Now
-	}
 	w.log.Info("jwt webhook ready", slog.String("url", w.URL), slog.Any("key", w.key))
 	return nil
 }
@@ -106,7 +103,7 @@ func (w *Webhook) Token(ev *hook.Event, now time.Time) (string, error) {
 	claims := make(map[string]any, len(w.Claims)+8)
 	maps.Copy(claims, w.Claims)
 	claims["iat"] = now.Unix()
-	claims["exp"] = now.Add(time.Duration(w.Lifetime)).Unix()
+	claims["exp"] = now.Add(w.lifetime()).Unix()
 	claims["jti"] = ev.ID
 	claims["event"] = w.events[ev.Name()]
 	claims["module"] = ev.Module()
@@ -116,9 +113,17 @@ func (w *Webhook) Token(ev *hook.Event, now time.Time) (string, error) {
 	return w.key.Sign(claims)
 }
 
+// now is the clock tokens are stamped with.
+func (w *Webhook) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
 // Handle signs a fresh token for ev and POSTs it.
 func (w *Webhook) Handle(ctx context.Context, ev *hook.Event) (hook.Result, error) {
-	tok, err := w.Token(ev, w.Now())
+	tok, err := w.Token(ev, w.now())
 	if err != nil {
 		return hook.Result{}, hook.Permanent(fmt.Errorf("sign: %w", err))
 	}

@@ -1,6 +1,8 @@
 package jwtwebhook_test
 
 import (
+	hookrt "github.com/hookrt/hookd/runtime"
+
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -24,10 +26,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/hookrt/hookd/builtin"
 	"github.com/hookrt/hookd/builtin/jwtwebhook"
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
 	"github.com/hookrt/hookd/internal/jwtsign"
 )
 
@@ -46,9 +46,9 @@ func writePEM(t testing.TB, dir, name string, key crypto.Signer, mode os.FileMod
 }
 
 // parse loads a config document with the built-in registry.
-func parse(t testing.TB, doc string) (*config.Config, error) {
+func parse(t testing.TB, doc string) (*hookrt.Config, error) {
 	t.Helper()
-	return config.Parse("config.toml", []byte(doc), builtin.Registry())
+	return hookrt.ParseConfig([]byte(doc), ".")
 }
 
 func provisioned(t *testing.T, dir, section string) *jwtwebhook.Webhook {

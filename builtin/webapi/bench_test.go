@@ -13,7 +13,6 @@ import (
 
 	"github.com/hookrt/hookd/builtin/webapi"
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
 )
 
 // BenchmarkSignup measures what Signup adds to a bare net/http call: each
@@ -31,7 +30,7 @@ func BenchmarkSignup(b *testing.B) {
 	}))
 	defer srv.Close()
 
-	s := &webapi.Service{URL: srv.URL + "/webapi2", Timeout: config.Duration(5 * time.Second), UseSignup: true}
+	s := &webapi.Service{URL: srv.URL + "/webapi2", Timeout: hook.Duration(5 * time.Second), UseSignup: true}
 	env := hook.Env{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), UserAgent: "hookd/bench"}
 	if err := s.Provision(context.Background(), env); err != nil {
 		b.Fatal(err)

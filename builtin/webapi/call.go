@@ -23,16 +23,18 @@ const MaxAnswer = 1 << 20
 var ErrNotProvisioned = errors.New("webapi: the service is used before Provision")
 
 var (
-	_ hook.Module      = (*Service)(nil)
-	_ hook.Validator   = (*Service)(nil)
-	_ hook.Provisioner = (*Service)(nil)
-	_ hook.Closer      = (*Service)(nil)
+	_ hook.Module        = (*Service)(nil)
+	_ hook.Validator     = (*Service)(nil)
+	_ hook.Provisioner   = (*Service)(nil)
+	_ hook.Closer        = (*Service)(nil)
+	_ hook.RouteProvider = (*Service)(nil)
 )
 
 // Provision checks the settings, parses the template and builds the HTTP
 // client. The service URL is the operator's, so no SSRF guard applies.
 func (s *Service) Provision(_ context.Context, env hook.Env) error {
-	if err := s.Validate(); err != nil {
+	s.withDefaults() // on the runtime's fresh copy of the section
+	if err := s.validate(); err != nil {
 		return err
 	}
 	if s.NotificationParams != "" {
@@ -55,6 +57,7 @@ func (s *Service) Provision(_ context.Context, env hook.Env) error {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.timeout = time.Duration(s.Timeout)
+	s.calls = new(calls)
 	s.client = outbound.New(outbound.Options{Timeout: s.timeout, UserAgent: env.UserAgent, MaxBody: MaxAnswer})
 	s.log.Info("external WebAPI ready", slog.String("url", redacted(s.URL)), slog.Duration("timeout", s.timeout),
 		slog.Bool("signup", s.UseSignup), slog.Bool("notification", s.UseNotification), slog.Bool("forgot_password", s.UseForgotPassword))

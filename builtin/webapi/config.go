@@ -11,15 +11,19 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
 	"github.com/hookrt/hookd/internal/outbound"
 )
 
 // ID is the module ID and the config section name.
 const ID = "webapi"
 
-// Info registers the module.
-var Info = hook.ModuleInfo{ID: ID, New: func() hook.Module { return new(Service) }}
+// Info registers the module. A section decodes over the defaults, so that
+// a parsed config shows them.
+var Info = hook.ModuleInfo{ID: ID, New: func() hook.Module {
+	s := new(Service)
+	s.withDefaults()
+	return s
+}}
 
 // Methods of the account/1 family that hookd calls, and the defaults of the
 // configurable settings.
@@ -54,7 +58,7 @@ type Service struct {
 	// Timeout bounds every call ("External WebAPI call timeout in
 	// seconds"): a whole number of seconds or a duration string, 100ms to
 	// 60s. Defaults to 10s.
-	Timeout config.Duration `toml:"timeout"`
+	Timeout hook.Duration `toml:"timeout"`
 	// UseSignup delegates sign-up decisions to the service ("Use external
 	// WebAPI for sign up"). Defaults to false.
 	//
@@ -89,6 +93,11 @@ type Service struct {
 	urls    map[string]string // method → URL up to and including "hl="
 	timeout time.Duration
 
+	calls *calls // made by Provision
+}
+
+// calls are the outcome counters of every call kind.
+type calls struct {
 	signup, forgot, notify counters
 }
 
@@ -104,10 +113,11 @@ func (c *counters) stats() CallStats {
 	}
 }
 
-// withDefaults fills the unset settings.
+// withDefaults fills the unset settings: the one place defaults live. A
+// section built in Go gets them at Provision.
 func (s *Service) withDefaults() {
 	if s.Timeout == 0 {
-		s.Timeout = config.Duration(DefaultTimeout)
+		s.Timeout = hook.Duration(DefaultTimeout)
 	}
 	if s.NotificationMethod == "" {
 		s.NotificationMethod = DefaultNotificationMethod
@@ -120,9 +130,16 @@ func (s *Service) withDefaults() {
 	}
 }
 
-// Validate applies the defaults and checks the section, without I/O.
+// Validate checks the section, defaults applied, without I/O and without
+// changing s.
 func (s *Service) Validate() error {
-	s.withDefaults()
+	c := *s
+	c.withDefaults()
+	return c.validate()
+}
+
+// validate checks a section whose defaults are applied.
+func (s *Service) validate() error {
 	var errs []error
 	if s.URL == "" {
 		errs = append(errs, errors.New("url: required: the base URL of the account/1 service, e.g. https://accounts.example/webapi"))
@@ -130,7 +147,7 @@ func (s *Service) Validate() error {
 		errs = append(errs, fmt.Errorf("url: must be an absolute http:// or https:// URL, got %q", s.URL))
 	}
 	if t := time.Duration(s.Timeout); t < minTimeout || t > maxTimeout {
-		errs = append(errs, fmt.Errorf("timeout: must be between %s and %s, got %s", minTimeout, config.Duration(maxTimeout), s.Timeout))
+		errs = append(errs, fmt.Errorf("timeout: must be between %s and %s, got %s", minTimeout, hook.Duration(maxTimeout), s.Timeout))
 	}
 	if !s.UseSignup && !s.UseNotification && !s.UseForgotPassword {
 		errs = append(errs, errors.New("none of signup, notification, forgot_password is on; turn one on (or remove the [webapi] section)"))

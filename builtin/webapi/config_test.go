@@ -1,21 +1,19 @@
 package webapi_test
 
 import (
+	hookrt "github.com/hookrt/hookd/runtime"
+
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookrt/hookd/builtin/webapi"
-	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
 )
 
-// parse loads a config document with a registry holding only webapi.
-func parse(t testing.TB, doc string) (*config.Config, error) {
+// parse loads a config document.
+func parse(t testing.TB, doc string) (*hookrt.Config, error) {
 	t.Helper()
-	reg := hook.NewRegistry()
-	reg.Register(webapi.Info)
-	return config.Parse("config.toml", []byte(doc), reg)
+	return hookrt.ParseConfig([]byte(doc), ".")
 }
 
 func TestConfigDefaults(t *testing.T) {

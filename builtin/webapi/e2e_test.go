@@ -13,9 +13,8 @@ import (
 
 	_ "modernc.org/sqlite"
 
-	"github.com/hookrt/hookd/builtin"
 	"github.com/hookrt/hookd/builtin/webapi"
-	"github.com/hookrt/hookd/internal/config"
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -69,7 +68,7 @@ func freeAddr(t *testing.T) string {
 
 func openRuntime(t *testing.T, dir, serviceAddr string, obs *hooktest.Observations) *hookrt.Runtime {
 	t.Helper()
-	cfg, err := config.Parse(filepath.Join(dir, "config.toml"), []byte(fmt.Sprintf(`
+	cfg, err := hookrt.ParseConfig([]byte(fmt.Sprintf(`
 [store]
 path = "hookd.db"
 [delivery]
@@ -84,7 +83,7 @@ signup = true
 notification = true
 forgot_password = true
 notification_params = '"userName": {{name}}, "userDomain": {{domain}}, "email": {{email}}'
-`, serviceAddr)), builtin.Registry())
+`, serviceAddr)), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,11 +104,7 @@ func TestAgainstAccountService(t *testing.T) {
 	accountService(t, bin, addr, filepath.Join(dir, "accounts.db"))
 	obs := hooktest.NewObservations()
 	rt := openRuntime(t, dir, addr, obs)
-	m, ok := rt.Module(webapi.ID)
-	if !ok {
-		t.Fatal("webapi module not provisioned")
-	}
-	svc := m.(*webapi.Service)
+	svc := rt // the runtime's synchronous WebAPI calls
 	ctx := context.Background()
 
 	ok1, err := svc.Signup(ctx, webapi.SignupRequest{Username: "ann", Domain: "acme", Email: "ann@example.com", FullName: "Ann Lee"})
@@ -135,7 +130,7 @@ func TestAgainstAccountService(t *testing.T) {
 		"DOMAIN": "acme", "DOMAIN_ID": "3", "EMAIL": "ann@example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	obs.Wait(t, "notification delivered", func(o []hookrt.Observation) bool {
+	obs.Wait(t, "notification delivered", func(o []hook.Observation) bool {
 		return hooktest.Count(o, "delivered", webapi.NotificationTarget) == 1
 	})
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "accounts.db")+"?mode=ro")
@@ -165,7 +160,7 @@ func TestNotificationSurvivesOutageAndRestart(t *testing.T) {
 	if _, err := rt.Emit(ctx, map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "USERNAME": "zoe", "DOMAIN": "acme"}); err != nil {
 		t.Fatal(err)
 	}
-	obs.Wait(t, "a failed attempt", func(o []hookrt.Observation) bool {
+	obs.Wait(t, "a failed attempt", func(o []hook.Observation) bool {
 		return hooktest.Count(o, "retrying", webapi.NotificationTarget) >= 1
 	})
 	if err := rt.Close(ctx); err != nil {
@@ -174,7 +169,7 @@ func TestNotificationSurvivesOutageAndRestart(t *testing.T) {
 	accountService(t, bin, addr, filepath.Join(dir, "accounts.db"))
 	obs2 := hooktest.NewObservations()
 	openRuntime(t, dir, addr, obs2)
-	obs2.Wait(t, "delivered after the restart", func(o []hookrt.Observation) bool {
+	obs2.Wait(t, "delivered after the restart", func(o []hook.Observation) bool {
 		return hooktest.Count(o, "delivered", webapi.NotificationTarget) == 1
 	})
 }

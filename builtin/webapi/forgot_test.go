@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/builtin/webapi"
-	"github.com/hookrt/hookd/internal/config"
+	"github.com/hookrt/hookd/hook"
 )
 
 // TestForgotPasswordSaysTheSame: whatever the service answers, or fails
@@ -37,7 +37,7 @@ func TestForgotPasswordSaysTheSame(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t, nil)
 			f.set(tc.answer(f))
-			s, logs := provision(t, f.URL, func(s *webapi.Service) { s.Timeout = config.Duration(200 * time.Millisecond) })
+			s, logs := provision(t, f.URL, func(s *webapi.Service) { s.Timeout = hook.Duration(200 * time.Millisecond) })
 
 			res, err := s.ForgotPassword(context.Background(), webapi.ForgotRequest{Username: "ann", Domain: "acme", Email: "ann@acme.example"})
 			if err != nil {

@@ -10,6 +10,9 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/httpjson"
 )
 
 // Paths served by [Service.Handler].
@@ -85,19 +88,26 @@ func (s *Service) Handler() http.Handler {
 	return http.HandlerFunc(s.serveHTTP)
 }
 
+// Routes implements [hook.RouteProvider]: the daemon mounts [Service.Handler]
+// at the two paths under its authenticated /v1/.
+func (s *Service) Routes() []hook.Route {
+	h := s.Handler()
+	return []hook.Route{{Pattern: "POST " + PathSignup, Handler: h}, {Pattern: "POST " + PathForgot, Handler: h}}
+}
+
 func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != PathSignup && r.URL.Path != PathForgot {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %q; the WebAPI paths are %s and %s", r.URL.Path, PathSignup, PathForgot))
+		httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no such path %q; the WebAPI paths are %s and %s", r.URL.Path, PathSignup, PathForgot))
 		return
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use POST", r.Method))
+		httpjson.Error(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use POST", r.Method))
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q not supported; send application/json", ct))
+			httpjson.Error(w, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q not supported; send application/json", ct))
 			return
 		}
 	}
@@ -133,7 +143,7 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		ans.Result.Errors = []string{}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, ans)
+	httpjson.Write(w, http.StatusOK, ans)
 }
 
 // signupCode is the API code of a sign-up result.
@@ -156,24 +166,24 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes (64 KiB)", maxRequest))
+			httpjson.Error(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes (64 KiB)", maxRequest))
 		} else {
-			writeError(w, http.StatusBadRequest, "cannot read the body: "+err.Error())
+			httpjson.Error(w, http.StatusBadRequest, "cannot read the body: "+err.Error())
 		}
 		return false
 	}
 	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' {
-		writeError(w, http.StatusBadRequest, "body must be a JSON object like {\"username\": \"ann\", \"domain\": \"acme\"}")
+		httpjson.Error(w, http.StatusBadRequest, "body must be a JSON object like {\"username\": \"ann\", \"domain\": \"acme\"}")
 		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, requestError(err, v))
+		httpjson.Error(w, http.StatusBadRequest, requestError(err, v))
 		return false
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		writeError(w, http.StatusBadRequest, "invalid JSON: unexpected data after the object")
+		httpjson.Error(w, http.StatusBadRequest, "invalid JSON: unexpected data after the object")
 		return false
 	}
 	return true
@@ -214,21 +224,5 @@ func (s *Service) internalError(w http.ResponseWriter, r *http.Request, err erro
 		log = slog.New(slog.DiscardHandler)
 	}
 	log.ErrorContext(r.Context(), "webapi request failed", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
-	writeError(w, http.StatusInternalServerError, "internal error")
-}
-
-// writeError answers {"error": msg}, like the rest of hookd's API.
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
-}
-
-// writeJSON answers v as JSON.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	httpjson.Error(w, http.StatusInternalServerError, "internal error")
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/hookrt/hookd/builtin/webapi"
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
 )
 
 // patience bounds every wait on a signal; a test that needs longer is broken.
@@ -130,7 +129,7 @@ func (l *logBuffer) String() string {
 func provision(t testing.TB, url string, edit func(*webapi.Service)) (*webapi.Service, *logBuffer) {
 	t.Helper()
 	s := &webapi.Service{
-		URL: url, Timeout: config.Duration(2 * time.Second),
+		URL: url, Timeout: hook.Duration(2 * time.Second),
 		UseSignup: true, UseNotification: true, UseForgotPassword: true,
 		NotificationParams: seedParams,
 	}

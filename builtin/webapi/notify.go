@@ -79,19 +79,19 @@ func (s *Service) notifyEvent(ctx context.Context, ev *hook.Event) (hook.Result,
 		res = hook.Result{Status: resp.Status, Reply: resp.Body[:min(len(resp.Body), hook.MaxReplyExcerpt)], Latency: resp.Latency}
 	}
 	if err != nil {
-		s.notify.failed.Add(1)
+		s.calls.notify.failed.Add(1)
 		s.log.WarnContext(ctx, "notification not delivered; it will be retried", slog.String("event_id", ev.ID),
 			slog.Int("status", res.Status), slog.String("error", err.Error()))
 		return res, err
 	}
 	if !a.OK(s.SuccessCode) {
 		res.Summary = "refused: " + a.Code
-		s.notify.refused.Add(1)
+		s.calls.notify.refused.Add(1)
 		s.log.WarnContext(ctx, "notification refused by the external WebAPI; not retried", slog.String("event_id", ev.ID),
 			slog.String("code", a.Code), slog.String("description", a.Description))
 		return res, hook.Permanent(fmt.Errorf("the service answered code %q, not %q: %s", a.Code, s.SuccessCode, a.Description))
 	}
-	s.notify.sent.Add(1)
+	s.calls.notify.sent.Add(1)
 	res.Summary = "ok"
 	return res, nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/hookrt/hookd/builtin/webapi"
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
 )
 
 func cpEvent(name string, fields ...string) *hook.Event {
@@ -36,7 +35,7 @@ func target(t *testing.T, s *webapi.Service) hook.Target {
 }
 
 func TestNotificationTarget(t *testing.T) {
-	s, _ := provision(t, "http://127.0.0.1:1/", func(s *webapi.Service) { s.Timeout = config.Duration(3 * time.Second) })
+	s, _ := provision(t, "http://127.0.0.1:1/", func(s *webapi.Service) { s.Timeout = hook.Duration(3 * time.Second) })
 	tg := target(t, s)
 	if tg.Policy.Timeout != 3*time.Second {
 		t.Errorf("policy %+v: want the WebAPI timeout", tg.Policy)

@@ -80,7 +80,8 @@ type signupBody struct {
 //
 // # Notes
 //
-//   - signup off: [NotDelegated], and no request is made.
+//   - signup off, or s nil (no [webapi] section): [NotDelegated], and no
+//     request is made.
 //   - The service's success code: [Allowed], with its data. Another code:
 //     [Refused], with its description (or a generic text) and failed
 //     fields. A timeout, a transport error, a non-2xx answer or one that
@@ -92,11 +93,14 @@ type signupBody struct {
 //   - The error is nil for all of these, which are outcomes; it is
 //     non-nil only for a programming error (a call before Provision).
 func (s *Service) Signup(ctx context.Context, r SignupRequest) (SignupResult, error) {
+	if s == nil { // no [webapi] section
+		return SignupResult{Outcome: NotDelegated, Message: TextSignupNotDelegated, MessageID: MsgSignupNotDelegated}, nil
+	}
 	if s.client == nil {
 		return SignupResult{}, ErrNotProvisioned
 	}
 	if !s.UseSignup {
-		s.signup.notDelegated.Add(1)
+		s.calls.signup.notDelegated.Add(1)
 		return SignupResult{Outcome: NotDelegated, Message: TextSignupNotDelegated, MessageID: MsgSignupNotDelegated}, nil
 	}
 	lang := s.language(r.Language)
@@ -112,16 +116,16 @@ func (s *Service) Signup(ctx context.Context, r SignupRequest) (SignupResult, er
 	who := slog.Group("user", slog.String("username", r.Username), slog.String("domain", r.Domain))
 	switch {
 	case err != nil:
-		s.signup.unavailable.Add(1)
+		s.calls.signup.unavailable.Add(1)
 		s.log.WarnContext(ctx, "sign-up refused: the external WebAPI is unavailable", who,
 			slog.Int("status", status(resp)), slog.String("error", err.Error()))
 		return SignupResult{Outcome: Refused, Message: TextSignupUnavailable, MessageID: MsgSignupUnavailable}, nil
 	case a.OK(s.SuccessCode):
-		s.signup.allowed.Add(1)
+		s.calls.signup.allowed.Add(1)
 		s.log.InfoContext(ctx, "sign-up allowed by the external WebAPI", who, slog.Duration("latency", resp.Latency))
 		return SignupResult{Outcome: Allowed, Message: TextSignupOK, MessageID: MsgSignupOK, Data: a.Data}, nil
 	}
-	s.signup.refused.Add(1)
+	s.calls.signup.refused.Add(1)
 	s.log.InfoContext(ctx, "sign-up refused by the external WebAPI", who,
 		slog.String("code", a.Code), slog.String("description", a.Description), slog.Any("fields", a.Errors))
 	msg := a.Description
@@ -162,18 +166,22 @@ type forgotBody struct {
 //     it could be reached ([Allowed], "password.forgot.sent"), so that no
 //     one can find out through it whether an account exists. What really
 //     happened is logged and counted in [Service.Stats].
-//   - forgot_password off: [NotDelegated], and no request is made.
+//   - forgot_password off, or s nil: [NotDelegated], and no request is
+//     made.
 //   - The time the call takes still depends on the service; a proxy that
 //     must hide even that answers the user at once and calls this in the
 //     background.
 //   - The error is non-nil only for a programming error (a call before
 //     Provision).
 func (s *Service) ForgotPassword(ctx context.Context, r ForgotRequest) (ForgotResult, error) {
+	if s == nil { // no [webapi] section
+		return ForgotResult{Outcome: NotDelegated, Message: TextForgotNotDelegated, MessageID: MsgForgotNotDelegated}, nil
+	}
 	if s.client == nil {
 		return ForgotResult{}, ErrNotProvisioned
 	}
 	if !s.UseForgotPassword {
-		s.forgot.notDelegated.Add(1)
+		s.calls.forgot.notDelegated.Add(1)
 		return ForgotResult{Outcome: NotDelegated, Message: TextForgotNotDelegated, MessageID: MsgForgotNotDelegated}, nil
 	}
 	lang := s.language(r.Language)
@@ -185,14 +193,14 @@ func (s *Service) ForgotPassword(ctx context.Context, r ForgotRequest) (ForgotRe
 	who := slog.Group("user", slog.String("username", r.Username), slog.String("domain", r.Domain))
 	switch {
 	case err != nil:
-		s.forgot.unavailable.Add(1)
+		s.calls.forgot.unavailable.Add(1)
 		s.log.WarnContext(ctx, "forgotten password not handled: the external WebAPI is unavailable", who,
 			slog.Int("status", status(resp)), slog.String("error", err.Error()))
 	case a.OK(s.SuccessCode):
-		s.forgot.sent.Add(1)
+		s.calls.forgot.sent.Add(1)
 		s.log.InfoContext(ctx, "forgotten password handled by the external WebAPI", who)
 	default:
-		s.forgot.refused.Add(1)
+		s.calls.forgot.refused.Add(1)
 		s.log.InfoContext(ctx, "forgotten password refused by the external WebAPI", who,
 			slog.String("code", a.Code), slog.String("description", a.Description))
 	}
@@ -223,5 +231,8 @@ type CallStats struct {
 // Stats returns the counts so far; they are read one by one, so a snapshot
 // taken during calls may be a little inconsistent.
 func (s *Service) Stats() Stats {
-	return Stats{Signup: s.signup.stats(), ForgotPassword: s.forgot.stats(), Notification: s.notify.stats()}
+	if s == nil || s.calls == nil {
+		return Stats{}
+	}
+	return Stats{Signup: s.calls.signup.stats(), ForgotPassword: s.calls.forgot.stats(), Notification: s.calls.notify.stats()}
 }

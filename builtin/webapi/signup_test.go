@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/builtin/webapi"
-	"github.com/hookrt/hookd/internal/config"
+	"github.com/hookrt/hookd/hook"
 )
 
 var ann = webapi.SignupRequest{
@@ -199,7 +199,7 @@ func TestSignupTimeout(t *testing.T) {
 	const timeout = 200 * time.Millisecond
 	f := newFake(t, nil)
 	f.set(f.blocking)
-	s, logs := provision(t, f.URL, func(s *webapi.Service) { s.Timeout = config.Duration(timeout) })
+	s, logs := provision(t, f.URL, func(s *webapi.Service) { s.Timeout = hook.Duration(timeout) })
 
 	start := time.Now()
 	res, err := s.Signup(context.Background(), ann)
@@ -220,7 +220,7 @@ func TestSignupHonoursTheCallersDeadline(t *testing.T) {
 	const deadline = 150 * time.Millisecond
 	f := newFake(t, nil)
 	f.set(f.blocking)
-	s, logs := provision(t, f.URL, func(s *webapi.Service) { s.Timeout = config.Duration(5 * time.Second) })
+	s, logs := provision(t, f.URL, func(s *webapi.Service) { s.Timeout = hook.Duration(5 * time.Second) })
 
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
@@ -260,7 +260,7 @@ func TestSignupLargeAnswer(t *testing.T) {
 			hungUp <- false
 		}
 	})
-	s, logs := provision(t, f.URL, func(s *webapi.Service) { s.Timeout = config.Duration(20 * time.Second) })
+	s, logs := provision(t, f.URL, func(s *webapi.Service) { s.Timeout = hook.Duration(20 * time.Second) })
 
 	res, err := s.Signup(context.Background(), ann)
 	if err != nil {

@@ -11,8 +11,6 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/hookrt/hookd/builtin"
-	"github.com/hookrt/hookd/internal/config"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -96,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type usageError struct{ error }
 
 // loadConfig parses the -config flag of a subcommand and loads the file.
-func loadConfig(name string, args []string) (*config.Config, error) {
+func loadConfig(name string, args []string) (*hookrt.Config, error) {
 	fs := flag.NewFlagSet("hookd "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	path := fs.String("config", "config.toml", "the config file")
@@ -109,7 +107,7 @@ func loadConfig(name string, args []string) (*config.Config, error) {
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
-	return config.Load(*path, builtin.Registry())
+	return hookrt.LoadConfig(*path)
 }
 
 func cmdCheck(ctx context.Context, args []string, stdout io.Writer) error {
@@ -138,7 +136,7 @@ func cmdJWKS(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // newLogger builds the process logger from [log]; only cmd/ picks handlers.
-func newLogger(cfg config.Log, w io.Writer) *slog.Logger {
+func newLogger(cfg hookrt.LogConfig, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Level))
 	opts := &slog.HandlerOptions{Level: level}

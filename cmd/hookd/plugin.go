@@ -14,12 +14,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/hookrt/hookd/builtin"
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
-	"github.com/hookrt/hookd/internal/config"
 	"github.com/hookrt/hookd/internal/wasmhost"
+	hookrt "github.com/hookrt/hookd/runtime"
 )
 
 const pluginUsage = `usage:
@@ -87,7 +86,7 @@ func pluginRun(ctx context.Context, path string, args []string, stdout io.Writer
 	d := httpevents.Domain{ID: *domainID, Script: path}
 	privateDir := ""
 	if *cfgFile != "" {
-		cfg, err := config.Load(*cfgFile, builtin.Registry())
+		cfg, err := hookrt.LoadConfig(*cfgFile)
 		if err != nil {
 			return err
 		}
@@ -162,7 +161,7 @@ func readEvent(path string) (*hook.Event, error) {
 }
 
 // findDomain picks the [[domain]] named id, or the one whose script is path.
-func findDomain(cfg *config.Config, path, id string) (httpevents.Domain, error) {
+func findDomain(cfg *hookrt.Config, path, id string) (httpevents.Domain, error) {
 	m, ok := cfg.Modules[httpevents.DomainID]
 	if !ok {
 		return httpevents.Domain{}, fmt.Errorf("%s has no [[domain]]", cfg.Path)

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hookrt/hookd/builtin/webapi"
 	"github.com/hookrt/hookd/internal/api"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -43,7 +42,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("server.listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           api.New(rt, api.Options{Token: token, Logger: log, Routes: moduleRoutes(rt)}),
+		Handler:           api.New(rt, api.Options{Token: token, Logger: log, Routes: rt.Routes()}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -84,18 +83,6 @@ wait:
 		err = nil
 	}
 	return err
-}
-
-// moduleRoutes collects the HTTP routes of modules that serve synchronous
-// calls: the External WebAPI's sign-up and forgot-password.
-func moduleRoutes(rt *hookrt.Runtime) map[string]http.Handler {
-	routes := map[string]http.Handler{}
-	if m, ok := rt.Module(webapi.ID); ok {
-		h := m.(*webapi.Service).Handler()
-		routes["POST "+webapi.PathSignup] = h
-		routes["POST "+webapi.PathForgot] = h
-	}
-	return routes
 }
 
 func closeRuntime(rt *hookrt.Runtime, log *slog.Logger) {

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/api"
-	"github.com/hookrt/hookd/internal/store"
 )
 
 // fakeBackend is an in-memory api.Backend: these tests are about the HTTP
@@ -25,8 +25,8 @@ type fakeBackend struct {
 	emitted    []map[string]string
 	emitErr    error // returned by Emit when set
 	listErr    error
-	lastFilter store.Filter
-	deliveries map[int64]*store.Delivery
+	lastFilter hook.DeliveryFilter
+	deliveries map[int64]*hook.Delivery
 	healthErr  error
 	jwks       []byte
 	panicOn    string // a method that panics
@@ -34,12 +34,12 @@ type fakeBackend struct {
 
 func newFakeBackend() *fakeBackend {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	return &fakeBackend{deliveries: map[int64]*store.Delivery{
-		41: {ID: 41, EventID: "ev-1", Target: "jwt_webhook", State: store.StateDelivered, Attempts: 1, CreatedAt: at, UpdatedAt: at},
-		42: {ID: 42, EventID: "ev-2", Target: "http_events.global", State: store.StateDead, Attempts: 3, CreatedAt: at, UpdatedAt: at,
+	return &fakeBackend{deliveries: map[int64]*hook.Delivery{
+		41: {ID: 41, EventID: "ev-1", Target: "jwt_webhook", State: hook.StateDelivered, Attempts: 1, CreatedAt: at, UpdatedAt: at},
+		42: {ID: 42, EventID: "ev-2", Target: "http_events.global", State: hook.StateDead, Attempts: 3, CreatedAt: at, UpdatedAt: at,
 			LastStatus: 500, LastError: "HTTP 500",
 			Event:   map[string]string{"MODULE": "ISL_LIGHT", "EVENT": "START", "EVENT_ID": "ev-2"},
-			History: []store.Attempt{{N: 1, At: at, Latency: time.Second, Status: 500, Response: "<html>"}}},
+			History: []hook.Attempt{{N: 1, At: at, Latency: time.Second, Status: 500, Response: "<html>"}}},
 	}}
 }
 
@@ -56,69 +56,69 @@ func (b *fakeBackend) Emit(_ context.Context, fields map[string]string) (string,
 	return fmt.Sprintf("ev-%d", 100+len(b.emitted)), nil
 }
 
-func (b *fakeBackend) ListDeliveries(_ context.Context, f store.Filter) ([]store.Delivery, error) {
+func (b *fakeBackend) ListDeliveries(_ context.Context, f hook.DeliveryFilter) ([]hook.Delivery, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.lastFilter = f
 	if b.listErr != nil {
 		return nil, b.listErr
 	}
-	var out []store.Delivery
+	var out []hook.Delivery
 	for _, id := range []int64{42, 41} {
 		if d := b.deliveries[id]; f.State == "" || d.State == f.State {
-			out = append(out, store.Delivery{ID: d.ID, EventID: d.EventID, Target: d.Target, State: d.State})
+			out = append(out, hook.Delivery{ID: d.ID, EventID: d.EventID, Target: d.Target, State: d.State})
 		}
 	}
 	return out, nil
 }
 
-func (b *fakeBackend) GetDelivery(_ context.Context, id int64) (*store.Delivery, error) {
+func (b *fakeBackend) Delivery(_ context.Context, id int64) (*hook.Delivery, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if id == 500 {
 		return nil, fmt.Errorf("pq: connection to 10.1.2.3 lost")
 	}
 	if id == 503 {
-		return nil, fmt.Errorf("read: %w", store.ErrUnavailable)
+		return nil, fmt.Errorf("read: %w", hook.ErrUnavailable)
 	}
 	d, ok := b.deliveries[id]
 	if !ok {
-		return nil, fmt.Errorf("delivery %d: %w", id, store.ErrNotFound)
+		return nil, fmt.Errorf("delivery %d: %w", id, hook.ErrNotFound)
 	}
 	c := *d
 	return &c, nil
 }
 
 // act moves a delivery to state unless it is already final there.
-func (b *fakeBackend) act(id int64, to store.State, refuse store.State) error {
+func (b *fakeBackend) act(id int64, to hook.DeliveryState, refuse hook.DeliveryState) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	d, ok := b.deliveries[id]
 	if !ok {
-		return fmt.Errorf("delivery %d: %w", id, store.ErrNotFound)
+		return fmt.Errorf("delivery %d: %w", id, hook.ErrNotFound)
 	}
 	if d.State == refuse {
-		return fmt.Errorf("delivery %d is %s: %w", id, d.State, store.ErrConflict)
+		return fmt.Errorf("delivery %d is %s: %w", id, d.State, hook.ErrConflict)
 	}
 	d.State = to
 	return nil
 }
 
-func (b *fakeBackend) RetryDelivery(_ context.Context, id int64) error {
-	return b.act(id, store.StatePending, store.StateDelivered)
+func (b *fakeBackend) Retry(_ context.Context, id int64) error {
+	return b.act(id, hook.StatePending, hook.StateDelivered)
 }
 
-func (b *fakeBackend) DiscardDelivery(_ context.Context, id int64) error {
-	return b.act(id, store.StateDiscarded, store.StateDelivered)
+func (b *fakeBackend) Discard(_ context.Context, id int64) error {
+	return b.act(id, hook.StateDiscarded, hook.StateDelivered)
 }
 
-func (b *fakeBackend) SessionEvents(_ context.Context, id string) ([]store.SessionEvent, error) {
+func (b *fakeBackend) SessionEvents(_ context.Context, id string) ([]hook.SessionEvent, error) {
 	if id != "s-1" {
-		return []store.SessionEvent{}, nil
+		return []hook.SessionEvent{}, nil
 	}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	return []store.SessionEvent{{EventID: "ev-2", CreatedAt: at, Fields: map[string]string{"SESSIONID": "s-1", "EVENT": "START"},
-		Targets: []store.TargetOutcome{{Target: "http_events.global", State: store.StateDelivered, Attempts: 1, Status: 200, Summary: "nomessage", UpdatedAt: at}}}}, nil
+	return []hook.SessionEvent{{EventID: "ev-2", CreatedAt: at, Fields: map[string]string{"SESSIONID": "s-1", "EVENT": "START"},
+		Targets: []hook.TargetOutcome{{Target: "http_events.global", State: hook.StateDelivered, Attempts: 1, Status: 200, Summary: "nomessage", UpdatedAt: at}}}}, nil
 }
 
 func (b *fakeBackend) JWKS() []byte {

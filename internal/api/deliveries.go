@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hookrt/hookd/internal/store"
+	"github.com/hookrt/hookd/hook"
 )
 
 // maxListLimit is the largest page GET /v1/deliveries returns.
@@ -32,17 +32,17 @@ func (s *server) handleList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ds == nil {
-		ds = []store.Delivery{} // answer [], not null
+		ds = []hook.Delivery{} // answer [], not null
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Deliveries []store.Delivery `json:"deliveries"`
+		Deliveries []hook.Delivery `json:"deliveries"`
 	}{ds})
 }
 
 // parseFilter checks the query of GET /v1/deliveries. Unknown or repeated
 // parameters are refused, so that a typo does not silently list everything.
-func parseFilter(q url.Values) (store.Filter, error) {
-	var f store.Filter
+func parseFilter(q url.Values) (hook.DeliveryFilter, error) {
+	var f hook.DeliveryFilter
 	for _, name := range slices.Sorted(maps.Keys(q)) {
 		if !slices.Contains(listParams, name) {
 			return f, fmt.Errorf("unknown query parameter %q: use %s", name, strings.Join(listParams, ", "))
@@ -52,10 +52,10 @@ func parseFilter(q url.Values) (store.Filter, error) {
 		}
 	}
 	if v := q.Get("state"); v != "" {
-		f.State = store.State(v)
+		f.State = hook.DeliveryState(v)
 		if !f.State.Valid() {
-			names := make([]string, len(store.States))
-			for i, st := range store.States {
+			names := make([]string, len(hook.DeliveryStates))
+			for i, st := range hook.DeliveryStates {
 				names[i] = string(st)
 			}
 			return f, fmt.Errorf("state %s is not one of %s", quoteCut(v), strings.Join(names, ", "))
@@ -85,9 +85,9 @@ func (s *server) handleGet(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d, err := s.b.GetDelivery(r.Context(), id)
+	d, err := s.b.Delivery(r.Context(), id)
 	if err == nil && d == nil {
-		err = fmt.Errorf("delivery %d: %w", id, store.ErrNotFound)
+		err = fmt.Errorf("delivery %d: %w", id, hook.ErrNotFound)
 	}
 	if err != nil {
 		s.backendError(w, r, err, notFoundMsg(id))
@@ -98,12 +98,12 @@ func (s *server) handleGet(w http.ResponseWriter, r *http.Request) {
 
 // handleRetry serves POST /v1/deliveries/{id}/retry.
 func (s *server) handleRetry(w http.ResponseWriter, r *http.Request) {
-	s.act(w, r, s.b.RetryDelivery, http.StatusAccepted, "queued")
+	s.act(w, r, s.b.Retry, http.StatusAccepted, "queued")
 }
 
 // handleDiscard serves POST /v1/deliveries/{id}/discard.
 func (s *server) handleDiscard(w http.ResponseWriter, r *http.Request) {
-	s.act(w, r, s.b.DiscardDelivery, http.StatusOK, "discarded")
+	s.act(w, r, s.b.Discard, http.StatusOK, "discarded")
 }
 
 // act runs an operator action on the delivery named in the path and

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/api"
-	"github.com/hookrt/hookd/internal/store"
 )
 
 func TestListDeliveries(t *testing.T) {
@@ -17,7 +17,7 @@ func TestListDeliveries(t *testing.T) {
 	}
 
 	tb.do(t, "GET", "/v1/deliveries?state=dead&target=http_events.global&before=50&limit=10", "").want(t, http.StatusOK)
-	want := store.Filter{State: store.StateDead, Target: "http_events.global", BeforeID: 50, Limit: 10}
+	want := hook.DeliveryFilter{State: hook.StateDead, Target: "http_events.global", BeforeID: 50, Limit: 10}
 	tb.b.set(func(b *fakeBackend) {
 		if b.lastFilter != want {
 			t.Errorf("filter = %+v, want %+v", b.lastFilter, want)
@@ -47,7 +47,7 @@ func TestListDeliveriesRefused(t *testing.T) {
 	}
 	tb.do(t, "GET", "/v1/deliveries?limit=1000", "").want(t, http.StatusOK)
 
-	tb.b.set(func(b *fakeBackend) { b.listErr = store.ErrUnavailable })
+	tb.b.set(func(b *fakeBackend) { b.listErr = hook.ErrUnavailable })
 	a := tb.do(t, "GET", "/v1/deliveries", "")
 	a.wantError(t, http.StatusServiceUnavailable, "store unavailable, try again")
 	if a.header.Get("Retry-After") != "1" {

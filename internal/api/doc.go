@@ -1,10 +1,10 @@
 // Package api is hookd's HTTP API: the proxy posts events to it, operators
 // list and replay deliveries through it, and receivers fetch the JWT
 // webhook's public keys from it. [New] returns an [http.Handler] serving a
-// [Backend], which the runtime implements.
+// [Backend], which the public runtime implements.
 //
 //	h := api.New(rt, api.Options{Token: token, Logger: logger})
-//	srv := &http.Server{Addr: "127.0.0.1:8460", Handler: h}
+//	srv := &http.Server{Addr: "127.0.0.1:7700", Handler: h}
 //
 // # Routes
 //
@@ -14,6 +14,8 @@
 //	GET  /v1/deliveries/{id}             200 the delivery, with its event and attempts
 //	POST /v1/deliveries/{id}/retry       202 {"id":42,"status":"queued"}
 //	POST /v1/deliveries/{id}/discard     200 {"id":42,"status":"discarded"}
+//	GET  /v1/sessions/{id}/events        200 {"session_id":"…","events":[…]} (a session's record)
+//	…                                    routes of modules (Options.Routes), e.g. the External WebAPI's
 //	GET  /.well-known/jwks.json          200 {"keys":[…]} (no auth, cacheable 5 min)
 //	GET  /healthz                        200 {"status":"ok"} or 503 {"status":"unavailable","error":"…"} (no auth)
 //
@@ -41,8 +43,8 @@
 // When [Options.Token] is set, every request under /v1/ needs
 // "Authorization: Bearer <token>"; the token is compared in constant time
 // and never logged. /.well-known/jwks.json and /healthz stay open. Without a
-// token the API must only listen on loopback (see DESIGN §7): New cannot
-// see the listener, so the daemon enforces that.
+// token the API must only listen on loopback (server.listen is refused
+// otherwise): New cannot see the listener, so the config does that.
 //
 // # Logging
 //

@@ -10,7 +10,6 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/api"
-	"github.com/hookrt/hookd/internal/store"
 )
 
 func TestEmit(t *testing.T) {
@@ -86,7 +85,7 @@ func TestEmitBackendErrors(t *testing.T) {
 	}{
 		{fmt.Errorf("%w: field \"USERNAME\" is longer than 255 bytes", hook.ErrInvalidEvent), http.StatusBadRequest,
 			`invalid event: field "USERNAME" is longer than 255 bytes`, ""},
-		{fmt.Errorf("commit event: %w", store.ErrUnavailable), http.StatusServiceUnavailable,
+		{fmt.Errorf("commit event: %w", hook.ErrUnavailable), http.StatusServiceUnavailable,
 			"store unavailable, try again", "1"},
 		{errors.New("river: insert job: pq: relation \"river_job\" does not exist"), http.StatusInternalServerError,
 			"internal error", ""},

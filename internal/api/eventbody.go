@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/hookrt/hookd/hook"
 )
 
 // parseJSON decodes a flat JSON object of string (or number) fields. It
@@ -36,7 +38,7 @@ func parseJSON(body []byte) (map[string]string, error) {
 		if !ok { // Token only returns strings in key position; be safe anyway
 			return nil, invalid("invalid JSON at byte %d: expected a field name", dec.InputOffset())
 		}
-		if err := checkName(name); err != nil {
+		if err := hook.CheckFieldName(name); err != nil {
 			return nil, err
 		}
 		start := dec.InputOffset()
@@ -114,7 +116,7 @@ func parseForm(body []byte) (map[string]string, error) {
 		if err != nil {
 			return nil, invalid("invalid form encoding: %v", err)
 		}
-		if err := checkName(name); err != nil {
+		if err := hook.CheckFieldName(name); err != nil {
 			return nil, err
 		}
 		value, err := url.QueryUnescape(v)

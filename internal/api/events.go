@@ -6,18 +6,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/store"
-)
-
-// Limits on an event body; the body size itself is bounded by Options.MaxBody.
-const (
-	maxFields    = 256 // fields per event
-	maxFieldName = 128 // bytes per field name
 )
 
 // The two content types an event body may have.
@@ -26,19 +17,11 @@ const (
 	typeForm = "application/x-www-form-urlencoded"
 )
 
-// eventError is a problem with an event body (answered 400). It matches
-// [hook.ErrInvalidEvent] under errors.Is; its text is the bare message.
-type eventError struct{ msg string }
-
-func (e *eventError) Error() string        { return e.msg }
-func (e *eventError) Is(target error) bool { return target == hook.ErrInvalidEvent }
-
 // errEmptyBody is the answer to a body without content.
-var errEmptyBody = &eventError{msg: "empty body: send the event's fields"}
+var errEmptyBody = hook.InvalidEvent("empty body: send the event's fields")
 
-func invalid(format string, args ...any) error {
-	return &eventError{msg: fmt.Sprintf(format, args...)}
-}
+// invalid is a problem with an event body (answered 400).
+var invalid = hook.InvalidEvent
 
 // mediaTypeError is an event body of a type other than JSON or form
 // (answered 415).
@@ -61,11 +44,11 @@ func (e *mediaTypeError) Error() string { return e.msg }
 //     literal text. Booleans, null, arrays and objects are refused, and so
 //     are duplicate names, data after the object and a top level that is
 //     not an object. A form field given twice is refused too.
-//   - At most 256 fields; names are 1–128 bytes of printable ASCII without
-//     spaces; values are valid UTF-8 without NUL bytes, kept verbatim
-//     ("NEW SESSION" is not rewritten here).
-//   - MODULE and EVENT are required and non-empty; TIMESTAMP, if present,
-//     is unix seconds as unsigned decimal; EVENT_ID must not be sent.
+//   - The fields must pass [hook.CheckFields], the one event rule: at most
+//     256 fields; names 1–128 bytes of printable ASCII without spaces;
+//     values valid UTF-8 without NUL bytes, kept verbatim ("NEW SESSION"
+//     is not rewritten here); MODULE and EVENT present and not empty;
+//     TIMESTAMP, if set, unix seconds; no EVENT_ID.
 //   - Errors about the body match [hook.ErrInvalidEvent] under errors.Is,
 //     and their text is meant for the caller, e.g.
 //     `field "TIMESTAMP": must be a unix time in seconds, got "yesterday"`.
@@ -88,7 +71,7 @@ func ParseEvent(contentType string, body []byte) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkEnvelope(fields); err != nil {
+	if err := hook.CheckFields(fields); err != nil {
 		return nil, err
 	}
 	return fields, nil
@@ -110,80 +93,26 @@ func eventMediaType(contentType string) (string, error) {
 	return mt, nil
 }
 
-// addField checks one name/value pair and adds it to fields.
+// addField checks one name/value pair, in the order of the body, and adds
+// it to fields.
 func addField(fields map[string]string, name, value string) error {
-	if err := checkName(name); err != nil {
+	if err := hook.CheckFieldName(name); err != nil {
 		return err
 	}
 	if _, dup := fields[name]; dup {
 		return invalid("field %q: given more than once", name)
 	}
-	if len(fields) == maxFields {
-		return invalid("too many fields: at most %d are allowed", maxFields)
+	if len(fields) == hook.MaxEventFields {
+		return invalid("too many fields: at most %d are allowed", hook.MaxEventFields)
 	}
 	if name == hook.FieldEventID {
 		return invalid("field %q: must not be sent, hookd assigns it", name)
 	}
-	if !utf8.ValidString(value) {
-		return invalid("field %q: value is not valid UTF-8", name)
-	}
-	if strings.IndexByte(value, 0) >= 0 {
-		return invalid("field %q: value contains a NUL byte", name)
+	if err := hook.CheckFieldValue(name, value); err != nil {
+		return err
 	}
 	fields[name] = value
 	return nil
-}
-
-// checkName checks that name is 1–128 bytes of printable ASCII, no spaces.
-func checkName(name string) error {
-	switch {
-	case name == "":
-		return invalid("empty field name")
-	case len(name) > maxFieldName:
-		return invalid("field name %s is %d bytes long: at most %d are allowed",
-			quoteCut(name), len(name), maxFieldName)
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c <= ' ' || c > '~' {
-			return invalid("field name %q: only printable ASCII without spaces is allowed", name)
-		}
-	}
-	return nil
-}
-
-// checkEnvelope checks the fields every event needs.
-func checkEnvelope(fields map[string]string) error {
-	for _, name := range []string{hook.FieldModule, hook.FieldEvent} {
-		v, ok := fields[name]
-		if !ok {
-			return invalid("missing required field %q", name)
-		}
-		if v == "" {
-			return invalid("field %q: must not be empty", name)
-		}
-	}
-	if ts, ok := fields[hook.FieldTimestamp]; ok && !isUnixSeconds(ts) {
-		return invalid("field %q: must be a unix time in seconds, got %s", hook.FieldTimestamp, quoteCut(ts))
-	}
-	return nil
-}
-
-// isUnixSeconds reports whether s is an unsigned decimal that fits int64.
-func isUnixSeconds(s string) bool {
-	if s == "" || s[0] < '0' || s[0] > '9' {
-		return false // ParseInt would accept a sign
-	}
-	_, err := strconv.ParseInt(s, 10, 64)
-	return err == nil
-}
-
-// quoteCut quotes s for an error message, cut to 32 bytes.
-func quoteCut(s string) string {
-	const max = 32
-	if len(s) <= max {
-		return strconv.Quote(s)
-	}
-	return strconv.Quote(s[:max]) + "..."
 }
 
 // handleEmit serves POST /v1/events.
@@ -214,7 +143,7 @@ func (s *server) handleEmit(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, hook.ErrInvalidEvent):
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
-	case errors.Is(err, store.ErrUnavailable), r.Context().Err() != nil:
+	case errors.Is(err, hook.ErrUnavailable), r.Context().Err() != nil:
 		s.backendError(w, r, err, "")
 		return
 	default:

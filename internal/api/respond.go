@@ -1,26 +1,17 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
+	"strconv"
+
+	"github.com/hookrt/hookd/internal/httpjson"
 )
 
-// writeError answers {"error": msg}.
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
-}
-
-// writeJSON answers v as JSON with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		body = []byte(`{"error":"internal error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
-}
+// writeError answers {"error": msg}; writeJSON answers v.
+var (
+	writeError = httpjson.Error
+	writeJSON  = httpjson.Write
+)
 
 // statusRecorder remembers the status code a handler wrote, for the log.
 type statusRecorder struct {
@@ -63,3 +54,11 @@ type probeWriter struct {
 func (p *probeWriter) Header() http.Header         { return p.header }
 func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (p *probeWriter) WriteHeader(code int)        { p.status = code }
+
+// quoteCut quotes s for an error message, cut to 32 bytes.
+func quoteCut(s string) string {
+	if len(s) <= 32 {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:32]) + "..."
+}

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/api"
 )
 
@@ -12,7 +13,7 @@ import (
 func TestModuleRoutes(t *testing.T) {
 	extra := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
 	srv := httptest.NewServer(api.New(newFakeBackend(), api.Options{Token: "t0k",
-		Routes: map[string]http.Handler{"POST /v1/webapi/account/signup/1": extra}}))
+		Routes: []hook.Route{{Pattern: "POST /v1/webapi/account/signup/1", Handler: extra}}}))
 	defer srv.Close()
 	for _, tc := range []struct {
 		token string

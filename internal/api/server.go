@@ -11,29 +11,29 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookrt/hookd/internal/store"
+	"github.com/hookrt/hookd/hook"
 )
 
 // Backend is what the API serves; the runtime implements it.
 //
 // Every method may be called from many goroutines at once. Errors that wrap
-// [store.ErrNotFound], [store.ErrConflict] or [store.ErrUnavailable] become
+// [hook.ErrNotFound], [hook.ErrConflict] or [hook.ErrUnavailable] become
 // 404, 409 and 503 answers; Emit's errors that wrap [hook.ErrInvalidEvent]
 // become 400; any other error is logged and answered with a generic 500.
 type Backend interface {
 	// Emit commits an event with the given fields and returns its EVENT_ID.
 	Emit(ctx context.Context, fields map[string]string) (eventID string, err error)
 	// ListDeliveries returns deliveries, newest first, without Event and History.
-	ListDeliveries(ctx context.Context, f store.Filter) ([]store.Delivery, error)
-	// GetDelivery returns one delivery with its Event and History filled.
-	GetDelivery(ctx context.Context, id int64) (*store.Delivery, error)
-	// RetryDelivery queues a delivery for another attempt.
-	RetryDelivery(ctx context.Context, id int64) error
-	// DiscardDelivery stops further attempts of a delivery.
-	DiscardDelivery(ctx context.Context, id int64) error
+	ListDeliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook.Delivery, error)
+	// Delivery returns one delivery with its Event and History filled.
+	Delivery(ctx context.Context, id int64) (*hook.Delivery, error)
+	// Retry queues a delivery for another attempt.
+	Retry(ctx context.Context, id int64) error
+	// Discard stops further attempts of a delivery.
+	Discard(ctx context.Context, id int64) error
 	// SessionEvents returns a session's record: its events in order, each
 	// with the outcome at every target (empty when sessions are not saved).
-	SessionEvents(ctx context.Context, sessionID string) ([]store.SessionEvent, error)
+	SessionEvents(ctx context.Context, sessionID string) ([]hook.SessionEvent, error)
 	// JWKS returns the public signing keys as a JWK set, {"keys":[…]};
 	// {"keys":[]} when nothing signs.
 	JWKS() []byte
@@ -55,9 +55,9 @@ type Options struct {
 	// are answered with 413. Defaults to 64 KiB.
 	MaxBody int64
 	// Routes are extra routes served by modules (e.g. the External WebAPI's
-	// "POST /v1/webapi/account/signup/1"), keyed by ServeMux pattern. Under
+	// "POST /v1/webapi/account/signup/1"; see hook.RouteProvider). Under
 	// /v1/ they need the token like every other route. Defaults to none.
-	Routes map[string]http.Handler
+	Routes []hook.Route
 }
 
 // DefaultMaxBody is the body limit used when [Options.MaxBody] is 0.
@@ -79,7 +79,7 @@ type server struct {
 
 // New returns the HTTP handler of hookd's API, serving b.
 //
-//	srv := &http.Server{Addr: "127.0.0.1:8460", Handler: api.New(rt, api.Options{Token: tok})}
+//	srv := &http.Server{Addr: "127.0.0.1:7700", Handler: api.New(rt, api.Options{Token: tok})}
 //
 // # Notes
 //
@@ -108,8 +108,8 @@ func New(b Backend, opts Options) http.Handler {
 	s.mux.HandleFunc("GET /v1/sessions/{id}/events", s.handleSession)
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
-	for pattern, h := range opts.Routes {
-		s.mux.Handle(pattern, h)
+	for _, r := range opts.Routes {
+		s.mux.Handle(r.Pattern, r.Handler)
 	}
 	return s
 }
@@ -226,11 +226,11 @@ func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
 // ErrUnavailable, and a logged 500 for anything else.
 func (s *server) backendError(w http.ResponseWriter, r *http.Request, err error, notFound string) {
 	switch {
-	case errors.Is(err, store.ErrNotFound) && notFound != "":
+	case errors.Is(err, hook.ErrNotFound) && notFound != "":
 		writeError(w, http.StatusNotFound, notFound)
-	case errors.Is(err, store.ErrConflict):
+	case errors.Is(err, hook.ErrConflict):
 		writeError(w, http.StatusConflict, err.Error())
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, hook.ErrUnavailable):
 		s.log.WarnContext(r.Context(), "store unavailable", "method", r.Method, "path", r.URL.Path, "error", err)
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "store unavailable, try again")

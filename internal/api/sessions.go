@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/hookrt/hookd/internal/store"
+	"github.com/hookrt/hookd/hook"
 )
 
 // maxSessionID bounds the {id} of /v1/sessions/{id}/events.
@@ -23,7 +23,7 @@ func (s *server) handleSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
-		SessionID string               `json:"session_id"`
-		Events    []store.SessionEvent `json:"events"`
+		SessionID string              `json:"session_id"`
+		Events    []hook.SessionEvent `json:"events"`
 	}{id, evs})
 }

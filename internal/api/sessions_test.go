@@ -2,11 +2,12 @@ package api_test
 
 import (
 	"encoding/json"
-	"github.com/hookrt/hookd/internal/api"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/hookrt/hookd/internal/api"
 )
 
 func TestSessionEvents(t *testing.T) {

@@ -11,8 +11,9 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// Error is one problem in a config file. [Load] and [Parse] return one, or
-// several joined with [errors.Join] (one per line), each formatted as
+// Error is one problem in a config file. [Decode], [ReadFile] and
+// [Validator] return one, or several joined with [errors.Join] (one per
+// line), each formatted as
 //
 //	config.toml:3:7: expected value but found '=' instead   (syntax)
 //	config.toml: delivery.jitter: wrong type: want a number, got a string
@@ -22,7 +23,7 @@ import (
 //
 // where config.toml is the file name as given.
 type Error struct {
-	File string // the file name as given to Load or Parse
+	File string // the file name as given
 	Line int    // 1-based line of a syntax error; 0 when not known
 	Col  int    // 1-based byte column of a syntax error; 0 when not known
 	Err  error  // what is wrong, starting with the key when there is one
@@ -178,9 +179,4 @@ func tomlTypeName(goType string) string {
 		return "an array of tables"
 	}
 	return goType
-}
-
-// tomlTypeOf names the TOML type of a value toml hands to UnmarshalTOML.
-func tomlTypeOf(v any) string {
-	return tomlTypeName(strings.ReplaceAll(fmt.Sprintf("%T", v), "interface {}", "any"))
 }

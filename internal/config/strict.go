@@ -134,8 +134,9 @@ func takesAnything(t reflect.Type) bool {
 
 // tomlField is one key a struct accepts.
 type tomlField struct {
-	name string
-	typ  reflect.Type
+	name   string
+	goName string
+	typ    reflect.Type
 }
 
 // fields lists the keys struct t accepts, in declaration order, the way
@@ -163,7 +164,7 @@ func fields(t reflect.Type) []tomlField {
 		if !sf.IsExported() {
 			continue
 		}
-		out = append(out, tomlField{name: cmpOr(tag, sf.Name), typ: sf.Type})
+		out = append(out, tomlField{name: cmpOr(tag, sf.Name), goName: sf.Name, typ: sf.Type})
 	}
 	return out
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	hookrt "github.com/hookrt/hookd/runtime"
+	"github.com/hookrt/hookd/hook"
 )
 
 // Patience bounds every wait; a test that needs longer is broken.
@@ -117,10 +117,10 @@ func Reset(w http.ResponseWriter, _ *http.Request) {
 }
 
 // Observations collects delivery outcomes (pass Observe to
-// hookrt.WithObserver) and lets a test wait for a condition over them.
+// runtime.WithObserver) and lets a test wait for a condition over them.
 type Observations struct {
 	mu   sync.Mutex
-	seen []hookrt.Observation
+	seen []hook.Observation
 	ch   chan struct{}
 }
 
@@ -128,7 +128,7 @@ type Observations struct {
 func NewObservations() *Observations { return &Observations{ch: make(chan struct{}, 1)} }
 
 // Observe records one outcome.
-func (o *Observations) Observe(_ context.Context, ob hookrt.Observation) {
+func (o *Observations) Observe(_ context.Context, ob hook.Observation) {
 	o.mu.Lock()
 	o.seen = append(o.seen, ob)
 	o.mu.Unlock()
@@ -139,14 +139,14 @@ func (o *Observations) Observe(_ context.Context, ob hookrt.Observation) {
 }
 
 // Seen returns a copy of the outcomes so far.
-func (o *Observations) Seen() []hookrt.Observation {
+func (o *Observations) Seen() []hook.Observation {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]hookrt.Observation(nil), o.seen...)
+	return append([]hook.Observation(nil), o.seen...)
 }
 
 // Wait blocks until cond holds over what was observed, or fails the test.
-func (o *Observations) Wait(t testing.TB, what string, cond func([]hookrt.Observation) bool) []hookrt.Observation {
+func (o *Observations) Wait(t testing.TB, what string, cond func([]hook.Observation) bool) []hook.Observation {
 	t.Helper()
 	deadline := time.After(Patience)
 	for {
@@ -163,7 +163,7 @@ func (o *Observations) Wait(t testing.TB, what string, cond func([]hookrt.Observ
 }
 
 // Count returns how many outcomes of target (any when "") are in state.
-func Count(obs []hookrt.Observation, state, target string) int {
+func Count(obs []hook.Observation, state hook.DeliveryState, target string) int {
 	n := 0
 	for _, o := range obs {
 		if o.State == state && (target == "" || o.Target == target) {

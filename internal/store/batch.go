@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/hookrt/hookd/hook"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -58,7 +60,7 @@ func (db *DB) TakeBatch(ctx context.Context, target string, limit int) ([]*Work,
 				rs.Close()
 				return fmt.Errorf("decode event %s: %w", w.Event.ID, err)
 			}
-			w.Target, w.State, w.Since, w.Event.Created = target, State(state), fromMicros(since), fromMicros(evAt)
+			w.Target, w.State, w.Since, w.Event.Created = target, hook.DeliveryState(state), fromMicros(since), fromMicros(evAt)
 			works = append(works, &w)
 		}
 		rs.Close()

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/hookrt/hookd/hook"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -63,7 +65,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := sqldb.PingContext(ctx); err != nil {
 		sqldb.Close()
 		lock.Close()
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, errors.Join(ErrUnavailable, err))
+		return nil, fmt.Errorf("store: open sqlite %s: %w", path, errors.Join(hook.ErrUnavailable, err))
 	}
 	return &DB{dialect: SQLite, sqldb: sqldb, lock: lock}, nil
 }
@@ -80,7 +82,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("store: connect postgres: %w", errors.Join(ErrUnavailable, err))
+		return nil, fmt.Errorf("store: connect postgres: %w", errors.Join(hook.ErrUnavailable, err))
 	}
 	return &DB{dialect: Postgres, pool: pool}, nil
 }
@@ -153,16 +155,16 @@ func (db *DB) conn() Tx {
 }
 
 // unavailable marks errors that mean the database could not be used (as
-// opposed to a query that found nothing) with ErrUnavailable.
+// opposed to a query that found nothing) with hook.ErrUnavailable.
 func unavailable(err error) error {
-	if err == nil || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotFound) {
+	if err == nil || errors.Is(err, hook.ErrUnavailable) || errors.Is(err, hook.ErrNotFound) {
 		return err
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && !strings.HasPrefix(pgErr.Code, "08") && !strings.HasPrefix(pgErr.Code, "57") && !strings.HasPrefix(pgErr.Code, "53") {
 		return err // a real SQL error: a bug, not an outage
 	}
-	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	return fmt.Errorf("%w: %w", hook.ErrUnavailable, err)
 }
 
 // rebind turns "?" placeholders into "$1", "$2", … for PostgreSQL. Queries

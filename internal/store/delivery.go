@@ -45,7 +45,7 @@ func InsertDelivery(ctx context.Context, tx Tx, eventID, target string, now time
 	err := tx.queryRow(ctx, `INSERT INTO hookd_delivery
 		(event_id, target, state, since, created_at, updated_at, next_attempt_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		eventID, target, string(StatePending), us, us, us, us).Scan(&id)
+		eventID, target, string(hook.StatePending), us, us, us, us).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: insert delivery: %w", err)
 	}
@@ -56,7 +56,7 @@ func InsertDelivery(ctx context.Context, tx Tx, eventID, target string, now time
 type Work struct {
 	ID           int64
 	Target       string
-	State        State
+	State        hook.DeliveryState
 	Gen          int
 	Attempts     int
 	BaseAttempts int
@@ -83,22 +83,22 @@ func (db *DB) LoadWork(ctx context.Context, id int64) (*Work, error) {
 	if err := json.Unmarshal([]byte(fields), &w.Event.Fields); err != nil {
 		return nil, fmt.Errorf("store: decode event %s: %w", w.Event.ID, err)
 	}
-	w.ID, w.State, w.Since, w.Event.Created = id, State(state), fromMicros(since), fromMicros(evAt)
+	w.ID, w.State, w.Since, w.Event.Created = id, hook.DeliveryState(state), fromMicros(since), fromMicros(evAt)
 	return &w, nil
 }
 
 // Outcome is how an attempt (or a decision without one) leaves a delivery.
 type Outcome struct {
-	State       State
-	NextAttempt time.Time // zero unless State is StateRetrying
+	State       hook.DeliveryState
+	NextAttempt time.Time // zero unless State is hook.StateRetrying
 	Error       string    // the attempt's error, or why the delivery is dead
 }
 
 // RecordAttempt stores attempt a of delivery id and moves the delivery to
-// out, in one transaction. It does nothing (and returns ErrConflict) if the
+// out, in one transaction. It does nothing (and returns hook.ErrConflict) if the
 // delivery's generation is no longer gen: an operator replayed or discarded
 // it meanwhile.
-func (db *DB) RecordAttempt(ctx context.Context, id int64, gen int, a Attempt, out Outcome) error {
+func (db *DB) RecordAttempt(ctx context.Context, id int64, gen int, a hook.Attempt, out Outcome) error {
 	return db.InTx(ctx, func(tx Tx) error { return recordAttempt(ctx, tx, id, gen, &a, out) })
 }
 
@@ -106,12 +106,12 @@ func (db *DB) RecordAttempt(ctx context.Context, id int64, gen int, a Attempt, o
 type Record struct {
 	ID      int64
 	Gen     int
-	Attempt *Attempt // nil for a decision without an attempt
+	Attempt *hook.Attempt // nil for a decision without an attempt
 	Outcome Outcome
 }
 
 // RecordAttempts stores several records in one transaction and returns one
-// error per record: ErrConflict for a delivery that an operator replayed or
+// error per record: hook.ErrConflict for a delivery that an operator replayed or
 // discarded meanwhile (the others are still stored), or the transaction's
 // error for all of them. One transaction for many attempts is what lets a
 // single SQLite writer keep up with many workers (group commit).
@@ -120,7 +120,7 @@ func (db *DB) RecordAttempts(ctx context.Context, recs []Record) []error {
 	err := db.InTx(ctx, func(tx Tx) error {
 		for i, r := range recs {
 			err := recordAttempt(ctx, tx, r.ID, r.Gen, r.Attempt, r.Outcome)
-			if errors.Is(err, ErrConflict) {
+			if errors.Is(err, hook.ErrConflict) {
 				errs[i] = err
 				continue
 			}
@@ -144,7 +144,7 @@ func (db *DB) Finish(ctx context.Context, id int64, gen int, out Outcome) error 
 	return recordAttempt(ctx, db.conn(), id, gen, nil, out)
 }
 
-func recordAttempt(ctx context.Context, tx Tx, id int64, gen int, a *Attempt, out Outcome) error {
+func recordAttempt(ctx context.Context, tx Tx, id int64, gen int, a *hook.Attempt, out Outcome) error {
 	now := time.Now()
 	var next any
 	if !out.NextAttempt.IsZero() {
@@ -160,8 +160,8 @@ func recordAttempt(ctx context.Context, tx Tx, id int64, gen int, a *Attempt, ou
 		last_summary = CASE WHEN ? = 1 THEN ? ELSE last_summary END
 		WHERE id = ? AND gen = ? AND state IN ('pending', 'retrying') RETURNING attempts`,
 		string(out.State), inc, micros(now), next, inc, status, clean(out.Error), inc, clean(summary), id, gen).Scan(&n)
-	if err == ErrNotFound {
-		return fmt.Errorf("store: delivery %d changed meanwhile: %w", id, ErrConflict)
+	if err == hook.ErrNotFound {
+		return fmt.Errorf("store: delivery %d changed meanwhile: %w", id, hook.ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("store: update delivery %d: %w", id, err)
@@ -181,7 +181,7 @@ func recordAttempt(ctx context.Context, tx Tx, id int64, gen int, a *Attempt, ou
 // Requeue makes delivery id live again for an operator's replay: a new
 // generation, a fresh attempt budget and age. It returns the generation the
 // new job must carry and the delivery's target. A delivered delivery cannot
-// be replayed (ErrConflict).
+// be replayed (hook.ErrConflict).
 func Requeue(ctx context.Context, tx Tx, id int64) (int, string, error) {
 	var (
 		gen    int
@@ -192,7 +192,7 @@ func Requeue(ctx context.Context, tx Tx, id int64) (int, string, error) {
 		since = ?, updated_at = ?, next_attempt_at = ?
 		WHERE id = ? AND state IN ('pending', 'retrying', 'dead', 'discarded') RETURNING gen, target`,
 		now, now, now, id).Scan(&gen, &target)
-	if err == ErrNotFound {
+	if err == hook.ErrNotFound {
 		return 0, "", stateConflict(ctx, tx, id, "retry")
 	}
 	if err != nil {
@@ -220,11 +220,11 @@ func (db *DB) Discard(ctx context.Context, id int64) error {
 func stateConflict(ctx context.Context, tx Tx, id int64, op string) error {
 	var state string
 	err := tx.queryRow(ctx, `SELECT state FROM hookd_delivery WHERE id = ?`, id).Scan(&state)
-	if err == ErrNotFound {
-		return fmt.Errorf("delivery %d: %w", id, ErrNotFound)
+	if err == hook.ErrNotFound {
+		return fmt.Errorf("delivery %d: %w", id, hook.ErrNotFound)
 	}
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("cannot %s delivery %d: it is %s: %w", op, id, state, ErrConflict)
+	return fmt.Errorf("cannot %s delivery %d: it is %s: %w", op, id, state, hook.ErrConflict)
 }

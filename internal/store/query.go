@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/hookrt/hookd/hook"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,9 +12,9 @@ import (
 
 const deliveryColumns = `id, event_id, target, state, attempts, created_at, updated_at, next_attempt_at, last_status, last_error, last_summary`
 
-func scanDelivery(r row) (*Delivery, error) {
+func scanDelivery(r row) (*hook.Delivery, error) {
 	var (
-		d                Delivery
+		d                hook.Delivery
 		state            string
 		created, updated int64
 		next             *int64
@@ -20,7 +22,7 @@ func scanDelivery(r row) (*Delivery, error) {
 	if err := r.Scan(&d.ID, &d.EventID, &d.Target, &state, &d.Attempts, &created, &updated, &next, &d.LastStatus, &d.LastError, &d.LastSummary); err != nil {
 		return nil, err
 	}
-	d.State, d.CreatedAt, d.UpdatedAt = State(state), fromMicros(created), fromMicros(updated)
+	d.State, d.CreatedAt, d.UpdatedAt = hook.DeliveryState(state), fromMicros(created), fromMicros(updated)
 	if next != nil {
 		t := fromMicros(*next)
 		d.NextAttempt = &t
@@ -29,7 +31,7 @@ func scanDelivery(r row) (*Delivery, error) {
 }
 
 // ListDeliveries returns deliveries matching f, newest first.
-func (db *DB) ListDeliveries(ctx context.Context, f Filter) ([]Delivery, error) {
+func (db *DB) ListDeliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook.Delivery, error) {
 	var (
 		where []string
 		args  []any
@@ -58,7 +60,7 @@ func (db *DB) ListDeliveries(ctx context.Context, f Filter) ([]Delivery, error) 
 		return nil, fmt.Errorf("store: list deliveries: %w", err)
 	}
 	defer rs.Close()
-	out := []Delivery{}
+	out := []hook.Delivery{}
 	for rs.Next() {
 		d, err := scanDelivery(rs)
 		if err != nil {
@@ -70,11 +72,11 @@ func (db *DB) ListDeliveries(ctx context.Context, f Filter) ([]Delivery, error) 
 }
 
 // GetDelivery returns delivery id with its event and every attempt.
-func (db *DB) GetDelivery(ctx context.Context, id int64) (*Delivery, error) {
+func (db *DB) GetDelivery(ctx context.Context, id int64) (*hook.Delivery, error) {
 	c := db.conn()
 	d, err := scanDelivery(c.queryRow(ctx, `SELECT `+deliveryColumns+` FROM hookd_delivery WHERE id = ?`, id))
-	if err == ErrNotFound {
-		return nil, fmt.Errorf("delivery %d: %w", id, ErrNotFound)
+	if err == hook.ErrNotFound {
+		return nil, fmt.Errorf("delivery %d: %w", id, hook.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: get delivery %d: %w", id, err)
@@ -92,10 +94,10 @@ func (db *DB) GetDelivery(ctx context.Context, id int64) (*Delivery, error) {
 		return nil, fmt.Errorf("store: get attempts of %d: %w", id, err)
 	}
 	defer rs.Close()
-	d.History = []Attempt{}
+	d.History = []hook.Attempt{}
 	for rs.Next() {
 		var (
-			a       Attempt
+			a       hook.Attempt
 			at, lat int64
 		)
 		if err := rs.Scan(&a.N, &at, &lat, &a.Status, &a.Error, &a.Response, &a.Summary); err != nil {

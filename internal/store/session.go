@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/hookrt/hookd/hook"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,7 +20,7 @@ func InsertSessionEvent(ctx context.Context, tx Tx, sessionID, eventID string) e
 // SessionEvents returns the events of a session's record in the order they
 // were emitted, each with the outcome at every target. An unknown session
 // has no events (not an error: the record may simply be off).
-func (db *DB) SessionEvents(ctx context.Context, sessionID string, limit int) ([]SessionEvent, error) {
+func (db *DB) SessionEvents(ctx context.Context, sessionID string, limit int) ([]hook.SessionEvent, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -32,7 +34,7 @@ func (db *DB) SessionEvents(ctx context.Context, sessionID string, limit int) ([
 		return nil, fmt.Errorf("store: session %s: %w", sessionID, err)
 	}
 	defer rs.Close()
-	out := []SessionEvent{}
+	out := []hook.SessionEvent{}
 	for rs.Next() {
 		var (
 			id, fields                 string
@@ -45,7 +47,7 @@ func (db *DB) SessionEvents(ctx context.Context, sessionID string, limit int) ([
 			return nil, fmt.Errorf("store: session %s: %w", sessionID, err)
 		}
 		if len(out) == 0 || out[len(out)-1].EventID != id {
-			ev := SessionEvent{EventID: id, CreatedAt: fromMicros(created), Targets: []TargetOutcome{}}
+			ev := hook.SessionEvent{EventID: id, CreatedAt: fromMicros(created), Targets: []hook.TargetOutcome{}}
 			if err := json.Unmarshal([]byte(fields), &ev.Fields); err != nil {
 				return nil, fmt.Errorf("store: decode event %s: %w", id, err)
 			}
@@ -53,7 +55,7 @@ func (db *DB) SessionEvents(ctx context.Context, sessionID string, limit int) ([
 		}
 		if target != nil {
 			ev := &out[len(out)-1]
-			ev.Targets = append(ev.Targets, TargetOutcome{Target: *target, State: State(*state), Attempts: *attempts,
+			ev.Targets = append(ev.Targets, hook.TargetOutcome{Target: *target, State: hook.DeliveryState(*state), Attempts: *attempts,
 				Status: *status, Summary: *sum, Error: *errTxt, UpdatedAt: fromMicros(*updated)})
 		}
 	}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/hookrt/hookd/hook"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -16,7 +18,8 @@ import (
 type Tx interface {
 	// Native returns the *sql.Tx or pgx.Tx behind it (nil for a connection).
 	Native() any
-	dialect() Dialect
+	// Dialect names the database the transaction belongs to.
+	Dialect() Dialect
 	exec(ctx context.Context, q string, args ...any) (int64, error)
 	queryRow(ctx context.Context, q string, args ...any) row
 	query(ctx context.Context, q string, args ...any) (rows, error)
@@ -54,7 +57,7 @@ func (s sqlQuerier) Native() any {
 	}
 	return s.tx
 }
-func (sqlQuerier) dialect() Dialect { return SQLite }
+func (sqlQuerier) Dialect() Dialect { return SQLite }
 
 func (s sqlQuerier) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	res, err := s.q.ExecContext(ctx, q, args...)
@@ -81,7 +84,7 @@ type sqlRow struct{ r *sql.Row }
 func (r sqlRow) Scan(dest ...any) error {
 	err := r.r.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
+		return hook.ErrNotFound
 	}
 	return unavailable(err)
 }
@@ -121,7 +124,7 @@ func (p pgxQuerier) Native() any {
 	}
 	return p.tx
 }
-func (pgxQuerier) dialect() Dialect { return Postgres }
+func (pgxQuerier) Dialect() Dialect { return Postgres }
 
 func (p pgxQuerier) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	tag, err := p.q.Exec(ctx, rebind(Postgres, q), args...)
@@ -148,7 +151,7 @@ type pgxRow struct{ r pgx.Row }
 func (r pgxRow) Scan(dest ...any) error {
 	err := r.r.Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
+		return hook.ErrNotFound
 	}
 	return unavailable(err)
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hookrt/hookd/internal/config"
+	hookrt "github.com/hookrt/hookd/runtime"
 )
 
 // EnvDSN names the variable holding an admin DSN of a test PostgreSQL.
@@ -28,7 +28,7 @@ const EnvDSN = "HOOKD_TEST_POSTGRES_DSN"
 // Case is one store to run a test against.
 type Case struct {
 	Name  string
-	Store func(t testing.TB) config.Store
+	Store func(t testing.TB) hookrt.StoreConfig
 }
 
 // All returns the SQLite case and the PostgreSQL case.
@@ -37,20 +37,20 @@ func All() []Case {
 }
 
 // Run runs fn as a subtest once per store.
-func Run(t *testing.T, fn func(t *testing.T, st config.Store)) {
+func Run(t *testing.T, fn func(t *testing.T, st hookrt.StoreConfig)) {
 	for _, c := range All() {
 		t.Run(c.Name, func(t *testing.T) { fn(t, c.Store(t)) })
 	}
 }
 
 // SQLite returns a store config for a new SQLite file.
-func SQLite(t testing.TB) config.Store {
-	return config.Store{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "hookd.db")}
+func SQLite(t testing.TB) hookrt.StoreConfig {
+	return hookrt.StoreConfig{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "hookd.db")}
 }
 
 // Postgres creates a fresh database on the test server and returns a store
 // config for it; the database is dropped when the test ends.
-func Postgres(t testing.TB) config.Store {
+func Postgres(t testing.TB) hookrt.StoreConfig {
 	t.Helper()
 	dsn := os.Getenv(EnvDSN)
 	if dsn == "" {
@@ -90,5 +90,5 @@ func Postgres(t testing.TB) config.Store {
 		t.Fatalf("parse %s: %v", EnvDSN, err)
 	}
 	u.Path = "/" + name
-	return config.Store{Driver: "postgres", DSN: u.String()}
+	return hookrt.StoreConfig{Driver: "postgres", DSN: u.String()}
 }

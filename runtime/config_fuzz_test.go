@@ -1,4 +1,4 @@
-package config
+package runtime
 
 import (
 	"os"
@@ -11,7 +11,7 @@ import (
 // FuzzParse checks that no input makes Parse panic, that every error line
 // names the file, that Parse is deterministic, and that a config Parse
 // accepts passes validate again.
-func FuzzParse(f *testing.F) {
+func FuzzParseConfig(f *testing.F) {
 	for _, tc := range badConfigs {
 		f.Add([]byte(tc.input))
 	}
@@ -38,7 +38,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if err := c.validate(); err != nil {
+		if err := c.Validate(); err != nil {
 			t.Fatalf("Parse accepted a config that validate rejects: %v", err)
 		}
 		if !reflect.DeepEqual(c, c2) {

@@ -1,6 +1,8 @@
-package config
+package runtime
 
 import (
+	"path/filepath"
+
 	"errors"
 	"fmt"
 
@@ -56,5 +58,11 @@ func testRegistry() *hook.Registry {
 
 // parse parses input as "config.toml" with the test registry.
 func parse(input string) (*Config, error) {
-	return Parse("config.toml", []byte(input), testRegistry())
+	return parseAs("config.toml", []byte(input), testRegistry())
+}
+
+// parseAs parses data as the file path, relative paths resolved against
+// its directory, with reg's modules (nil: none).
+func parseAs(path string, data []byte, reg *hook.Registry) (*Config, error) {
+	return parseConfig(path, filepath.Dir(path), data, reg)
 }

@@ -1,4 +1,4 @@
-package runtime
+package engine
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/store"
 )
 
@@ -45,7 +46,7 @@ type job struct {
 }
 
 // jobQueue hides River's driver-specific transaction type (*sql.Tx for
-// SQLite, pgx.Tx for PostgreSQL) from the rest of the runtime.
+// SQLite, pgx.Tx for PostgreSQL) from the rest of the engine.
 type jobQueue interface {
 	insert(ctx context.Context, tx store.Tx, jobs []job) error
 	start(ctx context.Context) error
@@ -82,7 +83,7 @@ func (q *riverQueue[TTx]) insert(ctx context.Context, tx store.Tx, jobs []job) e
 		_, err = q.client.InsertManyFast(ctx, params)
 	}
 	if err != nil {
-		return fmt.Errorf("enqueue delivery: %w", errors.Join(store.ErrUnavailable, err))
+		return fmt.Errorf("enqueue delivery: %w", errors.Join(hook.ErrUnavailable, err))
 	}
 	return nil
 }
@@ -100,7 +101,7 @@ func (q *riverQueue[TTx]) stop(ctx context.Context) error {
 	return q.client.StopAndCancel(hard)
 }
 
-// queueConfig is what newQueue needs from the runtime.
+// queueConfig is what newQueue needs from the engine.
 type queueConfig struct {
 	workers      int
 	pollInterval time.Duration
@@ -139,20 +140,20 @@ func newQueue(ctx context.Context, db *store.DB, c queueConfig) (jobQueue, error
 	case store.Postgres:
 		return buildQueue[pgx.Tx](ctx, riverpgxv5.New(db.Pool()), c)
 	}
-	return nil, fmt.Errorf("runtime: unknown store dialect %q", db.Dialect())
+	return nil, fmt.Errorf("unknown store dialect %q", db.Dialect())
 }
 
 func buildQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], c queueConfig) (jobQueue, error) {
 	m, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: c.logger})
 	if err != nil {
-		return nil, fmt.Errorf("runtime: river migrator: %w", err)
+		return nil, fmt.Errorf("river migrator: %w", err)
 	}
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("runtime: migrate river tables: %w", err)
+		return nil, fmt.Errorf("migrate river tables: %w", err)
 	}
 	client, err := river.NewClient(drv, c.river())
 	if err != nil {
-		return nil, fmt.Errorf("runtime: river client: %w", err)
+		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return &riverQueue[TTx]{client: client}, nil
 }

@@ -1,13 +1,10 @@
-package config
+package hook
 
 import (
-	"encoding"
 	"fmt"
 	"math"
 	"strings"
 	"time"
-
-	"github.com/BurntSushi/toml"
 )
 
 // Duration is a [time.Duration] as config.toml spells it: either a string
@@ -16,6 +13,9 @@ import (
 //
 //	timeout = "1m30s"
 //	timeout = 90      # the same
+//
+// Module config sections use it for their durations, so that every
+// duration key of the file reads the same way.
 //
 // # Notes
 //
@@ -26,21 +26,14 @@ import (
 //     which reads back to the same value.
 type Duration time.Duration
 
-var (
-	_ toml.Unmarshaler         = (*Duration)(nil)
-	_ encoding.TextMarshaler   = Duration(0)
-	_ encoding.TextUnmarshaler = (*Duration)(nil)
-	_ fmt.Stringer             = Duration(0)
-)
-
 // maxSeconds is the largest integer number of seconds a Duration holds.
 const maxSeconds = math.MaxInt64 / int64(time.Second)
 
 // wantDuration describes what a duration key accepts, for error messages.
 const wantDuration = `a duration (a string like "5s" or "1h30m", or a whole number of seconds)`
 
-// UnmarshalTOML implements [toml.Unmarshaler]: a string is parsed with
-// [time.ParseDuration], an integer is a number of seconds.
+// UnmarshalTOML implements BurntSushi/toml's Unmarshaler: a string is
+// parsed with [time.ParseDuration], an integer is a number of seconds.
 func (d *Duration) UnmarshalTOML(v any) error {
 	switch v := v.(type) {
 	case string:
@@ -55,8 +48,28 @@ func (d *Duration) UnmarshalTOML(v any) error {
 		*d = Duration(time.Duration(v) * time.Second)
 		return nil
 	default:
-		return fmt.Errorf("wrong type: want %s, got %s", wantDuration, tomlTypeOf(v))
+		return fmt.Errorf("wrong type: want %s, got %s", wantDuration, tomlKind(v))
 	}
+}
+
+// tomlKind names the TOML type of a value the TOML decoder hands to
+// UnmarshalTOML.
+func tomlKind(v any) string {
+	switch v.(type) {
+	case bool:
+		return "a boolean"
+	case float64:
+		return "a float"
+	case time.Time:
+		return "a datetime"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	case []map[string]any:
+		return "an array of tables"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // UnmarshalText implements [encoding.TextUnmarshaler]: the string form only.

@@ -16,15 +16,12 @@ import (
 	"github.com/hookrt/hookd/hook"
 )
 
-// MaxSize is the largest config file Load and Parse accept: 1 MiB.
+// MaxSize is the largest config file accepted: 1 MiB.
 const MaxSize = 1 << 20
 
-// coreSections are the sections of [Config] itself, in documentation order.
-var coreSections = []string{"server", "storage", "store", "delivery", "log"}
-
-// Load reads the config file at path (at most [MaxSize] bytes) and parses
-// it with [Parse], naming it path in errors.
-func Load(path string, reg *hook.Registry) (*Config, error) {
+// ReadFile reads the config file at path, at most [MaxSize] bytes. Its
+// errors are [*Error]s naming path.
+func ReadFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &Error{File: path, Err: readError(err)}
@@ -34,7 +31,10 @@ func Load(path string, reg *hook.Registry) (*Config, error) {
 	if err != nil {
 		return nil, &Error{File: path, Err: readError(err)}
 	}
-	return Parse(path, data, reg)
+	if len(data) > MaxSize {
+		return nil, &Error{File: path, Err: fmt.Errorf("file is larger than %d bytes (1 MiB)", MaxSize)}
+	}
+	return data, nil
 }
 
 // readError drops the path from an *fs.PathError, which Error repeats.
@@ -46,65 +46,83 @@ func readError(err error) error {
 	return err
 }
 
-// Parse decodes data, the contents of the config file name, strictly:
-// every section must be a core one (server, storage, store, delivery, log)
-// or the ID of a module registered in reg, and every key must exist in the
-// struct it decodes into. It then applies defaults, resolves relative paths
-// against the directory of name, and validates the core sections and every
-// module that implements [hook.Validator].
+// Decode decodes data, the contents of the config file named file,
+// strictly. Every top-level table must be either a core section, that is
+// a field of the struct core points to, named by its `toml` tag, or the ID
+// of a module registered in reg, which is decoded into the value its
+// [hook.ModuleInfo].New returns. Every key must exist in the struct it
+// decodes into. Decode fills only what the file sets: defaults in core
+// stay where the file is silent.
 //
-// A nil reg is an empty registry. The returned error is an [*Error] or
-// several joined with [errors.Join] (at most 50), in file order: every
-// unknown section, unknown key and wrong type; or, when the file decoded
-// cleanly, every invalid value.
-func Parse(name string, data []byte, reg *hook.Registry) (*Config, error) {
-	c := &Config{Path: name}
-	file := c.file()
+//	var c struct {
+//		Server struct{ Listen string `toml:"listen"` } `toml:"server"`
+//	}
+//	modules, err := config.Decode("config.toml", data, &c, reg)
+//
+// # Notes
+//
+//   - A nil reg is an empty registry. A module ID that names a core
+//     section is an error.
+//   - The error is an [*Error] or several joined with [errors.Join] (at
+//     most 50), in file order: every unknown section, unknown key and
+//     wrong type. Values are not validated here.
+func Decode(file string, data []byte, core any, reg *hook.Registry) (map[string]hook.Module, error) {
 	if reg == nil {
 		reg = hook.NewRegistry()
 	}
-	for _, id := range coreSections {
-		if _, ok := reg.Lookup(id); ok {
-			return nil, &Error{File: file, Err: fmt.Errorf("module ID %q is taken by a core section", id)}
+	sections, err := coreSections(core)
+	if err != nil {
+		return nil, &Error{File: file, Err: err}
+	}
+	for _, s := range sections {
+		if _, ok := reg.Lookup(s.name); ok {
+			return nil, &Error{File: file, Err: fmt.Errorf("module ID %q is taken by a core section", s.name)}
 		}
 	}
 	if len(data) > MaxSize {
 		return nil, &Error{File: file, Err: fmt.Errorf("file is larger than %d bytes (1 MiB)", MaxSize)}
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // UTF-8 BOM; keeps columns right
-
-	c.withDefaults()
-	if err := c.decode(file, data, reg); err != nil {
-		return nil, err
-	}
-	c.resolvePaths()
-	if err := c.validate(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return decode(file, data, sections, reg)
 }
 
-// file is the name errors start with.
-func (c *Config) file() string {
-	if c.Path == "" {
-		return "config.toml"
-	}
-	return c.Path
+// section is one core section: its name and where it decodes to.
+type section struct {
+	name string
+	dest any // a pointer to the field
 }
 
-// decode decodes data over c's defaults: each top-level key as a
-// toml.Primitive, then each into its destination, then the strict check.
-func (c *Config) decode(file string, data []byte, reg *hook.Registry) error {
+// coreSections lists the tagged fields of the struct core points to.
+func coreSections(core any) ([]section, error) {
+	v := reflect.ValueOf(core)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("config: core must be a non-nil pointer to a struct, got %T", core)
+	}
+	v = v.Elem()
+	var out []section
+	for _, f := range fields(v.Type()) {
+		sf, _ := v.Type().FieldByName(f.goName)
+		out = append(out, section{name: f.name, dest: v.FieldByIndex(sf.Index).Addr().Interface()})
+	}
+	return out, nil
+}
+
+// decode decodes data over the sections' defaults: each top-level key as
+// a toml.Primitive, then each into its destination, then the strict check.
+func decode(file string, data []byte, sections []section, reg *hook.Registry) (map[string]hook.Module, error) {
 	var top map[string]toml.Primitive
 	md, err := toml.Decode(string(data), &top)
 	if err != nil {
-		return syntaxError(file, data, err)
+		return nil, syntaxError(file, data, err)
 	}
-	core := map[string]any{
-		"server": &c.Server, "storage": &c.Storage, "store": &c.Store,
-		"delivery": &c.Delivery, "log": &c.Log,
+	core := map[string]any{}
+	var names []string
+	for _, s := range sections {
+		core[s.name] = s.dest
+		names = append(names, s.name)
 	}
 
+	modules := map[string]hook.Module{}
 	order := topLevelOrder(&md, top)
 	var keyOrd keyOrder                  // built on the first section that fails
 	failed := map[string][]error{}       // section → why it did not decode
@@ -115,12 +133,12 @@ func (c *Config) decode(file string, data []byte, reg *hook.Registry) error {
 		if !ok {
 			info, ok := reg.Lookup(name)
 			if !ok {
-				failed[name] = []error{unknownSection(file, &md, name, reg)}
+				failed[name] = []error{unknownSection(file, &md, name, names, reg)}
 				continue
 			}
 			mod = info.New()
 			if v := reflect.ValueOf(mod); !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
-				return &Error{File: file, Err: fmt.Errorf("[%s]: module's New must return a non-nil pointer, got %T", name, mod)}
+				return nil, &Error{File: file, Err: fmt.Errorf("[%s]: module's New must return a non-nil pointer, got %T", name, mod)}
 			}
 			dest = mod
 		}
@@ -138,7 +156,7 @@ func (c *Config) decode(file string, data []byte, reg *hook.Registry) error {
 			continue
 		}
 		if mod != nil {
-			c.Modules[name] = mod
+			modules[name] = mod
 		}
 		decoded[name] = reflect.TypeOf(dest)
 	}
@@ -160,14 +178,18 @@ func (c *Config) decode(file string, data []byte, reg *hook.Registry) error {
 		}
 		errs = append(errs, unknownKeys(file, keys[name], undecoded, decoded[name])...)
 	}
-	return joinErrors(file, errs)
+	if err := JoinErrors(file, errs); err != nil {
+		return nil, err
+	}
+	return modules, nil
 }
 
 // maxErrors is how many problems an error reports, at most.
 const maxErrors = 50
 
-// joinErrors joins errs, keeping the first maxErrors of them.
-func joinErrors(file string, errs []error) error {
+// JoinErrors joins errs, keeping the first 50 of them and counting the
+// rest in a last line.
+func JoinErrors(file string, errs []error) error {
 	if n := len(errs) - maxErrors; n > 0 {
 		errs = append(errs[:maxErrors:maxErrors], &Error{File: file, Err: fmt.Errorf("%d more errors", n)})
 	}
@@ -197,14 +219,14 @@ func topLevelOrder(md *toml.MetaData, top map[string]toml.Primitive) []string {
 
 // unknownSection reports a top-level key that is neither a core section
 // nor a registered module.
-func unknownSection(file string, md *toml.MetaData, name string, reg *hook.Registry) error {
+func unknownSection(file string, md *toml.MetaData, name string, core []string, reg *hook.Registry) error {
 	what := "section"
 	switch md.Type(name) {
 	case "Hash", "ArrayHash", "":
 	default:
 		what = "top-level key"
 	}
-	allowed := append(slices.Clone(coreSections), reg.IDs()...)
+	allowed := append(slices.Clone(core), reg.IDs()...)
 	return &Error{File: file, Err: fmt.Errorf("unknown %s %q; allowed sections: %s",
 		what, toml.Key{name}.String(), strings.Join(allowed, ", "))}
 }

@@ -1,22 +1,21 @@
-package config_test
+package runtime_test
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/config"
+	hookrt "github.com/hookrt/hookd/runtime"
 )
 
-func ExampleParse() {
-	cfg, err := config.Parse("/etc/hookd/config.toml", []byte(`
+func ExampleParseConfig() {
+	cfg, err := hookrt.ParseConfig([]byte(`
 [store]
 path = "hookd.db"
 
 [delivery]
 timeout = 30                    # seconds
 retry_schedule = ["1s", "1m", "1h30m"]
-`), hook.NewRegistry())
+`), "/etc/hookd")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -30,24 +29,24 @@ retry_schedule = ["1s", "1m", "1h30m"]
 	// 30s [1s 1m 1h30m] 500
 }
 
-func ExampleParse_errors() {
-	_, err := config.Parse("config.toml", []byte(`
+func ExampleParseConfig_errors() {
+	_, err := hookrt.ParseConfig([]byte(`
 [server]
 listen = "0.0.0.0:7700"
 
 [delivery]
 jitter = 1.5
 timeuot = "10s"
-`), hook.NewRegistry())
+`), ".")
 	fmt.Println(err)
 
-	_, err = config.Parse("config.toml", []byte(`
+	_, err = hookrt.ParseConfig([]byte(`
 [server]
 listen = "0.0.0.0:7700"
 
 [delivery]
 jitter = 1.5
-`), hook.NewRegistry())
+`), ".")
 	fmt.Println(err)
 	// Output:
 	// config.toml: unknown key "delivery.timeuot"; allowed in [delivery]: retry_schedule, jitter, timeout, max_age, workers, retry_after_cap, breaker_threshold, breaker_cooldown, poll_interval

@@ -1,6 +1,8 @@
-package config
+package runtime
 
 import (
+	"github.com/hookrt/hookd/hook"
+
 	"os"
 	"path/filepath"
 	"reflect"
@@ -32,13 +34,13 @@ func TestParseEmptyIsDefaults(t *testing.T) {
 		{"store.dsn", c.Store.DSN, ""},
 		{"delivery.retry_schedule", d.RetrySchedule, durations(5*time.Second, 5*time.Minute, 30*time.Minute, 2*time.Hour, 5*time.Hour, 10*time.Hour)},
 		{"delivery.jitter", d.Jitter, 0.2},
-		{"delivery.timeout", d.Timeout, Duration(10 * time.Second)},
-		{"delivery.max_age", d.MaxAge, Duration(72 * time.Hour)},
+		{"delivery.timeout", d.Timeout, hook.Duration(10 * time.Second)},
+		{"delivery.max_age", d.MaxAge, hook.Duration(72 * time.Hour)},
 		{"delivery.workers", d.Workers, 500},
-		{"delivery.retry_after_cap", d.RetryAfterCap, Duration(10 * time.Hour)},
+		{"delivery.retry_after_cap", d.RetryAfterCap, hook.Duration(10 * time.Hour)},
 		{"delivery.breaker_threshold", d.BreakerThreshold, 5},
-		{"delivery.breaker_cooldown", d.BreakerCooldown, Duration(30 * time.Second)},
-		{"delivery.poll_interval", d.PollInterval, Duration(50 * time.Millisecond)},
+		{"delivery.breaker_cooldown", d.BreakerCooldown, hook.Duration(30 * time.Second)},
+		{"delivery.poll_interval", d.PollInterval, hook.Duration(50 * time.Millisecond)},
 		{"log.level", c.Log.Level, "info"},
 		{"log.format", c.Log.Format, "text"},
 		{"modules", len(c.Modules), 0},
@@ -49,17 +51,17 @@ func TestParseEmptyIsDefaults(t *testing.T) {
 		}
 	}
 
-	want := Defaults()
-	want.Path = "config.toml"
+	want := *DefaultConfig()
+	want.Path, want.Dir = "config.toml", "."
 	if !reflect.DeepEqual(*c, want) {
-		t.Errorf("Parse(\"\") = %+v\nDefaults() = %+v", *c, want)
+		t.Errorf("parseAs(\"\") = %+v\nDefaults() = %+v", *c, want)
 	}
 }
 
-func durations(ds ...time.Duration) []Duration {
-	out := make([]Duration, len(ds))
+func durations(ds ...time.Duration) []hook.Duration {
+	out := make([]hook.Duration, len(ds))
 	for i, d := range ds {
-		out[i] = Duration(d)
+		out[i] = hook.Duration(d)
 	}
 	return out
 }
@@ -112,7 +114,7 @@ id = "globex"
 
 func TestParseFull(t *testing.T) {
 	t.Parallel()
-	c, err := Parse("/etc/hookd/config.toml", []byte(fullConfig), testRegistry())
+	c, err := parseAs("/etc/hookd/config.toml", []byte(fullConfig), testRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,13 +132,13 @@ func TestParseFull(t *testing.T) {
 		{"store.dsn", c.Store.DSN, "postgres://hookd@db/hookd"},
 		{"delivery.retry_schedule", d.RetrySchedule, durations(time.Second, time.Minute, 90*time.Minute)},
 		{"delivery.jitter", d.Jitter, 0.0},
-		{"delivery.timeout", d.Timeout, Duration(30 * time.Second)},
-		{"delivery.max_age", d.MaxAge, Duration(24 * time.Hour)},
+		{"delivery.timeout", d.Timeout, hook.Duration(30 * time.Second)},
+		{"delivery.max_age", d.MaxAge, hook.Duration(24 * time.Hour)},
 		{"delivery.workers", d.Workers, 8},
-		{"delivery.retry_after_cap", d.RetryAfterCap, Duration(time.Hour)},
+		{"delivery.retry_after_cap", d.RetryAfterCap, hook.Duration(time.Hour)},
 		{"delivery.breaker_threshold", d.BreakerThreshold, 3},
-		{"delivery.breaker_cooldown", d.BreakerCooldown, Duration(time.Minute)},
-		{"delivery.poll_interval", d.PollInterval, Duration(200 * time.Millisecond)},
+		{"delivery.breaker_cooldown", d.BreakerCooldown, hook.Duration(time.Minute)},
+		{"delivery.poll_interval", d.PollInterval, hook.Duration(200 * time.Millisecond)},
 		{"log.level", c.Log.Level, "debug"},
 		{"log.format", c.Log.Format, "json"},
 		{"loopback", c.ListenIsLoopback(), false},
@@ -167,20 +169,31 @@ func TestFullConfigCoversEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	typ := reflect.TypeFor[Config]()
-	for _, section := range fields(typ) {
-		if section.typ.Kind() != reflect.Struct {
+	for _, section := range tomlFields(reflect.TypeFor[Config]()) {
+		if section.Type.Kind() != reflect.Struct {
 			continue
 		}
-		if !slices.Contains(coreSections, section.name) {
-			t.Errorf("Config field %s is not in coreSections", section.name)
+		name := section.Tag.Get("toml")
+		if !slices.Contains(coreSections, name) {
+			t.Errorf("Config field %s is not in coreSections", name)
 		}
-		for _, key := range fieldNames(section.typ) {
-			if !md.IsDefined(section.name, key) {
-				t.Errorf("fullConfig does not set %s.%s", section.name, key)
+		for _, key := range tomlFields(section.Type) {
+			if !md.IsDefined(name, key.Tag.Get("toml")) {
+				t.Errorf("fullConfig does not set %s.%s", name, key.Tag.Get("toml"))
 			}
 		}
 	}
+}
+
+// tomlFields returns the fields of struct t that TOML decodes.
+func tomlFields(t reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() && f.Tag.Get("toml") != "-" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func TestParseAccepts(t *testing.T) {
@@ -191,13 +204,13 @@ func TestParseAccepts(t *testing.T) {
 		check func(c *Config) any // returns what differs, or nil
 	}{
 		{"integer duration is seconds", "[delivery]\ntimeout = 30\n", func(c *Config) any {
-			return want(c.Delivery.Timeout, Duration(30*time.Second))
+			return want(c.Delivery.Timeout, hook.Duration(30*time.Second))
 		}},
 		{"explicit zero jitter is kept", "[delivery]\njitter = 0\n", func(c *Config) any {
 			return want(c.Delivery.Jitter, 0.0)
 		}},
 		{"integer max_age is seconds", "[delivery]\njitter = 0\nmax_age = 3600\n", func(c *Config) any {
-			return want(c.Delivery.MaxAge, Duration(time.Hour))
+			return want(c.Delivery.MaxAge, hook.Duration(time.Hour))
 		}},
 		{"ipv6 loopback needs no token", "[server]\nlisten = '[::1]:7700'\n", func(c *Config) any {
 			return want(c.ListenIsLoopback(), true)
@@ -232,7 +245,7 @@ func TestParseAccepts(t *testing.T) {
 			t.Parallel()
 			c, err := parse(tc.input)
 			if err != nil {
-				t.Fatalf("Parse(%q): %v", tc.input, err)
+				t.Fatalf("parseAs(%q): %v", tc.input, err)
 			}
 			if diff := tc.check(c); diff != nil {
 				t.Error(diff)

@@ -1,4 +1,4 @@
-package config
+package runtime
 
 import (
 	"cmp"
@@ -12,32 +12,50 @@ import (
 	"github.com/hookrt/hookd/hook"
 )
 
-// Config is a loaded, defaulted, resolved and validated config.toml.
+// Config is hookd's configuration: the core sections below, and the
+// sections of the modules (the JWT webhook, HTTP events, the External
+// WebAPI, …) in Modules. [LoadConfig] and [ParseConfig] return one
+// decoded, defaulted, resolved and validated; a proxy may also build one
+// in Go, starting from [DefaultConfig].
 //
-// Every section is optional: a key absent from the file keeps its default
-// (see [Defaults]), and a key present with a zero value means that value
-// (jitter = 0 turns jitter off; timeout = 0 is an error).
+//	cfg := hookrt.DefaultConfig()
+//	cfg.Store.Path = "/var/lib/proxy/hookd.db"
+//	cfg.Modules[jwtwebhook.ID] = &jwtwebhook.Webhook{URL: "https://hooks.example/isl", PrivateKey: "webhook.pem",
+//		Events: jwtwebhook.Events{UserCreate: true}}
+//
+// # Notes
+//
+//   - A Config is never modified by [Open] or [Check], which build fresh
+//     module values from it each time: check a config, then open it, or
+//     open it twice in turn.
+//   - Every section is optional in the file: a key absent keeps its
+//     default, and a key present with a zero value means that value
+//     (jitter = 0 turns jitter off; timeout = 0 is an error).
 type Config struct {
-	// Path is the file the config was loaded from, as given to [Load] or
-	// [Parse]. Relative paths in the config are resolved against its
-	// directory (see [Config.Resolve]).
+	// Path is the file the config was loaded from ("" when parsed from
+	// data or built in Go). Errors name it.
 	Path string `toml:"-"`
+	// Dir is the directory relative paths of the file were resolved
+	// against: the file's own directory for [LoadConfig], the dir given to
+	// [ParseConfig]. Modules resolve their own paths against it too ("":
+	// the working directory).
+	Dir string `toml:"-"`
 
-	Server   Server   `toml:"server"`
-	Storage  Storage  `toml:"storage"`
-	Store    Store    `toml:"store"`
-	Delivery Delivery `toml:"delivery"`
-	Log      Log      `toml:"log"`
+	Server   ServerConfig   `toml:"server"`
+	Storage  StorageConfig  `toml:"storage"`
+	Store    StoreConfig    `toml:"store"`
+	Delivery DeliveryConfig `toml:"delivery"`
+	Log      LogConfig      `toml:"log"`
 
-	// Modules holds the decoded sections of registered modules, keyed by
-	// module ID, which is also the section name ("jwt_webhook"). A module
-	// whose section is absent is not in the map: that feature is off.
-	// The map is never nil.
+	// Modules holds the module sections, keyed by module ID, which is also
+	// the section name ("jwt_webhook"). A module whose section is absent
+	// is not in the map: that feature is off. Each value is the section's
+	// config; the runtime provisions a fresh copy of it on every start.
 	Modules map[string]hook.Module `toml:"-"`
 }
 
-// Server is the [server] section: the daemon's HTTP API.
-type Server struct {
+// ServerConfig is the [server] section: the daemon's HTTP API.
+type ServerConfig struct {
 	// Listen is the host:port the HTTP API binds to. A host that is not a
 	// loopback address requires TokenFile. Defaults to "127.0.0.1:7700".
 	Listen string `toml:"listen"`
@@ -45,21 +63,21 @@ type Server struct {
 	// Listen is not a loopback address. Resolved against the config
 	// file's directory. Defaults to "" (no token).
 	TokenFile string `toml:"token_file"`
-	// ServerID names this node in logs and in JWT claims. Defaults to the
-	// host name (os.Hostname).
+	// ServerID names this node in logs, in events (SERVERID) and in JWT
+	// claims; at most 255 bytes. Defaults to the host name (os.Hostname).
 	ServerID string `toml:"server_id"`
 }
 
-// Storage is the [storage] section.
-type Storage struct {
+// StorageConfig is the [storage] section.
+type StorageConfig struct {
 	// PrivateDir is the "Private" storage where key files live; key file
 	// names in module sections are resolved inside it. Resolved against
 	// the config file's directory. Defaults to "private".
 	PrivateDir string `toml:"private_dir"`
 }
 
-// Store is the [store] section: the durable event and job store.
-type Store struct {
+// StoreConfig is the [store] section: the durable event and job store.
+type StoreConfig struct {
 	// Driver is "sqlite" (one node, embedded) or "postgres" (several nodes
 	// sharing one database). Defaults to "sqlite".
 	Driver string `toml:"driver"`
@@ -71,44 +89,49 @@ type Store struct {
 	DSN string `toml:"dsn"`
 }
 
-// Delivery is the [delivery] section: how hard events are pushed to
+// The values of [StoreConfig].Driver.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// DeliveryConfig is the [delivery] section: how hard events are pushed to
 // targets that fail.
-type Delivery struct {
+type DeliveryConfig struct {
 	// RetrySchedule is the wait before each retry after a failure; the
 	// last step repeats until MaxAge. Defaults to 5s, 5m, 30m, 2h, 5h, 10h.
-	RetrySchedule []Duration `toml:"retry_schedule"`
+	RetrySchedule []hook.Duration `toml:"retry_schedule"`
 	// Jitter spreads each wait by up to ±Jitter of itself, in [0, 1).
 	// Defaults to 0.2.
 	Jitter float64 `toml:"jitter"`
 	// Timeout bounds one delivery attempt. Defaults to 10s.
-	Timeout Duration `toml:"timeout"`
+	Timeout hook.Duration `toml:"timeout"`
 	// MaxAge retires a delivery to the dead-letter list once its event is
 	// this old; at least Timeout. Defaults to 72h.
-	MaxAge Duration `toml:"max_age"`
+	MaxAge hook.Duration `toml:"max_age"`
 	// Workers is how many deliveries run at once; one target may use at
 	// most half. On SQLite, fewer workers than the event rate needs make
 	// deliveries queue (see docs/benchmarks.md). Defaults to 500.
 	Workers int `toml:"workers"`
 	// RetryAfterCap caps a receiver's Retry-After hint. Defaults to 10h.
-	RetryAfterCap Duration `toml:"retry_after_cap"`
+	RetryAfterCap hook.Duration `toml:"retry_after_cap"`
 	// BreakerThreshold is how many consecutive failures open a target's
 	// circuit breaker. Defaults to 5.
 	BreakerThreshold int `toml:"breaker_threshold"`
 	// BreakerCooldown is how long an open breaker waits before letting one
 	// attempt through; it doubles while the target keeps failing, capped
 	// at 10m. Defaults to 30s.
-	BreakerCooldown Duration `toml:"breaker_cooldown"`
+	BreakerCooldown hook.Duration `toml:"breaker_cooldown"`
 	// PollInterval is how often workers look for due jobs, between 10ms
-	// and 10s. River itself accepts down to 1ms (FetchPollIntervalMin) but
-	// requires it to be no shorter than its FetchCooldown (100ms by
-	// default), so the runtime must set FetchCooldown to at most this
-	// value; 10ms is hookd's own floor, to keep an idle node from hammering
-	// its database. Defaults to 50ms.
-	PollInterval Duration `toml:"poll_interval"`
+	// and 10s. River itself accepts down to 1ms but requires it to be no
+	// shorter than its FetchCooldown, which the engine sets to at most this
+	// value; 10ms is hookd's own floor, to keep an idle node from
+	// hammering its database. Defaults to 50ms.
+	PollInterval hook.Duration `toml:"poll_interval"`
 }
 
-// Log is the [log] section.
-type Log struct {
+// LogConfig is the [log] section.
+type LogConfig struct {
 	// Level is the least severe level logged: debug, info, warn or error.
 	// Defaults to "info".
 	Level string `toml:"level"`
@@ -116,23 +139,23 @@ type Log struct {
 	Format string `toml:"format"`
 }
 
-// Defaults returns the config an empty file yields, before relative paths
-// are resolved. It is the documentation of every default; [Parse] starts
-// from the same values.
-func Defaults() Config {
-	var c Config
+// DefaultConfig returns the config an empty file yields: every default,
+// no module, paths relative to the working directory. It is the
+// documentation of every default, and where a config built in Go starts.
+func DefaultConfig() *Config {
+	c := &Config{}
 	c.withDefaults()
 	return c
 }
 
 // withDefaults fills every zero field with its default. It is the only
-// place defaults live. Parse calls it before decoding, so that what the
+// place defaults live. Parsing calls it before decoding, so that what the
 // file sets, zero values included, overrides the defaults.
 func (c *Config) withDefaults() {
 	s := &c.Server
 	s.Listen = cmp.Or(s.Listen, "127.0.0.1:7700")
 	if s.ServerID == "" {
-		s.ServerID, _ = os.Hostname() // on failure validate reports it empty
+		s.ServerID, _ = os.Hostname() // on failure Validate reports it empty
 	}
 
 	c.Storage.PrivateDir = cmp.Or(c.Storage.PrivateDir, "private")
@@ -142,20 +165,20 @@ func (c *Config) withDefaults() {
 
 	d := &c.Delivery
 	if d.RetrySchedule == nil {
-		d.RetrySchedule = []Duration{
-			Duration(5 * time.Second), Duration(5 * time.Minute),
-			Duration(30 * time.Minute), Duration(2 * time.Hour),
-			Duration(5 * time.Hour), Duration(10 * time.Hour),
+		d.RetrySchedule = []hook.Duration{
+			hook.Duration(5 * time.Second), hook.Duration(5 * time.Minute),
+			hook.Duration(30 * time.Minute), hook.Duration(2 * time.Hour),
+			hook.Duration(5 * time.Hour), hook.Duration(10 * time.Hour),
 		}
 	}
 	d.Jitter = cmp.Or(d.Jitter, 0.2)
-	d.Timeout = cmp.Or(d.Timeout, Duration(10*time.Second))
-	d.MaxAge = cmp.Or(d.MaxAge, Duration(72*time.Hour))
+	d.Timeout = cmp.Or(d.Timeout, hook.Duration(10*time.Second))
+	d.MaxAge = cmp.Or(d.MaxAge, hook.Duration(72*time.Hour))
 	d.Workers = cmp.Or(d.Workers, 500)
-	d.RetryAfterCap = cmp.Or(d.RetryAfterCap, Duration(10*time.Hour))
+	d.RetryAfterCap = cmp.Or(d.RetryAfterCap, hook.Duration(10*time.Hour))
 	d.BreakerThreshold = cmp.Or(d.BreakerThreshold, 5)
-	d.BreakerCooldown = cmp.Or(d.BreakerCooldown, Duration(30*time.Second))
-	d.PollInterval = cmp.Or(d.PollInterval, Duration(50*time.Millisecond))
+	d.BreakerCooldown = cmp.Or(d.BreakerCooldown, hook.Duration(30*time.Second))
+	d.PollInterval = cmp.Or(d.PollInterval, hook.Duration(50*time.Millisecond))
 
 	c.Log.Level = cmp.Or(c.Log.Level, "info")
 	c.Log.Format = cmp.Or(c.Log.Format, "text")
@@ -165,21 +188,15 @@ func (c *Config) withDefaults() {
 	}
 }
 
-// The values of [Store].Driver.
-const (
-	DriverSQLite   = "sqlite"
-	DriverPostgres = "postgres"
-)
-
-// Resolve returns p resolved against the directory of the config file, the
-// way the loader resolves storage.private_dir, store.path and
-// server.token_file. Modules use it for their own paths. An empty p stays
-// empty and an absolute p stays as it is.
+// Resolve returns p resolved against [Config].Dir, the way the loader
+// resolves storage.private_dir, store.path and server.token_file. Modules
+// use it for their own paths. An empty p stays empty and an absolute p
+// stays as it is.
 func (c *Config) Resolve(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}
-	return filepath.Join(filepath.Dir(c.Path), p)
+	return filepath.Join(c.Dir, p)
 }
 
 // resolvePaths resolves the core sections' relative paths, once.

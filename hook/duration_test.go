@@ -1,4 +1,4 @@
-package config
+package hook
 
 import (
 	"testing"

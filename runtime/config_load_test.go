@@ -1,4 +1,4 @@
-package config
+package runtime
 
 import (
 	"errors"
@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/config"
 )
 
 func TestParseResolvesPaths(t *testing.T) {
 	t.Parallel()
 	input := "[server]\ntoken_file = 'token'\n[storage]\nprivate_dir = '../keys'\n[store]\npath = '/srv/hookd.db'\n"
-	c, err := Parse("/etc/hookd/config.toml", []byte(input), nil)
+	c, err := parseAs("/etc/hookd/config.toml", []byte(input), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestParseResolvesPaths(t *testing.T) {
 
 	// A relative config path keeps relative paths relative to the same
 	// working directory.
-	c, err = Parse("conf/config.toml", nil, nil)
+	c, err = parseAs("conf/config.toml", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte("[store]\npath = 'hookd.db'\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Load(path, testRegistry())
+	c, err := LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func TestLoad(t *testing.T) {
 	}
 
 	missing := filepath.Join(dir, "missing.toml")
-	_, err = Load(missing, nil)
+	_, err = LoadConfig(missing)
 	if want := missing + ": cannot open: no such file or directory"; err == nil || err.Error() != want {
 		t.Errorf("Load(missing) = %v, want %s", err, want)
 	}
@@ -67,10 +68,10 @@ func TestLoad(t *testing.T) {
 	}
 
 	big := filepath.Join(dir, "big.toml")
-	if err := os.WriteFile(big, []byte(strings.Repeat("#\n", MaxSize)), 0o600); err != nil {
+	if err := os.WriteFile(big, []byte(strings.Repeat("#\n", config.MaxSize)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Load(big, nil)
+	_, err = LoadConfig(big)
 	if want := big + ": file is larger than 1048576 bytes (1 MiB)"; err == nil || err.Error() != want {
 		t.Errorf("Load(big) = %v, want %s", err, want)
 	}
@@ -92,7 +93,7 @@ func TestListenIsLoopback(t *testing.T) {
 		"example.com:7700":      false,
 		"127.0.0.1":             false, // not host:port
 	} {
-		c := &Config{Server: Server{Listen: listen}}
+		c := &Config{Server: ServerConfig{Listen: listen}}
 		if got := c.ListenIsLoopback(); got != want {
 			t.Errorf("ListenIsLoopback(%q) = %v, want %v", listen, got, want)
 		}
@@ -103,15 +104,15 @@ func TestParseRejectsBadRegistry(t *testing.T) {
 	t.Parallel()
 	reg := hook.NewRegistry()
 	reg.Register(hook.ModuleInfo{ID: "store", New: func() hook.Module { return new(fakeHook) }})
-	_, err := Parse("config.toml", nil, reg)
+	_, err := parseAs("config.toml", nil, reg)
 	if want := `config.toml: module ID "store" is taken by a core section`; err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
 	}
 
 	reg = hook.NewRegistry()
 	reg.Register(hook.ModuleInfo{ID: "nil_hook", New: func() hook.Module { return (*fakeHook)(nil) }})
-	_, err = Parse("config.toml", []byte("[nil_hook]\n"), reg)
-	if want := `config.toml: [nil_hook]: module's New must return a non-nil pointer, got *config.fakeHook`; err == nil || err.Error() != want {
+	_, err = parseAs("config.toml", []byte("[nil_hook]\n"), reg)
+	if want := `config.toml: [nil_hook]: module's New must return a non-nil pointer, got *runtime.fakeHook`; err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
 	}
 }

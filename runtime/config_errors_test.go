@@ -1,6 +1,8 @@
-package config
+package runtime
 
 import (
+	"github.com/hookrt/hookd/internal/config"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -175,15 +177,15 @@ func TestParseRejects(t *testing.T) {
 			t.Parallel()
 			c, err := parse(tc.input)
 			if err == nil {
-				t.Fatalf("Parse(%q) = %+v, want error\n%s", tc.input, c, tc.want)
+				t.Fatalf("parseAs(%q) = %+v, want error\n%s", tc.input, c, tc.want)
 			}
 			if got := err.Error(); got != tc.want {
-				t.Errorf("Parse(%q) error:\n got: %s\nwant: %s", tc.input, got, tc.want)
+				t.Errorf("parseAs(%q) error:\n got: %s\nwant: %s", tc.input, got, tc.want)
 			}
 			if c != nil {
 				t.Errorf("Parse returned a config with its error")
 			}
-			var e *Error
+			var e *config.Error
 			if !errors.As(err, &e) || e.File != "config.toml" {
 				t.Errorf("errors.As(*Error) = %v, %+v; want File config.toml", e != nil, e)
 			}
@@ -193,12 +195,12 @@ func TestParseRejects(t *testing.T) {
 
 func TestErrorNamesFileAsGiven(t *testing.T) {
 	t.Parallel()
-	_, err := Parse("/etc/hookd/hookd.toml", []byte("[log]\nlevel = 1\n"), nil)
+	_, err := parseAs("/etc/hookd/hookd.toml", []byte("[log]\nlevel = 1\n"), nil)
 	want := "/etc/hookd/hookd.toml: log.level: wrong type: want a string, got an integer"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
 	}
-	_, err = Parse("hookd.toml", []byte("[fake_hook]\n"), nil) // nil registry: no modules
+	_, err = parseAs("hookd.toml", []byte("[fake_hook]\n"), nil) // nil registry: no modules
 	want = `hookd.toml: unknown section "fake_hook"; allowed sections: server, storage, store, delivery, log`
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
@@ -207,8 +209,8 @@ func TestErrorNamesFileAsGiven(t *testing.T) {
 
 func TestParseRejectsLargeFile(t *testing.T) {
 	t.Parallel()
-	data := []byte("# " + strings.Repeat("x", MaxSize) + "\n")
-	_, err := Parse("config.toml", data, nil)
+	data := []byte("# " + strings.Repeat("x", config.MaxSize) + "\n")
+	_, err := parseAs("config.toml", data, nil)
 	want := "config.toml: file is larger than 1048576 bytes (1 MiB)"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
@@ -219,7 +221,7 @@ func TestParseCapsErrors(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
 	b.WriteString("[log]\n")
-	for i := range maxErrors + 10 {
+	for i := range 50 + 10 {
 		fmt.Fprintf(&b, "k%d = 1\n", i)
 	}
 	_, err := parse(b.String())
@@ -227,7 +229,7 @@ func TestParseCapsErrors(t *testing.T) {
 		t.Fatal("no error")
 	}
 	lines := strings.Split(err.Error(), "\n")
-	if len(lines) != maxErrors+1 || lines[maxErrors] != "config.toml: 10 more errors" {
+	if len(lines) != 50+1 || lines[50] != "config.toml: 10 more errors" {
 		t.Errorf("got %d lines, the last %q", len(lines), lines[len(lines)-1])
 	}
 	if want := `config.toml: unknown key "log.k0"; allowed in [log]: level, format`; lines[0] != want {

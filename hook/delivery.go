@@ -1,0 +1,111 @@
+package hook
+
+import "time"
+
+// DeliveryState is where a delivery stands.
+type DeliveryState string
+
+// Delivery states. Pending and Retrying are live (a job will attempt them);
+// the others are final until an operator replays the delivery.
+const (
+	StatePending   DeliveryState = "pending"   // committed, first attempt not made yet
+	StateRetrying  DeliveryState = "retrying"  // at least one attempt failed; another is scheduled
+	StateDelivered DeliveryState = "delivered" // acknowledged by the target
+	StateDead      DeliveryState = "dead"      // gave up: max age, attempts exhausted, permanent error, target disabled
+	StateDiscarded DeliveryState = "discarded" // an operator discarded it
+)
+
+// DeliveryStates lists every state, in lifecycle order.
+var DeliveryStates = []DeliveryState{StatePending, StateRetrying, StateDelivered, StateDead, StateDiscarded}
+
+// Valid reports whether s is one of [DeliveryStates].
+func (s DeliveryState) Valid() bool {
+	for _, v := range DeliveryStates {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Live reports whether a job will still attempt a delivery in state s.
+func (s DeliveryState) Live() bool { return s == StatePending || s == StateRetrying }
+
+// Delivery is one event on its way to one target, as the delivery log
+// keeps it.
+type Delivery struct {
+	ID          int64             `json:"id"`
+	EventID     string            `json:"event_id"`
+	Target      string            `json:"target"`
+	State       DeliveryState     `json:"state"`
+	Attempts    int               `json:"attempts"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	NextAttempt *time.Time        `json:"next_attempt_at,omitempty"`
+	LastStatus  int               `json:"last_status,omitempty"`
+	LastError   string            `json:"last_error,omitempty"`
+	LastSummary string            `json:"last_summary,omitempty"`
+	Event       map[string]string `json:"event,omitempty"`        // filled for one delivery, not in lists
+	History     []Attempt         `json:"attempts_log,omitempty"` // filled for one delivery, not in lists
+}
+
+// Attempt is one recorded try of a delivery.
+type Attempt struct {
+	N        int           `json:"n"`
+	At       time.Time     `json:"at"`
+	Latency  time.Duration `json:"latency_ns"`
+	Status   int           `json:"status,omitempty"`
+	Error    string        `json:"error,omitempty"`
+	Response string        `json:"response,omitempty"` // the start of the answer, at most MaxReplyExcerpt bytes
+	Summary  string        `json:"summary,omitempty"`  // e.g. "nomessage", "xmlmsg: drop 5a1d"
+}
+
+// DeliveryFilter selects deliveries for listing. Zero fields match
+// everything.
+type DeliveryFilter struct {
+	State  DeliveryState
+	Target string
+	// BeforeID pages backwards: only deliveries with a smaller ID (lists
+	// are newest first, so pass the last ID of the previous page).
+	BeforeID int64
+	// Limit caps the result; 0 means 100, the maximum is 1000.
+	Limit int
+}
+
+// SessionEvent is one event of a session's record with the outcome at
+// each of its targets.
+type SessionEvent struct {
+	EventID   string            `json:"event_id"`
+	CreatedAt time.Time         `json:"created_at"`
+	Fields    map[string]string `json:"fields"`
+	Targets   []TargetOutcome   `json:"targets"`
+}
+
+// TargetOutcome is where one delivery of a session event stands.
+type TargetOutcome struct {
+	Target    string        `json:"target"`
+	State     DeliveryState `json:"state"`
+	Attempts  int           `json:"attempts"`
+	Status    int           `json:"status,omitempty"`
+	Summary   string        `json:"summary,omitempty"`
+	Error     string        `json:"error,omitempty"`
+	UpdatedAt time.Time     `json:"updated_at"`
+}
+
+// Observation is one recorded outcome of a delivery: an attempt, or a
+// decision made without one (dead-lettering at the maximum age). The
+// runtime hands one to its observer after each is committed; metrics, and
+// tests waiting for a condition, use them instead of polling.
+type Observation struct {
+	DeliveryID int64
+	EventID    string
+	Target     string
+	State      DeliveryState // the delivery's new state
+	Attempt    int           // attempts made so far (0 when no attempt was made)
+	Status     int
+	Err        error  // the attempt's error, if an attempt was made and failed
+	Reason     string // why the delivery is in State (the error, or why it is dead)
+	Latency    time.Duration
+	At         time.Time // when the attempt (or decision) was made
+	Next       time.Time // when the next attempt is due, for retrying
+}

@@ -1,0 +1,33 @@
+// Package engine is hookd's delivery engine, under the public runtime: it
+// commits events, routes them to the targets that want them, and delivers
+// them durably, at least once, through River jobs on SQLite (embedded
+// default) or PostgreSQL (several nodes).
+//
+// # Delivery
+//
+// Emit writes the event, one delivery row per interested target and one
+// River job per delivery in a single transaction (concurrent Emits share
+// transactions: group commit), and returns the EVENT_ID once that
+// transaction commits: from then on the event survives crashes. A job
+// makes one attempt through the target's [hook.Handler], records it (time,
+// status, latency, error, the first 20 kB of the answer) and either
+// finishes or snoozes itself until the next step of the retry schedule
+// (±jitter, at least the receiver's Retry-After, capped). Retries are
+// counted by hookd, not by River, so River never discards a job on its
+// own. A delivery older than the maximum age, out of attempts under its
+// target's policy, refused permanently, or aimed at a disabled target goes
+// to the dead state, from which an operator can replay it.
+//
+// The single-delivery worker and the combined-delivery (batch) worker
+// share one attempt algorithm (attempt.go).
+//
+// Each target has a circuit breaker: after a run of consecutive failures,
+// its jobs are snoozed without an attempt until a cool-down passes, so one
+// dead receiver does not hold workers that other targets need.
+//
+// # Transactional outbox
+//
+// EmitTx writes events inside a transaction of the caller's (wrapped by
+// store.SQLTx or store.PgxTx): they and their jobs commit or roll back
+// with the caller's change.
+package engine

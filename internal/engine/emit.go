@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/store"
+)
+
+// Emit commits an event and its deliveries and returns its EVENT_ID once
+// committed. Concurrent calls share transactions (group commit).
+func (e *Engine) Emit(ctx context.Context, fields map[string]string) (string, error) {
+	ev, err := hook.NewEvent(fields, time.Now(), e.serverID)
+	if err != nil {
+		return "", err
+	}
+	if err := e.emits.submit(ctx, ev)[0]; err != nil {
+		return "", err
+	}
+	return ev.ID, nil
+}
+
+// EmitMany commits several events in one transaction, all or none.
+func (e *Engine) EmitMany(ctx context.Context, batch []map[string]string) ([]string, error) {
+	var ids []string
+	err := e.db.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		ids, err = e.EmitTx(ctx, tx, batch...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// EmitTx commits events inside tx: they and their deliveries exist if
+// and only if tx commits.
+func (e *Engine) EmitTx(ctx context.Context, tx store.Tx, batch ...map[string]string) ([]string, error) {
+	if d := tx.Dialect(); d != e.db.Dialect() {
+		return nil, fmt.Errorf("a %s transaction cannot carry events of a %s store", d, e.db.Dialect())
+	}
+	now := time.Now()
+	evs := make([]*hook.Event, len(batch))
+	ids := make([]string, len(batch))
+	for i, fields := range batch {
+		ev, err := hook.NewEvent(fields, now, e.serverID)
+		if err != nil {
+			return nil, err
+		}
+		evs[i], ids[i] = ev, ev.ID
+	}
+	if err := e.commitEvents(ctx, tx, evs, now); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// commitEvents writes validated events, their deliveries and jobs in tx.
+func (e *Engine) commitEvents(ctx context.Context, tx store.Tx, evs []*hook.Event, now time.Time) error {
+	em := emission{e: e, tx: tx, now: now}
+	for _, ev := range evs {
+		if err := store.InsertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		if e.saveSessions && ev.SessionID() != "" {
+			if err := store.InsertSessionEvent(ctx, tx, ev.SessionID(), ev.ID); err != nil {
+				return err
+			}
+		}
+		for _, t := range e.order {
+			if t.Wants(ev) {
+				if err := em.deliver(ctx, ev, t); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return em.flush(ctx)
+}
+
+// emission collects the jobs of one emitting transaction.
+type emission struct {
+	e     *Engine
+	tx    store.Tx
+	now   time.Time
+	jobs  []job
+	armed map[string]bool
+}
+
+// deliver adds a delivery of ev to t: its own job, or for a combining
+// target the target's batch job, armed once per transaction.
+func (em *emission) deliver(ctx context.Context, ev *hook.Event, t *target) error {
+	id, err := store.InsertDelivery(ctx, em.tx, ev.ID, t.Name, em.now)
+	if err != nil {
+		return err
+	}
+	if t.Policy.Combine <= 0 {
+		em.jobs = append(em.jobs, job{args: deliveryArgs{DeliveryID: id}})
+		return nil
+	}
+	return em.arm(ctx, t)
+}
+
+func (em *emission) arm(ctx context.Context, t *target) error {
+	if em.armed[t.Name] {
+		return nil
+	}
+	need, err := store.ArmBatch(ctx, em.tx, t.Name)
+	if err != nil {
+		return err
+	}
+	if em.armed == nil {
+		em.armed = map[string]bool{}
+	}
+	em.armed[t.Name] = true
+	if need {
+		em.jobs = append(em.jobs, job{args: batchArgs{Target: t.Name}, at: em.now.Add(t.Policy.Combine)})
+	}
+	return nil
+}
+
+func (em *emission) flush(ctx context.Context) error {
+	return em.e.q.insert(ctx, em.tx, em.jobs)
+}
+
+// emitTo commits an event for one target only, bypassing routing: how the
+// XMLMSG commands of a reply reach the command sink.
+func (e *Engine) emitTo(ctx context.Context, name string, fields map[string]string) (string, error) {
+	t := e.targets[name]
+	if t == nil {
+		return "", fmt.Errorf("no target %q", name)
+	}
+	var id string
+	err := e.db.InTx(ctx, func(tx store.Tx) error {
+		em := emission{e: e, tx: tx, now: time.Now()}
+		ev, err := hook.NewEvent(fields, em.now, e.serverID)
+		if err != nil {
+			return err
+		}
+		if err := store.InsertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		if err := em.deliver(ctx, ev, t); err != nil {
+			return err
+		}
+		id = ev.ID
+		return em.flush(ctx)
+	})
+	return id, err
+}

@@ -1,0 +1,274 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/store"
+)
+
+// Options configure [Open]. The runtime fills them from its validated
+// config; the engine does not check them again.
+type Options struct {
+	Store    StoreOptions
+	Delivery DeliveryOptions
+	// ServerID fills SERVERID of events that lack one.
+	ServerID string
+	// Targets receive events, in routing order.
+	Targets []hook.Target
+	// SaveSessions indexes events with a SESSIONID into session records.
+	SaveSessions bool
+	// Logger receives the engine's records; nil discards.
+	Logger *slog.Logger
+	// Observer is called after every recorded outcome of a delivery.
+	Observer func(context.Context, hook.Observation)
+	// NoWorkers opens the store without starting delivery workers.
+	NoWorkers bool
+}
+
+// StoreOptions name the database.
+type StoreOptions struct {
+	Driver string // "sqlite" or "postgres"
+	Path   string // SQLite file
+	DSN    string // PostgreSQL connection string
+}
+
+// DeliveryOptions are the delivery policy (see runtime.DeliveryConfig).
+type DeliveryOptions struct {
+	Schedule         []time.Duration
+	Jitter           float64
+	Timeout          time.Duration
+	MaxAge           time.Duration
+	Workers          int
+	RetryAfterCap    time.Duration
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
+	PollInterval     time.Duration
+}
+
+// Engine is hookd's delivery engine: a store, the targets and the River
+// workers that deliver to them. It is safe for concurrent use.
+type Engine struct {
+	log      *slog.Logger
+	db       *store.DB
+	q        jobQueue
+	emits    *groupCommit[*hook.Event]
+	records  *groupCommit[store.Record]
+	serverID string
+	sched    schedule
+	timeout  time.Duration
+	maxAge   time.Duration
+	raCap    time.Duration
+	observer func(context.Context, hook.Observation)
+
+	targets      map[string]*target
+	order        []*target // routing order
+	saveSessions bool
+
+	mu       sync.RWMutex
+	disabled map[string]string // target -> reason
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// target is a hook.Target with its schedule, breaker and in-flight count.
+type target struct {
+	hook.Target
+	sched   schedule
+	breaker *breaker
+	// inflight counts attempts running now; at most maxInflight, so that a
+	// target whose receiver hangs cannot hold every worker while its
+	// breaker has not yet seen a failure.
+	inflight    atomic.Int64
+	maxInflight int64
+}
+
+// maxGroup bounds how many items one group-commit transaction carries.
+const maxGroup = 256
+
+// Open opens the store, migrates it and starts the delivery workers.
+func Open(ctx context.Context, o Options) (*Engine, error) {
+	d := o.Delivery
+	e := &Engine{
+		log:          o.Logger,
+		serverID:     o.ServerID,
+		sched:        schedule{steps: d.Schedule, jitter: d.Jitter},
+		timeout:      d.Timeout,
+		maxAge:       d.MaxAge,
+		raCap:        d.RetryAfterCap,
+		observer:     o.Observer,
+		targets:      map[string]*target{},
+		saveSessions: o.SaveSessions,
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if err := CheckTargets(o.Targets); err != nil {
+		return nil, err
+	}
+	for _, t := range o.Targets {
+		e.addTarget(t, d)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			e.closeStore()
+		}
+	}()
+	var err error
+	switch o.Store.Driver {
+	case "postgres":
+		e.db, err = store.OpenPostgres(ctx, o.Store.DSN)
+	default:
+		e.db, err = store.OpenSQLite(ctx, o.Store.Path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := e.db.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	e.records = newGroupCommit(maxGroup, e.db.RecordAttempts)
+	e.emits = newGroupCommit(maxGroup, func(ctx context.Context, evs []*hook.Event) []error {
+		err := e.db.InTx(ctx, func(tx store.Tx) error { return e.commitEvents(ctx, tx, evs, time.Now()) })
+		return repeat(err, len(evs))
+	})
+	e.q, err = newQueue(ctx, e.db, queueConfig{
+		workers:      d.Workers,
+		pollInterval: d.PollInterval,
+		timeout:      d.Timeout,
+		logger:       riverLogger(e.log),
+		worker:       &deliveryWorker{e: e},
+		batchWorker:  &batchWorker{e: e},
+		noWorkers:    o.NoWorkers,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if e.disabled, err = e.db.DisabledTargets(ctx); err != nil {
+		return nil, err
+	}
+	if !o.NoWorkers {
+		if n, err := e.db.ReleaseOrphanedJobs(ctx); err != nil {
+			return nil, err
+		} else if n > 0 {
+			e.log.InfoContext(ctx, "released deliveries interrupted by an earlier stop", slog.Int64("jobs", n))
+		}
+		if err := e.q.start(ctx); err != nil {
+			return nil, fmt.Errorf("start workers: %w", err)
+		}
+	}
+	ok = true
+	return e, nil
+}
+
+// CheckTargets refuses targets the engine cannot run: without a name or
+// a handler, combining without a batch handler, or a name used twice.
+// Open calls it; runtime.Check too, so that check refuses what serve does.
+func CheckTargets(ts []hook.Target) error {
+	seen := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		if t.Name == "" || t.Handler == nil {
+			return errors.New("a target needs a name and a handler")
+		}
+		if _, ok := t.Handler.(hook.BatchHandler); t.Policy.Combine > 0 && !ok {
+			return fmt.Errorf("target %q combines events but its handler cannot handle a batch", t.Name)
+		}
+		if seen[t.Name] {
+			return fmt.Errorf("target %q defined twice", t.Name)
+		}
+		seen[t.Name] = true
+	}
+	return nil
+}
+
+func (e *Engine) addTarget(t hook.Target, d DeliveryOptions) {
+	tt := &target{
+		Target: t,
+		sched:  e.sched,
+		breaker: &breaker{
+			threshold: d.BreakerThreshold,
+			base:      d.BreakerCooldown,
+			cap:       max(10*time.Minute, d.BreakerCooldown),
+		},
+		maxInflight: int64(max(1, d.Workers/2)),
+	}
+	if len(t.Policy.Schedule) > 0 {
+		tt.sched = schedule{steps: t.Policy.Schedule, jitter: e.sched.jitter}
+	}
+	e.targets[t.Name] = tt
+	e.order = append(e.order, tt)
+}
+
+// Targets returns the names of the targets, in routing order.
+func (e *Engine) Targets() []string {
+	names := make([]string, len(e.order))
+	for i, t := range e.order {
+		names[i] = t.Name
+	}
+	return names
+}
+
+// DB returns the store.
+func (e *Engine) DB() *store.DB { return e.db }
+
+// Health reports whether the store answers.
+func (e *Engine) Health(ctx context.Context) error { return e.db.Ping(ctx) }
+
+// Close stops the workers (in-flight attempts finish, or are released to
+// be retried at the next start if they outlast ctx), commits what was
+// handed in and closes the store. It is safe to call more than once.
+func (e *Engine) Close(ctx context.Context) error {
+	e.closeOnce.Do(func() {
+		var errs []error
+		if err := e.q.stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop workers: %w", err))
+		}
+		if err := e.closeStore(); err != nil {
+			errs = append(errs, err)
+		}
+		e.closeErr = errors.Join(errs...)
+	})
+	return e.closeErr
+}
+
+// closeStore ends the group commits (after the workers stopped) and closes
+// the store.
+func (e *Engine) closeStore() error {
+	if e.emits != nil {
+		e.emits.close()
+	}
+	if e.records != nil {
+		e.records.close()
+	}
+	if e.db == nil {
+		return nil
+	}
+	return e.db.Close()
+}
+
+// riverLogger keeps River's own chatter at warning level and above.
+func riverLogger(l *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{l.Handler(), slog.LevelWarn}).With(slog.String("component", "river"))
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }

@@ -1,0 +1,144 @@
+package runtime
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/config"
+)
+
+// Limits that Validate enforces.
+const (
+	maxRetryStep    = 30 * 24 * time.Hour
+	minTimeout      = 100 * time.Millisecond
+	maxTimeout      = 5 * time.Minute
+	maxWorkers      = 1000
+	minPollInterval = 10 * time.Millisecond // hookd's floor; River's is 1ms
+	maxPollInterval = 10 * time.Second
+	maxServerID     = 255
+)
+
+// coreSections are the sections of [Config] itself.
+var coreSections = []string{"server", "storage", "store", "delivery", "log"}
+
+var (
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"text", "json"}
+)
+
+// Validate checks the core sections, then every module that implements
+// [hook.Validator], and reports every problem it finds, joined, each
+// naming the file and the key. It does no I/O and does not change c.
+// [LoadConfig], [ParseConfig], [Open] and [Check] call it; a proxy that
+// builds its config in Go may call it first to report problems early.
+func (c *Config) Validate() error {
+	v := config.Validator{File: c.name()}
+
+	s := c.Server
+	if host, port, err := net.SplitHostPort(s.Listen); err != nil || !isPort(port) {
+		v.Add("server.listen", "must be host:port with a numeric port, got %q", s.Listen)
+	} else if s.TokenFile == "" && !isLoopbackHost(host) {
+		v.Add("server.token_file", "required when server.listen is not a loopback address (%s); the HTTP API needs a bearer token", s.Listen)
+	}
+	if s.ServerID == "" {
+		v.Add("server.server_id", "must not be empty")
+	} else if len(s.ServerID) > maxServerID || hook.CheckFieldValue(hook.FieldServerID, s.ServerID) != nil {
+		v.Add("server.server_id", "must be at most %d bytes of UTF-8 text, got %d bytes", maxServerID, len(s.ServerID))
+	}
+
+	if c.Storage.PrivateDir == "" {
+		v.Add("storage.private_dir", "must not be empty")
+	}
+
+	switch st := c.Store; st.Driver {
+	case DriverSQLite:
+		if st.Path == "" {
+			v.Add("store.path", "required when store.driver is %q", DriverSQLite)
+		}
+	case DriverPostgres:
+		if st.DSN == "" {
+			v.Add("store.dsn", "required when store.driver is %q", DriverPostgres)
+		}
+	default:
+		v.Add("store.driver", "must be %q or %q, got %q", DriverSQLite, DriverPostgres, st.Driver)
+	}
+
+	d := c.Delivery
+	if len(d.RetrySchedule) == 0 {
+		v.Add("delivery.retry_schedule", "must not be empty")
+	}
+	for i, step := range d.RetrySchedule {
+		if step <= 0 || time.Duration(step) > maxRetryStep {
+			v.Add(fmt.Sprintf("delivery.retry_schedule[%d]", i), "must be more than 0s and at most %s (30 days), got %s", hook.Duration(maxRetryStep), step)
+		}
+	}
+	if !(d.Jitter >= 0 && d.Jitter < 1) { // also rejects nan
+		v.Add("delivery.jitter", "must be at least 0 and less than 1, got %v", d.Jitter)
+	}
+	if t := time.Duration(d.Timeout); t < minTimeout || t > maxTimeout {
+		v.Add("delivery.timeout", "must be between %s and %s, got %s", hook.Duration(minTimeout), hook.Duration(maxTimeout), d.Timeout)
+	}
+	if d.MaxAge < d.Timeout {
+		v.Add("delivery.max_age", "must be at least delivery.timeout (%s), got %s", d.Timeout, d.MaxAge)
+	}
+	if d.Workers < 1 || d.Workers > maxWorkers {
+		v.Add("delivery.workers", "must be between 1 and %d, got %d", maxWorkers, d.Workers)
+	}
+	if d.RetryAfterCap <= 0 {
+		v.Add("delivery.retry_after_cap", "must be more than 0s, got %s", d.RetryAfterCap)
+	}
+	if d.BreakerThreshold < 1 {
+		v.Add("delivery.breaker_threshold", "must be at least 1, got %d", d.BreakerThreshold)
+	}
+	if d.BreakerCooldown <= 0 {
+		v.Add("delivery.breaker_cooldown", "must be more than 0s, got %s", d.BreakerCooldown)
+	}
+	if p := time.Duration(d.PollInterval); p < minPollInterval || p > maxPollInterval {
+		v.Add("delivery.poll_interval", "must be between %s and %s, got %s", hook.Duration(minPollInterval), hook.Duration(maxPollInterval), d.PollInterval)
+	}
+
+	if !slices.Contains(logLevels, c.Log.Level) {
+		v.Add("log.level", "must be one of %s; got %q", strings.Join(logLevels, ", "), c.Log.Level)
+	}
+	if !slices.Contains(logFormats, c.Log.Format) {
+		v.Add("log.format", "must be %q or %q, got %q", logFormats[0], logFormats[1], c.Log.Format)
+	}
+
+	for _, id := range c.moduleIDs() {
+		m := c.Modules[id]
+		if slices.Contains(coreSections, id) {
+			v.Add("["+id+"]", "module ID %q is taken by a core section (%s)", id, strings.Join(coreSections, ", "))
+			continue
+		}
+		if !isModuleValue(m) {
+			v.Add("["+id+"]", "the module's config must be a non-nil pointer, got %T", m)
+			continue
+		}
+		if mv, ok := m.(hook.Validator); ok {
+			v.Module(id, mv.Validate())
+		}
+	}
+	return v.Err()
+}
+
+// moduleIDs returns the IDs of c's modules, sorted, so that errors and
+// routing are deterministic.
+func (c *Config) moduleIDs() []string {
+	ids := make([]string, 0, len(c.Modules))
+	for id := range c.Modules {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// isPort reports whether s is a port number, 0 to 65535.
+func isPort(s string) bool {
+	_, err := strconv.ParseUint(s, 10, 16)
+	return err == nil
+}

@@ -1,0 +1,64 @@
+package runtime
+
+import (
+	"context"
+
+	"github.com/hookrt/hookd/hook"
+)
+
+// ListDeliveries returns the deliveries f selects, newest first, without
+// their events and attempts (see [Runtime.Delivery]).
+//
+//	dead, err := rt.ListDeliveries(ctx, hook.DeliveryFilter{State: hook.StateDead, Target: "jwt_webhook"})
+func (rt *Runtime) ListDeliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook.Delivery, error) {
+	return rt.eng.ListDeliveries(ctx, f)
+}
+
+// Delivery returns one delivery with its event and every attempt; an
+// unknown id is an error matching [hook.ErrNotFound].
+func (rt *Runtime) Delivery(ctx context.Context, id int64) (*hook.Delivery, error) {
+	return rt.eng.Delivery(ctx, id)
+}
+
+// Retry replays a delivery now: a dead or discarded one gets a fresh
+// attempt budget and age; a retrying one is attempted at once instead of
+// at its scheduled time. A delivered one cannot be replayed (an error
+// matching [hook.ErrConflict]).
+func (rt *Runtime) Retry(ctx context.Context, id int64) error { return rt.eng.Retry(ctx, id) }
+
+// Discard stops a live or dead delivery for good (it can still be
+// replayed); a delivered or discarded one is an error matching
+// [hook.ErrConflict].
+func (rt *Runtime) Discard(ctx context.Context, id int64) error { return rt.eng.Discard(ctx, id) }
+
+// EnableTarget lifts the disabling of a target (after it answered 410).
+// Its dead deliveries stay dead until replayed.
+func (rt *Runtime) EnableTarget(ctx context.Context, name string) error {
+	return rt.eng.EnableTarget(ctx, name)
+}
+
+// SessionEvents returns the record of a session: its events in order, each
+// with the outcome at every target. Empty unless a module saves sessions
+// ([http_events] save_to_session = true).
+func (rt *Runtime) SessionEvents(ctx context.Context, sessionID string) ([]hook.SessionEvent, error) {
+	return rt.eng.SessionEvents(ctx, sessionID)
+}
+
+// Targets returns the names of the configured targets, in routing order.
+func (rt *Runtime) Targets() []string { return rt.eng.Targets() }
+
+// JWKS returns the public keys of every module that signs, as a JWK set
+// ({"keys":[…]}), for receivers to verify tokens with.
+func (rt *Runtime) JWKS() []byte { return rt.mods.jwks }
+
+// Routes returns the HTTP routes modules serve themselves (the External
+// WebAPI's sign-up and forgotten password), for a daemon or proxy to
+// mount; see [hook.RouteProvider].
+func (rt *Runtime) Routes() []hook.Route { return rt.mods.routes }
+
+// Reload asks every module that can (plugins) to pick up changed files. A
+// module whose reload fails keeps what it had; the errors are joined.
+func (rt *Runtime) Reload(ctx context.Context) error { return rt.mods.reload(ctx) }
+
+// Health reports whether the store answers.
+func (rt *Runtime) Health(ctx context.Context) error { return rt.eng.Health(ctx) }

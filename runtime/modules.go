@@ -1,0 +1,141 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/engine"
+)
+
+// modules are the provisioned modules of one Open (or Check): fresh
+// values made from the config's sections, and what they provide.
+type modules struct {
+	log    *slog.Logger
+	list   []hook.Module // in ID order, every one whose Provision was called
+	byID   map[string]hook.Module
+	tgts   []hook.Target
+	jwks   []byte
+	routes []hook.Route
+	// saveSessions: a module wants events with a SESSIONID indexed.
+	saveSessions bool
+}
+
+// provision makes a fresh value of every module section of cfg (in ID
+// order, so that routing and errors are deterministic), provisions it and
+// collects its targets, public keys and routes. A module whose Provision
+// was called is closed by [modules.close] whether or not it succeeded; on
+// error, provision closes them itself.
+func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
+	ms := &modules{log: o.logger, byID: map[string]hook.Module{}}
+	sections := make(map[string]hook.Module, len(cfg.Modules))
+	for id, m := range cfg.Modules {
+		sections[id] = m
+	}
+	lookup := func(id string) (hook.Module, bool) { m, ok := sections[id]; return m, ok }
+	keys := []json.RawMessage{}
+	for _, id := range cfg.moduleIDs() {
+		m := fresh(sections[id])
+		ms.list = append(ms.list, m)
+		ms.byID[id] = m
+		if p, ok := m.(hook.Provisioner); ok {
+			env := hook.Env{
+				Logger:         o.logger.With(slog.String("module", id)),
+				PrivateDir:     cfg.Storage.PrivateDir,
+				RequestTimeout: cfg.Delivery.timeout(),
+				UserAgent:      "hookd/" + o.version,
+				Lookup:         lookup,
+				Resolve:        cfg.Resolve,
+			}
+			if err := p.Provision(ctx, env); err != nil {
+				ms.close()
+				return nil, fmt.Errorf("%s: [%s]: %w", cfg.name(), id, err)
+			}
+		}
+		ms.tgts = append(ms.tgts, m.Targets()...)
+		if pub, ok := m.(hook.JWKSPublisher); ok {
+			keys = append(keys, pub.PublicJWKs()...)
+		}
+		if ss, ok := m.(hook.SessionSaver); ok && ss.SaveToSession() {
+			ms.saveSessions = true
+		}
+		if rp, ok := m.(hook.RouteProvider); ok {
+			ms.routes = append(ms.routes, rp.Routes()...)
+		}
+	}
+	ms.tgts = append(ms.tgts, o.targets...)
+	ms.jwks, _ = json.Marshal(map[string]any{"keys": keys})
+	return ms, nil
+}
+
+// fresh returns a new value of m's type holding a copy of m: the module a
+// load provisions, so that the config's own value is never the live one.
+// The copy is shallow: config fields are only read, and live state lives
+// in fields that are zero in a config.
+func fresh(m hook.Module) hook.Module {
+	v := reflect.ValueOf(m)
+	c := reflect.New(v.Type().Elem())
+	c.Elem().Set(v.Elem())
+	return c.Interface().(hook.Module)
+}
+
+// isModuleValue reports whether m can be copied by fresh: a non-nil
+// pointer.
+func isModuleValue(m hook.Module) bool {
+	v := reflect.ValueOf(m)
+	return v.IsValid() && v.Kind() == reflect.Pointer && !v.IsNil()
+}
+
+// close closes every module whose Provision was called, in reverse order.
+func (ms *modules) close() error {
+	var errs []error
+	for i := len(ms.list) - 1; i >= 0; i-- {
+		if c, ok := ms.list[i].(hook.Closer); ok {
+			if err := c.Close(); err != nil {
+				ms.log.Warn("closing module", slog.Any("error", err))
+				errs = append(errs, err)
+			}
+		}
+	}
+	ms.list = nil
+	return errors.Join(errs...)
+}
+
+// reload asks every module that can (hook.Reloader) to pick up changed
+// files. A module whose reload fails keeps what it had.
+func (ms *modules) reload(ctx context.Context) error {
+	var errs []error
+	for _, m := range ms.list {
+		if r, ok := m.(hook.Reloader); ok {
+			if err := r.Reload(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Check does what [Open] does before it touches the store, and undoes it:
+// it validates cfg, provisions fresh modules (reading their key files,
+// compiling their plugins) and closes them again. It returns the JWK set
+// the runtime would serve. `hookd check` and `hookd keys jwks` use it, so
+// that check refuses what serve refuses.
+func Check(ctx context.Context, cfg *Config, opts ...Option) ([]byte, error) {
+	o := newOptions(opts)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ms, err := provision(ctx, cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := engine.CheckTargets(ms.tgts); err != nil {
+		ms.close()
+		return nil, fmt.Errorf("%s: %w", cfg.name(), err)
+	}
+	return ms.jwks, ms.close()
+}
