@@ -6,6 +6,7 @@ import (
 	"github.com/hookrt/hookd/builtin/commands"
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/builtin/jwtwebhook"
+	"github.com/hookrt/hookd/builtin/wasmscript"
 	"github.com/hookrt/hookd/builtin/webapi"
 	"github.com/hookrt/hookd/hook"
 )
@@ -15,7 +16,7 @@ func Register(reg *hook.Registry) {
 	reg.Register(jwtwebhook.Info)
 	reg.Register(httpevents.Info)
 	reg.Register(httpevents.DomainsInfo)
-	reg.Register(httpevents.PluginsInfo)
+	reg.Register(wasmscript.Info)
 	reg.Register(commands.Info)
 	reg.Register(webapi.Info)
 }

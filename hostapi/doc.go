@@ -1,46 +1,25 @@
-// Package hostapi is the host side of hookd's plugin ABI, version 1: the
-// module [ModuleName] ("hookd_v1") of Go functions a WebAssembly plugin
-// imports, and the constants of the contract. ABI.md in this directory is the
-// contract itself; RATIONALE.md says why it is shaped the way it is.
+// Package hostapi names hookd's WebAssembly plugin ABI, version 1: the
+// module guests import host functions from ([ModuleName], "hookd_v1"),
+// the exports a host calls ([EntryPoint], [InitExport]), the status codes
+// every host function returns, the results of the entry point, the log
+// levels, the limits, and the signature of every host function.
 //
-// The package is modelled on wazero's imports/wasi_snapshot_preview1: call
-// [Instantiate] once per wazero.Runtime, before instantiating plugins.
+// ABI.md in this directory is the contract itself, one grammar line per
+// call; RATIONALE.md says why it is shaped the way it is. This package is
+// its vocabulary in Go: it imports nothing but the standard library's
+// strconv and time, so that guest SDKs (plugins/pdk, built for
+// GOOS=wasip1) and the host both take their numbers from here and can
+// never disagree. The host side (the Go functions behind the imports, the
+// engine that runs plugins) is internal to hookd.
 //
-//	r := wazero.NewRuntime(ctx)
-//	defer r.Close(ctx)
-//	wasi_snapshot_preview1.MustInstantiate(ctx, r)
-//	if _, err := hostapi.Instantiate(ctx, r); err != nil {
-//		return err
-//	}
-//	mod, err := r.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName(""))
-//	…
-//	call := hostapi.NewCall(ev, deadline, hostapi.DefaultMaxReply, grants)
-//	status, err := mod.ExportedFunction(hostapi.EntryPoint).Call(hostapi.WithCall(ctx, call))
-//	reply, _ := call.Reply()
+//	status := hostapi.ErrDenied
+//	fmt.Println(hostapi.StatusName(int64(status))) // ERR_DENIED
 //
-// # Per-call state
+// # Versioning
 //
-// Host functions find the state of the call they serve (the event, the
-// deadline, the reply the guest sets, its logs, the plugin's [Grants])
-// through their context: [WithCall] puts a [*Call] there and [CallFrom] gets
-// it back. A host function called without one (from a start function, or by
-// a host that forgot) returns [ErrBadArgument]; it never panics.
-//
-// # Guest memory
-//
-// Every pointer and length the guest passes is checked against the guest's
-// memory before use, through api.Memory's bounds-checked Read and Write;
-// data is copied in and copied out, never retained. A pointer or length
-// outside memory, or a negative length, is [ErrMemory]. The host never
-// allocates in guest memory: readers return the length of their data and
-// write it only into a buffer the guest made big enough (see ABI.md,
-// "Reading variable-length data").
-//
-// # Capabilities
-//
-// log, the clocks, the event, the reply, the error message and the plugin's
-// config are always available. jwt_sign needs [Grants.Sign] and the key in
-// [Grants.Keys]; http_request needs [Grants.HTTP]. Without them the call
-// returns [ErrDenied]: the import itself always resolves, so one binary runs
-// under any configuration.
+// The version is in every name: a v2 ABI would be a different module
+// ("hookd_v2") with a different entry point, and a host refuses a plugin
+// whose names it does not know (see ABI.md, "Version handshake"). Adding
+// a function to v1 is compatible (old plugins do not import it); changing
+// one is not.
 package hostapi

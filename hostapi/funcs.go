@@ -1,226 +1,92 @@
 package hostapi
 
-import (
-	"context"
-	"log/slog"
-	"strconv"
-	"time"
+// ValueType is a WebAssembly value type, with the value of its binary
+// encoding (the same numbers wazero's api.ValueType uses).
+type ValueType byte
 
-	"github.com/tetratelabs/wazero/api"
+// The value types of the ABI.
+const (
+	I32 ValueType = 0x7f
+	I64 ValueType = 0x7e
 )
 
-// impl32 is the Go side of a host function returning i32: it gets the
-// call's state (never nil), the guest's memory (nil if it exports none) and
-// the raw parameters.
-type impl32 func(ctx context.Context, c *Call, mem api.Memory, stack []uint64) int32
-
-// impl64 is the same for the clock functions, which return i64.
-type impl64 func(c *Call) int64
-
-// wrap32 turns impl into a wazero function: it finds the call state (none:
-// ErrBadArgument), runs impl, records the call and puts the status on the
-// stack.
-func wrap32(name string, impl impl32) api.GoModuleFunc {
-	return func(ctx context.Context, mod api.Module, stack []uint64) {
-		c := CallFrom(ctx)
-		if c == nil {
-			stack[0] = api.EncodeI32(ErrBadArgument)
-			return
-		}
-		start := time.Now()
-		var mem api.Memory
-		if mod != nil {
-			mem = mod.Memory()
-		}
-		st := impl(ctx, c, mem, stack)
-		c.record(name, int64(st), start)
-		stack[0] = api.EncodeI32(st)
+// String returns "i32" or "i64".
+func (t ValueType) String() string {
+	switch t {
+	case I32:
+		return "i32"
+	case I64:
+		return "i64"
 	}
+	return "unknown"
 }
 
-// wrap64 is wrap32 for the clock functions.
-func wrap64(name string, impl impl64) api.GoModuleFunc {
-	return func(ctx context.Context, _ api.Module, stack []uint64) {
-		c := CallFrom(ctx)
-		if c == nil {
-			stack[0] = api.EncodeI64(int64(ErrBadArgument))
-			return
-		}
-		start := time.Now()
-		v := impl(c)
-		c.record(name, v, start)
-		stack[0] = api.EncodeI64(v)
-	}
+// Names of the host functions.
+const (
+	FuncEventLen    = "event_len"
+	FuncEventRead   = "event_read"
+	FuncEventGet    = "event_get"
+	FuncReplySet    = "reply_set"
+	FuncErrorSet    = "error_set"
+	FuncLog         = "log"
+	FuncNowMs       = "now_ms"
+	FuncDeadlineMs  = "deadline_ms"
+	FuncConfigRead  = "config_read"
+	FuncJWTSign     = "jwt_sign"
+	FuncHTTPRequest = "http_request"
+	FuncResultRead  = "result_read"
+)
+
+// Func is the signature of one host function.
+type Func struct {
+	Name       string
+	Params     []ValueType
+	ParamNames []string
+	Results    []ValueType
 }
 
-// arg returns parameter i as the guest's unsigned i32.
-func arg(stack []uint64, i int) uint32 { return api.DecodeU32(stack[i]) }
-
-// inMemory reports whether [ptr, ptr+n) lies inside mem; a negative length
-// (bit 31 set) never does.
-func inMemory(mem api.Memory, ptr, n uint32) bool {
-	if mem == nil || int32(n) < 0 {
-		return false
-	}
-	return uint64(ptr)+uint64(n) <= uint64(mem.Size())
+// functions is the module, in ABI.md's order.
+var functions = []Func{
+	{FuncEventLen, nil, nil, []ValueType{I32}},
+	{FuncEventRead, []ValueType{I32, I32}, []string{"buf", "buf_len"}, []ValueType{I32}},
+	{FuncEventGet, []ValueType{I32, I32, I32, I32}, []string{"name", "name_len", "buf", "buf_len"}, []ValueType{I32}},
+	{FuncReplySet, []ValueType{I32, I32}, []string{"ptr", "len"}, []ValueType{I32}},
+	{FuncErrorSet, []ValueType{I32, I32}, []string{"ptr", "len"}, []ValueType{I32}},
+	{FuncLog, []ValueType{I32, I32, I32}, []string{"level", "ptr", "len"}, []ValueType{I32}},
+	{FuncNowMs, nil, nil, []ValueType{I64}},
+	{FuncDeadlineMs, nil, nil, []ValueType{I64}},
+	{FuncConfigRead, []ValueType{I32, I32}, []string{"buf", "buf_len"}, []ValueType{I32}},
+	{FuncJWTSign, []ValueType{I32, I32, I32, I32}, []string{"key", "key_len", "claims", "claims_len"}, []ValueType{I32}},
+	{FuncHTTPRequest, []ValueType{I32, I32}, []string{"req", "req_len"}, []ValueType{I32}},
+	{FuncResultRead, []ValueType{I32, I32}, []string{"buf", "buf_len"}, []ValueType{I32}},
 }
 
-// readGuest copies [ptr, ptr+n) out of guest memory.
-func readGuest(mem api.Memory, ptr, n uint32) ([]byte, bool) {
-	if !inMemory(mem, ptr, n) {
-		return nil, false
-	}
-	b, ok := mem.Read(ptr, n)
-	if !ok {
-		return nil, false
-	}
-	return append([]byte(nil), b...), true
+// Functions returns the signature of every host function of [ModuleName],
+// in ABI.md's order. The result is a copy.
+func Functions() []Func {
+	out := make([]Func, len(functions))
+	copy(out, functions)
+	return out
 }
 
-// viewGuest returns [ptr, ptr+n) without copying, for a use that ends
-// before the host function returns and keeps nothing (a map lookup).
-func viewGuest(mem api.Memory, ptr, n uint32) ([]byte, bool) {
-	if !inMemory(mem, ptr, n) {
-		return nil, false
-	}
-	return mem.Read(ptr, n)
-}
-
-// deliver implements the reader discipline: check that the buffer lies in
-// memory, write data only when it fits, return its full length.
-func deliver(mem api.Memory, buf, bufLen uint32, data []byte) int32 {
-	if !inMemory(mem, buf, bufLen) {
-		return ErrMemory
-	}
-	if len(data) > int(^uint32(0)>>1) {
-		return ErrTooLarge // not reachable with the host's limits
-	}
-	if uint64(len(data)) <= uint64(bufLen) && len(data) > 0 {
-		if !mem.Write(buf, data) {
-			return ErrMemory
+// Signature returns the signature of the host function name, and false if
+// [ModuleName] has no such function. A host uses it to refuse, at load
+// time and with a clear message, a plugin that imports a function that
+// does not exist or has another type.
+func Signature(name string) (Func, bool) {
+	for _, f := range functions {
+		if f.Name == name {
+			return f, true
 		}
 	}
-	return int32(len(data))
+	return Func{}, false
 }
 
-func eventLen(_ context.Context, c *Call, _ api.Memory, _ []uint64) int32 {
-	return int32(len(c.eventForm()))
+// Names returns the names of the host functions, in ABI.md's order.
+func Names() []string {
+	out := make([]string, len(functions))
+	for i, f := range functions {
+		out[i] = f.Name
+	}
+	return out
 }
-
-func eventRead(_ context.Context, c *Call, mem api.Memory, stack []uint64) int32 {
-	return deliver(mem, arg(stack, 0), arg(stack, 1), c.eventForm())
-}
-
-func eventGet(_ context.Context, c *Call, mem api.Memory, stack []uint64) int32 {
-	name, ok := viewGuest(mem, arg(stack, 0), arg(stack, 1))
-	if !ok || !inMemory(mem, arg(stack, 2), arg(stack, 3)) {
-		return ErrMemory
-	}
-	v, ok := c.field(name)
-	if !ok {
-		return ErrNotFound
-	}
-	return deliver(mem, arg(stack, 2), arg(stack, 3), []byte(v))
-}
-
-func replySet(_ context.Context, c *Call, mem api.Memory, stack []uint64) int32 {
-	ptr, n := arg(stack, 0), arg(stack, 1)
-	if !inMemory(mem, ptr, n) {
-		return ErrMemory
-	}
-	if int(n) > c.maxReply {
-		c.replyRefused = max(c.replyRefused, int(n))
-		c.hostLog(slog.LevelWarn, "reply_set refused: "+strconv.Itoa(int(n))+" bytes, over the "+strconv.Itoa(c.maxReply)+"-byte limit")
-		return ErrTooLarge
-	}
-	b, ok := readGuest(mem, ptr, n)
-	if !ok {
-		return ErrMemory
-	}
-	c.reply, c.replySet = b, true
-	return OK
-}
-
-func errorSet(_ context.Context, c *Call, mem api.Memory, stack []uint64) int32 {
-	ptr, n := arg(stack, 0), arg(stack, 1)
-	if !inMemory(mem, ptr, n) {
-		return ErrMemory
-	}
-	b, ok := viewGuest(mem, ptr, min(n, MaxErrorMessage+utf8Slack))
-	if !ok {
-		return ErrMemory
-	}
-	c.errMsg = cut(string(b), MaxErrorMessage)
-	return OK
-}
-
-// utf8Slack is read past a cut so that cut can tell a whole rune from a
-// partial one at the boundary.
-const utf8Slack = 4
-
-func logLine(_ context.Context, c *Call, mem api.Memory, stack []uint64) int32 {
-	level, ptr, n := int32(arg(stack, 0)), arg(stack, 1), arg(stack, 2)
-	if !inMemory(mem, ptr, n) {
-		return ErrMemory
-	}
-	var sl slog.Level
-	switch level {
-	case LevelDebug:
-		sl = slog.LevelDebug
-	case LevelInfo:
-		sl = slog.LevelInfo
-	case LevelWarn:
-		sl = slog.LevelWarn
-	case LevelError:
-		sl = slog.LevelError
-	default:
-		return ErrBadArgument
-	}
-	b, ok := viewGuest(mem, ptr, min(n, MaxLogLine+utf8Slack))
-	if !ok {
-		return ErrMemory
-	}
-	if !c.AddLog("log", sl, string(b)) {
-		return ErrLimit
-	}
-	return OK
-}
-
-func nowMs(_ *Call) int64 { return time.Now().UnixMilli() }
-
-func deadlineMs(c *Call) int64 {
-	if c.deadline.IsZero() {
-		return 1<<63 - 1
-	}
-	return max(time.Until(c.deadline).Milliseconds(), 0)
-}
-
-var emptyObject = []byte("{}")
-
-func configRead(_ context.Context, c *Call, mem api.Memory, stack []uint64) int32 {
-	cfg := emptyObject
-	if c.grants != nil && len(c.grants.Config) > 0 {
-		cfg = c.grants.Config
-	}
-	return deliver(mem, arg(stack, 0), arg(stack, 1), cfg)
-}
-
-func resultRead(_ context.Context, c *Call, mem api.Memory, stack []uint64) int32 {
-	if !inMemory(mem, arg(stack, 0), arg(stack, 1)) {
-		return ErrMemory
-	}
-	if !c.hasResult {
-		return ErrNotFound
-	}
-	return deliver(mem, arg(stack, 0), arg(stack, 1), c.result)
-}
-
-// setResult puts data in the result buffer and returns its length.
-func (c *Call) setResult(data []byte) int32 {
-	c.result, c.hasResult = data, true
-	return int32(len(data))
-}
-
-// clearResult empties the result buffer, so that result_read after a
-// failed jwt_sign or http_request does not return an older result.
-func (c *Call) clearResult() { c.result, c.hasResult = nil, false }

@@ -15,6 +15,7 @@ import (
 	extism "github.com/extism/go-sdk"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/hookrt/hookd/internal/wasmhost"
 )
 
@@ -94,7 +95,7 @@ func hookdEngine(tb testing.TB) *wasmhost.Engine {
 func hookdCaller(tb testing.TB, path string) caller {
 	tb.Helper()
 	ctx := context.Background()
-	p, err := hookdEngine(tb).Load(ctx, path, wasmhost.Limits{Instances: 1, Timeout: timeout, MemoryPages: memPages}, hostapi.Grants{})
+	p, err := hookdEngine(tb).Load(ctx, path, wasmhost.Limits{Instances: 1, Timeout: timeout, MemoryPages: memPages}, hostfn.Grants{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -348,7 +349,7 @@ func TestEventSize(t *testing.T) {
 		t.Fatalf("event is %d bytes form-encoded, want about 300", n)
 	}
 	ctx := context.Background()
-	p, err := hookdEngine(t).Load(ctx, filepath.Join("testdata", "readevent.wasm"), wasmhost.Limits{Instances: 1}, hostapi.Grants{})
+	p, err := hookdEngine(t).Load(ctx, filepath.Join("testdata", "readevent.wasm"), wasmhost.Limits{Instances: 1}, hostfn.Grants{})
 	if err != nil {
 		t.Fatal(err)
 	}

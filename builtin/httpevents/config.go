@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookrt/hookd/builtin/wasmscript"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/outbound"
 )
@@ -37,14 +38,20 @@ type Domain struct {
 	// CombineInterval, when set, overrides [http_events] combine_interval.
 	CombineInterval *hook.Duration `toml:"combine_interval"`
 	// Plugin holds a .wasm script's limits and capabilities.
-	Plugin PluginSettings `toml:"plugin"`
+	Plugin wasmscript.Settings `toml:"plugin"`
 	// Config is a .wasm script's own configuration, which it reads with
 	// config_read (pdk.Config).
 	Config map[string]any `toml:"config"`
 }
 
 // IsPlugin reports whether the script is a WebAssembly plugin.
-func (d *Domain) IsPlugin() bool { return strings.HasSuffix(strings.ToLower(d.Script), ".wasm") }
+func (d *Domain) IsPlugin() bool { return wasmscript.IsPlugin(d.Script) }
+
+// Spec returns what a wasmscript.Host loads for a plugin script: the file
+// resolved with resolve, the settings and config, and the strictness.
+func (d *Domain) Spec(resolve func(string) string, strict bool) wasmscript.Spec {
+	return wasmscript.Spec{Domain: d.ID, Path: resolve(d.Script), Settings: d.Plugin, Config: d.Config, Strict: strict}
+}
 
 // Domains is the [[domain]] array. It provides no targets itself: the
 // http_events module reads it.
@@ -73,11 +80,11 @@ func (ds *Domains) Validate() error {
 		case d.Script == "":
 			errs = append(errs, fmt.Errorf("%s: script: required: an http:// or https:// URL, or the path of a .wasm plugin", at))
 		case d.IsPlugin():
-			if err := d.Plugin.validate(); err != nil {
+			if err := d.Plugin.Validate(); err != nil {
 				errs = append(errs, fmt.Errorf("%s: plugin.%w", at, err))
 			}
 		default:
-			if !d.Plugin.empty() || d.Config != nil {
+			if !d.Plugin.Empty() || d.Config != nil {
 				errs = append(errs, fmt.Errorf("%s: plugin and config apply to .wasm scripts only; %q is a URL", at, d.Script))
 			}
 			if err := checkURL(d.Script); err != nil {
@@ -114,7 +121,7 @@ type Events struct {
 
 	targets []hook.Target
 	clients []*outbound.Client
-	plugins *plugins
+	plugins *wasmscript.Host
 }
 
 // globalURL builds the global script's URL from server and path.

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookrt/hookd/builtin/wasmscript"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/outbound"
-	"github.com/hookrt/hookd/internal/wasmhost"
 	"github.com/hookrt/hookd/internal/xmlmsg"
 )
 
@@ -83,9 +83,9 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 	}
 	guard := outbound.NewGuard(allow)
 	client := newClient(guard)
-	var settings *Plugins
-	if m, ok := env.Lookup(PluginsID); ok {
-		settings = m.(*Plugins)
+	var settings *wasmscript.Plugins
+	if m, ok := env.Lookup(wasmscript.ID); ok {
+		settings = m.(*wasmscript.Plugins)
 	}
 	for _, d := range domains {
 		strict := e.PerDomainStrict
@@ -101,20 +101,21 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 		p := policy(strict, combine)
 		if d.IsPlugin() {
 			if e.plugins == nil {
-				eng, err := wasmhost.NewEngine(ctx, wasmhost.Options{CacheDir: env.Resolve(settings.cacheDir()), Logger: env.Logger})
+				host, err := wasmscript.NewHost(ctx, wasmscript.HostOptions{CacheDir: env.Resolve(settings.CacheDirOrDefault()),
+					PrivateDir: env.PrivateDir, UserAgent: env.UserAgent, Logger: env.Logger})
 				if err != nil {
-					return fmt.Errorf("plugins: %w", err)
+					return err
 				}
-				e.plugins = &plugins{engine: eng, log: env.Logger}
+				e.plugins = host
 			}
-			pl, err := e.plugins.load(ctx, env, d, env.UserAgent)
+			sc, err := e.plugins.Load(ctx, d.Spec(env.Resolve, strict))
 			if err != nil {
 				return fmt.Errorf("[[domain]] id %q: script %s: %w", id, d.Script, err)
 			}
-			h = &pluginScript{domain: id, p: pl, strict: strict, log: env.Logger}
+			h = sc
 			p.Timeout = 0 // the plugin's own deadline applies inside the delivery timeout
-			env.Logger.Info("domain plugin loaded", slog.String("domain", id), slog.String("path", pl.Path()),
-				slog.String("sha256", pl.SHA256()), slog.Bool("strict", strict))
+			env.Logger.Info("domain plugin loaded", slog.String("domain", id), slog.String("path", sc.Path()),
+				slog.String("sha256", sc.SHA256()), slog.Bool("strict", strict))
 		}
 		e.targets = append(e.targets, hook.Target{
 			Name:    DomainTargetPrefix + id,
@@ -124,7 +125,7 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 		})
 	}
 	if e.plugins != nil {
-		e.plugins.watch(settings.reloadInterval())
+		e.plugins.Watch(settings.ReloadIntervalOrDefault())
 	}
 	if len(domains) == 0 {
 		env.Logger.Warn("per_domain is on but no [[domain]] has a script")
@@ -145,7 +146,7 @@ func (e *Events) Close() error {
 		c.CloseIdleConnections()
 	}
 	if e.plugins != nil {
-		return e.plugins.close()
+		return e.plugins.Close()
 	}
 	return nil
 }
@@ -155,5 +156,5 @@ func (e *Events) Reload(ctx context.Context) error {
 	if e.plugins == nil {
 		return nil
 	}
-	return e.plugins.reload(ctx)
+	return e.plugins.Reload(ctx)
 }

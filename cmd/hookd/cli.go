@@ -36,7 +36,8 @@ commands:
   keys jwks -config FILE   print the JWK set served at /.well-known/jwks.json
   keys generate -out FILE [-type ed25519|p256|p384|p521|rsa2048|rsa3072|rsa4096]
                            write a new private key (mode 0600) for the JWT webhook
-  plugin check FILE.wasm   validate a plugin's exports, imports and ABI version
+  plugin check FILE.wasm [-config FILE] [-domain ID]
+                           load a plugin as serve does (ABI, limits, init, grants); exit 1 with why not
   plugin run FILE.wasm -event EVENT.json [-config FILE] [-domain ID]
                            run one event through a plugin; print reply, logs, host calls, time
   version                  print the version

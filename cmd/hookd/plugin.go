@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,115 +11,87 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/hookrt/hookd/builtin/httpevents"
+	"github.com/hookrt/hookd/builtin/wasmscript"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
-	"github.com/hookrt/hookd/internal/wasmhost"
+	"github.com/hookrt/hookd/internal/api"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
 const pluginUsage = `usage:
-  hookd plugin check FILE.wasm
-  hookd plugin run FILE.wasm -event EVENT.json [-config config.toml] [-domain ID]
+  hookd plugin check FILE.wasm [-config FILE] [-domain ID]
+  hookd plugin run FILE.wasm -event EVENT.json [-config FILE] [-domain ID]
 `
 
-// cmdPlugin is the developer loop for WASM plugins.
+// cmdPlugin is the developer loop for WASM plugins. Both subcommands load
+// the plugin exactly as `hookd serve` does (wasmscript.Host.Load, with the
+// [[domain]] settings of -config when given), so that check refuses what
+// serve refuses.
 func cmdPlugin(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) < 2 || (args[0] != "check" && args[0] != "run") {
+	if len(args) < 2 || (args[0] != "check" && args[0] != "run") || strings.HasPrefix(args[1], "-") {
 		return usageError{errors.New(strings.TrimSpace(pluginUsage))}
 	}
-	if args[0] == "check" {
-		return pluginCheck(ctx, args[1], stdout)
-	}
-	return pluginRun(ctx, args[1], args[2:], stdout)
-}
-
-func pluginCheck(ctx context.Context, path string, stdout io.Writer) error {
-	b, err := readPluginFile(path)
-	if err != nil {
-		return err
-	}
-	if err := wasmhost.Check(ctx, b); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	fmt.Fprintf(stdout, "%s: ok (ABI %s, %d bytes)\n", path, hostapi.ModuleName, len(b))
-	return nil
-}
-
-func readPluginFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, wasmhost.MaxBinary+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > wasmhost.MaxBinary {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, wasmhost.MaxBinary)
-	}
-	return b, nil
-}
-
-// pluginRun runs one event through a plugin with the real host functions
-// and prints the reply, the logs, the host calls and the time taken.
-func pluginRun(ctx context.Context, path string, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("hookd plugin run", flag.ContinueOnError)
+	sub, path := args[0], args[1]
+	fs := flag.NewFlagSet("hookd plugin "+sub, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	eventFile := fs.String("event", "", "a JSON object of the event's fields")
-	cfgFile := fs.String("config", "", "a hookd config.toml; the plugin's [[domain]] settings (config, keys, http_allow, limits) apply")
+	cfgFile := fs.String("config", "", "a hookd config.toml; the plugin's [[domain]] settings (limits, config, keys, http_allow) apply")
 	domainID := fs.String("domain", "", "the [[domain]] to take settings from (default: the one whose script is FILE)")
-	if err := fs.Parse(args); err != nil {
+	eventFile := new(string)
+	if sub == "run" {
+		eventFile = fs.String("event", "", "a JSON object of the event's fields")
+	}
+	if err := fs.Parse(args[2:]); err != nil {
 		return usageError{err}
 	}
-	if *eventFile == "" {
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("plugin %s: unexpected arguments: %s", sub, strings.Join(fs.Args(), " "))}
+	}
+	if sub == "run" && *eventFile == "" {
 		return usageError{errors.New("plugin run: -event EVENT.json is required")}
 	}
-	ev, err := readEvent(*eventFile)
-	if err != nil {
-		return err
-	}
-	d := httpevents.Domain{ID: *domainID, Script: path}
-	privateDir := ""
-	if *cfgFile != "" {
-		cfg, err := hookrt.LoadConfig(*cfgFile)
-		if err != nil {
+	var ev *hook.Event
+	if sub == "run" {
+		var err error
+		if ev, err = readEvent(*eventFile); err != nil {
 			return err
 		}
-		privateDir = cfg.Storage.PrivateDir
-		found, err := findDomain(cfg, path, *domainID)
-		if err != nil {
-			return err
-		}
-		d = found
 	}
-	g, err := d.Grants(privateDir, "hookd/"+hookdVersion())
+	spec, privateDir, err := pluginSpec(path, *cfgFile, *domainID)
 	if err != nil {
 		return err
 	}
-	eng, err := wasmhost.NewEngine(ctx, wasmhost.Options{})
+	host, err := wasmscript.NewHost(ctx, wasmscript.HostOptions{PrivateDir: privateDir, UserAgent: "hookd/" + hookdVersion()})
 	if err != nil {
 		return err
 	}
-	defer eng.Close(context.WithoutCancel(ctx))
-	loadStart := time.Now()
-	p, err := eng.Load(ctx, path, d.Limits(), g)
+	defer host.Close()
+	start := time.Now()
+	sc, err := host.Load(ctx, spec)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return err
 	}
-	loaded := time.Since(loadStart)
-	out, callErr := p.Call(ctx, ev)
-	fmt.Fprintf(stdout, "plugin:   %s (sha256 %s), loaded in %s\n", path, p.SHA256(), loaded.Round(time.Microsecond))
+	loaded := time.Since(start)
+	if sub == "check" {
+		fmt.Fprintf(stdout, "%s: ok (ABI %s, sha256 %s, instances started in %s)\n", path, hostapi.ModuleName,
+			sc.SHA256()[:12], loaded.Round(time.Millisecond))
+		return nil
+	}
+	return printRun(ctx, stdout, sc, ev, loaded)
+}
+
+// printRun runs one event through the plugin and prints the reply, the
+// logs, the host calls and the time taken.
+func printRun(ctx context.Context, stdout io.Writer, sc *wasmscript.Script, ev *hook.Event, loaded time.Duration) error {
+	out, callErr := sc.Call(ctx, ev)
+	fmt.Fprintf(stdout, "plugin:   %s (sha256 %s), loaded in %s\n", sc.Path(), sc.SHA256(), loaded.Round(time.Microsecond))
 	fmt.Fprintf(stdout, "event:    %s %s/%s\n", ev.ID, ev.Module(), ev.Name())
 	fmt.Fprintf(stdout, "time:     %s\n", out.Duration.Round(time.Microsecond))
 	for _, l := range out.Logs {
-		fmt.Fprintf(stdout, "log:      [%s %s] %s\n", l.Source, l.Level, l.Text)
+		fmt.Fprintf(stdout, "log:      [%s %s] %s\n", l.Source, hostapi.LevelName(l.Level), l.Text)
 	}
 	for _, hc := range out.HostCalls {
-		fmt.Fprintf(stdout, "hostcall: %s -> %d (%s)\n", hc.Name, hc.Status, hc.Duration.Round(time.Microsecond))
+		fmt.Fprintf(stdout, "hostcall: %s -> %s (%s)\n", hc.Name, hostapi.StatusName(hc.Status), hc.Duration.Round(time.Microsecond))
 	}
 	if callErr != nil {
 		fmt.Fprintf(stdout, "result:   error: %v\n", callErr)
@@ -141,23 +112,51 @@ func pluginRun(ctx context.Context, path string, args []string, stdout io.Writer
 	return nil
 }
 
+// pluginSpec is what to load: the file with default settings, or the
+// settings of its [[domain]] in cfgFile; and the private directory keys
+// are read from.
+func pluginSpec(path, cfgFile, domainID string) (wasmscript.Spec, string, error) {
+	d := httpevents.Domain{ID: domainID, Script: path}
+	if cfgFile == "" {
+		return d.Spec(func(p string) string { return p }, true), "", nil
+	}
+	cfg, err := hookrt.LoadConfig(cfgFile)
+	if err != nil {
+		return wasmscript.Spec{}, "", err
+	}
+	d, err = findDomain(cfg, path, domainID)
+	if err != nil {
+		return wasmscript.Spec{}, "", err
+	}
+	strict := true
+	if d.Strict != nil {
+		strict = *d.Strict
+	}
+	return d.Spec(func(p string) string { return p }, strict), cfg.Storage.PrivateDir, nil
+}
+
+// readEvent reads a JSON object of event fields, checked by the same rule
+// as POST /v1/events and Emit (hook.NewEvent). An EVENT_ID in the file is
+// kept, so that a run can reproduce a delivery.
 func readEvent(path string) (*hook.Event, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var fields map[string]string
-	if err := json.Unmarshal(b, &fields); err != nil {
-		return nil, fmt.Errorf("%s: must be a JSON object of string fields: %w", path, err)
+	fields, err := api.ParseFields("application/json", b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if fields[hook.FieldEventID] == "" {
-		id, _ := uuid.NewV7()
-		fields[hook.FieldEventID] = id.String()
+	id := fields[hook.FieldEventID]
+	delete(fields, hook.FieldEventID)
+	ev, err := hook.NewEvent(fields, time.Now(), "hookd-plugin-run")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if fields[hook.FieldEvent] != "" {
-		fields[hook.FieldEvent] = hook.CanonicalEventName(fields[hook.FieldEvent])
+	if id != "" {
+		ev.ID, ev.Fields[hook.FieldEventID] = id, id
 	}
-	return &hook.Event{ID: fields[hook.FieldEventID], Fields: fields, Created: time.Now()}, nil
+	return ev, nil
 }
 
 // findDomain picks the [[domain]] named id, or the one whose script is path.

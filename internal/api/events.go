@@ -55,19 +55,7 @@ func (e *mediaTypeError) Error() string { return e.msg }
 //     An unsupported contentType gives an error that does not.
 //   - ParseEvent does not bound len(body); the HTTP handler does.
 func ParseEvent(contentType string, body []byte) (map[string]string, error) {
-	mt, err := eventMediaType(contentType)
-	if err != nil {
-		return nil, err
-	}
-	if len(body) == 0 {
-		return nil, errEmptyBody
-	}
-	var fields map[string]string
-	if mt == typeJSON {
-		fields, err = parseJSON(body)
-	} else {
-		fields, err = parseForm(body)
-	}
+	fields, err := ParseFields(contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +63,24 @@ func ParseEvent(contentType string, body []byte) (map[string]string, error) {
 		return nil, err
 	}
 	return fields, nil
+}
+
+// ParseFields decodes an event body as [ParseEvent] does, checking each
+// field's name and value but not the envelope (MODULE, EVENT, TIMESTAMP,
+// no EVENT_ID): for `hookd plugin run`, whose event files may carry the
+// EVENT_ID of the delivery they reproduce.
+func ParseFields(contentType string, body []byte) (map[string]string, error) {
+	mt, err := eventMediaType(contentType)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) == 0 {
+		return nil, errEmptyBody
+	}
+	if mt == typeJSON {
+		return parseJSON(body)
+	}
+	return parseForm(body)
 }
 
 // eventMediaType returns typeJSON or typeForm, or a *mediaTypeError.
@@ -104,9 +110,6 @@ func addField(fields map[string]string, name, value string) error {
 	}
 	if len(fields) == hook.MaxEventFields {
 		return invalid("too many fields: at most %d are allowed", hook.MaxEventFields)
-	}
-	if name == hook.FieldEventID {
-		return invalid("field %q: must not be sent, hookd assigns it", name)
 	}
 	if err := hook.CheckFieldValue(name, value); err != nil {
 		return err

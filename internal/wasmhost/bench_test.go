@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -20,7 +20,7 @@ func BenchmarkCall(b *testing.B) {
 	e := newEngine(b)
 	ev := event("5a1d")
 	for _, name := range []string{"ok", "echo"} {
-		p := load(b, e, name, Limits{}, hostapi.Grants{})
+		p := load(b, e, name, Limits{}, hostfn.Grants{})
 		label := map[string]string{"ok": "minimal", "echo": "echo"}[name]
 		b.Run(label, func(b *testing.B) {
 			ctx := context.Background()
@@ -162,7 +162,7 @@ func BenchmarkInstantiate(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			p, err := e.Load(ctx, path, Limits{Instances: 1}, hostapi.Grants{})
+			p, err := e.Load(ctx, path, Limits{Instances: 1}, hostfn.Grants{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -209,7 +209,7 @@ func instanceHeap(b *testing.B, v *version) uint64 {
 // looping guest is stopped, as p50 and p99 of the calls made.
 func BenchmarkDeadlineOvershoot(b *testing.B) {
 	const timeout = 10 * time.Millisecond
-	p := load(b, newEngine(b), "loop", Limits{Timeout: timeout, Instances: 2}, hostapi.Grants{})
+	p := load(b, newEngine(b), "loop", Limits{Timeout: timeout, Instances: 2}, hostfn.Grants{})
 	ctx := context.Background()
 	var over []time.Duration
 	for b.Loop() {

@@ -9,31 +9,15 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
 )
 
-// Outcome is what one call of a plugin produced.
-type Outcome struct {
-	// Status is what hookd_v1_on_event returned: hostapi.StatusHandled (0),
-	// StatusRetry (1), StatusFail (2), or another value (read as 1).
-	Status int32
-	// Reply is the reply set with reply_set; nil when none was set (read as
-	// <nomessage/>). The host does not check it: that is the caller's job,
-	// as for a script's reply.
-	Reply []byte
-	// Error is the message set with error_set, for statuses 1 and 2.
-	Error string
-	// Logs are the plugin's log lines of this call (log, stdout, stderr)
-	// and the host's notes on refused or failed host calls. The caller
-	// decides where they go.
-	Logs []hostapi.LogLine
-	// HostCalls records the host calls made, for the developer CLI.
-	HostCalls []hostapi.HostCall
-	// Duration is the time spent in the guest, from the call of the entry
-	// point to its return; waiting for a free instance is not included.
-	Duration time.Duration
-}
+// Outcome is what one call of a plugin produced (hostapi.Outcome). The
+// host does not check the reply: that is the caller's job, as for a
+// script's reply; nor does it route the logs.
+type Outcome = hostapi.Outcome
 
 // Call runs the plugin on ev with an instance from the pool, within the
 // plugin's timeout (or ctx's deadline, if earlier).
@@ -72,16 +56,13 @@ func (p *Plugin) Call(ctx context.Context, ev *hook.Event) (Outcome, error) {
 	return v.run(ctx, inst, ev)
 }
 
-// eventSize is the size of the event's names and values.
+// eventSize is the size of the event's names and values, as hook.NewEvent
+// bounds it.
 func eventSize(ev *hook.Event) int {
 	if ev == nil {
 		return 0
 	}
-	n := len(ev.ID)
-	for k, v := range ev.Fields {
-		n += len(k) + len(v)
-	}
-	return n
+	return hook.EventSize(ev.Fields)
 }
 
 // take returns the current version, with a reference held, and a free
@@ -120,11 +101,11 @@ func (v *version) run(ctx context.Context, inst *instance, ev *hook.Event) (Outc
 	cctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
 	deadline, _ := cctx.Deadline()
-	call := hostapi.NewCall(ev, deadline, lim.MaxReply, v.p.grants)
+	call := hostfn.NewCall(ev, deadline, lim.MaxReply, v.p.grants)
 	inst.setCall(call)
 
 	start := time.Now()
-	err := inst.entry.CallWithStack(hostapi.WithCall(cctx, call), inst.stack)
+	err := inst.entry.CallWithStack(hostfn.WithCall(cctx, call), inst.stack)
 	d := time.Since(start)
 
 	inst.setCall(nil)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/hookrt/hookd/internal/jwtsign"
 )
 
@@ -58,17 +59,17 @@ func target(t *testing.T, addr string) *httptest.Server {
 
 // httpGrants allows the given origins and loopback 127.0.0.1 (or the given
 // private prefixes).
-func httpGrants(t *testing.T, o hostapi.HTTPOptions, request string) hostapi.Grants {
+func httpGrants(t *testing.T, o hostfn.HTTPOptions, request string) hostfn.Grants {
 	t.Helper()
 	if o.AllowPrivate == nil {
 		o.AllowPrivate = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	}
-	h, err := hostapi.NewHTTP(o)
+	h, err := hostfn.NewHTTP(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Close)
-	return hostapi.Grants{Config: json.RawMessage(request), HTTP: h}
+	return hostfn.Grants{Config: json.RawMessage(request), HTTP: h}
 }
 
 func urlReq(url string) string { return `{"url":"` + url + `"}` }
@@ -95,7 +96,7 @@ func TestPluginHTTP(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p := load(t, e, "http", Limits{}, httpGrants(t, hostapi.HTTPOptions{Allow: allow}, urlReq(tc.url)))
+			p := load(t, e, "http", Limits{}, httpGrants(t, hostfn.HTTPOptions{Allow: allow}, urlReq(tc.url)))
 			out, err := p.Call(ctx, event("x"))
 			if err != nil || string(out.Reply) != tc.reply {
 				t.Errorf("reply %q err %v, want %q; logs %v", out.Reply, err, tc.reply, out.Logs)
@@ -105,7 +106,7 @@ func TestPluginHTTP(t *testing.T) {
 
 	t.Run("not granted", func(t *testing.T) {
 		t.Parallel()
-		p := load(t, e, "http", Limits{}, hostapi.Grants{Config: json.RawMessage(urlReq(srv.URL + "/ok"))})
+		p := load(t, e, "http", Limits{}, hostfn.Grants{Config: json.RawMessage(urlReq(srv.URL + "/ok"))})
 		if out, err := p.Call(ctx, event("x")); err != nil || string(out.Reply) != "E5" {
 			t.Errorf("reply %q err %v, want E5", out.Reply, err)
 		}
@@ -116,7 +117,7 @@ func TestPluginHTTP(t *testing.T) {
 		// The plugin may reach 127.0.0.2 (allow_private) but not 127.0.0.1,
 		// even though both origins are on its allow-list.
 		front := target(t, "127.0.0.2:0")
-		g := httpGrants(t, hostapi.HTTPOptions{
+		g := httpGrants(t, hostfn.HTTPOptions{
 			Allow:        []string{front.URL, srv.URL},
 			AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")},
 		}, urlReq(front.URL+"/redirect?to="+srv.URL+"/ok"))
@@ -137,7 +138,7 @@ func TestPluginHTTP(t *testing.T) {
 
 	t.Run("slow target times out within the deadline", func(t *testing.T) {
 		t.Parallel()
-		g := httpGrants(t, hostapi.HTTPOptions{Allow: allow, Timeout: 100 * time.Millisecond}, urlReq(srv.URL+"/slow"))
+		g := httpGrants(t, hostfn.HTTPOptions{Allow: allow, Timeout: 100 * time.Millisecond}, urlReq(srv.URL+"/slow"))
 		p := load(t, e, "http", Limits{Timeout: 2 * time.Second}, g)
 		out, err := p.Call(ctx, event("x"))
 		if err != nil || string(out.Reply) != "E7" {
@@ -150,7 +151,7 @@ func TestPluginHTTP(t *testing.T) {
 
 	t.Run("slow target past the call deadline", func(t *testing.T) {
 		t.Parallel()
-		g := httpGrants(t, hostapi.HTTPOptions{Allow: allow, Timeout: time.Minute}, urlReq(srv.URL+"/slow"))
+		g := httpGrants(t, hostfn.HTTPOptions{Allow: allow, Timeout: time.Minute}, urlReq(srv.URL+"/slow"))
 		p := load(t, e, "http", Limits{Timeout: 100 * time.Millisecond}, g)
 		start := time.Now()
 		_, err := p.Call(ctx, event("x"))
@@ -164,7 +165,7 @@ func TestPluginHTTP(t *testing.T) {
 
 	t.Run("request cap", func(t *testing.T) {
 		t.Parallel()
-		p := load(t, e, "manyhttp", Limits{}, httpGrants(t, hostapi.HTTPOptions{Allow: allow}, urlReq(srv.URL+"/ok")))
+		p := load(t, e, "manyhttp", Limits{}, httpGrants(t, hostfn.HTTPOptions{Allow: allow}, urlReq(srv.URL+"/ok")))
 		for range 2 { // per call, not per instance
 			out, err := p.Call(ctx, event("x"))
 			if err != nil || string(out.Reply) != "OOOO666666" {
@@ -188,7 +189,7 @@ func TestPluginJWT(t *testing.T) {
 	e := newEngine(t)
 	ev := event("x")
 
-	p := load(t, e, "sign", Limits{}, hostapi.Grants{Config: json.RawMessage(`{"key":"relay.pem"}`), Sign: sign, Keys: names})
+	p := load(t, e, "sign", Limits{}, hostfn.Grants{Config: json.RawMessage(`{"key":"relay.pem"}`), Sign: sign, Keys: names})
 	before := time.Now().Unix()
 	out, err := p.Call(context.Background(), ev)
 	if err != nil || out.Status != 0 {
@@ -212,11 +213,11 @@ func TestPluginJWT(t *testing.T) {
 		t.Errorf("claims %v header %v", c, tok.Header)
 	}
 
-	other := load(t, e, "sign", Limits{}, hostapi.Grants{Config: json.RawMessage(`{"key":"other.pem"}`), Sign: sign, Keys: names})
+	other := load(t, e, "sign", Limits{}, hostfn.Grants{Config: json.RawMessage(`{"key":"other.pem"}`), Sign: sign, Keys: names})
 	if out, err := other.Call(context.Background(), ev); err != nil || string(out.Reply) != "E5" {
 		t.Errorf("key not granted: %q %v, want E5", out.Reply, err)
 	}
-	none := load(t, e, "sign", Limits{}, hostapi.Grants{Config: json.RawMessage(`{"key":"relay.pem"}`)})
+	none := load(t, e, "sign", Limits{}, hostfn.Grants{Config: json.RawMessage(`{"key":"relay.pem"}`)})
 	if out, err := none.Call(context.Background(), ev); err != nil || string(out.Reply) != "E5" {
 		t.Errorf("no keys: %q %v, want E5", out.Reply, err)
 	}
@@ -227,7 +228,7 @@ func TestPluginJWT(t *testing.T) {
 func TestBadPointersThroughWasm(t *testing.T) {
 	t.Parallel()
 	sign, names := KeySigner(map[string]*jwtsign.Key{})
-	g := httpGrants(t, hostapi.HTTPOptions{Allow: []string{"http://127.0.0.1:1"}}, `{}`)
+	g := httpGrants(t, hostfn.HTTPOptions{Allow: []string{"http://127.0.0.1:1"}}, `{}`)
 	g.Sign, g.Keys = sign, append(names, "SESS")
 	p := load(t, newEngine(t), "badptr", Limits{}, g)
 	out, err := p.Call(context.Background(), event("x"))

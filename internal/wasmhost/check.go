@@ -8,55 +8,18 @@ import (
 	"strings"
 
 	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
-
-// Check reports whether wasm is a plugin this host can load: it compiles
-// it, checks its exports and imports against the hookd_v1 ABI, and links it
-// (without running any of its code). For `hookd plugin check`.
-//
-//	if err := wasmhost.Check(ctx, wasm); err != nil {
-//		fmt.Println(err) // plugin does not fit ABI hookd_v1: it exports hookd_v2_on_event, …
-//	}
-//
-// # Notes
-//
-//   - The memory limit is not applied: a plugin that declares more memory
-//     than its memory_pages is refused by [Engine.Load].
-//   - ABI problems are an [*ABIError] listing all of them.
-func Check(ctx context.Context, wasm []byte) error {
-	if len(wasm) > MaxBinary {
-		return newError(fmt.Sprintf("plugin binary is %d bytes, over the %d-byte limit", len(wasm), MaxBinary), ErrRefused)
-	}
-	// The interpreter validates exactly what the compiler does, without
-	// generating code.
-	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
-	defer r.Close(context.WithoutCancel(ctx))
-	if err := instantiateHostModules(ctx, r); err != nil {
-		return err
-	}
-	compiled, err := r.CompileModule(ctx, wasm)
-	if err != nil {
-		return newError("plugin does not compile: "+err.Error(), ErrRefused, err)
-	}
-	if err := checkABI(compiled); err != nil {
-		return err
-	}
-	mod, err := r.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
-	if err != nil {
-		return newError("plugin does not link: "+err.Error(), ErrRefused, err)
-	}
-	return mod.Close(ctx)
-}
 
 // instantiateHostModules adds WASI and hookd_v1 to r.
 func instantiateHostModules(ctx context.Context, r wazero.Runtime) error {
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
 		return fmt.Errorf("instantiate %s: %w", wasi_snapshot_preview1.ModuleName, err)
 	}
-	if _, err := hostapi.Instantiate(ctx, r); err != nil {
+	if _, err := hostfn.Instantiate(ctx, r); err != nil {
 		return fmt.Errorf("instantiate %s: %w", hostapi.ModuleName, err)
 	}
 	return nil
@@ -106,7 +69,8 @@ func checkABI(m wazero.CompiledModule) error {
 		mod, name, _ := f.Import()
 		switch {
 		case mod == hostapi.ModuleName:
-			params, results, ok := hostapi.Signature(name)
+			fn, ok := hostapi.Signature(name)
+			params, results := hostfn.ValueTypes(fn.Params), hostfn.ValueTypes(fn.Results)
 			if !ok {
 				add("it imports %s.%s, which ABI %s does not have (it has %s)", mod, name, hostapi.ModuleName, strings.Join(hostapi.Names(), ", "))
 			} else if !sameTypes(params, f.ParamTypes()) || !sameTypes(results, f.ResultTypes()) {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookrt/hookd/hostapi"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -24,18 +25,18 @@ type Options struct {
 
 // Defaults and bounds of [Limits].
 const (
-	DefaultMemoryPages = 256 // 16 MiB
-	DefaultTimeout     = 250 * time.Millisecond
-	DefaultMaxReply    = 16 << 10
-	DefaultInstances   = 4
+	DefaultMemoryPages = hostapi.DefaultMemoryPages
+	DefaultTimeout     = hostapi.DefaultTimeout
+	DefaultMaxReply    = hostapi.DefaultMaxReply
+	DefaultInstances   = hostapi.DefaultInstances
 
-	MaxMemoryPages = 32768 // 2 GiB: keeps every valid length below 2^31
-	MaxInstances   = 256
-	MaxBinary      = 10 << 20 // bytes of a plugin binary
+	MaxMemoryPages = hostapi.MaxMemoryPages
+	MaxInstances   = hostapi.MaxInstances
+	MaxBinary      = hostapi.MaxBinary
 )
 
 // initTimeout bounds starting one instance (_initialize and hookd_v1_init).
-const initTimeout = 5 * time.Second
+const initTimeout = hostapi.InitTimeout
 
 // Limits bound one plugin. Zero fields take their defaults.
 type Limits struct {

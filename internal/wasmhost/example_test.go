@@ -3,11 +3,10 @@ package wasmhost_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/hookrt/hookd/internal/wasmhost"
 )
 
@@ -19,7 +18,7 @@ func ExampleEngine_Load() {
 	}
 	defer e.Close(ctx)
 
-	p, err := e.Load(ctx, "testdata/echo.wasm", wasmhost.Limits{Timeout: 100 * time.Millisecond}, hostapi.Grants{})
+	p, err := e.Load(ctx, "testdata/echo.wasm", wasmhost.Limits{Timeout: 100 * time.Millisecond}, hostfn.Grants{})
 	if err != nil {
 		panic(err)
 	}
@@ -34,16 +33,17 @@ func ExampleEngine_Load() {
 	// EVENT=NEWSESSION&EVENT_ID=e1&SESSIONID=5a1d
 }
 
-func ExampleCheck() {
+// A plugin that does not fit the ABI is refused at load, with every
+// problem named.
+func ExampleEngine_Load_refused() {
 	ctx := context.Background()
-	for _, name := range []string{"ok", "v2"} {
-		wasm, err := os.ReadFile("testdata/" + name + ".wasm")
-		if err != nil {
-			panic(err)
-		}
-		fmt.Printf("%s: %v\n", name, wasmhost.Check(ctx, wasm))
+	e, err := wasmhost.NewEngine(ctx, wasmhost.Options{})
+	if err != nil {
+		panic(err)
 	}
+	defer e.Close(ctx)
+	_, err = e.Load(ctx, "testdata/v2.wasm", wasmhost.Limits{}, hostfn.Grants{})
+	fmt.Println(err)
 	// Output:
-	// ok: <nil>
-	// v2: plugin does not fit ABI hookd_v1: it exports hookd_v2_on_event, the entry point of another ABI version; this hookd speaks hookd_v1 only and needs hookd_v1_on_event; it imports hookd_v2.log: ABI hookd_v2 is not supported; this hookd speaks hookd_v1 only
+	// plugin testdata/v2.wasm: plugin does not fit ABI hookd_v1: it exports hookd_v2_on_event, the entry point of another ABI version; this hookd speaks hookd_v1 only and needs hookd_v1_on_event; it imports hookd_v2.log: ABI hookd_v2 is not supported; this hookd speaks hookd_v1 only
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 )
 
 // Fixtures are hand-written WAT guests, committed with their binaries.
@@ -29,7 +29,7 @@ func newEngine(t testing.TB) *Engine {
 	return e
 }
 
-func load(t testing.TB, e *Engine, name string, lim Limits, g hostapi.Grants) *Plugin {
+func load(t testing.TB, e *Engine, name string, lim Limits, g hostfn.Grants) *Plugin {
 	t.Helper()
 	p, err := e.Load(context.Background(), fixture(name), lim, g)
 	if err != nil {

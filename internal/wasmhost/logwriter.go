@@ -2,9 +2,9 @@ package wasmhost
 
 import (
 	"bytes"
-	"log/slog"
 
 	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 )
 
 // logWriter turns a guest's WASI stdout or stderr into lines of the current
@@ -12,8 +12,8 @@ import (
 // goroutine running it.
 type logWriter struct {
 	source string
-	level  slog.Level
-	call   *hostapi.Call
+	level  int32 // a hostapi.Level
+	call   *hostfn.Call
 	buf    []byte
 	long   bool // the current line passed MaxLogLine; the rest is dropped
 }
@@ -55,7 +55,7 @@ func (w *logWriter) emit() {
 }
 
 // setCall flushes a partial line into the current call and switches to c.
-func (w *logWriter) setCall(c *hostapi.Call) {
+func (w *logWriter) setCall(c *hostfn.Call) {
 	if len(w.buf) > 0 {
 		w.emit()
 	}

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 )
 
 // Plugin is one loaded plugin: the current version of its binary, compiled,
@@ -22,7 +22,7 @@ type Plugin struct {
 	e      *Engine
 	path   string
 	lim    Limits
-	grants *hostapi.Grants
+	grants *hostfn.Grants
 	logger *slog.Logger
 
 	cur  atomic.Pointer[version] // nil once closed
@@ -47,7 +47,7 @@ type Plugin struct {
 //   - Errors name the file and wrap [ErrABI] (with an [*ABIError]) or
 //     [ErrRefused]; a memory declaration over lim.MemoryPages is refused
 //     with wazero's text ("min 300 pages (18 Mi) over limit of 256 pages").
-func (e *Engine) Load(ctx context.Context, path string, lim Limits, g hostapi.Grants) (*Plugin, error) {
+func (e *Engine) Load(ctx context.Context, path string, lim Limits, g hostfn.Grants) (*Plugin, error) {
 	if e.isClosed() {
 		return nil, ErrClosed
 	}

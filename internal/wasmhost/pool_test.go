@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 )
 
 // TestConcurrentCalls hammers several plugins, healthy and failing, from
@@ -23,11 +23,11 @@ func TestConcurrentCalls(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t)
 	plugins := map[string]*Plugin{
-		"ok":    load(t, e, "ok", Limits{}, hostapi.Grants{}),
-		"echo":  load(t, e, "echo", Limits{Instances: 2}, hostapi.Grants{}),
-		"fail":  load(t, e, "fail", Limits{Instances: 3}, hostapi.Grants{}),
-		"flaky": load(t, e, "flaky", Limits{Instances: 2}, hostapi.Grants{}),
-		"trap":  load(t, e, "trap", Limits{Instances: 1}, hostapi.Grants{}),
+		"ok":    load(t, e, "ok", Limits{}, hostfn.Grants{}),
+		"echo":  load(t, e, "echo", Limits{Instances: 2}, hostfn.Grants{}),
+		"fail":  load(t, e, "fail", Limits{Instances: 3}, hostfn.Grants{}),
+		"flaky": load(t, e, "flaky", Limits{Instances: 2}, hostfn.Grants{}),
+		"trap":  load(t, e, "trap", Limits{Instances: 1}, hostfn.Grants{}),
 	}
 	names := []string{"ok", "echo", "fail", "flaky", "trap"}
 	workers, calls := 16, 200
@@ -81,7 +81,7 @@ func TestReload(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "plugin.wasm")
 	copyFile(t, "ok", path)
-	p, err := e.Load(ctx, path, Limits{}, hostapi.Grants{})
+	p, err := e.Load(ctx, path, Limits{}, hostfn.Grants{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,10 @@ func TestReloadHeap(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "plugin.wasm")
 	copyFile(t, "ok", path)
-	p, err := e.Load(ctx, path, Limits{}, hostapi.Grants{})
+	// A test-sized deadline: the guests return at once, but under -race on
+	// a loaded machine a call may wait for a CPU longer than the 250 ms
+	// production default.
+	p, err := e.Load(ctx, path, Limits{Timeout: time.Minute}, hostfn.Grants{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,19 +272,19 @@ func TestCloseLeavesNothing(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "plugin.wasm")
 	copyFile(t, "ok", path)
-	reloaded, err := e.Load(ctx, path, Limits{}, hostapi.Grants{})
+	reloaded, err := e.Load(ctx, path, Limits{}, hostfn.Grants{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ps []*Plugin
 	for _, name := range []string{"ok", "trap", "flaky", "membomb"} {
-		p, err := e.Load(ctx, fixture(name), Limits{MemoryPages: 32, Timeout: 5 * time.Second}, hostapi.Grants{})
+		p, err := e.Load(ctx, fixture(name), Limits{MemoryPages: 32, Timeout: 5 * time.Second}, hostfn.Grants{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ps = append(ps, p)
 	}
-	loop, err := e.Load(ctx, fixture("loop"), Limits{Timeout: time.Minute, Instances: 2}, hostapi.Grants{})
+	loop, err := e.Load(ctx, fixture("loop"), Limits{Timeout: time.Minute, Instances: 2}, hostfn.Grants{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -108,17 +108,17 @@ func (v *version) newInstance(ctx context.Context) (*instance, error) {
 	ctx, cancel := context.WithTimeout(ctx, initTimeout)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
-	call := hostapi.NewCall(nil, deadline, v.p.lim.MaxReply, v.p.grants)
+	call := hostfn.NewCall(nil, deadline, v.p.lim.MaxReply, v.p.grants)
 	inst := &instance{
 		stack:  make([]uint64, 1),
-		stdout: &logWriter{source: "stdout", level: slog.LevelInfo},
-		stderr: &logWriter{source: "stderr", level: slog.LevelWarn},
+		stdout: &logWriter{source: "stdout", level: hostapi.LevelInfo},
+		stderr: &logWriter{source: "stderr", level: hostapi.LevelWarn},
 	}
 	inst.setCall(call)
 	defer v.logInit(ctx, call)
 	defer inst.setCall(nil)
 
-	cctx := hostapi.WithCall(ctx, call)
+	cctx := hostfn.WithCall(ctx, call)
 	mod, err := v.rt.InstantiateModule(cctx, v.compiled, v.modCfg.WithStdout(inst.stdout).WithStderr(inst.stderr))
 	if err != nil {
 		return nil, newError("plugin does not start: "+err.Error(), ErrRefused, err)
@@ -143,9 +143,9 @@ func (v *version) newInstance(ctx context.Context) (*instance, error) {
 }
 
 // logInit passes the log lines of an instance's start to the logger.
-func (v *version) logInit(ctx context.Context, call *hostapi.Call) {
+func (v *version) logInit(ctx context.Context, call *hostfn.Call) {
 	for _, l := range call.Logs() {
-		v.p.logger.Log(ctx, l.Level, "plugin log", "source", l.Source, "text", l.Text, "during", "start")
+		v.p.logger.Log(ctx, hostfn.SlogLevel(l.Level), "plugin log", "source", l.Source, "text", l.Text, "during", "start")
 	}
 }
 
@@ -242,7 +242,7 @@ func (v *version) refill() {
 
 // setCall points the instance's stdout and stderr at call (nil: none),
 // first flushing any partial line into the previous call.
-func (i *instance) setCall(c *hostapi.Call) {
+func (i *instance) setCall(c *hostfn.Call) {
 	i.stdout.setCall(c)
 	i.stderr.setCall(c)
 }

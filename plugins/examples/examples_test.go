@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -14,10 +13,11 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/hookrt/hookd/internal/jwtsign"
+	"github.com/hookrt/hookd/internal/plugintest"
 	"github.com/hookrt/hookd/internal/wasmhost"
 	"github.com/hookrt/hookd/internal/xmlmsg"
-	"github.com/hookrt/hookd/plugins/internal/plugintest"
 )
 
 // The examples are built with the Go toolchain (GOOS=wasip1) and run in
@@ -30,12 +30,12 @@ const (
 	jwtRelay     = "github.com/hookrt/hookd/plugins/examples/jwt-relay"
 )
 
-func load(t *testing.T, pkg string, g hostapi.Grants) *wasmhost.Plugin {
+func load(t *testing.T, pkg string, g hostfn.Grants) *wasmhost.Plugin {
 	t.Helper()
 	return plugintest.Load(t, plugintest.Build(t, pkg), wasmhost.Limits{Instances: 1}, g)
 }
 
-func hasLog(out wasmhost.Outcome, level slog.Level, text string) bool {
+func hasLog(out wasmhost.Outcome, level int32, text string) bool {
 	for _, l := range out.Logs {
 		if l.Level == level && strings.Contains(l.Text, text) {
 			return true
@@ -46,7 +46,7 @@ func hasLog(out wasmhost.Outcome, level slog.Level, text string) bool {
 
 func TestSessionGuard(t *testing.T) {
 	t.Parallel()
-	p := load(t, sessionGuard, hostapi.Grants{Config: json.RawMessage(`{"block": ["10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32"], "secret": "s3cret"}`)})
+	p := load(t, sessionGuard, hostfn.Grants{Config: json.RawMessage(`{"block": ["10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32"], "secret": "s3cret"}`)})
 	ctx := context.Background()
 
 	for _, tc := range []struct {
@@ -79,7 +79,7 @@ func TestSessionGuard(t *testing.T) {
 			if err != nil || out.Status != 0 {
 				t.Fatalf("status %d err %v (%s)", out.Status, err, out.Error)
 			}
-			if tc.log != "" && !hasLog(out, slog.LevelInfo, tc.log) && !hasLog(out, slog.LevelWarn, tc.log) {
+			if tc.log != "" && !hasLog(out, hostapi.LevelInfo, tc.log) && !hasLog(out, hostapi.LevelWarn, tc.log) {
 				t.Errorf("no log line with %q: %v", tc.log, out.Logs)
 			}
 			if tc.drop == "" {
@@ -109,7 +109,7 @@ func TestSessionGuardInvalidConfig(t *testing.T) {
 		`{"blocked": ["10.0.0.0/8"], "secret": "s"}`: `session-guard: invalid config: pdk: config: unknown field "blocked"`,
 		`{"block": ["10.0.0.0/8"]}`:                  `session-guard: invalid config: "secret" (the proxy's XMLMSG database secret) is missing`,
 	} {
-		p := load(t, sessionGuard, hostapi.Grants{Config: json.RawMessage(cfg)})
+		p := load(t, sessionGuard, hostfn.Grants{Config: json.RawMessage(cfg)})
 		for range 2 { // the error is kept, and stays permanent
 			out, err := p.Call(context.Background(), plugintest.Event(map[string]string{"reasonAddress": "10.1.2.3"}))
 			if err != nil || out.Status != 2 || !strings.HasPrefix(out.Error, want) || out.Reply != nil {
@@ -148,15 +148,15 @@ func relayTarget(t *testing.T, pub any, status int) (*httptest.Server, <-chan jw
 }
 
 // relayGrants grants relay.pem and HTTP to allow (on loopback).
-func relayGrants(t *testing.T, key *jwtsign.Key, cfg string, allow ...string) hostapi.Grants {
+func relayGrants(t *testing.T, key *jwtsign.Key, cfg string, allow ...string) hostfn.Grants {
 	t.Helper()
 	sign, names := wasmhost.KeySigner(map[string]*jwtsign.Key{"relay.pem": key})
-	h, err := hostapi.NewHTTP(hostapi.HTTPOptions{Allow: allow, AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	h, err := hostfn.NewHTTP(hostfn.HTTPOptions{Allow: allow, AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Close)
-	return hostapi.Grants{Config: json.RawMessage(cfg), Sign: sign, Keys: names, HTTP: h}
+	return hostfn.Grants{Config: json.RawMessage(cfg), Sign: sign, Keys: names, HTTP: h}
 }
 
 func relayConfig(key, url string) string {

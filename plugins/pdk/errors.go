@@ -1,6 +1,10 @@
 package pdk
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/hookrt/hookd/hostapi"
+)
 
 // Errno is an error status of a hookd_v1 host function (hostapi/ABI.md,
 // "Status codes"). The SDK's functions return it wrapped in a [*HostError]
@@ -12,36 +16,37 @@ import "strconv"
 //	}
 type Errno int32
 
-// The status codes of the ABI.
+// The status codes of the ABI (hostapi).
 const (
-	ErrBadArgument Errno = -1 // an argument is not valid (bad JSON, a forbidden claim), or no call is running
-	ErrMemory      Errno = -2 // a pointer or length lies outside guest memory (a bug of the SDK)
-	ErrNotFound    Errno = -3 // no such field, or no result yet
-	ErrTooLarge    Errno = -4 // over a size limit (reply, request)
-	ErrDenied      Errno = -5 // the capability is not granted, or the target is not allowed
-	ErrLimit       Errno = -6 // a count or rate limit is exhausted (log lines, HTTP requests)
-	ErrTimeout     Errno = -7 // the call's deadline or the request's timeout passed
-	ErrFailed      Errno = -8 // the operation failed for another reason (the host logged why)
+	ErrBadArgument = Errno(hostapi.ErrBadArgument) // an argument is not valid (bad JSON, a forbidden claim), or no call is running
+	ErrMemory      = Errno(hostapi.ErrMemory)      // a pointer or length lies outside guest memory (a bug of the SDK)
+	ErrNotFound    = Errno(hostapi.ErrNotFound)    // no such field, or no result yet
+	ErrTooLarge    = Errno(hostapi.ErrTooLarge)    // over a size limit (reply, request)
+	ErrDenied      = Errno(hostapi.ErrDenied)      // the capability is not granted, or the target is not allowed
+	ErrLimit       = Errno(hostapi.ErrLimit)       // a count or rate limit is exhausted (log lines, HTTP requests)
+	ErrTimeout     = Errno(hostapi.ErrTimeout)     // the call's deadline or the request's timeout passed
+	ErrFailed      = Errno(hostapi.ErrFailed)      // the operation failed for another reason (the host logged why)
 )
 
-var errnoText = [...]string{
-	"ERR_BAD_ARGUMENT: argument not valid",
-	"ERR_MEMORY: pointer or length outside guest memory",
-	"ERR_NOT_FOUND: not found",
-	"ERR_TOO_LARGE: over a size limit",
-	"ERR_DENIED: not granted or not allowed",
-	"ERR_LIMIT: limit exhausted",
-	"ERR_TIMEOUT: deadline or timeout passed",
-	"ERR_FAILED: failed (see the plugin log)",
+// errnoText says what each code means, by code.
+var errnoText = map[Errno]string{
+	ErrBadArgument: "argument not valid",
+	ErrMemory:      "pointer or length outside guest memory",
+	ErrNotFound:    "not found",
+	ErrTooLarge:    "over a size limit",
+	ErrDenied:      "not granted or not allowed",
+	ErrLimit:       "limit exhausted",
+	ErrTimeout:     "deadline or timeout passed",
+	ErrFailed:      "failed (see the plugin log)",
 }
 
 // Error returns the ABI name of the code and what it means, e.g.
 // "ERR_DENIED: not granted or not allowed".
 func (e Errno) Error() string {
-	if i := -int(e) - 1; i >= 0 && i < len(errnoText) {
-		return errnoText[i]
+	if text, ok := errnoText[e]; ok {
+		return hostapi.StatusName(int64(e)) + ": " + text
 	}
-	return "ERR(" + strconv.Itoa(int(e)) + ")"
+	return "ERR(" + strconv.Itoa(int(e)) + ")" // not a code of the ABI
 }
 
 // HostError is the failure of one host function call: the function and the

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -16,9 +15,10 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
+	"github.com/hookrt/hookd/internal/plugintest"
 	"github.com/hookrt/hookd/internal/wasmhost"
 	"github.com/hookrt/hookd/internal/xmlmsg"
-	"github.com/hookrt/hookd/plugins/internal/plugintest"
 )
 
 // These tests run package pdk for real: internal/testguest, built with the
@@ -30,7 +30,7 @@ func TestMain(m *testing.M) { plugintest.Main(m) }
 const testguest = "github.com/hookrt/hookd/plugins/pdk/internal/testguest"
 
 // guest loads the test guest with g, one instance.
-func guest(t *testing.T, g hostapi.Grants) *wasmhost.Plugin {
+func guest(t *testing.T, g hostfn.Grants) *wasmhost.Plugin {
 	t.Helper()
 	return plugintest.Load(t, plugintest.Build(t, testguest), wasmhost.Limits{Instances: 1}, g)
 }
@@ -59,7 +59,7 @@ func reply(t *testing.T, p *wasmhost.Plugin, op string, fields map[string]string
 
 func TestEventGet(t *testing.T) {
 	t.Parallel()
-	p := guest(t, hostapi.Grants{})
+	p := guest(t, hostfn.Grants{})
 	long := strings.Repeat("0123456789abcdef", 640) // 10 KiB, past the first probe
 	fields := map[string]string{
 		"long":    long,
@@ -90,7 +90,7 @@ func TestEventGet(t *testing.T) {
 
 func TestEventName(t *testing.T) {
 	t.Parallel()
-	p := guest(t, hostapi.Grants{})
+	p := guest(t, hostfn.Grants{})
 	for event, want := range map[string]string{"NEW SESSION": "NEWSESSION", "NEWSESSION": "NEWSESSION", "STOP": "STOP"} {
 		if got := reply(t, p, "name", map[string]string{"EVENT": event}); got != want {
 			t.Errorf("Name() for EVENT %q = %q, want %q", event, got, want)
@@ -100,7 +100,7 @@ func TestEventName(t *testing.T) {
 
 func TestEventFields(t *testing.T) {
 	t.Parallel()
-	p := guest(t, hostapi.Grants{})
+	p := guest(t, hostfn.Grants{})
 	ev := plugintest.Event(map[string]string{
 		"op":      "fields",
 		"long":    strings.Repeat("€", 3000),
@@ -128,7 +128,7 @@ func TestEventFields(t *testing.T) {
 
 func TestCommands(t *testing.T) {
 	t.Parallel()
-	p := guest(t, hostapi.Grants{})
+	p := guest(t, hostfn.Grants{})
 	text := "Hi <b>&amp;</b> \"quoted\" 'single'\n\ttab ü ☃ \x01 end"
 	label := `Bot & <Co> "x"`
 	secret := `s3"cr<e>t&`
@@ -167,7 +167,7 @@ func TestCommands(t *testing.T) {
 
 func TestSingleCommand(t *testing.T) {
 	t.Parallel()
-	p := guest(t, hostapi.Grants{})
+	p := guest(t, hostfn.Grants{})
 	doc := reply(t, p, "drop", map[string]string{"SESSIONID": "5a1c", "secret": "db-secret"})
 	want := `<module secret="db-secret"><islLight><session id="5a1c"><drop/></session></islLight></module>`
 	if doc != want {
@@ -177,7 +177,7 @@ func TestSingleCommand(t *testing.T) {
 
 func TestNoMessage(t *testing.T) {
 	t.Parallel()
-	p := guest(t, hostapi.Grants{})
+	p := guest(t, hostfn.Grants{})
 	for _, op := range []string{"nomessage", "nil"} {
 		if out := call(t, p, op, nil); out.Status != 0 || out.Reply != nil || out.Error != "" {
 			t.Errorf("op %s: status %d reply %q error %q, want 0, none (<nomessage/>)", op, out.Status, out.Reply, out.Error)
@@ -187,7 +187,7 @@ func TestNoMessage(t *testing.T) {
 
 func TestFailures(t *testing.T) {
 	t.Parallel()
-	p := guest(t, hostapi.Grants{})
+	p := guest(t, hostfn.Grants{})
 	for _, tc := range []struct {
 		op, text string
 		status   int32
@@ -206,7 +206,7 @@ func TestFailures(t *testing.T) {
 			t.Errorf("op %s: status %d error %q reply %q, want %d %q and no reply", tc.op, out.Status, out.Error, out.Reply, tc.status, tc.msg)
 		}
 		if strings.HasPrefix(tc.op, "panic") || tc.op == "nilmap" {
-			if len(out.Logs) == 0 || out.Logs[0].Level != slog.LevelError || !strings.Contains(out.Logs[0].Text, "goroutine") {
+			if len(out.Logs) == 0 || out.Logs[0].Level != hostapi.LevelError || !strings.Contains(out.Logs[0].Text, "goroutine") {
 				t.Errorf("op %s: no stack trace logged: %v", tc.op, out.Logs)
 			}
 		}
@@ -219,7 +219,7 @@ func TestFailures(t *testing.T) {
 
 func TestReplyTooLarge(t *testing.T) {
 	t.Parallel()
-	p := plugintest.Load(t, plugintest.Build(t, testguest), wasmhost.Limits{Instances: 1, MaxReply: 100}, hostapi.Grants{})
+	p := plugintest.Load(t, plugintest.Build(t, testguest), wasmhost.Limits{Instances: 1, MaxReply: 100}, hostfn.Grants{})
 	_, err := p.Call(context.Background(), plugintest.Event(map[string]string{"op": "commands", "text": strings.Repeat("x", 200), "other": "x"}))
 	if !errors.Is(err, wasmhost.ErrReplyTooLarge) {
 		t.Errorf("err %v, want ErrReplyTooLarge", err)
@@ -229,12 +229,12 @@ func TestReplyTooLarge(t *testing.T) {
 func TestConfig(t *testing.T) {
 	t.Parallel()
 	cfg := `{"secret":"s","key":"k.pem","url":"https://x.example","limit":3,"tags":["a","b"],"extra":{"b":true,"n":1.5}}`
-	p := guest(t, hostapi.Grants{Config: json.RawMessage(cfg)})
+	p := guest(t, hostfn.Grants{Config: json.RawMessage(cfg)})
 	if got := reply(t, p, "config", nil); got != cfg {
 		t.Errorf("config %s, want %s", got, cfg)
 	}
 
-	none := guest(t, hostapi.Grants{})
+	none := guest(t, hostfn.Grants{})
 	if got := reply(t, none, "config", nil); got != `{"secret":"","key":"","url":"","limit":0,"tags":null,"extra":null}` {
 		t.Errorf("no config: %s", got)
 	}
@@ -243,7 +243,7 @@ func TestConfig(t *testing.T) {
 		`{"secret":"s","blok":["10.0.0.0/8"]}`: `pdk: config: unknown field "blok"`,
 		`{"limit":"three"}`:                    "pdk: config: limit: cannot use a string as int",
 	} {
-		bad := guest(t, hostapi.Grants{Config: json.RawMessage(raw)})
+		bad := guest(t, hostfn.Grants{Config: json.RawMessage(raw)})
 		if out := call(t, bad, "config", nil); out.Status != 2 || out.Error != want {
 			t.Errorf("config %s: status %d error %q, want 2 %q", raw, out.Status, out.Error, want)
 		}
@@ -252,13 +252,13 @@ func TestConfig(t *testing.T) {
 
 func TestLog(t *testing.T) {
 	t.Parallel()
-	p := guest(t, hostapi.Grants{})
+	p := guest(t, hostfn.Grants{})
 	out := call(t, p, "log", nil)
 	want := []hostapi.LogLine{
-		{Level: slog.LevelDebug, Source: "log", Text: "debug line"},
-		{Level: slog.LevelInfo, Source: "log", Text: "info line"},
-		{Level: slog.LevelWarn, Source: "log", Text: "warn line"},
-		{Level: slog.LevelError, Source: "log", Text: "error 42 <line>"},
+		{Level: hostapi.LevelDebug, Source: "log", Text: "debug line"},
+		{Level: hostapi.LevelInfo, Source: "log", Text: "info line"},
+		{Level: hostapi.LevelWarn, Source: "log", Text: "warn line"},
+		{Level: hostapi.LevelError, Source: "log", Text: "error 42 <line>"},
 	}
 	if len(out.Logs) != len(want) {
 		t.Fatalf("logs %v, want %v", out.Logs, want)
@@ -272,7 +272,7 @@ func TestLog(t *testing.T) {
 
 func TestClock(t *testing.T) {
 	t.Parallel()
-	p := plugintest.Load(t, plugintest.Build(t, testguest), wasmhost.Limits{Instances: 1, Timeout: 5 * time.Second}, hostapi.Grants{})
+	p := plugintest.Load(t, plugintest.Build(t, testguest), wasmhost.Limits{Instances: 1, Timeout: 5 * time.Second}, hostfn.Grants{})
 	before := time.Now().UnixMilli()
 	got := reply(t, p, "time", nil)
 	after := time.Now().UnixMilli()
@@ -290,19 +290,18 @@ func TestClock(t *testing.T) {
 func TestNoHandler(t *testing.T) {
 	t.Parallel()
 	wasm := plugintest.Build(t, "github.com/hookrt/hookd/plugins/pdk/internal/nohandler")
-	_, err := plugintest.Engine(t).Load(context.Background(), wasm, wasmhost.Limits{Instances: 1}, hostapi.Grants{})
+	_, err := plugintest.Engine(t).Load(context.Background(), wasm, wasmhost.Limits{Instances: 1}, hostfn.Grants{})
 	if !errors.Is(err, wasmhost.ErrRefused) || !strings.Contains(err.Error(), "pdk: no handler") {
 		t.Errorf("err %v, want ErrRefused saying there is no handler", err)
 	}
 }
 
-func TestCheck(t *testing.T) {
+// TestLoads: the SDK's guests fit the ABI and start, as hookd serve loads
+// them.
+func TestLoads(t *testing.T) {
 	t.Parallel()
 	for _, pkg := range []string{testguest, "github.com/hookrt/hookd/plugins/pdk/internal/nopguest"} {
-		b := readFile(t, plugintest.Build(t, pkg))
-		if err := wasmhost.Check(context.Background(), b); err != nil {
-			t.Errorf("%s: %v", pkg, err)
-		}
+		plugintest.Load(t, plugintest.Build(t, pkg), wasmhost.Limits{Instances: 1}, hostfn.Grants{})
 	}
 }
 
@@ -322,21 +321,21 @@ func receiver(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func httpGrants(t *testing.T, o hostapi.HTTPOptions) hostapi.Grants {
+func httpGrants(t *testing.T, o hostfn.HTTPOptions) hostfn.Grants {
 	t.Helper()
 	o.AllowPrivate = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	h, err := hostapi.NewHTTP(o)
+	h, err := hostfn.NewHTTP(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Close)
-	return hostapi.Grants{HTTP: h}
+	return hostfn.Grants{HTTP: h}
 }
 
 func TestFetch(t *testing.T) {
 	t.Parallel()
 	srv := receiver(t)
-	p := guest(t, httpGrants(t, hostapi.HTTPOptions{Allow: []string{srv.URL}, MaxRequests: 2}))
+	p := guest(t, httpGrants(t, hostfn.HTTPOptions{Allow: []string{srv.URL}, MaxRequests: 2}))
 
 	body := `{"text":"<&>" , "ü": 1}`
 	got := reply(t, p, "fetch", map[string]string{"method": "PUT", "url": srv.URL + "/teapot", "text": "hdr ü", "body": body})
@@ -366,7 +365,7 @@ func TestFetch(t *testing.T) {
 		}
 	}
 
-	denied := guest(t, hostapi.Grants{})
+	denied := guest(t, hostfn.Grants{})
 	if got := reply(t, denied, "fetch", map[string]string{"url": srv.URL}); !strings.HasPrefix(got, "E-5 ") {
 		t.Errorf("without http_allow: %q, want E-5", got)
 	}

@@ -1,6 +1,8 @@
 package pdk
 
 import (
+	"github.com/hookrt/hookd/hostapi"
+
 	"errors"
 	"fmt"
 	"math"
@@ -40,10 +42,10 @@ type Level int32
 
 // The log levels of the ABI.
 const (
-	LevelDebug Level = 0
-	LevelInfo  Level = 1
-	LevelWarn  Level = 2
-	LevelError Level = 3
+	LevelDebug = Level(hostapi.LevelDebug)
+	LevelInfo  = Level(hostapi.LevelInfo)
+	LevelWarn  = Level(hostapi.LevelWarn)
+	LevelError = Level(hostapi.LevelError)
 )
 
 // Log writes msg to the plugin's log, which hookd records with the call.

@@ -1,6 +1,8 @@
 package pdk
 
 import (
+	"github.com/hookrt/hookd/hostapi"
+
 	"errors"
 	"runtime"
 	"slices"
@@ -182,9 +184,9 @@ func (f failure) apply() int32 {
 
 // Statuses of hookd_v1_on_event.
 const (
-	statusHandled int32 = 0
-	statusRetry   int32 = 1
-	statusFailed  int32 = 2
+	statusHandled = hostapi.StatusHandled
+	statusRetry   = hostapi.StatusRetry
+	statusFailed  = hostapi.StatusFail
 )
 
 // fail sets msg as the failure message and returns status.

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/hookrt/hookd/internal/jwtsign"
+	"github.com/hookrt/hookd/internal/plugintest"
 	"github.com/hookrt/hookd/internal/wasmhost"
-	"github.com/hookrt/hookd/plugins/internal/plugintest"
 )
 
 func readFile(t *testing.T, path string) []byte {
@@ -26,7 +26,7 @@ func TestSignJWT(t *testing.T) {
 	t.Parallel()
 	key := plugintest.SigningKey(t, "relay.pem")
 	sign, names := wasmhost.KeySigner(map[string]*jwtsign.Key{"relay.pem": key})
-	p := guest(t, hostapi.Grants{Sign: sign, Keys: names})
+	p := guest(t, hostfn.Grants{Sign: sign, Keys: names})
 
 	before := time.Now().Unix()
 	token := reply(t, p, "sign", map[string]string{"key": "relay.pem", "claims": `{"sub":"plugin","n":[1,"<&>"]}`})
@@ -52,7 +52,7 @@ func TestSignJWT(t *testing.T) {
 			t.Errorf("%s: %q, want %q…", tc.name, got, tc.want)
 		}
 	}
-	if got := reply(t, guest(t, hostapi.Grants{}), "sign", map[string]string{"key": "relay.pem", "claims": "{}"}); !strings.HasPrefix(got, "E-5 ") {
+	if got := reply(t, guest(t, hostfn.Grants{}), "sign", map[string]string{"key": "relay.pem", "claims": "{}"}); !strings.HasPrefix(got, "E-5 ") {
 		t.Errorf("no keys granted: %q, want E-5", got)
 	}
 }

@@ -1,4 +1,4 @@
-package hostapi
+package hostfn
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/hookrt/hookd/hostapi"
 	"github.com/hookrt/hookd/internal/jwtsign"
 )
 
@@ -49,11 +50,11 @@ func TestJWTSign(t *testing.T) {
 	kp, kl := keyName("relay.pem")
 	cp, cl := claims(`{"sub":"plugin","n":12345678901234567890}`)
 	before := time.Now().Unix()
-	n := h.call(t, c, FuncJWTSign, kp, kl, cp, cl)
+	n := h.call(t, c, hostapi.FuncJWTSign, kp, kl, cp, cl)
 	if n <= 0 {
-		t.Fatalf("jwt_sign = %s; logs %v", StatusName(n), c.Logs())
+		t.Fatalf("jwt_sign = %s; logs %v", hostapi.StatusName(n), c.Logs())
 	}
-	if got := h.call(t, c, FuncResultRead, 2000, n); got != n {
+	if got := h.call(t, c, hostapi.FuncResultRead, 2000, n); got != n {
 		t.Fatalf("result_read = %d, want %d", got, n)
 	}
 	token := h.read(t, 2000, uint32(n))
@@ -81,8 +82,8 @@ func TestJWTSign(t *testing.T) {
 
 	// jti given by the plugin is kept.
 	cp, cl = claims(`{"jti":"mine"}`)
-	n = h.call(t, c, FuncJWTSign, kp, kl, cp, cl)
-	h.call(t, c, FuncResultRead, 2000, n)
+	n = h.call(t, c, hostapi.FuncJWTSign, kp, kl, cp, cl)
+	h.call(t, c, hostapi.FuncResultRead, 2000, n)
 	if p := jwtPayload(t, h.read(t, 2000, uint32(n))); !strings.Contains(string(p), `"jti":"mine"`) {
 		t.Errorf("jti replaced: %s", p)
 	}
@@ -91,38 +92,38 @@ func TestJWTSign(t *testing.T) {
 		key, claims string
 		want        int32
 	}{
-		{"relay.pem", `{"exp":1}`, ErrBadArgument},
-		{"relay.pem", `{"iat":1}`, ErrBadArgument},
-		{"relay.pem", `{"a":1} x`, ErrBadArgument},
-		{"relay.pem", `[1]`, ErrBadArgument},
-		{"relay.pem", `null`, ErrBadArgument},
-		{"relay.pem", ``, ErrBadArgument},
-		{"other.pem", `{}`, ErrDenied},
-		{"", `{}`, ErrDenied},
-		{"relay.pem", strings.Repeat(" ", MaxClaims+1), ErrTooLarge},
+		{"relay.pem", `{"exp":1}`, hostapi.ErrBadArgument},
+		{"relay.pem", `{"iat":1}`, hostapi.ErrBadArgument},
+		{"relay.pem", `{"a":1} x`, hostapi.ErrBadArgument},
+		{"relay.pem", `[1]`, hostapi.ErrBadArgument},
+		{"relay.pem", `null`, hostapi.ErrBadArgument},
+		{"relay.pem", ``, hostapi.ErrBadArgument},
+		{"other.pem", `{}`, hostapi.ErrDenied},
+		{"", `{}`, hostapi.ErrDenied},
+		{"relay.pem", strings.Repeat(" ", hostapi.MaxClaims+1), hostapi.ErrTooLarge},
 	} {
 		kp, kl := keyName(tc.key)
 		cp, cl := claims(tc.claims)
-		if got := h.call(t, c, FuncJWTSign, kp, kl, cp, cl); got != int64(tc.want) {
-			t.Errorf("jwt_sign(%q, %.20q) = %s, want %s", tc.key, tc.claims, StatusName(got), StatusName(int64(tc.want)))
+		if got := h.call(t, c, hostapi.FuncJWTSign, kp, kl, cp, cl); got != int64(tc.want) {
+			t.Errorf("jwt_sign(%q, %.20q) = %s, want %s", tc.key, tc.claims, hostapi.StatusName(got), hostapi.StatusName(int64(tc.want)))
 		}
-		if got := h.call(t, c, FuncResultRead, 2000, 10); got != int64(ErrNotFound) {
-			t.Errorf("result_read after a refused jwt_sign = %s, want ERR_NOT_FOUND", StatusName(got))
+		if got := h.call(t, c, hostapi.FuncResultRead, 2000, 10); got != int64(hostapi.ErrNotFound) {
+			t.Errorf("result_read after a refused jwt_sign = %s, want ERR_NOT_FOUND", hostapi.StatusName(got))
 		}
 	}
 
 	// No grant at all, and a signer that fails.
 	kp, kl = keyName("relay.pem")
 	cp, cl = claims(`{}`)
-	if got := h.call(t, newCall(nil), FuncJWTSign, kp, kl, cp, cl); got != int64(ErrDenied) {
-		t.Errorf("jwt_sign without grants = %s", StatusName(got))
+	if got := h.call(t, newCall(nil), hostapi.FuncJWTSign, kp, kl, cp, cl); got != int64(hostapi.ErrDenied) {
+		t.Errorf("jwt_sign without grants = %s", hostapi.StatusName(got))
 	}
 	broken := &Grants{Keys: []string{"relay.pem"}, Sign: func(context.Context, string, map[string]any) (string, error) {
 		return "", errors.New("hsm offline")
 	}}
 	bc := newCall(broken)
-	if got := h.call(t, bc, FuncJWTSign, kp, kl, cp, cl); got != int64(ErrFailed) {
-		t.Errorf("jwt_sign with a failing signer = %s", StatusName(got))
+	if got := h.call(t, bc, hostapi.FuncJWTSign, kp, kl, cp, cl); got != int64(hostapi.ErrFailed) {
+		t.Errorf("jwt_sign with a failing signer = %s", hostapi.StatusName(got))
 	}
 	if l := bc.Logs(); len(l) != 1 || !strings.Contains(l[0].Text, "hsm offline") || l[0].Source != "host" {
 		t.Errorf("failure not logged: %v", l)

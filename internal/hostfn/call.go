@@ -1,14 +1,14 @@
-package hostapi
+package hostfn
 
 import (
 	"context"
 	"log/slog"
-	"net/url"
-	"slices"
+	"maps"
 	"time"
 	"unicode/utf8"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/hostapi"
 )
 
 // Call is the state of one call of a plugin: what the host functions read
@@ -39,31 +39,14 @@ type Call struct {
 	replySet      bool
 	replyRefused  int // size of the largest reply refused as too large
 	errMsg        string
-	logs          []LogLine
+	logs          []hostapi.LogLine
 	result        []byte
 	hasResult     bool
 	httpRequests  int
 	counters      Counters
-	hostCalls     []HostCall
+	hostCalls     []hostapi.HostCall
 	guestLogLines int
 	hostLogLines  int
-}
-
-// LogLine is one line of a plugin's log.
-type LogLine struct {
-	Level slog.Level
-	// Source is where the line comes from: "log" (the log host function),
-	// "stdout" or "stderr" (WASI), or "host" (a host function explaining
-	// a refusal or a failure).
-	Source string
-	Text   string
-}
-
-// HostCall records one host function call, for the developer CLI.
-type HostCall struct {
-	Name     string
-	Status   int64 // a status code, a length, or a clock value
-	Duration time.Duration
 }
 
 // Counters count what a call did.
@@ -90,7 +73,7 @@ type Counters struct {
 //   - The size of the event is the host's to check ([MaxEvent]).
 func NewCall(ev *hook.Event, deadline time.Time, maxReply int, g *Grants) *Call {
 	if maxReply <= 0 {
-		maxReply = DefaultMaxReply
+		maxReply = hostapi.DefaultMaxReply
 	}
 	c := &Call{deadline: deadline, grants: g, maxReply: maxReply}
 	if ev != nil {
@@ -129,10 +112,10 @@ func (c *Call) ReplyRefused() int { return c.replyRefused }
 func (c *Call) ErrorMessage() string { return c.errMsg }
 
 // Logs returns the log lines of the call, in order.
-func (c *Call) Logs() []LogLine { return c.logs }
+func (c *Call) Logs() []hostapi.LogLine { return c.logs }
 
 // HostCalls returns the first [MaxHostCallRecords] host calls made.
-func (c *Call) HostCalls() []HostCall { return c.hostCalls }
+func (c *Call) HostCalls() []hostapi.HostCall { return c.hostCalls }
 
 // Counters returns the call's counters.
 func (c *Call) Counters() Counters {
@@ -147,69 +130,55 @@ func (c *Call) Deadline() time.Time { return c.deadline }
 // AddLog appends a line to the call's log, cut at [MaxLogLine] bytes, and
 // reports whether it was kept: a call keeps at most [MaxLogLines] lines from
 // the guest (log, stdout, stderr), and as many again from the host ("host").
-func (c *Call) AddLog(source string, level slog.Level, text string) bool {
+func (c *Call) AddLog(source string, level int32, text string) bool {
 	n := &c.guestLogLines
 	if source == "host" {
 		n = &c.hostLogLines
 	}
-	if *n >= MaxLogLines {
+	if *n >= hostapi.MaxLogLines {
 		c.counters.LogLinesDropped++
 		return false
 	}
 	*n++
-	c.logs = append(c.logs, LogLine{Level: level, Source: source, Text: cut(text, MaxLogLine)})
+	c.logs = append(c.logs, hostapi.LogLine{Level: level, Source: source, Text: cut(text, hostapi.MaxLogLine)})
 	c.counters.LogLines++
 	return true
 }
 
 // hostLog records a line from a host function (why a request was denied,
 // what failed).
-func (c *Call) hostLog(level slog.Level, text string) { c.AddLog("host", level, text) }
+func (c *Call) hostLog(level int32, text string) { c.AddLog("host", level, text) }
 
 // record notes one host call.
 func (c *Call) record(name string, status int64, start time.Time) {
 	c.counters.HostCalls++
-	if status == int64(ErrMemory) {
+	if status == int64(hostapi.ErrMemory) {
 		c.counters.MemoryErrors++
 	}
-	if len(c.hostCalls) >= MaxHostCallRecords {
+	if len(c.hostCalls) >= hostapi.MaxHostCallRecords {
 		c.counters.HostCallsDropped++
 		return
 	}
-	c.hostCalls = append(c.hostCalls, HostCall{Name: name, Status: status, Duration: time.Since(start)})
+	c.hostCalls = append(c.hostCalls, hostapi.HostCall{Name: name, Status: status, Duration: time.Since(start)})
 }
 
-// eventForm returns the event as application/x-www-form-urlencoded, sorted
-// by name, made once.
+// eventForm returns the event as application/x-www-form-urlencoded,
+// sorted by name (hook.AppendForm), made once.
 func (c *Call) eventForm() []byte {
 	if c.formDone {
 		return c.form
 	}
 	c.formDone = true
-	names := make([]string, 0, len(c.fields)+1)
-	for k := range c.fields {
-		names = append(names, k)
-	}
-	addID := c.eventID != "" && c.fields[hook.FieldEventID] == ""
-	if addID {
-		names = append(names, hook.FieldEventID)
-	}
-	slices.Sort(names)
-	var b []byte
-	for i, k := range names {
-		if i > 0 {
-			b = append(b, '&')
+	fields := c.fields
+	if c.eventID != "" && fields[hook.FieldEventID] == "" {
+		fields = maps.Clone(fields)
+		if fields == nil {
+			fields = map[string]string{}
 		}
-		v := c.fields[k]
-		if addID && k == hook.FieldEventID {
-			v = c.eventID
-		}
-		b = append(b, url.QueryEscape(k)...)
-		b = append(b, '=')
-		b = append(b, url.QueryEscape(v)...)
+		fields[hook.FieldEventID] = c.eventID
 	}
-	c.form = b
-	return b
+	c.form = hook.AppendForm(nil, fields, "")
+	return c.form
 }
 
 // field returns one field of the event.
@@ -235,4 +204,17 @@ func cut(s string, n int) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// SlogLevel maps an ABI log level to the slog level a host logs it at.
+func SlogLevel(level int32) slog.Level {
+	switch level {
+	case hostapi.LevelDebug:
+		return slog.LevelDebug
+	case hostapi.LevelWarn:
+		return slog.LevelWarn
+	case hostapi.LevelError:
+		return slog.LevelError
+	}
+	return slog.LevelInfo
 }

@@ -1,4 +1,4 @@
-package hostapi
+package hostfn
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookrt/hookd/hostapi"
 )
 
 func TestParseOrigin(t *testing.T) {
@@ -115,10 +117,10 @@ func setupHTTP(t *testing.T, o HTTPOptions) *httpBundle {
 func (b *httpBundle) do(t *testing.T, c *Call, req string) (int32, httpResp) {
 	t.Helper()
 	p, n := b.h.write(t, 0, req)
-	st := int32(b.h.call(t, c, FuncHTTPRequest, p, n))
+	st := int32(b.h.call(t, c, hostapi.FuncHTTPRequest, p, n))
 	var res httpResp
 	if st > 0 {
-		if got := b.h.call(t, c, FuncResultRead, 20000, int64(st)); got != int64(st) {
+		if got := b.h.call(t, c, hostapi.FuncResultRead, 20000, int64(st)); got != int64(st) {
 			t.Fatalf("result_read = %d, want %d", got, st)
 		}
 		if err := json.Unmarshal([]byte(b.h.read(t, 20000, uint32(st))), &res); err != nil {
@@ -141,51 +143,51 @@ func TestHTTPRequest(t *testing.T) {
 	t.Run("GET", func(t *testing.T) {
 		st, res := b.do(t, newCall(b.grants), `{"url":"`+b.srv.URL+`/echo"}`)
 		if st <= 0 || res.Status != 200 || res.Body != "GET /echo <>" || res.Headers["X-Method"] != "GET" || res.Truncated {
-			t.Errorf("%s %+v", StatusName(int64(st)), res)
+			t.Errorf("%s %+v", hostapi.StatusName(int64(st)), res)
 		}
 	})
 	t.Run("POST with headers and body", func(t *testing.T) {
 		st, res := b.do(t, newCall(b.grants), reqJSON("POST", b.srv.URL+"/echo", map[string]string{"X-Custom": "v"}, &body))
 		if st <= 0 || res.Body != "POST /echo <"+body+">" || res.Headers["X-Custom"] != "v" {
-			t.Errorf("%s %+v", StatusName(int64(st)), res)
+			t.Errorf("%s %+v", hostapi.StatusName(int64(st)), res)
 		}
 	})
 	t.Run("303 turns POST into GET", func(t *testing.T) {
 		st, res := b.do(t, newCall(b.grants), reqJSON("POST", b.srv.URL+"/redirect/303?to=/echo", nil, &body))
 		if st <= 0 || res.Body != "GET /echo <>" {
-			t.Errorf("%s %+v", StatusName(int64(st)), res)
+			t.Errorf("%s %+v", hostapi.StatusName(int64(st)), res)
 		}
 	})
 	t.Run("307 keeps method and body", func(t *testing.T) {
 		st, res := b.do(t, newCall(b.grants), reqJSON("PUT", b.srv.URL+"/redirect/307?to=/echo", nil, &body))
 		if st <= 0 || res.Body != "PUT /echo <"+body+">" {
-			t.Errorf("%s %+v", StatusName(int64(st)), res)
+			t.Errorf("%s %+v", hostapi.StatusName(int64(st)), res)
 		}
 	})
 	t.Run("redirect to another allowed origin drops Authorization", func(t *testing.T) {
 		req := reqJSON("GET", b.srv.URL+"/redirect/302?to="+b.other.URL+"/echo", map[string]string{"Authorization": "Bearer x"}, nil)
 		st, res := b.do(t, newCall(b.grants), req)
 		if st <= 0 || res.Body != "GET /echo <>" || res.Headers["X-Auth"] != "" {
-			t.Errorf("%s %+v", StatusName(int64(st)), res)
+			t.Errorf("%s %+v", hostapi.StatusName(int64(st)), res)
 		}
 		st, res = b.do(t, newCall(b.grants), reqJSON("GET", b.srv.URL+"/echo", map[string]string{"Authorization": "Bearer x"}, nil))
 		if st <= 0 || res.Headers["X-Auth"] != "Bearer x" {
-			t.Errorf("same origin: %s %+v", StatusName(int64(st)), res)
+			t.Errorf("same origin: %s %+v", hostapi.StatusName(int64(st)), res)
 		}
 	})
 	t.Run("five redirects followed, six refused", func(t *testing.T) {
 		st, res := b.do(t, newCall(b.grants), `{"url":"`+b.srv.URL+`/chain/5"}`)
 		if st <= 0 || res.Body != "end" {
-			t.Errorf("5: %s %+v", StatusName(int64(st)), res)
+			t.Errorf("5: %s %+v", hostapi.StatusName(int64(st)), res)
 		}
-		if st, _ := b.do(t, newCall(b.grants), `{"url":"`+b.srv.URL+`/chain/6"}`); st != ErrFailed {
-			t.Errorf("6: %s, want ERR_FAILED", StatusName(int64(st)))
+		if st, _ := b.do(t, newCall(b.grants), `{"url":"`+b.srv.URL+`/chain/6"}`); st != hostapi.ErrFailed {
+			t.Errorf("6: %s, want ERR_FAILED", hostapi.StatusName(int64(st)))
 		}
 	})
 	t.Run("response cut", func(t *testing.T) {
 		st, res := b.do(t, newCall(b.grants), `{"url":"`+b.srv.URL+`/big"}`)
 		if st <= 0 || len(res.Body) != 1000 || !res.Truncated {
-			t.Errorf("%s body %d truncated %v", StatusName(int64(st)), len(res.Body), res.Truncated)
+			t.Errorf("%s body %d truncated %v", hostapi.StatusName(int64(st)), len(res.Body), res.Truncated)
 		}
 	})
 
@@ -200,8 +202,8 @@ func TestHTTPRequest(t *testing.T) {
 	for _, tc := range denied {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCall(b.grants)
-			if st, _ := b.do(t, c, tc.req); st != ErrDenied {
-				t.Errorf("%s, want ERR_DENIED", StatusName(int64(st)))
+			if st, _ := b.do(t, c, tc.req); st != hostapi.ErrDenied {
+				t.Errorf("%s, want ERR_DENIED", hostapi.StatusName(int64(st)))
 			}
 			if l := c.Logs(); len(l) != 1 || !strings.Contains(l[0].Text, "denied") {
 				t.Errorf("denial not logged: %v", l)
@@ -213,26 +215,26 @@ func TestHTTPRequest(t *testing.T) {
 		name, req string
 		want      int32
 	}{
-		{"not JSON", `{"url":`, ErrBadArgument},
-		{"not an object", `["x"]`, ErrBadArgument},
-		{"unknown field", `{"url":"` + b.srv.URL + `","timeout":1}`, ErrBadArgument},
-		{"relative URL", `{"url":"/echo"}`, ErrBadArgument},
-		{"bad method", `{"method":"GE T","url":"` + b.srv.URL + `"}`, ErrBadArgument},
-		{"bad header name", `{"url":"` + b.srv.URL + `","headers":{"a b":"c"}}`, ErrBadArgument},
-		{"header injection", `{"url":"` + b.srv.URL + `","headers":{"a":"b\r\nc: d"}}`, ErrBadArgument},
-		{"too large", `{"url":"` + b.srv.URL + `","body":"` + strings.Repeat("x", MaxHTTPRequest) + `"}`, ErrTooLarge},
+		{"not JSON", `{"url":`, hostapi.ErrBadArgument},
+		{"not an object", `["x"]`, hostapi.ErrBadArgument},
+		{"unknown field", `{"url":"` + b.srv.URL + `","timeout":1}`, hostapi.ErrBadArgument},
+		{"relative URL", `{"url":"/echo"}`, hostapi.ErrBadArgument},
+		{"bad method", `{"method":"GE T","url":"` + b.srv.URL + `"}`, hostapi.ErrBadArgument},
+		{"bad header name", `{"url":"` + b.srv.URL + `","headers":{"a b":"c"}}`, hostapi.ErrBadArgument},
+		{"header injection", `{"url":"` + b.srv.URL + `","headers":{"a":"b\r\nc: d"}}`, hostapi.ErrBadArgument},
+		{"too large", `{"url":"` + b.srv.URL + `","body":"` + strings.Repeat("x", hostapi.MaxHTTPRequest) + `"}`, hostapi.ErrTooLarge},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			if st, _ := b.do(t, newCall(b.grants), tc.req); st != tc.want {
-				t.Errorf("%s, want %s", StatusName(int64(st)), StatusName(int64(tc.want)))
+				t.Errorf("%s, want %s", hostapi.StatusName(int64(st)), hostapi.StatusName(int64(tc.want)))
 			}
 		})
 	}
 
 	t.Run("not granted", func(t *testing.T) {
-		if st, _ := b.do(t, newCall(nil), `{"url":"`+b.srv.URL+`/echo"}`); st != ErrDenied {
-			t.Errorf("%s, want ERR_DENIED", StatusName(int64(st)))
+		if st, _ := b.do(t, newCall(nil), `{"url":"`+b.srv.URL+`/echo"}`); st != hostapi.ErrDenied {
+			t.Errorf("%s, want ERR_DENIED", hostapi.StatusName(int64(st)))
 		}
 	})
 }
@@ -242,8 +244,8 @@ func TestHTTPGuard(t *testing.T) {
 	// Allowed origin, but loopback is not in allow_private.
 	b := setupHTTP(t, HTTPOptions{AllowPrivate: []netip.Prefix{}})
 	c := newCall(b.grants)
-	if st, _ := b.do(t, c, `{"url":"`+b.srv.URL+`/echo"}`); st != ErrDenied {
-		t.Errorf("loopback without allow_private: %s, want ERR_DENIED", StatusName(int64(st)))
+	if st, _ := b.do(t, c, `{"url":"`+b.srv.URL+`/echo"}`); st != hostapi.ErrDenied {
+		t.Errorf("loopback without allow_private: %s, want ERR_DENIED", hostapi.StatusName(int64(st)))
 	}
 	if l := c.Logs(); len(l) != 1 || !strings.Contains(l[0].Text, "loopback") {
 		t.Errorf("refusal not explained: %v", l)
@@ -257,17 +259,17 @@ func TestHTTPLimit(t *testing.T) {
 	req := `{"url":"` + b.srv.URL + `/echo"}`
 	for i := range 2 {
 		if st, _ := b.do(t, c, req); st <= 0 {
-			t.Fatalf("request %d: %s", i+1, StatusName(int64(st)))
+			t.Fatalf("request %d: %s", i+1, hostapi.StatusName(int64(st)))
 		}
 	}
-	if st, _ := b.do(t, c, req); st != ErrLimit {
-		t.Errorf("third request: %s, want ERR_LIMIT", StatusName(int64(st)))
+	if st, _ := b.do(t, c, req); st != hostapi.ErrLimit {
+		t.Errorf("third request: %s, want ERR_LIMIT", hostapi.StatusName(int64(st)))
 	}
 	if k := c.Counters(); k.HTTPRequests != 2 {
 		t.Errorf("HTTPRequests = %d", k.HTTPRequests)
 	}
 	if st, _ := b.do(t, newCall(b.grants), req); st <= 0 {
-		t.Errorf("next call: %s; the cap is per call", StatusName(int64(st)))
+		t.Errorf("next call: %s; the cap is per call", hostapi.StatusName(int64(st)))
 	}
 }
 
@@ -275,8 +277,8 @@ func TestHTTPTimeout(t *testing.T) {
 	t.Parallel()
 	b := setupHTTP(t, HTTPOptions{Timeout: 50 * time.Millisecond})
 	start := time.Now()
-	if st, _ := b.do(t, newCall(b.grants), `{"url":"`+b.srv.URL+`/slow"}`); st != ErrTimeout {
-		t.Errorf("%s, want ERR_TIMEOUT", StatusName(int64(st)))
+	if st, _ := b.do(t, newCall(b.grants), `{"url":"`+b.srv.URL+`/slow"}`); st != hostapi.ErrTimeout {
+		t.Errorf("%s, want ERR_TIMEOUT", hostapi.StatusName(int64(st)))
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %s for a 50ms timeout", d)
@@ -289,8 +291,8 @@ func TestHTTPTimeout(t *testing.T) {
 	c := NewCall(testEvent(), time.Now().Add(50*time.Millisecond), 0, long.grants)
 	p, n := long.h.write(t, 0, `{"url":"`+long.srv.URL+`/slow"}`)
 	start = time.Now()
-	if st := long.h.callCtx(ctx, t, c, FuncHTTPRequest, p, n); st != int64(ErrTimeout) {
-		t.Errorf("deadline: %s, want ERR_TIMEOUT", StatusName(st))
+	if st := long.h.callCtx(ctx, t, c, hostapi.FuncHTTPRequest, p, n); st != int64(hostapi.ErrTimeout) {
+		t.Errorf("deadline: %s, want ERR_TIMEOUT", hostapi.StatusName(st))
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("took %s for a 50ms deadline", d)

@@ -1,4 +1,4 @@
-package hostapi
+package hostfn
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -16,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookrt/hookd/hostapi"
 	"github.com/hookrt/hookd/internal/outbound"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -70,13 +70,13 @@ func NewHTTP(o HTTPOptions) (*HTTP, error) {
 		return nil, errors.New("http: timeout, max requests and max response must not be negative")
 	}
 	if o.Timeout == 0 {
-		o.Timeout = DefaultHTTPTimeout
+		o.Timeout = hostapi.DefaultHTTPTimeout
 	}
 	if o.MaxRequests == 0 {
-		o.MaxRequests = DefaultHTTPMaxRequests
+		o.MaxRequests = hostapi.DefaultHTTPMaxRequests
 	}
 	if o.MaxResponse == 0 {
-		o.MaxResponse = DefaultHTTPMaxResponse
+		o.MaxResponse = hostapi.DefaultHTTPMaxResponse
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = "hookd-plugin"
@@ -180,44 +180,44 @@ type httpResp struct {
 func httpRequest(ctx context.Context, c *Call, mem api.Memory, stack []uint64) int32 {
 	ptr, n := arg(stack, 0), arg(stack, 1)
 	if !inMemory(mem, ptr, n) {
-		return ErrMemory
+		return hostapi.ErrMemory
 	}
 	c.clearResult()
 	h := c.grantedHTTP()
 	if h == nil {
-		c.hostLog(slog.LevelWarn, "http_request denied: the plugin has no http_allow")
-		return ErrDenied
+		c.hostLog(hostapi.LevelWarn, "http_request denied: the plugin has no http_allow")
+		return hostapi.ErrDenied
 	}
-	if n > MaxHTTPRequest {
-		return ErrTooLarge
+	if n > hostapi.MaxHTTPRequest {
+		return hostapi.ErrTooLarge
 	}
 	if c.httpRequests >= h.maxRequests {
-		c.hostLog(slog.LevelWarn, "http_request refused: more than "+strconv.Itoa(h.maxRequests)+" requests in one call")
-		return ErrLimit
+		c.hostLog(hostapi.LevelWarn, "http_request refused: more than "+strconv.Itoa(h.maxRequests)+" requests in one call")
+		return hostapi.ErrLimit
 	}
 	c.httpRequests++
 	raw, ok := readGuest(mem, ptr, n)
 	if !ok {
-		return ErrMemory
+		return hostapi.ErrMemory
 	}
 	req, u, err := parseHTTPReq(raw)
 	if err != nil {
-		c.hostLog(slog.LevelWarn, "http_request refused: "+err.Error())
-		return ErrBadArgument
+		c.hostLog(hostapi.LevelWarn, "http_request refused: "+err.Error())
+		return hostapi.ErrBadArgument
 	}
 	if _, ok := h.allowed(u); !ok {
-		c.hostLog(slog.LevelWarn, "http_request denied: the origin of "+u.Redacted()+" is not in http_allow")
-		return ErrDenied
+		c.hostLog(hostapi.LevelWarn, "http_request denied: the origin of "+u.Redacted()+" is not in http_allow")
+		return hostapi.ErrDenied
 	}
 	c.counters.HTTPRequests++
 	res, st := h.do(ctx, c, req, u)
-	if st != OK {
+	if st != hostapi.OK {
 		return st
 	}
 	out, err := encodeResponse(res)
 	if err != nil {
-		c.hostLog(slog.LevelError, "http_request failed: "+err.Error())
-		return ErrFailed
+		c.hostLog(hostapi.LevelError, "http_request failed: "+err.Error())
+		return hostapi.ErrFailed
 	}
 	return c.setResult(out)
 }
@@ -270,8 +270,8 @@ func (h *HTTP) do(ctx context.Context, c *Call, r *httpReq, u *url.URL) (*outbou
 	}
 	for hop := 0; ; hop++ {
 		if rctx.Err() != nil {
-			c.hostLog(slog.LevelWarn, "http_request timed out before "+u.Redacted())
-			return nil, ErrTimeout
+			c.hostLog(hostapi.LevelWarn, "http_request timed out before "+u.Redacted())
+			return nil, hostapi.ErrTimeout
 		}
 		var rd io.Reader
 		if body != nil {
@@ -279,8 +279,8 @@ func (h *HTTP) do(ctx context.Context, c *Call, r *httpReq, u *url.URL) (*outbou
 		}
 		req, err := http.NewRequestWithContext(rctx, method, u.String(), rd)
 		if err != nil {
-			c.hostLog(slog.LevelWarn, "http_request refused: "+err.Error())
-			return nil, ErrBadArgument
+			c.hostLog(hostapi.LevelWarn, "http_request refused: "+err.Error())
+			return nil, hostapi.ErrBadArgument
 		}
 		req.Header = header
 		res, err := h.client.Do(rctx, req)
@@ -289,21 +289,21 @@ func (h *HTTP) do(ctx context.Context, c *Call, r *httpReq, u *url.URL) (*outbou
 		}
 		loc := res.Header.Get("Location")
 		if !isRedirect(res.Status) || loc == "" {
-			return res, OK
+			return res, hostapi.OK
 		}
-		if hop == MaxRedirects {
-			c.hostLog(slog.LevelWarn, "http_request failed: more than "+strconv.Itoa(MaxRedirects)+" redirects")
-			return nil, ErrFailed
+		if hop == hostapi.MaxRedirects {
+			c.hostLog(hostapi.LevelWarn, "http_request failed: more than "+strconv.Itoa(hostapi.MaxRedirects)+" redirects")
+			return nil, hostapi.ErrFailed
 		}
 		next, err := u.Parse(loc)
 		if err != nil {
-			c.hostLog(slog.LevelWarn, "http_request failed: bad redirect Location "+quote(loc))
-			return nil, ErrFailed
+			c.hostLog(hostapi.LevelWarn, "http_request failed: bad redirect Location "+quote(loc))
+			return nil, hostapi.ErrFailed
 		}
 		o, ok := h.allowed(next)
 		if !ok {
-			c.hostLog(slog.LevelWarn, "http_request denied: redirect to "+next.Redacted()+", whose origin is not in http_allow")
-			return nil, ErrDenied
+			c.hostLog(hostapi.LevelWarn, "http_request denied: redirect to "+next.Redacted()+", whose origin is not in http_allow")
+			return nil, hostapi.ErrDenied
 		}
 		if prev, _ := origin(u); prev != o {
 			header = header.Clone()
@@ -327,14 +327,14 @@ func (h *HTTP) do(ctx context.Context, c *Call, r *httpReq, u *url.URL) (*outbou
 func (c *Call) httpError(u *url.URL, err error) int32 {
 	switch {
 	case errors.Is(err, outbound.ErrRefused):
-		c.hostLog(slog.LevelWarn, "http_request denied: "+err.Error())
-		return ErrDenied
+		c.hostLog(hostapi.LevelWarn, "http_request denied: "+err.Error())
+		return hostapi.ErrDenied
 	case errors.Is(err, context.DeadlineExceeded):
-		c.hostLog(slog.LevelWarn, "http_request to "+u.Redacted()+": "+err.Error())
-		return ErrTimeout
+		c.hostLog(hostapi.LevelWarn, "http_request to "+u.Redacted()+": "+err.Error())
+		return hostapi.ErrTimeout
 	}
-	c.hostLog(slog.LevelWarn, "http_request to "+u.Redacted()+" failed: "+err.Error())
-	return ErrFailed
+	c.hostLog(hostapi.LevelWarn, "http_request to "+u.Redacted()+" failed: "+err.Error())
+	return hostapi.ErrFailed
 }
 
 func isRedirect(status int) bool {

@@ -1,10 +1,11 @@
-package hostapi
+package hostfn
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/hookrt/hookd/hostapi"
 	"github.com/tetratelabs/wazero/api"
 )
 
@@ -32,7 +33,8 @@ func FuzzHostFunctions(f *testing.F) {
 		},
 	}
 	f.Fuzz(func(t *testing.T, which uint8, a, b, c, d uint32) {
-		fn := functions[int(which)%len(functions)]
+		fns := hostapi.Functions()
+		fn := lookup(t, fns[int(which)%len(fns)].Name)
 		// A known memory: the seed at 0, then a pattern, so that writes
 		// outside the given buffer are seen.
 		buf := make([]byte, memSize)
@@ -48,28 +50,28 @@ func FuzzHostFunctions(f *testing.F) {
 		defer cancel()
 		fn.fn(WithCall(ctx, call), h.mod, stack)
 
-		if fn.results[0] == api.ValueTypeI64 {
+		if fn.Results[0] == hostapi.I64 {
 			return
 		}
 		st := api.DecodeI32(stack[0])
-		if st < ErrFailed {
-			t.Fatalf("%s returned %d, not an ABI status", fn.name, st)
+		if st < hostapi.ErrFailed {
+			t.Fatalf("%s returned %d, not an ABI status", fn.Name, st)
 		}
 		// Only readers write, and only inside [buf, buf+buf_len).
 		lo, hi := uint64(memSize), uint64(0)
-		switch fn.name {
-		case FuncEventRead, FuncConfigRead, FuncResultRead:
+		switch fn.Name {
+		case hostapi.FuncEventRead, hostapi.FuncConfigRead, hostapi.FuncResultRead:
 			lo, hi = uint64(a), uint64(a)+uint64(b)
-		case FuncEventGet:
+		case hostapi.FuncEventGet:
 			lo, hi = uint64(c), uint64(c)+uint64(d)
 		}
 		got, _ := mem.Read(0, memSize)
 		for i := range got {
 			if got[i] != buf[i] && (uint64(i) < lo || uint64(i) >= hi) {
-				t.Fatalf("%s(%d, %d, %d, %d) wrote at %d, outside its buffer", fn.name, a, b, c, d, i)
+				t.Fatalf("%s(%d, %d, %d, %d) wrote at %d, outside its buffer", fn.Name, a, b, c, d, i)
 			}
 		}
-		if st == ErrMemory && call.Counters().MemoryErrors != 1 {
+		if st == hostapi.ErrMemory && call.Counters().MemoryErrors != 1 {
 			t.Fatalf("memory error not counted")
 		}
 	})

@@ -7,7 +7,7 @@
 //
 //	func TestGuard(t *testing.T) {
 //		wasm := plugintest.Build(t, "github.com/hookrt/hookd/plugins/examples/session-guard")
-//		p := plugintest.Load(t, wasm, wasmhost.Limits{Instances: 1}, hostapi.Grants{Config: cfg})
+//		p := plugintest.Load(t, wasm, wasmhost.Limits{Instances: 1}, hostfn.Grants{Config: cfg})
 //		out, err := p.Call(ctx, plugintest.Event(map[string]string{"reasonAddress": "10.1.2.3"}))
 //	}
 package plugintest
@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/hookrt/hookd/internal/wasmhost"
 )
 
@@ -143,7 +143,7 @@ func Engine(t testing.TB) *wasmhost.Engine {
 }
 
 // Load loads the plugin at wasm in the shared engine, closed when t ends.
-func Load(t testing.TB, wasm string, lim wasmhost.Limits, g hostapi.Grants) *wasmhost.Plugin {
+func Load(t testing.TB, wasm string, lim wasmhost.Limits, g hostfn.Grants) *wasmhost.Plugin {
 	t.Helper()
 	p, err := Engine(t).Load(context.Background(), wasm, lim, g)
 	if err != nil {

@@ -1,4 +1,4 @@
-package hostapi
+package hostfn
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/hostapi"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -38,15 +39,19 @@ func newHarness(t testing.TB) *harness {
 	return &harness{mod: mod}
 }
 
+// hostFunc is one host function: its signature and its Go code.
+type hostFunc struct {
+	hostapi.Func
+	fn api.GoModuleFunc
+}
+
 func lookup(t testing.TB, name string) hostFunc {
 	t.Helper()
-	for _, f := range functions {
-		if f.name == name {
-			return f
-		}
+	f, ok := hostapi.Signature(name)
+	if !ok {
+		t.Fatalf("no host function %q", name)
 	}
-	t.Fatalf("no host function %q", name)
-	return hostFunc{}
+	return hostFunc{f, impls[name]}
 }
 
 // call runs host function name on c's state with params (i32 values as
@@ -54,8 +59,8 @@ func lookup(t testing.TB, name string) hostFunc {
 func (h *harness) call(t testing.TB, c *Call, name string, params ...int64) int64 {
 	t.Helper()
 	f := lookup(t, name)
-	if len(params) != len(f.params) {
-		t.Fatalf("%s takes %d parameters, not %d", name, len(f.params), len(params))
+	if len(params) != len(f.Params) {
+		t.Fatalf("%s takes %d parameters, not %d", name, len(f.Params), len(params))
 	}
 	stack := make([]uint64, max(len(params), 1))
 	for i, p := range params {
@@ -66,7 +71,7 @@ func (h *harness) call(t testing.TB, c *Call, name string, params ...int64) int6
 		ctx = WithCall(ctx, c)
 	}
 	f.fn(ctx, h.mod, stack)
-	if f.results[0] == api.ValueTypeI64 {
+	if f.Results[0] == hostapi.I64 {
 		return int64(stack[0])
 	}
 	return int64(api.DecodeI32(stack[0]))

@@ -1,14 +1,14 @@
-package hostapi
+package hostfn
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"slices"
 	"time"
 
+	"github.com/hookrt/hookd/hostapi"
 	"github.com/tetratelabs/wazero/api"
 )
 
@@ -16,39 +16,39 @@ import (
 func jwtSign(ctx context.Context, c *Call, mem api.Memory, stack []uint64) int32 {
 	key, ok := viewGuest(mem, arg(stack, 0), arg(stack, 1))
 	if !ok || !inMemory(mem, arg(stack, 2), arg(stack, 3)) {
-		return ErrMemory
+		return hostapi.ErrMemory
 	}
 	c.clearResult()
 	name := string(key)
 	if c.grants == nil || c.grants.Sign == nil || !slices.Contains(c.grants.Keys, name) {
-		c.hostLog(slog.LevelWarn, "jwt_sign denied: key "+quote(name)+" is not granted to this plugin (keys = [...])")
-		return ErrDenied
+		c.hostLog(hostapi.LevelWarn, "jwt_sign denied: key "+quote(name)+" is not granted to this plugin (keys = [...])")
+		return hostapi.ErrDenied
 	}
-	if arg(stack, 3) > MaxClaims {
-		return ErrTooLarge
+	if arg(stack, 3) > hostapi.MaxClaims {
+		return hostapi.ErrTooLarge
 	}
 	raw, ok := readGuest(mem, arg(stack, 2), arg(stack, 3))
 	if !ok {
-		return ErrMemory
+		return hostapi.ErrMemory
 	}
 	claims, err := parseClaims(raw)
 	if err != nil {
-		c.hostLog(slog.LevelWarn, "jwt_sign refused: "+err.Error())
-		return ErrBadArgument
+		c.hostLog(hostapi.LevelWarn, "jwt_sign refused: "+err.Error())
+		return hostapi.ErrBadArgument
 	}
 	now := time.Now().Unix()
 	claims["iat"] = now
-	claims["exp"] = now + int64(TokenLifetime/time.Second)
+	claims["exp"] = now + int64(hostapi.TokenLifetime/time.Second)
 	if _, ok := claims["jti"]; !ok && c.eventID != "" {
 		claims["jti"] = c.eventID
 	}
 	token, err := c.grants.Sign(ctx, name, claims)
 	if err != nil {
-		c.hostLog(slog.LevelError, "jwt_sign failed: "+err.Error())
+		c.hostLog(hostapi.LevelError, "jwt_sign failed: "+err.Error())
 		if ctx.Err() != nil {
-			return ErrTimeout
+			return hostapi.ErrTimeout
 		}
-		return ErrFailed
+		return hostapi.ErrFailed
 	}
 	c.counters.Signatures++
 	return c.setResult([]byte(token))

@@ -1,0 +1,170 @@
+package wasmscript
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hookrt/hookd/internal/wasmhost"
+)
+
+// HostOptions configure a [Host].
+type HostOptions struct {
+	// CacheDir keeps compiled code on disk there ("" keeps it in memory).
+	CacheDir string
+	// PrivateDir is where the key files named in Settings.Keys are.
+	PrivateDir string
+	// UserAgent is sent by plugins' HTTP requests that set none.
+	UserAgent string
+	// Logger receives plugin log lines, loads and reloads; nil discards.
+	Logger *slog.Logger
+}
+
+// Spec is one plugin to load: its file and how it runs.
+type Spec struct {
+	// Domain is the DOMAIN_ID whose events it handles, for logs.
+	Domain string
+	// Path is the .wasm file, resolved.
+	Path string
+	// Settings are its limits and capabilities.
+	Settings Settings
+	// Config is its own configuration, read with config_read.
+	Config map[string]any
+	// Strict judges its replies as a strict script's: a reply that is not
+	// <nomessage/> or XMLMSG fails the call.
+	Strict bool
+}
+
+// Host loads and runs the plugins of one configuration load: one wazero
+// engine, whose compiled code they share, and the plugins loaded from it.
+// Make one with [NewHost]; close it with [Host.Close], which closes every
+// plugin. It is safe for concurrent use.
+type Host struct {
+	engine *wasmhost.Engine
+	o      HostOptions
+
+	mu      sync.Mutex
+	scripts []*Script
+	stop    chan struct{}
+	stopped sync.WaitGroup
+}
+
+// NewHost starts an engine for o.
+func NewHost(ctx context.Context, o HostOptions) (*Host, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	eng, err := wasmhost.NewEngine(ctx, wasmhost.Options{CacheDir: o.CacheDir, Logger: o.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %w", err)
+	}
+	return &Host{engine: eng, o: o}, nil
+}
+
+// Load compiles spec's plugin (or takes it from the cache), checks it
+// against the ABI, grants it its capabilities and starts its warm
+// instances, each running _initialize and hookd_v1_init under the
+// plugin's limits. It is what `hookd serve` does for every .wasm domain
+// script at start, and what `hookd plugin check` and `plugin run` do, so
+// that all three judge a module the same way.
+//
+// # Notes
+//
+//   - Never on the event path: compiling can take a second.
+//   - The error names the file and says what is wrong (ABI problems, a
+//     memory declaration over memory_pages, an init that refuses, a key
+//     file that cannot be read).
+func (h *Host) Load(ctx context.Context, spec Spec) (*Script, error) {
+	if err := spec.Settings.Validate(); err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", spec.Path, err)
+	}
+	g, err := spec.Settings.grants(spec.Config, h.o.PrivateDir, h.o.UserAgent)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.engine.Load(ctx, spec.Path, spec.Settings.limits(), g)
+	if err != nil {
+		if g.HTTP != nil {
+			g.HTTP.Close()
+		}
+		return nil, err
+	}
+	s := &Script{spec: spec, p: p, http: g.HTTP, log: h.o.Logger}
+	h.mu.Lock()
+	h.scripts = append(h.scripts, s)
+	h.mu.Unlock()
+	return s, nil
+}
+
+// Watch reloads changed plugin files every interval, until Close. An
+// interval of 0 turns it off.
+func (h *Host) Watch(interval time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if interval <= 0 || len(h.scripts) == 0 || h.stop != nil {
+		return
+	}
+	h.stop = make(chan struct{})
+	h.stopped.Add(1)
+	go func(stop <-chan struct{}) {
+		defer h.stopped.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				_ = h.Reload(context.Background())
+			}
+		}
+	}(h.stop)
+}
+
+// Reload re-reads every plugin file; a changed, valid file replaces the
+// running version atomically, a broken one is refused and logged, and the
+// old version keeps serving.
+func (h *Host) Reload(ctx context.Context) error {
+	h.mu.Lock()
+	scripts := append([]*Script(nil), h.scripts...)
+	h.mu.Unlock()
+	var errs []error
+	for _, s := range scripts {
+		changed, err := s.p.Reload(ctx)
+		switch {
+		case err != nil:
+			h.o.Logger.Error("plugin reload refused; the running version keeps serving",
+				slog.String("path", s.Path()), slog.Any("error", err))
+			errs = append(errs, fmt.Errorf("reload %s: %w", s.Path(), err))
+		case changed:
+			h.o.Logger.Info("plugin reloaded", slog.String("path", s.Path()), slog.String("sha256", s.SHA256()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops watching, closes every plugin (calls running finish, or are
+// stopped after 10 s) and the engine.
+func (h *Host) Close() error {
+	h.mu.Lock()
+	stop := h.stop
+	h.stop = nil
+	scripts := h.scripts
+	h.scripts = nil
+	h.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		h.stopped.Wait()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	for _, s := range scripts {
+		errs = append(errs, s.close(ctx))
+	}
+	errs = append(errs, h.engine.Close(ctx))
+	return errors.Join(errs...)
+}

@@ -1,0 +1,133 @@
+package wasmscript
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
+	"github.com/hookrt/hookd/internal/wasmhost"
+	"github.com/hookrt/hookd/internal/xmlmsg"
+)
+
+// Script is a loaded plugin in the role of a domain's events script: a
+// [hook.Handler] whose answer means what a script's reply means. Make one
+// with [Host.Load].
+type Script struct {
+	spec Spec
+	p    *wasmhost.Plugin
+	http *hostfn.HTTP
+	log  *slog.Logger
+}
+
+var (
+	_ hook.Handler      = (*Script)(nil)
+	_ hook.BatchHandler = (*Script)(nil)
+)
+
+// Path returns the file the plugin was loaded from.
+func (s *Script) Path() string { return s.p.Path() }
+
+// SHA256 returns the hex SHA-256 of the binary the plugin runs now.
+func (s *Script) SHA256() string { return s.p.SHA256() }
+
+// Call runs the plugin once on ev and returns what the call produced,
+// unjudged: the developer loop's view (hookd plugin run). A non-nil error
+// means the call failed (a trap, the deadline, a limit); the outcome still
+// holds the logs and host calls made until then.
+func (s *Script) Call(ctx context.Context, ev *hook.Event) (hostapi.Outcome, error) {
+	return s.p.Call(ctx, ev)
+}
+
+// Handle runs the plugin on ev and judges its answer like a script's:
+// status 0 with no reply or a valid XMLMSG document acknowledges (its
+// commands go to the command sink); status 2 fails for good
+// (hook.Permanent); any other status, a trap or a limit fails the
+// attempt, to be retried; a reply that is not XMLMSG fails a strict
+// script and is ignored by a lax one. The plugin's log lines are logged
+// with the event's ID.
+func (s *Script) Handle(ctx context.Context, ev *hook.Event) (hook.Result, error) {
+	out, err := s.p.Call(ctx, ev)
+	s.forwardLogs(ctx, ev, out.Logs)
+	res := hook.Result{Latency: out.Duration, Reply: out.Reply}
+	if err != nil {
+		res.Summary = "plugin failed"
+		return res, fmt.Errorf("plugin %s: %w", s.Path(), err)
+	}
+	switch out.Status {
+	case hostapi.StatusHandled:
+	case hostapi.StatusFail:
+		res.Summary = "plugin failed for good"
+		return res, hook.Permanent(fmt.Errorf("plugin %s failed for good: %s", s.Path(), orDefault(out.Error, "no message")))
+	default:
+		res.Summary = "plugin failed"
+		return res, fmt.Errorf("plugin %s failed (status %d): %s", s.Path(), out.Status, orDefault(out.Error, "no message"))
+	}
+	if len(out.Reply) == 0 {
+		res.Summary = "nomessage"
+		return res, nil
+	}
+	reply, perr := xmlmsg.Parse(out.Reply)
+	switch {
+	case perr == nil:
+		res.Summary, res.Commands = reply.Summary(), reply.Document()
+		return res, nil
+	case s.spec.Strict:
+		return res, fmt.Errorf("plugin %s replied but %w", s.Path(), perr)
+	default:
+		res.Summary = "reply not XMLMSG (not strict: ignored)"
+		return res, nil
+	}
+}
+
+// HandleBatch runs the plugin on each event in order; the batch fails at
+// the first failure (and is retried whole, like a combined request).
+func (s *Script) HandleBatch(ctx context.Context, evs []*hook.Event) (hook.Result, error) {
+	var (
+		last hook.Result
+		docs int
+	)
+	for _, ev := range evs {
+		res, err := s.Handle(ctx, ev)
+		if err != nil {
+			return res, err
+		}
+		if len(res.Commands) > 0 {
+			docs++
+		}
+		last = res
+	}
+	if docs > 1 {
+		// One forward per command document would need one per event; the
+		// command sink takes documents one at a time, so keep the last and
+		// say so. Combined plugin replies are rare (a plugin is local).
+		s.log.Warn("combined plugin call produced several XMLMSG documents; forwarding the last",
+			slog.String("domain", s.spec.Domain), slog.Int("documents", docs))
+	}
+	return last, nil
+}
+
+func (s *Script) forwardLogs(ctx context.Context, ev *hook.Event, lines []hostapi.LogLine) {
+	for _, l := range lines {
+		s.log.Log(ctx, hostfn.SlogLevel(l.Level), l.Text, slog.String("domain", s.spec.Domain),
+			slog.String("source", l.Source), slog.String("event_id", ev.ID))
+	}
+}
+
+// close closes the plugin, then its HTTP capability.
+func (s *Script) close(ctx context.Context) error {
+	err := s.p.Close(ctx)
+	if s.http != nil {
+		s.http.Close()
+	}
+	return err
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

@@ -1,0 +1,130 @@
+package wasmscript
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
+	"github.com/hookrt/hookd/internal/jwtsign"
+	"github.com/hookrt/hookd/internal/outbound"
+	"github.com/hookrt/hookd/internal/wasmhost"
+)
+
+// IsPlugin reports whether a domain's script names a WebAssembly plugin (a
+// path ending in .wasm) rather than a URL.
+func IsPlugin(script string) bool { return strings.HasSuffix(strings.ToLower(script), ".wasm") }
+
+// Settings are a plugin's limits and capabilities, the [domain.plugin]
+// table. Zero values take the defaults of hostapi/ABI.md ("Limits").
+type Settings struct {
+	// MemoryPages is the most linear memory, in 64 KiB pages, 2 to 32768;
+	// Go plugins need at least 64. Defaults to 256 (16 MiB).
+	MemoryPages uint32 `toml:"memory_pages"`
+	// Timeout bounds one call, 1ms to 1m. Defaults to 250ms.
+	Timeout hook.Duration `toml:"timeout"`
+	// MaxReply is the largest reply in bytes, up to 1 MiB. Defaults to
+	// 16 KiB.
+	MaxReply int `toml:"max_reply"`
+	// Instances is the size of the warm pool, up to 256. Defaults to 4.
+	Instances int `toml:"instances"`
+	// Keys are key files in the private directory the plugin may sign
+	// with, by name (jwt_sign). Defaults to none.
+	Keys []string `toml:"keys"`
+	// HTTPAllow lists the origins ("https://api.example.com") the plugin
+	// may call (http_request). Defaults to none: no HTTP.
+	HTTPAllow []string `toml:"http_allow"`
+	// AllowPrivate lists private CIDRs the plugin may reach despite the
+	// SSRF guard. Defaults to none.
+	AllowPrivate []string `toml:"allow_private"`
+	// HTTPTimeout bounds one request. Defaults to 5s.
+	HTTPTimeout hook.Duration `toml:"http_timeout"`
+	// HTTPMaxRequests bounds the requests of one call. Defaults to 4.
+	HTTPMaxRequests int `toml:"http_max_requests"`
+	// HTTPMaxResponse bounds the bytes kept of a response. Defaults to
+	// 1 MiB.
+	HTTPMaxResponse int64 `toml:"http_max_response"`
+}
+
+// Empty reports whether no setting is given.
+func (s *Settings) Empty() bool {
+	return s.MemoryPages == 0 && s.Timeout == 0 && s.MaxReply == 0 && s.Instances == 0 && len(s.Keys) == 0 &&
+		len(s.HTTPAllow) == 0 && len(s.AllowPrivate) == 0 && s.HTTPTimeout == 0 && s.HTTPMaxRequests == 0 && s.HTTPMaxResponse == 0
+}
+
+// Validate checks ranges without I/O; each error starts with its key.
+func (s *Settings) Validate() error {
+	var errs []error
+	if s.MemoryPages != 0 && (s.MemoryPages < 2 || s.MemoryPages > hostapi.MaxMemoryPages) {
+		errs = append(errs, fmt.Errorf("memory_pages: must be between 2 and %d (64 KiB pages; Go plugins need at least 64), got %d", hostapi.MaxMemoryPages, s.MemoryPages))
+	}
+	if t := time.Duration(s.Timeout); t != 0 && (t < time.Millisecond || t > time.Minute) {
+		errs = append(errs, fmt.Errorf("timeout: must be between 1ms and 1m, got %s", t))
+	}
+	if s.MaxReply < 0 || s.MaxReply > 1<<20 {
+		errs = append(errs, fmt.Errorf("max_reply: must be between 0 (default 16 KiB) and 1 MiB, got %d", s.MaxReply))
+	}
+	if s.Instances < 0 || s.Instances > hostapi.MaxInstances {
+		errs = append(errs, fmt.Errorf("instances: must be between 0 (default 4) and %d, got %d", hostapi.MaxInstances, s.Instances))
+	}
+	if _, err := outbound.ParsePrefixes(s.AllowPrivate); err != nil {
+		errs = append(errs, fmt.Errorf("allow_private: %w", err))
+	}
+	if s.HTTPMaxRequests < 0 || s.HTTPMaxResponse < 0 || s.HTTPTimeout < 0 {
+		errs = append(errs, errors.New("http_timeout, http_max_requests and http_max_response must not be negative"))
+	}
+	for _, k := range s.Keys {
+		if k == "" {
+			errs = append(errs, errors.New("keys: a key name is empty"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// limits returns the engine's limits (zero fields: its defaults).
+func (s *Settings) limits() wasmhost.Limits {
+	return wasmhost.Limits{MemoryPages: s.MemoryPages, Timeout: time.Duration(s.Timeout), MaxReply: s.MaxReply, Instances: s.Instances}
+}
+
+// grants builds the plugin's capabilities: its config, the keys it may
+// sign with (loaded from privateDir), its HTTP allow-list. The caller
+// closes grants.HTTP after the plugin.
+func (s *Settings) grants(config map[string]any, privateDir, userAgent string) (hostfn.Grants, error) {
+	g := hostfn.Grants{}
+	if config != nil {
+		b, err := json.Marshal(config)
+		if err != nil {
+			return g, fmt.Errorf("config: %w", err)
+		}
+		g.Config = b
+	}
+	if len(s.Keys) > 0 {
+		keys := map[string]*jwtsign.Key{}
+		for _, name := range s.Keys {
+			k, err := jwtsign.LoadKey(privateDir, name, "")
+			if err != nil {
+				return g, fmt.Errorf("plugin.keys: %w", err)
+			}
+			keys[name] = k
+		}
+		g.Sign, g.Keys = wasmhost.KeySigner(keys)
+	}
+	if len(s.HTTPAllow) > 0 {
+		allow, err := outbound.ParsePrefixes(s.AllowPrivate)
+		if err != nil {
+			return g, fmt.Errorf("plugin.allow_private: %w", err)
+		}
+		h, err := hostfn.NewHTTP(hostfn.HTTPOptions{Allow: s.HTTPAllow, AllowPrivate: allow,
+			Timeout: time.Duration(s.HTTPTimeout), MaxRequests: s.HTTPMaxRequests,
+			MaxResponse: s.HTTPMaxResponse, UserAgent: userAgent})
+		if err != nil {
+			return g, fmt.Errorf("plugin.http_allow: %w", err)
+		}
+		g.HTTP = h
+	}
+	return g, nil
+}

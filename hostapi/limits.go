@@ -1,0 +1,34 @@
+package hostapi
+
+import "time"
+
+// Fixed limits of the ABI.
+const (
+	// MaxEvent bounds the names and values of one event. hookd admits no
+	// larger event (hook.MaxEventBytes), so a plugin is never handed one.
+	MaxEvent           = 64 << 10
+	MaxLogLine         = 1 << 10  // bytes kept of one log line
+	MaxLogLines        = 32       // log lines per call, then ErrLimit
+	MaxErrorMessage    = 1 << 10  // bytes kept of the error_set message
+	MaxHTTPRequest     = 64 << 10 // bytes of one http_request request object
+	MaxClaims          = 64 << 10 // bytes of one jwt_sign claims object
+	MaxRedirects       = 5        // redirects followed by one http_request
+	MaxHostCallRecords = 256      // host calls recorded per call (all are counted)
+	TokenLifetime      = 300 * time.Second
+	InitTimeout        = 5 * time.Second // _initialize and hookd_v1_init together
+)
+
+// Defaults and bounds of the per-plugin limits ([domain.plugin]).
+const (
+	DefaultMemoryPages     = 256 // 64 KiB pages: 16 MiB; Go guests need at least 64
+	DefaultTimeout         = 250 * time.Millisecond
+	DefaultMaxReply        = 16 << 10
+	DefaultInstances       = 4
+	DefaultHTTPTimeout     = 5 * time.Second
+	DefaultHTTPMaxRequests = 4
+	DefaultHTTPMaxResponse = 1 << 20
+
+	MaxMemoryPages = 32768    // 2 GiB: keeps every valid length below 2^31
+	MaxInstances   = 256      // warm instances of one plugin
+	MaxBinary      = 10 << 20 // bytes of a plugin binary
+)
