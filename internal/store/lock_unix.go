@@ -1,3 +1,5 @@
+//go:build unix
+
 package store
 
 import (
@@ -15,7 +17,7 @@ func lockFile(path string) (*os.File, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("store: %s is in use by another hookd process (one process per SQLite file; use PostgreSQL for several nodes): %w", path, err)
+		return nil, inUse(path, err)
 	}
 	return f, nil
 }
