@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: help run test test/short test/race bench fuzz lint format check tidy plugins fixtures
+.PHONY: help run test test/short test/race cross bench fuzz lint format check tidy plugins fixtures
 
 help: ## show this help
 	@grep -hE '^[a-zA-Z/_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -10,13 +10,21 @@ help: ## show this help
 run: ## run the daemon on the default config.toml
 	$(GO) run ./cmd/hookd serve -config config.toml
 
-test: ## the full test suite with the race detector (PostgreSQL cases run when HOOKD_TEST_POSTGRES_DSN is set)
+test: ## the full test suite with the race detector, examples/embed included (PostgreSQL cases run when HOOKD_TEST_POSTGRES_DSN is set)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	cd examples/embed && $(GO) test -race -count=1 -timeout 10m ./...
 
 test/short: ## quick tests, no race detector
 	$(GO) test -short $(PKGS)
 
 test/race: test ## alias of test
+
+cross: ## build everything for linux, darwin and windows on amd64 and arm64
+	@for os in linux darwin windows; do for arch in amd64 arm64; do \
+		echo "GOOS=$$os GOARCH=$$arch"; \
+		GOOS=$$os GOARCH=$$arch $(GO) build ./... || exit 1; \
+		(cd examples/embed && GOOS=$$os GOARCH=$$arch $(GO) build ./...) || exit 1; \
+	done; done
 
 bench: ## the benchmarks recorded in docs/benchmarks.md
 	$(GO) test -run '^$$' -bench 'BenchmarkEmit' -benchtime 3000x ./runtime/
@@ -28,17 +36,18 @@ bench: ## the benchmarks recorded in docs/benchmarks.md
 	cd bench/extism && $(GO) test -run '^$$' -bench . -benchtime 20000x -count 3
 
 fuzz: ## run every fuzz test for 30 s each
-	$(GO) test -run '^$$' -fuzz FuzzParse$$ -fuzztime 30s ./internal/config/
+	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime 30s ./runtime/
 	$(GO) test -run '^$$' -fuzz FuzzParseEvent -fuzztime 30s ./internal/api/
 	$(GO) test -run '^$$' -fuzz FuzzParsePrivateKeyPEM -fuzztime 30s ./internal/jwtsign/
 	$(GO) test -run '^$$' -fuzz FuzzParseRetryAfter -fuzztime 30s ./internal/outbound/
 	$(GO) test -run '^$$' -fuzz FuzzParse$$ -fuzztime 30s ./internal/xmlmsg/
-	$(GO) test -run '^$$' -fuzz FuzzHostFunctions -fuzztime 30s ./hostapi/
+	$(GO) test -run '^$$' -fuzz FuzzHostFunctions -fuzztime 30s ./internal/hostfn/
 	$(GO) test -run '^$$' -fuzz FuzzParseAnswer -fuzztime 30s ./builtin/webapi/
 	$(GO) test -run '^$$' -fuzz FuzzRender -fuzztime 30s ./builtin/webapi/
 
-lint: ## go vet (golangci-lint is not installable offline here; see docs/development.md)
+lint: ## go vet, of the main module and examples/embed (golangci-lint is not installable offline here; see docs/development.md)
 	$(GO) vet $(PKGS)
+	cd examples/embed && $(GO) vet ./...
 
 format: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')
@@ -49,8 +58,10 @@ plugins: ## build the example WASM plugins into bin/plugins (GOOS=wasip1, -build
 fixtures: ## rebuild the hand-written .wat test fixtures (needs wabt's wat2wasm)
 	cd internal/wasmhost/testdata && for f in *.wat; do wat2wasm "$$f" -o "$${f%.wat}.wasm"; done
 
-tidy: ## go mod tidy
+tidy: ## go mod tidy, of every module
 	$(GO) mod tidy
+	cd examples/embed && $(GO) mod tidy
+	cd bench/extism && $(GO) mod tidy
 
 check: format lint tidy ## format, vet and tidy, then fail on a dirty tree
 	git diff --exit-code
