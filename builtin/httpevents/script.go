@@ -1,12 +1,11 @@
 package httpevents
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -29,44 +28,25 @@ var (
 
 // Handle POSTs one event's fields and judges the answer.
 func (s *script) Handle(ctx context.Context, ev *hook.Event) (hook.Result, error) {
-	return s.post(ctx, encodeFields(ev.Fields, ""), ev.ID, 0)
+	return s.post(ctx, hook.AppendForm(nil, ev.Fields, ""), ev.ID, 0)
 }
 
 // HandleBatch POSTs several events in one request, fields suffixed with
 // each event's index, plus COUNT.
 func (s *script) HandleBatch(ctx context.Context, evs []*hook.Event) (hook.Result, error) {
-	var b strings.Builder
+	var b []byte
 	for i, ev := range evs {
 		if i > 0 {
-			b.WriteByte('&')
+			b = append(b, '&')
 		}
-		b.WriteString(encodeFields(ev.Fields, "_"+strconv.Itoa(i)))
+		b = hook.AppendForm(b, ev.Fields, "_"+strconv.Itoa(i))
 	}
-	b.WriteString("&COUNT=" + strconv.Itoa(len(evs)))
-	return s.post(ctx, b.String(), evs[0].ID, len(evs))
+	b = append(b, "&COUNT="+strconv.Itoa(len(evs))...)
+	return s.post(ctx, b, evs[0].ID, len(evs))
 }
 
-// encodeFields form-encodes fields, sorted by name, each name suffixed.
-func encodeFields(fields map[string]string, suffix string) string {
-	names := make([]string, 0, len(fields))
-	for k := range fields {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for i, k := range names {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(url.QueryEscape(k + suffix))
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(fields[k]))
-	}
-	return b.String()
-}
-
-func (s *script) post(ctx context.Context, body, eventID string, batch int) (hook.Result, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, strings.NewReader(body))
+func (s *script) post(ctx context.Context, body []byte, eventID string, batch int) (hook.Result, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
 		return hook.Result{}, hook.Permanent(err)
 	}
