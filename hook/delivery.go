@@ -65,6 +65,8 @@ type Attempt struct {
 type DeliveryFilter struct {
 	State  DeliveryState
 	Target string
+	// EventID selects the deliveries of one event (the ID Emit returned).
+	EventID string
 	// BeforeID pages backwards: only deliveries with a smaller ID (lists
 	// are newest first, so pass the last ID of the previous page).
 	BeforeID int64

@@ -89,4 +89,6 @@ var (
 	// ErrUnavailable: the store cannot be reached or written (database
 	// down, disk full). Nothing was half-written; the caller may try again.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrClosed: the runtime was closed; nothing was written.
+	ErrClosed = errors.New("hookd runtime: closed")
 )

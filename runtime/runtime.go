@@ -27,9 +27,6 @@ type Runtime struct {
 	closeErr  error
 }
 
-// ErrClosed is returned by calls made after [Runtime.Close].
-var ErrClosed = engine.ErrClosed
-
 // Open starts a runtime on cfg: it validates cfg, provisions a fresh value
 // of every module (reading key files, compiling plugins), opens and
 // migrates the store, and starts the delivery workers.
@@ -117,7 +114,8 @@ func (rt *Runtime) Close(ctx context.Context) error {
 //     not kept.
 //   - An error matching [hook.ErrInvalidEvent] means the fields were
 //     refused (the text says why); one matching [hook.ErrUnavailable]
-//     means nothing was written and the caller may try again.
+//     means nothing was written and the caller may try again;
+//     [hook.ErrClosed], that the runtime was closed.
 //   - Concurrent Emit calls share transactions (group commit): on SQLite,
 //     with one writer, that is what lets many proxy threads emit at once.
 //   - Do not call Emit while holding a transaction of your own on
@@ -178,5 +176,10 @@ func (rt *Runtime) EmitTx(ctx context.Context, tx Tx, fields map[string]string) 
 // # Notes
 //
 //   - It has one connection: do not close it, and do not keep a
-//     transaction or rows open longer than needed.
+//     transaction or rows open longer than needed. While a transaction of
+//     the proxy's is open, every Runtime method that uses the store waits
+//     for it (Emit, EmitMany, ListDeliveries, Delivery, Retry, Discard,
+//     EnableTarget, SessionEvents, Health, and the delivery workers); only
+//     EmitTx with that transaction goes on. Signup and ForgotPassword do
+//     not use the store.
 func (rt *Runtime) DB() *sql.DB { return rt.eng.DB().SQL() }

@@ -108,6 +108,12 @@ func TestDeliverRetryAndDead(t *testing.T) {
 		if len(ds) != 3 {
 			t.Fatalf("want 3 deliveries (sessions does not match USER_CREATE), got %d: %+v", len(ds), ds)
 		}
+		if byEvent, err := rt.ListDeliveries(ctx, hook.DeliveryFilter{EventID: id}); err != nil || len(byEvent) != 3 {
+			t.Errorf("deliveries of event %s: %d, %v; want 3", id, len(byEvent), err)
+		}
+		if none, err := rt.ListDeliveries(ctx, hook.DeliveryFilter{EventID: "no-such-event"}); err != nil || len(none) != 0 {
+			t.Errorf("deliveries of an unknown event: %d, %v; want none", len(none), err)
+		}
 		for _, d := range ds {
 			full, err := rt.Delivery(ctx, d.ID)
 			if err != nil {
@@ -183,7 +189,7 @@ func TestEmitAfterClose(t *testing.T) {
 	if err := rt.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rt.Emit(context.Background(), userCreate(1)); !errors.Is(err, hookrt.ErrClosed) {
+	if _, err := rt.Emit(context.Background(), userCreate(1)); !errors.Is(err, hook.ErrClosed) {
 		t.Fatalf("Emit after Close: %v", err)
 	}
 }

@@ -17,9 +17,9 @@ import (
 const maxListLimit = 1000
 
 // listParams are the query parameters GET /v1/deliveries accepts.
-var listParams = []string{"state", "target", "before", "limit"}
+var listParams = []string{"state", "target", "event_id", "before", "limit"}
 
-// handleList serves GET /v1/deliveries?state=…&target=…&before=<id>&limit=<n>.
+// handleList serves GET /v1/deliveries?state=…&target=…&event_id=…&before=<id>&limit=<n>.
 func (s *server) handleList(w http.ResponseWriter, r *http.Request) {
 	f, err := parseFilter(r.URL.Query())
 	if err != nil {
@@ -62,6 +62,7 @@ func parseFilter(q url.Values) (hook.DeliveryFilter, error) {
 		}
 	}
 	f.Target = q.Get("target")
+	f.EventID = q.Get("event_id")
 	if q.Has("before") {
 		id, err := parseID(q.Get("before"))
 		if err != nil {

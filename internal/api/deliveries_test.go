@@ -16,8 +16,8 @@ func TestListDeliveries(t *testing.T) {
 		t.Errorf("deliveries = %s", a.raw)
 	}
 
-	tb.do(t, "GET", "/v1/deliveries?state=dead&target=http_events.global&before=50&limit=10", "").want(t, http.StatusOK)
-	want := hook.DeliveryFilter{State: hook.StateDead, Target: "http_events.global", BeforeID: 50, Limit: 10}
+	tb.do(t, "GET", "/v1/deliveries?state=dead&target=http_events.global&event_id=e-1&before=50&limit=10", "").want(t, http.StatusOK)
+	want := hook.DeliveryFilter{State: hook.StateDead, Target: "http_events.global", EventID: "e-1", BeforeID: 50, Limit: 10}
 	tb.b.set(func(b *fakeBackend) {
 		if b.lastFilter != want {
 			t.Errorf("filter = %+v, want %+v", b.lastFilter, want)
@@ -40,7 +40,7 @@ func TestListDeliveriesRefused(t *testing.T) {
 		"limit=1001":               `limit "1001": must be a number from 1 to 1000`,
 		"before=x":                 `before "x": must be a delivery id (a positive integer)`,
 		"before=-5":                `before "-5": must be a delivery id (a positive integer)`,
-		"limt=5":                   `unknown query parameter "limt": use state, target, before, limit`,
+		"limt=5":                   `unknown query parameter "limt": use state, target, event_id, before, limit`,
 		"state=dead&state=pending": `query parameter "state" given more than once`,
 	} {
 		tb.do(t, "GET", "/v1/deliveries?"+query, "").wantError(t, http.StatusBadRequest, msg)

@@ -9,7 +9,7 @@
 // # Routes
 //
 //	POST /v1/events                      202 {"event_id":"…"}
-//	GET  /v1/deliveries?state=&target=&before=&limit=
+//	GET  /v1/deliveries?state=&target=&event_id=&before=&limit=
 //	                                     200 {"deliveries":[…]}
 //	GET  /v1/deliveries/{id}             200 the delivery, with its event and attempts
 //	POST /v1/deliveries/{id}/retry       202 {"id":42,"status":"queued"}
@@ -26,7 +26,7 @@
 //
 // GET /v1/deliveries lists newest first. state is one of the store's
 // states (pending, retrying, delivered, dead, discarded), target a target
-// name, before a delivery id (the next page lists smaller ids), limit 1 to
+// name, event_id an EVENT_ID, before a delivery id (the next page lists smaller ids), limit 1 to
 // 1000 (the store's default page is 100). Other parameters are refused.
 //
 // # Errors

@@ -2,12 +2,10 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"sync"
-)
 
-// ErrClosed is returned by calls made after the engine closed.
-var ErrClosed = errors.New("hookd runtime: closed")
+	"github.com/hookrt/hookd/hook"
+)
 
 // groupCommit commits concurrent submissions in shared transactions:
 // callers hand in their items and wait; one goroutine commits whatever has
@@ -53,7 +51,7 @@ func (g *groupCommit[T]) submit(ctx context.Context, items ...T) []error {
 	g.mu.RLock()
 	if g.closed {
 		g.mu.RUnlock()
-		return repeat(ErrClosed, len(items))
+		return repeat(hook.ErrClosed, len(items))
 	}
 	select {
 	case g.reqs <- req:

@@ -42,6 +42,9 @@ func (db *DB) ListDeliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook
 	if f.Target != "" {
 		where, args = append(where, "target = ?"), append(args, f.Target)
 	}
+	if f.EventID != "" {
+		where, args = append(where, "event_id = ?"), append(args, f.EventID)
+	}
 	if f.BeforeID > 0 {
 		where, args = append(where, "id < ?"), append(args, f.BeforeID)
 	}
