@@ -220,21 +220,23 @@ func TestSignupHonoursTheCallersDeadline(t *testing.T) {
 	const deadline = 150 * time.Millisecond
 	f := newFake(t, nil)
 	f.set(f.blocking)
-	s, logs := provision(t, f.URL, func(s *webapi.Service) { s.Timeout = hook.Duration(5 * time.Second) })
+	// The service's own timeout is a minute: a call that ends well before
+	// it ended at the caller's deadline, on however loaded a machine.
+	s, logs := provision(t, f.URL, func(s *webapi.Service) { s.Timeout = hook.Duration(time.Minute) })
 
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
-	start := time.Now()
+	dl, _ := ctx.Deadline()
 	res, err := s.Signup(ctx, ann)
-	elapsed := time.Since(start)
+	ended := time.Now()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(res, unavailable) {
 		t.Errorf("got %+v", res)
 	}
-	if elapsed < deadline || elapsed > deadline+time.Second {
-		t.Errorf("the call took %s; want the caller's deadline, %s, and not much more", elapsed, deadline)
+	if ended.Before(dl) || ended.Sub(dl) > 30*time.Second {
+		t.Errorf("the call ended %s after the caller's deadline; want at it, not at the service's timeout (1m)", ended.Sub(dl))
 	}
 	contains(t, "log", logs.String(), "timeout after", "(the attempt's deadline)")
 }

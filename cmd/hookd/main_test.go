@@ -87,9 +87,15 @@ user_delete = true
 
 // waitHealthy polls /healthz until the daemon answers (a condition, not a
 // fixed sleep), or fails after 30 s.
+// startPatience bounds how long a test waits for hookd to serve.
+const startPatience = 5 * time.Minute
+
 func waitHealthy(t *testing.T, base string, exited <-chan struct{}) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	// Generous: hookd compiles its plugins before it serves, which takes
+	// seconds under -race on a loaded 2-core machine; the bound only
+	// catches a daemon that never comes up.
+	deadline := time.Now().Add(startPatience)
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
@@ -105,7 +111,7 @@ func waitHealthy(t *testing.T, base string, exited <-chan struct{}) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatal("hookd did not become healthy within 30s")
+	t.Fatalf("hookd did not become healthy within %s", startPatience)
 }
 
 func postEvent(t *testing.T, base, token string, fields map[string]string) string {
