@@ -16,8 +16,8 @@ import (
 // reply, the error message, logs, the result buffer, counters and a record of
 // the host calls made).
 //
-//	call := hostapi.NewCall(ev, deadline, maxReply, grants)
-//	status, err := entry.Call(hostapi.WithCall(ctx, call))
+//	call := hostfn.NewCall(ev, deadline, maxReply, grants)
+//	status, err := entry.Call(hostfn.WithCall(ctx, call))
 //	reply, set := call.Reply()
 //
 // # Notes

@@ -14,8 +14,8 @@ import (
 // "Capabilities").
 //
 //	sign, keys := wasmhost.KeySigner(map[string]*jwtsign.Key{"relay.pem": key})
-//	h, err := hostapi.NewHTTP(hostapi.HTTPOptions{Allow: []string{"https://api.example.com"}})
-//	g := hostapi.Grants{Config: cfg, Sign: sign, Keys: keys, HTTP: h}
+//	h, err := hostfn.NewHTTP(hostfn.HTTPOptions{Allow: []string{"https://api.example.com"}})
+//	g := hostfn.Grants{Config: cfg, Sign: sign, Keys: keys, HTTP: h}
 //
 // # Notes
 //

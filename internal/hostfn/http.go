@@ -57,7 +57,7 @@ type HTTP struct {
 
 // NewHTTP checks o and returns the capability it describes.
 //
-//	h, err := hostapi.NewHTTP(hostapi.HTTPOptions{Allow: []string{"https://api.example.com"}})
+//	h, err := hostfn.NewHTTP(hostfn.HTTPOptions{Allow: []string{"https://api.example.com"}})
 //
 // # Notes
 //

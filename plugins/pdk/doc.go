@@ -40,7 +40,8 @@
 //	[domain.config]
 //	block = ["10.0.0.0/8"] # read with pdk.Config
 //
-// `hookd plugin check guard.wasm` checks a binary against the ABI;
+// `hookd plugin check guard.wasm -config config.toml` loads a binary as
+// `hookd serve` would (the ABI, its memory, its init, its grants);
 // `hookd plugin run guard.wasm -event ev.json -config config.toml` runs
 // one event through it.
 //
