@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"cmp"
+	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -137,6 +139,19 @@ type LogConfig struct {
 	Level string `toml:"level"`
 	// Format is "text" or "json". Defaults to "text".
 	Format string `toml:"format"`
+}
+
+// NewLogger returns a logger writing to w at the configured level, as text
+// or JSON: what the daemon logs with. A proxy that has a logger of its own
+// passes that to [WithLogger] instead.
+func (l LogConfig) NewLogger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(l.Level)) // checked by Validate
+	opts := &slog.HandlerOptions{Level: level}
+	if l.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // DefaultConfig returns the config an empty file yields: every default,

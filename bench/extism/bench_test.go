@@ -16,6 +16,7 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
 	"github.com/hookrt/hookd/internal/hostfn"
+	"github.com/hookrt/hookd/internal/plugintest"
 	"github.com/hookrt/hookd/internal/wasmhost"
 )
 
@@ -37,27 +38,7 @@ var repoRoot = filepath.Join("..", "..")
 
 // event is the ISL Light NEWSESSION event both hosts get: about 300 bytes
 // form-encoded (see TestEventSize).
-func event() *hook.Event {
-	const id = "0190c6b2-7f3a-7c4e-9d2b-5a1d00000001"
-	return &hook.Event{
-		ID: id,
-		Fields: map[string]string{
-			"EVENT_ID":      id,
-			"TIMESTAMP":     "1732700000",
-			"MODULE":        "ISL_LIGHT",
-			"EVENT":         "NEWSESSION",
-			"SERVERID":      "conf-proxy-1.example.com",
-			"DOMAIN_ID":     "acme",
-			"SESSIONID":     "5a1b",
-			"CPUSER_ID":     "42",
-			"USER":          "anna.svensson@example.com",
-			"reasonAddress": "203.0.113.42",
-			"PRODUCT":       "ISL Light 5.2",
-			"DESK":          "Support desk / Ljubljana",
-		},
-		Created: time.Unix(1732700000, 0),
-	}
-}
+func event() *hook.Event { return plugintest.Event(nil) }
 
 // form is ev as the Extism plugin's input: application/x-www-form-urlencoded,
 // sorted by name, the encoding hookd's event_read gives a guest.

@@ -27,7 +27,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, stderr)
+	log := cfg.Log.NewLogger(stderr)
 	token, err := readToken(cfg.Server.TokenFile)
 	if err != nil {
 		return err

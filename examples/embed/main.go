@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, stderr)
+	log := cfg.Log.NewLogger(stderr)
 
 	// 2. The runtime: the store (SQLite by default), the modules of the
 	// config and the delivery workers.
@@ -140,16 +140,4 @@ func closeRuntime(rt *hookrt.Runtime, log *slog.Logger) {
 		log.Warn("closing hookd", "error", err)
 	}
 	log.Info("stopped")
-}
-
-// newLogger follows hookd's [log] section, which LoadConfig has validated
-// (level debug, info, warn or error; format text or json).
-func newLogger(c hookrt.LogConfig, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
