@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/hostapi"
 )
 
 func TestErrorKinds(t *testing.T) {
@@ -64,4 +65,12 @@ func TestRegistry(t *testing.T) {
 		}
 	}()
 	reg.Register(info)
+}
+
+// TestEventBoundFitsTheABI: every event hookd admits can be handed to a
+// plugin (the ABI promises hostapi.MaxEvent).
+func TestEventBoundFitsTheABI(t *testing.T) {
+	if hook.MaxEventBytes > hostapi.MaxEvent {
+		t.Errorf("hook admits events of %d bytes; plugins are promised at most %d", hook.MaxEventBytes, hostapi.MaxEvent)
+	}
 }

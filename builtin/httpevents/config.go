@@ -57,6 +57,15 @@ func (d *Domain) Spec(resolve func(string) string, strict bool) wasmscript.Spec 
 // http_events module reads it.
 type Domains []Domain
 
+// DomainsOf returns the [[domain]] entries of a config's module sections
+// (none when the config has no [[domain]]).
+func DomainsOf(modules map[string]hook.Module) Domains {
+	if d, ok := modules[DomainID].(*Domains); ok && d != nil {
+		return *d
+	}
+	return nil
+}
+
 // Targets implements hook.Module.
 func (*Domains) Targets() []hook.Target { return nil }
 

@@ -68,7 +68,7 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 	}
 	var domains Domains
 	if m, ok := env.Lookup(DomainID); ok {
-		domains = *m.(*Domains)
+		domains = *m.(*Domains) // its own section type
 	}
 	if !e.PerDomain {
 		if len(domains) > 0 {

@@ -161,12 +161,12 @@ func readEvent(path string) (*hook.Event, error) {
 
 // findDomain picks the [[domain]] named id, or the one whose script is path.
 func findDomain(cfg *hookrt.Config, path, id string) (httpevents.Domain, error) {
-	m, ok := cfg.Modules[httpevents.DomainID]
-	if !ok {
+	domains := httpevents.DomainsOf(cfg.Modules)
+	if len(domains) == 0 {
 		return httpevents.Domain{}, fmt.Errorf("%s has no [[domain]]", cfg.Path)
 	}
 	abs, _ := filepath.Abs(path)
-	for _, d := range *m.(*httpevents.Domains) {
+	for _, d := range domains {
 		script, _ := filepath.Abs(cfg.Resolve(d.Script))
 		if (id != "" && d.ID == id) || (id == "" && script == abs) {
 			d.Script = path
