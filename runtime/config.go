@@ -120,9 +120,12 @@ type DeliveryConfig struct {
 	// BreakerThreshold is how many consecutive failures open a target's
 	// circuit breaker. Defaults to 5.
 	BreakerThreshold int `toml:"breaker_threshold"`
-	// BreakerCooldown is how long an open breaker waits before letting one
-	// attempt through; it doubles while the target keeps failing, capped
-	// at 10m. Defaults to 30s.
+	// BreakerCooldown caps how long an open breaker waits before letting
+	// one attempt (a probe) through. The wait is the retry schedule's step
+	// for the breaker's openings in a row (the first step when it opens,
+	// the next after each failed probe), so a receiver that comes back is
+	// found within the schedule's current step or this cap. Defaults to
+	// 30s.
 	BreakerCooldown hook.Duration `toml:"breaker_cooldown"`
 	// PollInterval is how often workers look for due jobs, between 10ms
 	// and 10s. River itself accepts down to 1ms but requires it to be no

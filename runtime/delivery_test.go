@@ -245,3 +245,30 @@ func TestAttemptLongerThanRetryStep(t *testing.T) {
 	}
 	obs.wait(t, "six attempts", func(o []hook.Observation) bool { return count("retrying", "slow")(o) >= 6 })
 }
+
+// TestResumeAfterOutage: a target down long enough to open its breaker is
+// probed on its retry schedule, not after the fixed breaker cool-down, so
+// delivery resumes within the schedule's step once the receiver is back
+// (the breaker used to wait its 30 s cool-down whatever the schedule said).
+func TestResumeAfterOutage(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
+		cfg := testConfig(st)
+		cfg.Delivery.RetrySchedule = []hook.Duration{hook.Duration(200 * time.Millisecond)}
+		cfg.Delivery.BreakerThreshold = 2
+		cfg.Delivery.BreakerCooldown = hook.Duration(5 * time.Minute) // the cap; the schedule's 200 ms step applies
+		down := newReceiver(t, status(503))
+		obs := newObservations()
+		rt := open(t, cfg, hookrt.WithObserver(obs.observe), hookrt.WithTarget(postTarget("flaky", down.URL, 2*time.Second)))
+		ctx := context.Background()
+		if _, err := rt.Emit(ctx, userCreate(1)); err != nil {
+			t.Fatal(err)
+		}
+		obs.wait(t, "the breaker open", func(o []hook.Observation) bool { return count("retrying", "flaky")(o) >= 3 })
+		back := time.Now()
+		down.set(status(204))
+		obs.wait(t, "delivered after recovery", func(o []hook.Observation) bool { return count("delivered", "flaky")(o) == 1 })
+		if took := time.Since(back); took > time.Minute {
+			t.Errorf("delivered %s after the receiver came back; the breaker's probe should follow the 200 ms schedule, not the 5 m cap", took)
+		}
+	})
+}

@@ -74,6 +74,8 @@ type Engine struct {
 	mu       sync.RWMutex
 	disabled map[string]string // target -> reason
 
+	rescue *rescuer // PostgreSQL: takes over the running jobs of dead nodes
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -143,7 +145,7 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 	e.q, err = newQueue(ctx, e.db, queueConfig{
 		workers:      d.Workers,
 		pollInterval: d.PollInterval,
-		timeout:      d.Timeout,
+		jobTimeout:   e.jobTimeout(),
 		logger:       riverLogger(e.log),
 		worker:       &deliveryWorker{e: e},
 		batchWorker:  &batchWorker{e: e},
@@ -163,6 +165,11 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		}
 		if err := e.q.start(ctx); err != nil {
 			return nil, fmt.Errorf("start workers: %w", err)
+		}
+		e.rescue = startRescue(e)
+		if e.rescue != nil {
+			e.log.InfoContext(ctx, "a node's running deliveries are taken over by the others if it stops",
+				slog.Duration("within", e.RescueBound()))
 		}
 	}
 	ok = true
@@ -195,14 +202,15 @@ func (e *Engine) addTarget(t hook.Target, d DeliveryOptions) {
 		sched:  e.sched,
 		breaker: &breaker{
 			threshold: d.BreakerThreshold,
-			base:      d.BreakerCooldown,
-			cap:       max(10*time.Minute, d.BreakerCooldown),
+			sched:     e.sched,
+			cap:       d.BreakerCooldown,
 		},
 		maxInflight: int64(max(1, d.Workers/2)),
 	}
 	if len(t.Policy.Schedule) > 0 {
 		tt.sched = schedule{steps: t.Policy.Schedule, jitter: e.sched.jitter}
 	}
+	tt.breaker.sched = tt.sched
 	e.targets[t.Name] = tt
 	e.order = append(e.order, tt)
 }
@@ -228,6 +236,7 @@ func (e *Engine) Health(ctx context.Context) error { return e.db.Ping(ctx) }
 func (e *Engine) Close(ctx context.Context) error {
 	e.closeOnce.Do(func() {
 		var errs []error
+		e.rescue.stop()
 		if err := e.q.stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
 		}

@@ -28,18 +28,26 @@ func (s schedule) delay(k int) time.Duration {
 
 // breaker backs a whole target off after a run of consecutive failures, so
 // that its jobs snooze without an attempt (and without holding a worker for
-// a timeout) until the cool-down passes; then one probe goes through, and
-// its success closes the breaker. The cool-down doubles while probes fail.
+// a timeout) until a probe may go; then one probe goes through, and its
+// success closes the breaker.
+//
+// The wait before a probe follows the target's retry schedule: the first
+// time the breaker opens, its first step (5 s by default); after each
+// failed probe, the next step, the last one repeating; never longer than
+// cap (delivery.breaker_cooldown). So a receiver that comes back is seen
+// within the schedule's current step, or cap, not after a fixed cool-down.
 //
 // The state is per process: on PostgreSQL each node learns on its own that
 // a target is down, which costs at most threshold attempts per node.
 type breaker struct {
 	threshold int
-	base, cap time.Duration
+	sched     schedule
+	cap       time.Duration
 
 	mu        sync.Mutex
 	failures  int       // consecutive
 	openUntil time.Time // zero when closed
+	opens     int       // consecutive openings (failed probes + 1)
 	cooldown  time.Duration
 	probing   bool
 }
@@ -68,18 +76,16 @@ func (b *breaker) record(ok bool, now time.Time) {
 	wasProbe := b.probing
 	b.probing = false
 	if ok {
-		b.failures, b.openUntil, b.cooldown = 0, time.Time{}, 0
+		b.failures, b.openUntil, b.opens, b.cooldown = 0, time.Time{}, 0, 0
 		return
 	}
 	b.failures++
 	if b.failures < b.threshold && !wasProbe {
 		return
 	}
-	switch {
-	case b.cooldown == 0:
-		b.cooldown = b.base
-	case wasProbe:
-		b.cooldown = min(2*b.cooldown, b.cap)
+	if b.openUntil.IsZero() || wasProbe {
+		b.opens++
+		b.cooldown = min(b.sched.delay(b.opens), b.cap)
 	}
 	b.openUntil = now.Add(b.cooldown)
 }

@@ -105,7 +105,7 @@ func (q *riverQueue[TTx]) stop(ctx context.Context) error {
 type queueConfig struct {
 	workers      int
 	pollInterval time.Duration
-	timeout      time.Duration
+	jobTimeout   time.Duration // see Engine.jobTimeout
 	logger       *slog.Logger
 	worker       river.Worker[deliveryArgs]
 	batchWorker  river.Worker[batchArgs]
@@ -117,8 +117,11 @@ func (c queueConfig) river() *river.Config {
 		Logger:                      c.logger,
 		FetchPollInterval:           c.pollInterval,
 		FetchCooldown:               min(c.pollInterval, 10*time.Millisecond),
-		JobTimeout:                  -1, // the worker enforces the delivery timeout itself
-		RescueStuckJobsAfter:        2*c.timeout + time.Minute,
+		// The worker bounds every attempt by its target's timeout; River's
+		// JobTimeout is a backstop above that, and must be set (-1 would make
+		// River's rescuer skip hookd's jobs forever).
+		JobTimeout:                  c.jobTimeout,
+		RescueStuckJobsAfter:        c.jobTimeout + rescueGrace, // River's own rescuer: the slow backstop of rescue.go
 		CompletedJobRetentionPeriod: time.Hour, // hookd's own tables keep the history
 		MaxAttempts:                 insertOpts.MaxAttempts,
 	}

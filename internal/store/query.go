@@ -151,8 +151,8 @@ func (db *DB) DisabledTargets(ctx context.Context) (map[string]string, error) {
 
 // ReleaseOrphanedJobs makes River jobs that a crashed process left
 // "running" available again. Only for SQLite, where the file lock taken by
-// OpenSQLite proves no other process is working them; on PostgreSQL River's
-// own rescuer does this after RescueStuckJobsAfter.
+// OpenSQLite proves no other process is working them; on PostgreSQL,
+// RescueStuckJobs does it for jobs running longer than any can.
 func (db *DB) ReleaseOrphanedJobs(ctx context.Context) (int64, error) {
 	if db.dialect != SQLite {
 		return 0, nil
@@ -160,6 +160,24 @@ func (db *DB) ReleaseOrphanedJobs(ctx context.Context) (int64, error) {
 	n, err := db.conn().exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec') WHERE state = 'running'`)
 	if err != nil {
 		return 0, fmt.Errorf("store: release orphaned jobs: %w", err)
+	}
+	return n, nil
+}
+
+// RescueStuckJobs makes hookd's River jobs that have been running since
+// before cutoff available again, and returns how many. The caller picks a
+// cutoff no live worker can reach (River cancels a job at its JobTimeout),
+// so such a job belongs to a node that died: on PostgreSQL, where several
+// nodes share the jobs, this is how survivors take over a dead node's
+// work within seconds instead of River's rescuer's minutes.
+func (db *DB) RescueStuckJobs(ctx context.Context, kinds []string, cutoff time.Time) (int64, error) {
+	if db.dialect != Postgres || len(kinds) == 0 {
+		return 0, nil
+	}
+	n, err := db.conn().exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now()
+		WHERE state = 'running' AND kind = ANY(?) AND attempted_at < ?`, kinds, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("store: rescue stuck jobs: %w", err)
 	}
 	return n, nil
 }

@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hookrt/hookd/internal/store"
+)
+
+// When a node dies (kill -9, a lost VM) its running jobs stay "running" in
+// the shared PostgreSQL: no worker will finish or snooze them. River's own
+// rescuer would release them, but only once they have run for
+// RescueStuckJobsAfter and at its next pass, every 30 s (not
+// configurable): minutes after the death. hookd rescues them itself.
+//
+// A live node never runs a hookd job longer than Engine.jobTimeout: River
+// cancels it there, and the attempt inside is bounded by its target's
+// timeout, shorter still. So a job running for jobTimeout + rescueGrace
+// belongs to a dead node; every node checks for such jobs every
+// rescueInterval and makes them available to the survivors. The rescue
+// bound is thus the longest target timeout + jobSlack + rescueGrace +
+// rescueInterval (10 s + 15 s with the defaults). On SQLite, one process
+// owns the file (it is locked) and releases every running job at start
+// instead.
+const (
+	// jobSlack is River's JobTimeout above the longest attempt: time for
+	// the worker's store reads and writes around the attempt.
+	jobSlack = 5 * time.Second
+	// rescueGrace is how long past jobTimeout a job must run to be taken
+	// for a dead node's.
+	rescueGrace = 5 * time.Second
+	// rescueInterval is how often every node looks for such jobs.
+	rescueInterval = 5 * time.Second
+)
+
+// jobKinds are the River job kinds of hookd.
+var jobKinds = []string{deliveryArgs{}.Kind(), batchArgs{}.Kind()}
+
+// jobTimeout is the longest a live worker runs one job: the longest
+// attempt of any target, plus jobSlack.
+func (e *Engine) jobTimeout() time.Duration {
+	longest := e.timeout
+	for _, t := range e.order {
+		longest = max(longest, t.Policy.Timeout)
+	}
+	return longest + jobSlack
+}
+
+// RescueBound is the most time after a node dies before its running jobs
+// are available to the other nodes again (PostgreSQL).
+func (e *Engine) RescueBound() time.Duration {
+	return e.jobTimeout() + rescueGrace + rescueInterval
+}
+
+// rescuer runs the rescue pass every rescueInterval until stopped.
+type rescuer struct {
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// startRescue starts the rescue loop on PostgreSQL; nil elsewhere.
+func startRescue(e *Engine) *rescuer {
+	if e.db.Dialect() != store.Postgres {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &rescuer{cancel: cancel}
+	stuck := e.jobTimeout() + rescueGrace
+	r.done.Go(func() {
+		t := time.NewTicker(rescueInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			n, err := e.db.RescueStuckJobs(ctx, jobKinds, time.Now().Add(-stuck))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				e.log.WarnContext(ctx, "rescuing the jobs of dead nodes", slog.Any("error", err))
+			case n > 0:
+				e.log.InfoContext(ctx, "rescued deliveries left running by a node that stopped",
+					slog.Int64("jobs", n), slog.Duration("running_longer_than", stuck))
+			}
+		}
+	})
+	return r
+}
+
+// stop ends the loop; a nil rescuer is a no-op.
+func (r *rescuer) stop() {
+	if r == nil {
+		return
+	}
+	r.cancel()
+	r.done.Wait()
+}
