@@ -24,9 +24,10 @@ type event struct {
 	raw       string // every field of the event, URL-encoded, sorted by key
 }
 
-// maxBatch bounds COUNT. It never refuses a real batch: each event takes at
-// least 20 bytes ("MODULE_0=a&EVENT_0=b&"), so a 64 KiB body holds fewer
-// than 4096 of them.
+// maxBatch bounds COUNT, and so the work one request can cause: fields
+// without an index belong to every event, so a body of a few bytes could
+// otherwise ask for millions of rows. It never refuses a batch of hookd's,
+// which combines at most 500 events per request.
 const maxBatch = 4096
 
 // columnFields are the fields that have a column of their own. Each may

@@ -11,9 +11,18 @@ import (
 	"time"
 )
 
-// maxBodyBytes bounds a request body. One event is a few hundred bytes; a
-// combined batch of a busy interval is a few KiB.
-const maxBodyBytes = 64 << 10
+// maxBodyBytes bounds a request body: 1 MiB, about five times the largest
+// form hookd can send.
+//
+// hookd admits an event of up to 64 KiB of names and values and 256
+// fields. In the form every byte of a name or value can become three
+// ("%C3%A9" for "é", "%01"), and every field adds "=" and "&", plus "_0"
+// after its name in a combined request of one event and "&COUNT=1" at the
+// end: at most 3*65536 + 4*256 + 7 = 197,639 bytes (193 KiB). A combined
+// request of several events packs at most 48 KiB of raw fields, so at most
+// about 3*48 KiB = 144 KiB. A smaller limit would answer 413 to an event
+// hookd accepted, and a strict sender retries that until it gives up.
+const maxBodyBytes = 1 << 20
 
 // ack is the answer that tells the sender the event is handled and no
 // XMLMSG command is wanted. In strict mode the answer must be valid XML.

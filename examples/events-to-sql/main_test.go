@@ -297,7 +297,7 @@ func Test_main(t *testing.T) {
 		}
 	})
 
-	t.Run("body of exactly 64 KiB is accepted", func(t *testing.T) {
+	t.Run("body of exactly maxBodyBytes is accepted", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		form := "MODULE=ISL_LIGHT&EVENT=START&EVENT_ID=big&pad="
@@ -320,7 +320,7 @@ func Test_main(t *testing.T) {
 			{"no content type", http.MethodPost, path, "", ok, 415, "content type must be application/x-www-form-urlencoded"},
 			{"JSON", http.MethodPost, path, "application/json", `{"MODULE":"ISL_LIGHT"}`, 415, "content type must be"},
 			{"multipart", http.MethodPost, path, "multipart/form-data; boundary=x", ok, 415, "content type must be"},
-			{"body over 64 KiB", http.MethodPost, path, formType, ok + "&pad=" + strings.Repeat("x", maxBodyBytes), 413, "larger than 65536 bytes"},
+			{"body over maxBodyBytes", http.MethodPost, path, formType, ok + "&pad=" + strings.Repeat("x", maxBodyBytes-len(ok+"&pad=")+1), 413, "larger than 1048576 bytes"},
 			{"not form encoding", http.MethodPost, path, formType, "MODULE=%zz", 400, "not URL-encoded"},
 			{"MODULE missing", http.MethodPost, path, formType, "EVENT=START&EVENT_ID=e", 400, "field MODULE is missing"},
 			{"EVENT missing", http.MethodPost, path, formType, "MODULE=ISL_LIGHT&EVENT_ID=e", 400, "field EVENT is missing"},

@@ -206,7 +206,8 @@ func Test_main(t *testing.T) {
 			{"not a JWT", "", tokenBody("not.a.jwt"), 400, "token is malformed"},
 			{"non-JSON body", "", []byte("jwt=abc"), 400, "body is not JSON"},
 			{"no jwt member", "", []byte(`{"token":"abc"}`), 400, `body has no "jwt" string`},
-			{"oversized body", "", append(append([]byte(`{"jwt":"`), bytes.Repeat([]byte("a"), 70<<10)...), `"}`...), 413, "body is larger than 65536 bytes"},
+			{"body of exactly maxBodyBytes is read", "", append(append([]byte(`{"jwt":"`), bytes.Repeat([]byte("a"), maxBodyBytes-len(`{"jwt":""}`))...), `"}`...), 400, "token is malformed"},
+			{"oversized body", "", append(append([]byte(`{"jwt":"`), bytes.Repeat([]byte("a"), maxBodyBytes-len(`{"jwt":""}`)+1)...), `"}`...), 413, "body is larger than 2097152 bytes"},
 			{"form content type", "application/x-www-form-urlencoded", []byte(`{"jwt":"x"}`), 415, "content type must be application/json"},
 		}
 		for _, tt := range tests {

@@ -14,10 +14,21 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// maxBodyBytes bounds a webhook body. hookd's tokens are a few KiB; the
-// limit keeps a misbehaving sender from making the receiver buffer
-// arbitrary amounts.
-const maxBodyBytes = 64 << 10
+// maxBodyBytes bounds a webhook body: 2 MiB, about twice the largest
+// token hookd can send; bounded, so that a misbehaving sender cannot make
+// the receiver buffer arbitrary amounts.
+//
+// hookd admits an event of up to 64 KiB of names and values in 256
+// fields. The token carries all of them in its "data" claim, and MODULE,
+// SERVERID and DOMAIN_ID a second time as the module, server_id and
+// domain_id claims; JSON writes a control character such as "\x01", or <,
+// > and &, as six bytes ("\u0001"), and base64url makes four bytes of
+// three. So the claims are at most 12*65536 + 6*256 + 257 bytes before
+// base64url, and the body of the largest token, signed with RSA 4096
+// (PS512), is at most 1,051,768 bytes (1027 KiB, just over 1 MiB), plus
+// 4/3 of the configured claims. A smaller limit would answer 413 to an
+// event hookd accepted, which hookd retries until it gives up.
+const maxBodyBytes = 2 << 20
 
 // asymmetricAlgs are the only algorithms accepted. Listing them is what
 // stops the classic JWT attacks: "none", and HS256 signed with the public
