@@ -139,6 +139,14 @@ type Env struct {
 	Resolve func(path string) string
 }
 
+// Warner is implemented by modules whose section is valid but probably not
+// what the operator meant ([[domain]] entries while per_domain is off):
+// `hookd check` prints the warnings and `hookd serve` logs them. lookup
+// returns another module's section, as Env.Lookup does.
+type Warner interface {
+	Warnings(lookup func(id string) (Module, bool)) []string
+}
+
 // Reloader is implemented by modules that can pick up changed files
 // without a restart (WASM plugins); the daemon calls Reload on SIGHUP.
 type Reloader interface {

@@ -69,6 +69,22 @@ func DomainsOf(modules map[string]hook.Module) Domains {
 // Targets implements hook.Module.
 func (*Domains) Targets() []hook.Target { return nil }
 
+// Warnings implements hook.Warner: [[domain]] scripts receive nothing
+// unless [http_events] per_domain is on.
+func (ds *Domains) Warnings(lookup func(id string) (hook.Module, bool)) []string {
+	if len(*ds) == 0 {
+		return nil
+	}
+	m, ok := lookup(ID)
+	switch {
+	case !ok:
+		return []string{fmt.Sprintf("%d [[domain]] scripts are configured but there is no [http_events] section: they receive nothing", len(*ds))}
+	case !m.(*Events).PerDomain:
+		return []string{fmt.Sprintf("%d [[domain]] scripts are configured but [http_events] per_domain is off: they receive nothing", len(*ds))}
+	}
+	return nil
+}
+
 // Validate checks every entry: a unique id and an http(s) script URL.
 func (ds *Domains) Validate() error {
 	var errs []error

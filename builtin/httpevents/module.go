@@ -32,6 +32,7 @@ var (
 	_ hook.Reloader     = (*Events)(nil)
 	_ hook.Module       = (*Domains)(nil)
 	_ hook.Validator    = (*Domains)(nil)
+	_ hook.Warner       = (*Domains)(nil)
 )
 
 // Provision builds the global target and one target per domain script.
@@ -71,11 +72,7 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 		domains = *m.(*Domains) // its own section type
 	}
 	if !e.PerDomain {
-		if len(domains) > 0 {
-			env.Logger.Warn("per-domain scripts are configured but [http_events] per_domain is off: they receive nothing",
-				slog.Int("domains", len(domains)))
-		}
-		return nil
+		return nil // Domains.Warnings says so at start
 	}
 	allow, err := outbound.ParsePrefixes(e.AllowPrivate)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 
@@ -31,7 +32,9 @@ const usage = `usage: hookd <command> [flags]
 
 commands:
   serve     -config FILE   run the daemon (HTTP API, delivery workers)
-  check     -config FILE   validate the config and key files; exit 1 with the errors
+  check     -config FILE [-offline]
+                           refuse what serve would refuse (config, token and key files, plugins,
+                           the store; -offline skips the PostgreSQL connection); exit 1 with the errors
   keys jwks -config FILE   print the JWK set served at /.well-known/jwks.json
   keys generate -out FILE [-type ed25519|p256|p384|p521|rsa2048|rsa3072|rsa4096]
                            write a new private key (mode 0600) for the JWT webhook
@@ -93,11 +96,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 type usageError struct{ error }
 
-// loadConfig parses the -config flag of a subcommand and loads the file.
-func loadConfig(name string, args []string) (*hookrt.Config, error) {
+// loadConfig parses the -config flag of a subcommand (and the flags more
+// adds) and loads the file.
+func loadConfig(name string, args []string, more ...func(*flag.FlagSet)) (*hookrt.Config, error) {
 	fs := flag.NewFlagSet("hookd "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	path := fs.String("config", "config.toml", "the config file")
+	for _, add := range more {
+		add(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -110,13 +117,31 @@ func loadConfig(name string, args []string) (*hookrt.Config, error) {
 	return hookrt.LoadConfig(*path)
 }
 
+// cmdCheck refuses what serve refuses at start: the config (strictly),
+// the token file, the modules' key files and plugins (provisioned and
+// closed again), and, unless -offline, the store's reachability. Warnings
+// (valid but probably not meant) are printed and do not fail the check.
 func cmdCheck(ctx context.Context, args []string, stdout io.Writer) error {
-	cfg, err := loadConfig("check", args)
+	var offline bool
+	cfg, err := loadConfig("check", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&offline, "offline", false, "skip the checks that need the network (the PostgreSQL DSN)")
+	})
 	if err != nil {
 		return err
 	}
+	if _, err := readToken(cfg.Server.TokenFile); err != nil {
+		return fmt.Errorf("%s: %w", cfg.Path, err)
+	}
 	if _, err := hookrt.Check(ctx, cfg); err != nil {
 		return err
+	}
+	if !offline || cfg.Store.Driver != hookrt.DriverPostgres {
+		if err := hookrt.CheckStore(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(stdout, "warning:", w)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", cfg.Path)
 	return nil
@@ -135,7 +160,8 @@ func cmdJWKS(ctx context.Context, args []string, stdout io.Writer) error {
 	return err
 }
 
-// readToken reads the bearer token file; an empty file is an error.
+// readToken reads the bearer token file: one token, in a file that only
+// its owner may read (like the key files). serve and check both call it.
 func readToken(path string) (string, error) {
 	if path == "" {
 		return "", nil
@@ -145,6 +171,11 @@ func readToken(path string) (string, error) {
 		return "", fmt.Errorf("server.token_file: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return "", fmt.Errorf("server.token_file: %w", err)
+	} else if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return "", fmt.Errorf("server.token_file: %s is readable by group or others (mode %04o); chmod 600 it", path, perm)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, 4097))
 	if err != nil {
 		return "", fmt.Errorf("server.token_file: %w", err)

@@ -429,3 +429,66 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("check with a bad key: %d %s", code, errb.String())
 	}
 }
+
+// TestCheckRefusesWhatServeRefuses: the token file (missing, empty,
+// readable by others), an unreachable PostgreSQL (unless -offline), and a
+// SQLite directory hookd cannot write; warnings do not fail the check.
+func TestCheckRefusesWhatServeRefuses(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), mode)
+		os.Chmod(p, mode)
+		return p
+	}
+	token := write("token", "s3cret\n", 0o600)
+	check := func(conf string, args ...string) (int, string) {
+		cfg := write("config.toml", conf, 0o600)
+		var out, errb bytes.Buffer
+		code := run(context.Background(), append([]string{"check", "-config", cfg}, args...), &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	ok := "[server]\nlisten = \"0.0.0.0:7700\"\ntoken_file = \"token\"\n[store]\npath = \"data/hookd.db\"\n"
+	if code, out := check(ok); code != 0 {
+		t.Fatalf("a good config: %d %s", code, out)
+	}
+	for _, tc := range []struct {
+		name, setup, want string
+	}{
+		{"missing token file", "rm", "server.token_file: open"},
+		{"empty token file", "", "must hold one token"},
+		{"token readable by others", "0644", "is readable by group or others (mode 0644)"},
+	} {
+		switch tc.setup {
+		case "rm":
+			os.Remove(token)
+		case "0644":
+			write("token", "s3cret\n", 0o644)
+		default:
+			write("token", "", 0o600)
+		}
+		if code, out := check(ok); code != 1 || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d, %s; want 1 and %q", tc.name, code, out, tc.want)
+		}
+	}
+	write("token", "s3cret\n", 0o600)
+
+	pg := "[store]\ndriver = \"postgres\"\ndsn = \"postgres://hookd@" + freeAddr(t) + "/hookd?connect_timeout=5\"\n"
+	if code, out := check(pg); code != 1 || !strings.Contains(out, "[store]") {
+		t.Errorf("an unreachable PostgreSQL: exit %d, %s", code, out)
+	}
+	if code, out := check(pg, "-offline"); code != 0 {
+		t.Errorf("an unreachable PostgreSQL with -offline: exit %d, %s", code, out)
+	}
+	if os.Geteuid() != 0 { // root writes anywhere
+		ro := filepath.Join(dir, "ro")
+		os.Mkdir(ro, 0o500)
+		if code, out := check("[store]\npath = \"ro/sub/hookd.db\"\n"); code != 1 || !strings.Contains(out, "is not writable") {
+			t.Errorf("a store directory hookd cannot write: exit %d, %s", code, out)
+		}
+	}
+	code, out := check("[[domain]]\nid = \"5\"\nscript = \"https://acme.example/events\"\n[http_events]\nglobal = true\nglobal_server = \"localhost:8080\"\n")
+	if code != 0 || !strings.Contains(out, "warning: ") || !strings.Contains(out, "per_domain is off: they receive nothing") {
+		t.Errorf("[[domain]] while per_domain is off: exit %d, %s; want ok with a warning", code, out)
+	}
+}

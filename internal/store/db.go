@@ -1,20 +1,22 @@
 package store
 
 import (
-	"github.com/hookrt/hookd/hook"
-
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"modernc.org/sqlite"
+
+	"github.com/hookrt/hookd/hook"
 )
 
 // Dialect names the database behind a [DB].
@@ -32,6 +34,20 @@ type DB struct {
 	sqldb   *sql.DB       // SQLite
 	pool    *pgxpool.Pool // PostgreSQL
 	lock    *os.File      // SQLite: exclusive lock held while open
+	// lost: the SQLite file was missing although a store had been
+	// created at its path before (its marker file exists).
+	lost bool
+	// marker is the file that records a SQLite store was created.
+	marker string
+}
+
+// SQLiteOptions tune a SQLite store.
+type SQLiteOptions struct {
+	// Synchronous is SQLite's synchronous pragma: "normal" (a commit
+	// survives a crash of the process, not of the machine) or "full" (it
+	// survives a power loss too, at the cost of a sync per commit).
+	// Defaults to "normal".
+	Synchronous string
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
@@ -41,7 +57,7 @@ type DB struct {
 // The file is locked for the life of the DB, so that two hookd processes
 // cannot run on one file: that is what lets [DB.ReleaseOrphanedJobs] treat
 // every running job left in the file as orphaned by a crash.
-func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+func OpenSQLite(ctx context.Context, path string, o SQLiteOptions) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("store: sqlite path is empty")
 	}
@@ -55,8 +71,24 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=wal_autocheckpoint(8000)&_pragma=mmap_size(268435456)&_pragma=cache_size(-65536)&_txlock=immediate"
+	sync := "NORMAL"
+	switch strings.ToLower(o.Synchronous) {
+	case "", "normal":
+	case "full":
+		sync = "FULL"
+	default:
+		lock.Close()
+		return nil, fmt.Errorf("store: synchronous must be normal or full, got %q", o.Synchronous)
+	}
+	marker := path + ".created"
+	_, statErr := os.Stat(path)
+	_, markErr := os.Stat(marker)
+	lost := errors.Is(statErr, fs.ErrNotExist) && markErr == nil
+	// journal_size_limit truncates the WAL back to 64 MiB after a
+	// checkpoint, so it does not keep its largest size for ever.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")" +
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=wal_autocheckpoint(8000)&_pragma=journal_size_limit(67108864)" +
+		"&_pragma=mmap_size(268435456)&_pragma=cache_size(-65536)&_txlock=immediate"
 	sqldb := sql.OpenDB(cachingConnector{dsn: dsn, drv: &sqlite.Driver{}})
 	sqldb.SetMaxOpenConns(1)
 	sqldb.SetMaxIdleConns(1)
@@ -67,7 +99,40 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		lock.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, errors.Join(hook.ErrUnavailable, err))
 	}
-	return &DB{dialect: SQLite, sqldb: sqldb, lock: lock}, nil
+	return &DB{dialect: SQLite, sqldb: sqldb, lock: lock, lost: lost, marker: marker}, nil
+}
+
+// Lost reports whether the SQLite file was missing at open although a
+// store had been created at its path before: everything it held is gone.
+func (db *DB) Lost() bool { return db.lost }
+
+// MarkCreated records (once migrated) that a SQLite store exists at its
+// path, so that a later open that finds the file gone can say so.
+func (db *DB) MarkCreated() error {
+	if db.marker == "" {
+		return nil
+	}
+	if _, err := os.Stat(db.marker); err == nil {
+		return nil
+	}
+	f, err := os.OpenFile(db.marker, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: marker %s: %w", db.marker, err)
+	}
+	_, err = f.WriteString("hookd created its SQLite store here on " + time.Now().UTC().Format(time.RFC3339) +
+		"; if the database file goes missing, hookd says so at start\n")
+	return errors.Join(err, f.Close())
+}
+
+// WriteProbe writes one row, to tell whether the store can take writes (a
+// full disk fails here when reads still work).
+func (db *DB) WriteProbe(ctx context.Context) error {
+	_, err := db.conn().exec(ctx, `INSERT INTO hookd_health (id, at) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET at = excluded.at`, micros(time.Now()))
+	if err != nil {
+		return fmt.Errorf("store: write probe: %w", unavailable(err))
+	}
+	return nil
 }
 
 // OpenPostgres connects to PostgreSQL with a pgx pool.
@@ -186,4 +251,50 @@ func rebind(d Dialect, q string) string {
 		b.WriteByte(q[i])
 	}
 	return b.String()
+}
+
+// Probe checks, without creating or migrating anything, that a store could
+// be opened: for SQLite that the file (or, before the first start, its
+// directory) can be written; for PostgreSQL that the DSN connects and
+// answers. It is what `hookd check` runs for the store.
+func Probe(ctx context.Context, driver, path, dsn string) error {
+	if driver == string(Postgres) {
+		db, err := OpenPostgres(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		return db.Close()
+	}
+	if fi, err := os.Stat(path); err == nil {
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("store: %s is not a regular file", path)
+		}
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("store: cannot open %s for writing: %w", path, err)
+		}
+		return f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: %s: %w", path, err)
+	}
+	// Before the first start: the nearest existing directory must take
+	// the directories and the file serve would create.
+	dir := filepath.Dir(path)
+	for {
+		if _, err := os.Stat(dir); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	f, err := os.CreateTemp(dir, ".hookd-check-*")
+	if err != nil {
+		return fmt.Errorf("store: cannot create %s: %s is not writable: %w", path, dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
