@@ -67,6 +67,8 @@ type DeliveryFilter struct {
 	Target string
 	// EventID selects the deliveries of one event (the ID Emit returned).
 	EventID string
+	// Since selects deliveries created at or after it.
+	Since time.Time
 	// BeforeID pages backwards: only deliveries with a smaller ID (lists
 	// are newest first, so pass the last ID of the previous page).
 	BeforeID int64
@@ -110,4 +112,33 @@ type Observation struct {
 	Latency    time.Duration
 	At         time.Time // when the attempt (or decision) was made
 	Next       time.Time // when the next attempt is due, for retrying
+}
+
+// The states of a target. Disabled and paused targets keep their state in
+// the store, so that every node sees it.
+const (
+	TargetEnabled  = "enabled"  // deliveries are attempted
+	TargetDisabled = "disabled" // deliveries go to the dead-letter list (a 410, an operator, sustained failure)
+	TargetPaused   = "paused"   // deliveries wait, undelivered, until the target is resumed
+)
+
+// TargetStatus is where a target stands, for operators: its state, its
+// breaker and load on this node, and what waits for it.
+type TargetStatus struct {
+	Name   string `json:"name"`
+	State  string `json:"state"` // TargetEnabled, TargetDisabled or TargetPaused
+	Reason string `json:"reason,omitempty"`
+	// ChangedBy is "operator", or "hookd" for an automatic change.
+	ChangedBy string     `json:"changed_by,omitempty"`
+	Since     *time.Time `json:"since,omitempty"`
+	// Breaker is "closed" or "open", on this node.
+	Breaker      string     `json:"breaker"`
+	BreakerUntil *time.Time `json:"breaker_until,omitempty"`
+	// InFlight counts the attempts running now on this node.
+	InFlight int `json:"in_flight"`
+	// Pending counts live deliveries (pending or retrying), all nodes.
+	Pending       int        `json:"pending"`
+	OldestPending *time.Time `json:"oldest_pending,omitempty"`
+	LastError     string     `json:"last_error,omitempty"`
+	LastErrorAt   *time.Time `json:"last_error_at,omitempty"`
 }

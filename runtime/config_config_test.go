@@ -41,6 +41,12 @@ func TestParseEmptyIsDefaults(t *testing.T) {
 		{"delivery.breaker_threshold", d.BreakerThreshold, 5},
 		{"delivery.breaker_cooldown", d.BreakerCooldown, hook.Duration(30 * time.Second)},
 		{"delivery.poll_interval", d.PollInterval, hook.Duration(50 * time.Millisecond)},
+		{"delivery.disable_after", d.DisableAfter, hook.Duration(0)},
+		{"store.synchronous", c.Store.Synchronous, "normal"},
+		{"retention.keep", c.Retention.Keep, hook.Duration(720 * time.Hour)},
+		{"retention.dead", c.Retention.Dead, hook.Duration(0)},
+		{"retention.idempotency", c.Retention.Idempotency, hook.Duration(24 * time.Hour)},
+		{"retention.interval", c.Retention.Interval, hook.Duration(10 * time.Minute)},
 		{"log.level", c.Log.Level, "info"},
 		{"log.format", c.Log.Format, "text"},
 		{"modules", len(c.Modules), 0},
@@ -80,6 +86,7 @@ private_dir = "/var/lib/hookd/private"
 driver = "postgres"
 path = "ignored.db"
 dsn = "postgres://hookd@db/hookd"
+synchronous = "full"
 
 [delivery]
 retry_schedule = ["1s", 60, "1h30m"]
@@ -91,6 +98,13 @@ retry_after_cap = "1h"
 breaker_threshold = 3
 breaker_cooldown = "1m"
 poll_interval = "200ms"
+disable_after = "120h"
+
+[retention]
+keep = "48h"
+dead = "240h"
+idempotency = "1h"
+interval = "30s"
 
 [log]
 level = "debug"
@@ -139,6 +153,12 @@ func TestParseFull(t *testing.T) {
 		{"delivery.breaker_threshold", d.BreakerThreshold, 3},
 		{"delivery.breaker_cooldown", d.BreakerCooldown, hook.Duration(time.Minute)},
 		{"delivery.poll_interval", d.PollInterval, hook.Duration(200 * time.Millisecond)},
+		{"delivery.disable_after", d.DisableAfter, hook.Duration(120 * time.Hour)},
+		{"store.synchronous", c.Store.Synchronous, "full"},
+		{"retention.keep", c.Retention.Keep, hook.Duration(48 * time.Hour)},
+		{"retention.dead", c.Retention.Dead, hook.Duration(240 * time.Hour)},
+		{"retention.idempotency", c.Retention.Idempotency, hook.Duration(time.Hour)},
+		{"retention.interval", c.Retention.Interval, hook.Duration(30 * time.Second)},
 		{"log.level", c.Log.Level, "debug"},
 		{"log.format", c.Log.Format, "json"},
 		{"loopback", c.ListenIsLoopback(), false},

@@ -24,7 +24,7 @@ const (
 )
 
 // coreSections are the sections of [Config] itself.
-var coreSections = []string{"server", "storage", "store", "delivery", "log"}
+var coreSections = []string{"server", "storage", "store", "delivery", "retention", "log"}
 
 var (
 	logLevels  = []string{"debug", "info", "warn", "error"}
@@ -67,6 +67,9 @@ func (c *Config) Validate() error {
 	default:
 		v.Add("store.driver", "must be %q or %q, got %q", DriverSQLite, DriverPostgres, st.Driver)
 	}
+	if sy := c.Store.Synchronous; sy != "" && sy != "normal" && sy != "full" { // "": normal, for a section built in Go
+		v.Add("store.synchronous", "must be \"normal\" or \"full\", got %q", sy)
+	}
 
 	d := c.Delivery
 	if len(d.RetrySchedule) == 0 {
@@ -102,6 +105,24 @@ func (c *Config) Validate() error {
 		v.Add("delivery.poll_interval", "must be between %s and %s, got %s", hook.Duration(minPollInterval), hook.Duration(maxPollInterval), d.PollInterval)
 	}
 
+	if d.DisableAfter != 0 && time.Duration(d.DisableAfter) < time.Minute {
+		v.Add("delivery.disable_after", "must be 0 (never) or at least 1m, got %s", d.DisableAfter)
+	}
+
+	r := c.Retention
+	if r.Keep != 0 && time.Duration(r.Keep) < time.Hour {
+		v.Add("retention.keep", "must be 0 (keep for ever) or at least 1h, got %s", r.Keep)
+	}
+	if r.Dead != 0 && time.Duration(r.Dead) < time.Hour {
+		v.Add("retention.dead", "must be 0 (as retention.keep) or at least 1h, got %s", r.Dead)
+	}
+	if time.Duration(r.Idempotency) < time.Minute {
+		v.Add("retention.idempotency", "must be at least 1m, got %s", r.Idempotency)
+	}
+	if i := time.Duration(r.Interval); i < time.Second || i > 24*time.Hour {
+		v.Add("retention.interval", "must be between 1s and 24h, got %s", r.Interval)
+	}
+
 	if !slices.Contains(logLevels, c.Log.Level) {
 		v.Add("log.level", "must be one of %s; got %q", strings.Join(logLevels, ", "), c.Log.Level)
 	}
@@ -124,6 +145,22 @@ func (c *Config) Validate() error {
 		}
 	}
 	return v.Err()
+}
+
+// Warnings returns what is valid in c but probably not what the operator
+// meant, from modules that implement [hook.Warner]: `hookd check` prints
+// them and Open logs them.
+func (c *Config) Warnings() []string {
+	lookup := func(id string) (hook.Module, bool) { m, ok := c.Modules[id]; return m, ok }
+	var out []string
+	for _, id := range c.moduleIDs() {
+		if w, ok := c.Modules[id].(hook.Warner); ok {
+			for _, msg := range w.Warnings(lookup) {
+				out = append(out, c.name()+": ["+id+"]: "+msg)
+			}
+		}
+	}
+	return out
 }
 
 // moduleIDs returns the IDs of c's modules, sorted, so that errors and

@@ -31,10 +31,17 @@ func (rt *Runtime) Retry(ctx context.Context, id int64) error { return rt.eng.Re
 // [hook.ErrConflict].
 func (rt *Runtime) Discard(ctx context.Context, id int64) error { return rt.eng.Discard(ctx, id) }
 
-// EnableTarget lifts the disabling of a target (after it answered 410).
-// Its dead deliveries stay dead until replayed.
-func (rt *Runtime) EnableTarget(ctx context.Context, name string) error {
-	return rt.eng.EnableTarget(ctx, name)
+// RetryMatching replays every delivery f selects by State (dead,
+// discarded or retrying; "" means dead), Target ("" for all) and Since
+// (created at or after), as [Runtime.Retry] does for one, and returns how
+// many. EventID, BeforeID and Limit are not used.
+//
+//	n, err := rt.RetryMatching(ctx, hook.DeliveryFilter{Target: "jwt_webhook", Since: time.Now().Add(-24 * time.Hour)})
+func (rt *Runtime) RetryMatching(ctx context.Context, f hook.DeliveryFilter) (int, error) {
+	if f.State == "" {
+		f.State = hook.StateDead
+	}
+	return rt.eng.RetryMatching(ctx, f.State, f.Target, f.Since)
 }
 
 // SessionEvents returns the record of a session: its events in order, each
@@ -46,6 +53,42 @@ func (rt *Runtime) SessionEvents(ctx context.Context, sessionID string) ([]hook.
 
 // Targets returns the names of the configured targets, in routing order.
 func (rt *Runtime) Targets() []string { return rt.eng.Targets() }
+
+// TargetStatuses returns where every target stands: enabled, disabled or
+// paused (and why, by whom, since when), its breaker and attempts in
+// flight on this node, its live deliveries and the oldest of them, and its
+// latest error.
+func (rt *Runtime) TargetStatuses(ctx context.Context) ([]hook.TargetStatus, error) {
+	return rt.eng.TargetStatuses(ctx)
+}
+
+// DisableTarget disables a target on every node: its deliveries go to the
+// dead-letter list until it is enabled. (hookd disables a target itself
+// when it answers 410 Gone, or fails every attempt for
+// delivery.disable_after.) An unknown name matches [hook.ErrNotFound].
+func (rt *Runtime) DisableTarget(ctx context.Context, name, reason string) error {
+	return rt.eng.DisableTarget(ctx, name, reason, "operator")
+}
+
+// PauseTarget pauses a target on every node: its deliveries wait,
+// undelivered, until [Runtime.ResumeTarget].
+func (rt *Runtime) PauseTarget(ctx context.Context, name, reason string) error {
+	return rt.eng.PauseTarget(ctx, name, reason)
+}
+
+// EnableTarget enables a disabled or paused target (an enabled one stays
+// as it is). The dead deliveries of a disabled one stay dead until
+// replayed ([Runtime.RetryMatching]); those of a paused one resume.
+func (rt *Runtime) EnableTarget(ctx context.Context, name string) error {
+	return rt.eng.EnableTarget(ctx, name, false)
+}
+
+// ResumeTarget resumes a paused target: its waiting deliveries are
+// attempted at once, or when their next attempt is due. A target that is
+// not paused is an error matching [hook.ErrConflict].
+func (rt *Runtime) ResumeTarget(ctx context.Context, name string) error {
+	return rt.eng.EnableTarget(ctx, name, true)
+}
 
 // JWKS returns the public keys of every module that signs, as a JWK set
 // ({"keys":[…]}), for receivers to verify tokens with.

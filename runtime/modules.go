@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/engine"
+	"github.com/hookrt/hookd/internal/store"
 )
 
 // modules are the provisioned modules of one Open (or Check): fresh
@@ -117,6 +118,17 @@ func (ms *modules) reload(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// CheckStore checks that the store of cfg could be opened, without
+// creating or changing anything: the SQLite file or its directory is
+// writable, or the PostgreSQL DSN connects. `hookd check` runs it unless
+// told to stay offline.
+func CheckStore(ctx context.Context, cfg *Config) error {
+	if err := store.Probe(ctx, cfg.Store.Driver, cfg.Store.Path, cfg.Store.DSN); err != nil {
+		return fmt.Errorf("%s: [store]: %w", cfg.name(), err)
+	}
+	return nil
 }
 
 // Check does what [Open] does before it touches the store, and undoes it:

@@ -50,6 +50,9 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Runtime, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	for _, w := range cfg.Warnings() {
+		o.logger.WarnContext(ctx, w)
+	}
 	ms, err := provision(ctx, cfg, o)
 	if err != nil {
 		return nil, err
@@ -60,7 +63,14 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Runtime, error) {
 		schedule[i] = time.Duration(s)
 	}
 	eng, err := engine.Open(ctx, engine.Options{
-		Store: engine.StoreOptions{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: cfg.Store.DSN},
+		Store: engine.StoreOptions{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: cfg.Store.DSN,
+			Synchronous: cfg.Store.Synchronous},
+		Retention: engine.RetentionOptions{
+			Keep:        time.Duration(cfg.Retention.Keep),
+			Dead:        cfg.Retention.dead(),
+			Idempotency: time.Duration(cfg.Retention.Idempotency),
+			Interval:    time.Duration(cfg.Retention.Interval),
+		},
 		Delivery: engine.DeliveryOptions{
 			Schedule:         schedule,
 			Jitter:           d.Jitter,
@@ -71,6 +81,7 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Runtime, error) {
 			BreakerThreshold: d.BreakerThreshold,
 			BreakerCooldown:  time.Duration(d.BreakerCooldown),
 			PollInterval:     time.Duration(d.PollInterval),
+			DisableAfter:     time.Duration(d.DisableAfter),
 		},
 		ServerID:     cfg.Server.ServerID,
 		Targets:      ms.tgts,
@@ -122,6 +133,19 @@ func (rt *Runtime) Close(ctx context.Context) error {
 //     [Runtime.DB]: SQLite has one connection; use [Runtime.EmitTx].
 func (rt *Runtime) Emit(ctx context.Context, fields map[string]string) (string, error) {
 	return rt.eng.Emit(ctx, fields)
+}
+
+// EmitWithKey is [Runtime.Emit] with an idempotency key, for a caller that
+// may send one event twice (a retry after a lost answer): the first call
+// with key commits the event; a repeat within the retention's idempotency
+// window (24h by default), on any node, commits nothing and returns the
+// first call's EVENT_ID with repeated true, if its fields are the same,
+// or an error matching [hook.ErrConflict] if they differ. key is 1 to 255
+// bytes of printable ASCII; "" is Emit.
+//
+//	id, repeated, err := rt.EmitWithKey(ctx, "user-42-created", fields)
+func (rt *Runtime) EmitWithKey(ctx context.Context, key string, fields map[string]string) (id string, repeated bool, err error) {
+	return rt.eng.EmitWithKey(ctx, key, fields)
 }
 
 // EmitMany commits several events in one transaction, all or none, and

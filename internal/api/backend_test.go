@@ -30,6 +30,9 @@ type fakeBackend struct {
 	healthErr  error
 	jwks       []byte
 	panicOn    string // a method that panics
+	retried    hook.DeliveryFilter
+	targets    map[string]string // name → state
+	reasons    map[string]string
 }
 
 func newFakeBackend() *fakeBackend {
@@ -43,17 +46,23 @@ func newFakeBackend() *fakeBackend {
 	}}
 }
 
-func (b *fakeBackend) Emit(_ context.Context, fields map[string]string) (string, error) {
+func (b *fakeBackend) EmitWithKey(_ context.Context, key string, fields map[string]string) (string, bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.panicOn == "Emit" {
 		panic("boom")
 	}
 	if b.emitErr != nil {
-		return "", b.emitErr
+		return "", false, b.emitErr
+	}
+	switch key {
+	case "seen":
+		return "ev-first", true, nil
+	case "reused":
+		return "", false, fmt.Errorf("idempotency key %q was used for event ev-first with other fields: %w", key, hook.ErrConflict)
 	}
 	b.emitted = append(b.emitted, fields)
-	return fmt.Sprintf("ev-%d", 100+len(b.emitted)), nil
+	return fmt.Sprintf("ev-%d", 100+len(b.emitted)), false, nil
 }
 
 func (b *fakeBackend) ListDeliveries(_ context.Context, f hook.DeliveryFilter) ([]hook.Delivery, error) {
@@ -110,6 +119,62 @@ func (b *fakeBackend) Retry(_ context.Context, id int64) error {
 
 func (b *fakeBackend) Discard(_ context.Context, id int64) error {
 	return b.act(id, hook.StateDiscarded, hook.StateDelivered)
+}
+
+func (b *fakeBackend) RetryMatching(_ context.Context, f hook.DeliveryFilter) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if f.Target != "" && f.Target != "jwt_webhook" {
+		return 0, fmt.Errorf("target %q: %w", f.Target, hook.ErrNotFound)
+	}
+	b.retried = f
+	return 7, nil
+}
+
+func (b *fakeBackend) TargetStatuses(context.Context) ([]hook.TargetStatus, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return []hook.TargetStatus{{Name: "jwt_webhook", State: cmpOr(b.targets["jwt_webhook"], hook.TargetEnabled), Breaker: "closed", Pending: 2}}, nil
+}
+
+// setTarget changes a target's state, as the runtime does.
+func (b *fakeBackend) setTarget(name, state, reason string, resume bool) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if name != "jwt_webhook" {
+		return fmt.Errorf("target %q: %w", name, hook.ErrNotFound)
+	}
+	if b.targets == nil {
+		b.targets, b.reasons = map[string]string{}, map[string]string{}
+	}
+	if resume && b.targets[name] != hook.TargetPaused {
+		return fmt.Errorf("target %q is not paused: %w", name, hook.ErrConflict)
+	}
+	b.targets[name], b.reasons[name] = state, reason
+	return nil
+}
+
+func (b *fakeBackend) DisableTarget(_ context.Context, name, reason string) error {
+	return b.setTarget(name, hook.TargetDisabled, reason, false)
+}
+
+func (b *fakeBackend) PauseTarget(_ context.Context, name, reason string) error {
+	return b.setTarget(name, hook.TargetPaused, reason, false)
+}
+
+func (b *fakeBackend) EnableTarget(_ context.Context, name string) error {
+	return b.setTarget(name, hook.TargetEnabled, "", false)
+}
+
+func (b *fakeBackend) ResumeTarget(_ context.Context, name string) error {
+	return b.setTarget(name, hook.TargetEnabled, "", true)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func (b *fakeBackend) SessionEvents(_ context.Context, id string) ([]hook.SessionEvent, error) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hookrt/hookd/hook"
 )
@@ -17,7 +18,7 @@ import (
 const maxListLimit = 1000
 
 // listParams are the query parameters GET /v1/deliveries accepts.
-var listParams = []string{"state", "target", "event_id", "before", "limit"}
+var listParams = []string{"state", "target", "event_id", "since", "before", "limit"}
 
 // handleList serves GET /v1/deliveries?state=…&target=…&event_id=…&before=<id>&limit=<n>.
 func (s *server) handleList(w http.ResponseWriter, r *http.Request) {
@@ -43,13 +44,8 @@ func (s *server) handleList(w http.ResponseWriter, r *http.Request) {
 // parameters are refused, so that a typo does not silently list everything.
 func parseFilter(q url.Values) (hook.DeliveryFilter, error) {
 	var f hook.DeliveryFilter
-	for _, name := range slices.Sorted(maps.Keys(q)) {
-		if !slices.Contains(listParams, name) {
-			return f, fmt.Errorf("unknown query parameter %q: use %s", name, strings.Join(listParams, ", "))
-		}
-		if len(q[name]) > 1 {
-			return f, fmt.Errorf("query parameter %q given more than once", name)
-		}
+	if err := checkParams(q, listParams); err != nil {
+		return f, err
 	}
 	if v := q.Get("state"); v != "" {
 		f.State = hook.DeliveryState(v)
@@ -63,6 +59,13 @@ func parseFilter(q url.Values) (hook.DeliveryFilter, error) {
 	}
 	f.Target = q.Get("target")
 	f.EventID = q.Get("event_id")
+	if q.Has("since") {
+		since, err := parseSince(q.Get("since"), time.Now())
+		if err != nil {
+			return f, err
+		}
+		f.Since = since
+	}
 	if q.Has("before") {
 		id, err := parseID(q.Get("before"))
 		if err != nil {
@@ -78,6 +81,62 @@ func parseFilter(q url.Values) (hook.DeliveryFilter, error) {
 		f.Limit = n
 	}
 	return f, nil
+}
+
+// checkParams refuses query parameters not in allowed, and repeated ones.
+func checkParams(q url.Values, allowed []string) error {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if !slices.Contains(allowed, name) {
+			return fmt.Errorf("unknown query parameter %q: use %s", name, strings.Join(allowed, ", "))
+		}
+		if len(q[name]) > 1 {
+			return fmt.Errorf("query parameter %q given more than once", name)
+		}
+	}
+	return nil
+}
+
+// parseSince reads a since parameter: an RFC 3339 time
+// ("2026-11-29T10:00:00Z") or a duration back from now ("24h", "90m").
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("since %s: must be an RFC 3339 time (2026-11-29T10:00:00Z) or a duration back from now (24h)", quoteCut(s))
+}
+
+// retryParams are the query parameters POST /v1/deliveries/retry accepts.
+var retryParams = []string{"state", "target", "since"}
+
+// handleRetryMatching serves POST /v1/deliveries/retry?state=dead&target=…&since=…:
+// a bulk replay, answered with how many deliveries were replayed.
+func (s *server) handleRetryMatching(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var f hook.DeliveryFilter
+	err := checkParams(q, retryParams)
+	if err == nil && q.Get("state") != "" {
+		f.State = hook.DeliveryState(q.Get("state"))
+		if f.State != hook.StateDead && f.State != hook.StateDiscarded && f.State != hook.StateRetrying {
+			err = fmt.Errorf("state %s: replay takes dead (the default), discarded or retrying", quoteCut(q.Get("state")))
+		}
+	}
+	if err == nil && q.Has("since") {
+		f.Since, err = parseSince(q.Get("since"), time.Now())
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	f.Target = q.Get("target")
+	n, err := s.b.RetryMatching(r.Context(), f)
+	if err != nil {
+		s.backendError(w, r, err, "no target "+quoteCut(f.Target))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"retried": n})
 }
 
 // handleGet serves GET /v1/deliveries/{id}.

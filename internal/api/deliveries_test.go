@@ -40,7 +40,7 @@ func TestListDeliveriesRefused(t *testing.T) {
 		"limit=1001":               `limit "1001": must be a number from 1 to 1000`,
 		"before=x":                 `before "x": must be a delivery id (a positive integer)`,
 		"before=-5":                `before "-5": must be a delivery id (a positive integer)`,
-		"limt=5":                   `unknown query parameter "limt": use state, target, event_id, before, limit`,
+		"limt=5":                   `unknown query parameter "limt": use state, target, event_id, since, before, limit`,
 		"state=dead&state=pending": `query parameter "state" given more than once`,
 	} {
 		tb.do(t, "GET", "/v1/deliveries?"+query, "").wantError(t, http.StatusBadRequest, msg)

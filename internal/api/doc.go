@@ -8,12 +8,16 @@
 //
 // # Routes
 //
-//	POST /v1/events                      202 {"event_id":"…"}
+//	POST /v1/events                      202 {"event_id":"…"}; with Idempotency-Key, a repeat 200 {"event_id":"…","repeated":true}
 //	GET  /v1/deliveries?state=&target=&event_id=&before=&limit=
 //	                                     200 {"deliveries":[…]}
 //	GET  /v1/deliveries/{id}             200 the delivery, with its event and attempts
 //	POST /v1/deliveries/{id}/retry       202 {"id":42,"status":"queued"}
 //	POST /v1/deliveries/{id}/discard     200 {"id":42,"status":"discarded"}
+//	POST /v1/deliveries/retry?state=dead&target=&since=
+//	                                     200 {"retried":12} (a bulk replay)
+//	GET  /v1/targets                     200 {"targets":[{"name","state","breaker","pending",…}]}
+//	POST /v1/targets/{name}/disable|enable|pause|resume   200 {"target":"…","state":"…"}
 //	GET  /v1/sessions/{id}/events        200 {"session_id":"…","events":[…]} (a session's record)
 //	…                                    routes of modules (Options.Routes), e.g. the External WebAPI's
 //	GET  /.well-known/jwks.json          200 {"keys":[…]} (no auth, cacheable 5 min)

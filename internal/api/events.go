@@ -140,17 +140,25 @@ func (s *server) handleEmit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	id, err := s.b.Emit(r.Context(), fields)
+	id, repeated, err := s.b.EmitWithKey(r.Context(), r.Header.Get("Idempotency-Key"), fields)
 	switch {
 	case err == nil:
 	case errors.Is(err, hook.ErrInvalidEvent):
 		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	case errors.Is(err, hook.ErrConflict):
+		writeError(w, http.StatusConflict, err.Error())
 		return
 	case errors.Is(err, hook.ErrUnavailable), r.Context().Err() != nil:
 		s.backendError(w, r, err, "")
 		return
 	default:
 		s.internalError(w, r, err)
+		return
+	}
+	if repeated {
+		// The event was committed by an earlier request with this key.
+		writeJSON(w, http.StatusOK, map[string]any{"event_id": id, "repeated": true})
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"event_id": id})

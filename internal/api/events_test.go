@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -210,4 +211,19 @@ func TestParseEventContentType(t *testing.T) {
 	if _, err := api.ParseEvent("Application/JSON", body); err != nil {
 		t.Errorf("media type is case-insensitive: %v", err)
 	}
+}
+
+// TestIdempotencyKey: a repeated POST with the same key answers 200 with
+// the first event's ID; with other fields, 409.
+func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, api.Options{})
+	const body = `{"MODULE":"ISL_CP","EVENT":"USER_CREATE"}`
+	tb.do(t, "POST", "/v1/events", body, "Content-Type", "application/json", "Idempotency-Key", "new").want(t, http.StatusAccepted)
+	a := tb.do(t, "POST", "/v1/events", body, "Content-Type", "application/json", "Idempotency-Key", "seen").want(t, http.StatusOK)
+	if a.raw != `{"event_id":"ev-first","repeated":true}`+"\n" {
+		t.Errorf("repeat answered %s", a.raw)
+	}
+	tb.do(t, "POST", "/v1/events", body, "Content-Type", "application/json", "Idempotency-Key", "reused").
+		wantError(t, http.StatusConflict, `idempotency key "reused" was used for event ev-first with other fields: conflict`)
 }

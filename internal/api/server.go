@@ -21,8 +21,11 @@ import (
 // 404, 409 and 503 answers; Emit's errors that wrap [hook.ErrInvalidEvent]
 // become 400; any other error is logged and answered with a generic 500.
 type Backend interface {
-	// Emit commits an event with the given fields and returns its EVENT_ID.
-	Emit(ctx context.Context, fields map[string]string) (eventID string, err error)
+	// EmitWithKey commits an event with the given fields and returns its
+	// EVENT_ID; with a non-empty idempotency key, a repeat returns the
+	// first event's ID with repeated set (or an error matching
+	// hook.ErrConflict when its fields differ).
+	EmitWithKey(ctx context.Context, key string, fields map[string]string) (eventID string, repeated bool, err error)
 	// ListDeliveries returns deliveries, newest first, without Event and History.
 	ListDeliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook.Delivery, error)
 	// Delivery returns one delivery with its Event and History filled.
@@ -31,6 +34,17 @@ type Backend interface {
 	Retry(ctx context.Context, id int64) error
 	// Discard stops further attempts of a delivery.
 	Discard(ctx context.Context, id int64) error
+	// RetryMatching replays the deliveries a filter selects (State, Target,
+	// Since) and returns how many.
+	RetryMatching(ctx context.Context, f hook.DeliveryFilter) (int, error)
+	// TargetStatuses returns every target's state, breaker and load.
+	TargetStatuses(ctx context.Context) ([]hook.TargetStatus, error)
+	// DisableTarget, PauseTarget, EnableTarget and ResumeTarget change a
+	// target's state on every node.
+	DisableTarget(ctx context.Context, name, reason string) error
+	PauseTarget(ctx context.Context, name, reason string) error
+	EnableTarget(ctx context.Context, name string) error
+	ResumeTarget(ctx context.Context, name string) error
 	// SessionEvents returns a session's record: its events in order, each
 	// with the outcome at every target (empty when sessions are not saved).
 	SessionEvents(ctx context.Context, sessionID string) ([]hook.SessionEvent, error)
@@ -105,6 +119,9 @@ func New(b Backend, opts Options) http.Handler {
 	s.mux.HandleFunc("GET /v1/deliveries/{id}", s.handleGet)
 	s.mux.HandleFunc("POST /v1/deliveries/{id}/retry", s.handleRetry)
 	s.mux.HandleFunc("POST /v1/deliveries/{id}/discard", s.handleDiscard)
+	s.mux.HandleFunc("POST /v1/deliveries/retry", s.handleRetryMatching)
+	s.mux.HandleFunc("GET /v1/targets", s.handleTargets)
+	s.mux.HandleFunc("POST /v1/targets/{name}/{action}", s.handleTargetAction)
 	s.mux.HandleFunc("GET /v1/sessions/{id}/events", s.handleSession)
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)

@@ -43,6 +43,58 @@ func (e *Engine) Retry(ctx context.Context, id int64) error {
 	})
 }
 
+// replayBatch is how many deliveries one transaction of RetryMatching
+// replays.
+const replayBatch = 500
+
+// RetryMatching replays every delivery in state (dead, discarded or
+// retrying) of target ("" for all) created at or after since, as Retry
+// does for one, in transactions of replayBatch, and returns how many.
+func (e *Engine) RetryMatching(ctx context.Context, state hook.DeliveryState, target string, since time.Time) (int, error) {
+	switch state {
+	case hook.StateDead, hook.StateDiscarded, hook.StateRetrying:
+	default:
+		return 0, fmt.Errorf("only dead, discarded or retrying deliveries can be replayed, not %q: %w", state, hook.ErrConflict)
+	}
+	if target != "" {
+		if _, err := e.target(target); err != nil {
+			return 0, err
+		}
+	}
+	total := 0
+	for {
+		var n int
+		err := e.db.InTx(ctx, func(tx store.Tx) error {
+			rs, err := store.RequeueMatching(ctx, tx, state, target, since, replayBatch)
+			if err != nil {
+				return err
+			}
+			n = len(rs)
+			em := emission{e: e, tx: tx, now: time.Now()}
+			for _, r := range rs {
+				if t := e.targets[r.Target]; t != nil && t.Policy.Combine > 0 {
+					if err := em.arm(ctx, t); err != nil {
+						return err
+					}
+					continue
+				}
+				em.jobs = append(em.jobs, job{args: deliveryArgs{DeliveryID: r.ID, Gen: r.Gen}})
+			}
+			return em.flush(ctx)
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < replayBatch {
+			break
+		}
+	}
+	e.log.InfoContext(ctx, "deliveries replayed by operator", slog.Int("count", total), slog.String("state", string(state)),
+		slog.String("target", target), slog.Time("since", since))
+	return total, nil
+}
+
 // Discard stops a delivery for good (it can still be replayed).
 func (e *Engine) Discard(ctx context.Context, id int64) error {
 	if err := e.db.Discard(ctx, id); err != nil {
@@ -50,39 +102,6 @@ func (e *Engine) Discard(ctx context.Context, id int64) error {
 	}
 	e.log.InfoContext(ctx, "delivery discarded by operator", slog.Int64("delivery", id))
 	return nil
-}
-
-// EnableTarget lifts the disabling of a target (after it answered 410).
-// Its dead deliveries stay dead until replayed.
-func (e *Engine) EnableTarget(ctx context.Context, name string) error {
-	if _, ok := e.targets[name]; !ok {
-		return fmt.Errorf("target %q: %w", name, hook.ErrNotFound)
-	}
-	if err := e.db.EnableTarget(ctx, name); err != nil {
-		return err
-	}
-	e.mu.Lock()
-	delete(e.disabled, name)
-	e.mu.Unlock()
-	return nil
-}
-
-func (e *Engine) disableTarget(ctx context.Context, name, reason string) error {
-	if err := e.db.DisableTarget(ctx, name, reason); err != nil {
-		return err
-	}
-	e.mu.Lock()
-	e.disabled[name] = reason
-	e.mu.Unlock()
-	e.log.WarnContext(ctx, "target disabled", slog.String("target", name), slog.String("reason", reason))
-	return nil
-}
-
-func (e *Engine) disabledReason(name string) (string, bool) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	r, ok := e.disabled[name]
-	return r, ok
 }
 
 // SessionEvents returns the record of a session: its events in order,

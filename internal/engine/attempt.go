@@ -21,25 +21,36 @@ const busyWait = 200 * time.Millisecond
 // one request):
 //
 //  1. preflight: a delivery whose target is gone or disabled, or whose
-//     event is past the maximum age, is dead without an attempt;
+//     event is past the maximum age, is dead without an attempt; the job of
+//     a paused target waits;
 //  2. admission: the target's in-flight cap and circuit breaker may make
 //     the job wait instead;
 //  3. one attempt through the target's handler, under its timeout, a
 //     panic being a failed attempt; an attempt cut short by shutdown is
 //     released for the next start, not counted;
 //  4. the outcome: the breaker learns it, XMLMSG commands of a success are
-//     forwarded to the command sink, a 410 disables the target, and each
+//     forwarded to the command sink, a 410 disables the target (so does
+//     failing every attempt for delivery.disable_after), and each
 //     delivery's next state is decided and recorded with the attempt
 //     (group commit), then observed.
 
 // preflight finishes, without an attempt, the works that cannot have one
-// and returns the others.
-func (e *Engine) preflight(ctx context.Context, name string, t *target, works []*store.Work) ([]*store.Work, error) {
+// and returns the others; or, for a paused target, returns how long the job
+// waits before it looks again.
+func (e *Engine) preflight(ctx context.Context, name string, t *target, works []*store.Work) ([]*store.Work, time.Duration, error) {
 	dead := ""
 	if t == nil {
 		dead = fmt.Sprintf("target %q is not configured any more", name)
-	} else if reason, off := e.disabledReason(name); off {
-		dead = "target disabled: " + reason
+	} else {
+		row, off, err := e.targetState(ctx, name)
+		switch {
+		case err != nil:
+			return nil, 0, err
+		case off && row.State == hook.TargetPaused:
+			return nil, pausedWait + spread(time.Minute), nil
+		case off:
+			dead = "target disabled: " + row.Reason
+		}
 	}
 	live := works[:0:0]
 	now := time.Now()
@@ -53,10 +64,10 @@ func (e *Engine) preflight(ctx context.Context, name string, t *target, works []
 			continue
 		}
 		if err := e.finish(ctx, wk, store.Outcome{State: hook.StateDead, Error: why}); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return live, nil
+	return live, 0, nil
 }
 
 // round is what one attempt of a job came to.
@@ -92,6 +103,7 @@ func (e *Engine) attempt(ctx context.Context, t *target, works []*store.Work, ca
 	}
 	end := time.Now()
 	t.breaker.record(herr == nil, end)
+	failingSince, failures := t.failing.note(herr == nil, end)
 
 	if herr == nil {
 		if err := e.forwardCommands(ctx, t, &works[0].Event, res); err != nil {
@@ -101,10 +113,16 @@ func (e *Engine) attempt(ctx context.Context, t *target, works []*store.Work, ca
 	a := hook.Attempt{At: start, Latency: res.Latency, Status: res.Status, Response: string(res.Reply), Summary: res.Summary}
 	if herr != nil {
 		a.Error = herr.Error()
+		var err error
 		if hook.IsDisable(herr) {
-			if err := e.disableTarget(ctx, t.Name, herr.Error()); err != nil {
-				return round{}, err
+			if err = e.DisableTarget(ctx, t.Name, herr.Error(), "hookd"); err == nil {
+				err = e.announce(ctx, t.Name, hook.TargetDisabled, herr.Error())
 			}
+		} else {
+			err = e.autoDisable(ctx, t, failingSince, failures)
+		}
+		if err != nil {
+			return round{}, err
 		}
 	}
 	r := round{attempted: true, err: herr, outcomes: make([]store.Outcome, len(works)), recorded: make([]bool, len(works))}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -12,14 +14,95 @@ import (
 // Emit commits an event and its deliveries and returns its EVENT_ID once
 // committed. Concurrent calls share transactions (group commit).
 func (e *Engine) Emit(ctx context.Context, fields map[string]string) (string, error) {
+	id, _, err := e.EmitWithKey(ctx, "", fields)
+	return id, err
+}
+
+// MaxIdempotencyKey is the longest idempotency key, in bytes.
+const MaxIdempotencyKey = 255
+
+// EmitWithKey is Emit with an idempotency key: the first call with a key
+// commits the event; a repeat within the retention's idempotency window,
+// on any node, commits nothing and returns the first call's EVENT_ID with
+// repeated set, if its fields are the same, or an error matching
+// hook.ErrConflict if they differ. An empty key is Emit.
+func (e *Engine) EmitWithKey(ctx context.Context, key string, fields map[string]string) (id string, repeated bool, err error) {
+	if err := checkKey(key); err != nil {
+		return "", false, err
+	}
 	ev, err := hook.NewEvent(fields, time.Now(), e.serverID)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	if err := e.emits.submit(ctx, ev)[0]; err != nil {
-		return "", err
+	it := &emitItem{ev: ev, key: key}
+	if key != "" {
+		sum := sha256.Sum256(hook.AppendForm(nil, fields, ""))
+		it.hash = hex.EncodeToString(sum[:])
 	}
-	return ev.ID, nil
+	if err := e.emits.submit(ctx, it)[0]; err != nil {
+		return "", false, err
+	}
+	if it.heldBy != "" {
+		return it.heldBy, true, nil
+	}
+	return ev.ID, false, nil
+}
+
+// checkKey checks an idempotency key: 1 to MaxIdempotencyKey bytes of
+// printable ASCII ("" means none).
+func checkKey(key string) error {
+	if len(key) > MaxIdempotencyKey {
+		return hook.InvalidEvent("idempotency key is %d bytes long: at most %d are allowed", len(key), MaxIdempotencyKey)
+	}
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c < ' ' || c > '~' {
+			return hook.InvalidEvent("idempotency key: only printable ASCII is allowed")
+		}
+	}
+	return nil
+}
+
+// emitItem is one Emit handed to the group commit: its event, and its
+// idempotency key with the hash of its fields. heldBy is set when the key
+// was already claimed by an event with the same fields.
+type emitItem struct {
+	ev        *hook.Event
+	key, hash string
+	heldBy    string
+}
+
+// commitItems commits a group of emits in one transaction: an item whose
+// key is held already is answered with the holder (same fields) or a
+// conflict (other fields), and commits nothing; the others commit together.
+func (e *Engine) commitItems(ctx context.Context, items []*emitItem) []error {
+	errs := make([]error, len(items))
+	now := time.Now()
+	err := e.db.InTx(ctx, func(tx store.Tx) error {
+		evs := make([]*hook.Event, 0, len(items))
+		for i, it := range items {
+			it.heldBy = ""
+			if it.key != "" {
+				free, heldBy, hash, err := store.ClaimKey(ctx, tx, it.key, it.ev.ID, it.hash, now, now.Add(-e.retention.Idempotency))
+				if err != nil {
+					return err
+				}
+				if !free {
+					if hash == it.hash {
+						it.heldBy = heldBy
+					} else {
+						errs[i] = fmt.Errorf("idempotency key %q was used for event %s with other fields: %w", it.key, heldBy, hook.ErrConflict)
+					}
+					continue
+				}
+			}
+			evs = append(evs, it.ev)
+		}
+		return e.commitEvents(ctx, tx, evs, now)
+	})
+	if err != nil {
+		return repeat(err, len(items))
+	}
+	return errs
 }
 
 // EmitMany commits several events in one transaction, all or none.

@@ -16,8 +16,9 @@ import (
 // Options configure [Open]. The runtime fills them from its validated
 // config; the engine does not check them again.
 type Options struct {
-	Store    StoreOptions
-	Delivery DeliveryOptions
+	Store     StoreOptions
+	Delivery  DeliveryOptions
+	Retention RetentionOptions
 	// ServerID fills SERVERID of events that lack one.
 	ServerID string
 	// Targets receive events, in routing order.
@@ -34,9 +35,18 @@ type Options struct {
 
 // StoreOptions name the database.
 type StoreOptions struct {
-	Driver string // "sqlite" or "postgres"
-	Path   string // SQLite file
-	DSN    string // PostgreSQL connection string
+	Driver      string // "sqlite" or "postgres"
+	Path        string // SQLite file
+	DSN         string // PostgreSQL connection string
+	Synchronous string // SQLite: "normal" or "full"
+}
+
+// RetentionOptions say how long history is kept (see runtime.RetentionConfig).
+type RetentionOptions struct {
+	Keep        time.Duration // delivered and discarded deliveries; 0 keeps them
+	Dead        time.Duration // dead letters; 0 keeps them
+	Idempotency time.Duration // idempotency keys
+	Interval    time.Duration // how often pruning runs; 0 never
 }
 
 // DeliveryOptions are the delivery policy (see runtime.DeliveryConfig).
@@ -50,6 +60,9 @@ type DeliveryOptions struct {
 	BreakerThreshold int
 	BreakerCooldown  time.Duration
 	PollInterval     time.Duration
+	// DisableAfter disables a target that has failed every attempt for
+	// this long; 0 never does.
+	DisableAfter time.Duration
 }
 
 // Engine is hookd's delivery engine: a store, the targets and the River
@@ -58,7 +71,7 @@ type Engine struct {
 	log      *slog.Logger
 	db       *store.DB
 	q        jobQueue
-	emits    *groupCommit[*hook.Event]
+	emits    *groupCommit[*emitItem]
 	records  *groupCommit[store.Record]
 	serverID string
 	sched    schedule
@@ -66,15 +79,18 @@ type Engine struct {
 	maxAge   time.Duration
 	raCap    time.Duration
 	observer func(context.Context, hook.Observation)
+	// disableAfter: see DeliveryOptions.DisableAfter.
+	disableAfter time.Duration
 
 	targets      map[string]*target
 	order        []*target // routing order
 	saveSessions bool
 
-	mu       sync.RWMutex
-	disabled map[string]string // target -> reason
+	states stateCache // targets that are not enabled, from the store
 
-	rescue *rescuer // PostgreSQL: takes over the running jobs of dead nodes
+	rescue    *rescuer // PostgreSQL: takes over the running jobs of dead nodes
+	retention RetentionOptions
+	health    healthProbe
 
 	closeOnce sync.Once
 	closeErr  error
@@ -90,6 +106,7 @@ type target struct {
 	// breaker has not yet seen a failure.
 	inflight    atomic.Int64
 	maxInflight int64
+	failing     failing // for the automatic disabling
 }
 
 // maxGroup bounds how many items one group-commit transaction carries.
@@ -105,6 +122,7 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		timeout:      d.Timeout,
 		maxAge:       d.MaxAge,
 		raCap:        d.RetryAfterCap,
+		disableAfter: d.DisableAfter,
 		observer:     o.Observer,
 		targets:      map[string]*target{},
 		saveSessions: o.SaveSessions,
@@ -129,19 +147,24 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 	case "postgres":
 		e.db, err = store.OpenPostgres(ctx, o.Store.DSN)
 	default:
-		e.db, err = store.OpenSQLite(ctx, o.Store.Path)
+		e.db, err = store.OpenSQLite(ctx, o.Store.Path, store.SQLiteOptions{Synchronous: o.Store.Synchronous})
 	}
 	if err != nil {
 		return nil, err
 	}
+	if e.db.Lost() {
+		e.log.ErrorContext(ctx, "the SQLite store was missing although one had been created here: starting an empty one; "+
+			"the events and deliveries it held are gone", slog.String("path", o.Store.Path))
+	}
 	if err := e.db.Migrate(ctx); err != nil {
 		return nil, err
 	}
+	if err := e.db.MarkCreated(); err != nil {
+		return nil, err
+	}
+	e.retention = o.Retention
 	e.records = newGroupCommit(maxGroup, e.db.RecordAttempts)
-	e.emits = newGroupCommit(maxGroup, func(ctx context.Context, evs []*hook.Event) []error {
-		err := e.db.InTx(ctx, func(tx store.Tx) error { return e.commitEvents(ctx, tx, evs, time.Now()) })
-		return repeat(err, len(evs))
-	})
+	e.emits = newGroupCommit(maxGroup, e.commitItems)
 	e.q, err = newQueue(ctx, e.db, queueConfig{
 		workers:      d.Workers,
 		pollInterval: d.PollInterval,
@@ -149,12 +172,14 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		logger:       riverLogger(e.log),
 		worker:       &deliveryWorker{e: e},
 		batchWorker:  &batchWorker{e: e},
+		pruneWorker:  &pruneWorker{e: e},
+		pruneEvery:   o.Retention.Interval,
 		noWorkers:    o.NoWorkers,
 	})
 	if err != nil {
 		return nil, err
 	}
-	if e.disabled, err = e.db.DisabledTargets(ctx); err != nil {
+	if err := e.states.refresh(ctx, e.db); err != nil {
 		return nil, err
 	}
 	if !o.NoWorkers {
@@ -227,8 +252,10 @@ func (e *Engine) Targets() []string {
 // DB returns the store.
 func (e *Engine) DB() *store.DB { return e.db }
 
-// Health reports whether the store answers.
-func (e *Engine) Health(ctx context.Context) error { return e.db.Ping(ctx) }
+// Health reports whether the store answers and takes writes (a full disk
+// is unhealthy). The write probe runs at most once a second; callers in
+// between get its last result.
+func (e *Engine) Health(ctx context.Context) error { return e.health.check(ctx, e.db) }
 
 // Close stops the workers (in-flight attempts finish, or are released to
 // be retried at the next start if they outlast ctx), commits what was
@@ -263,9 +290,10 @@ func (e *Engine) closeStore() error {
 	return e.db.Close()
 }
 
-// riverLogger keeps River's own chatter at warning level and above.
+// riverLogger keeps River's own chatter at warning level and above, and
+// logs an error it repeats on every poll once per interval, with a count.
 func riverLogger(l *slog.Logger) *slog.Logger {
-	return slog.New(minLevel{l.Handler(), slog.LevelWarn}).With(slog.String("component", "river"))
+	return slog.New(newDedup(minLevel{l.Handler(), slog.LevelWarn}, dedupInterval)).With(slog.String("component", "river"))
 }
 
 type minLevel struct {

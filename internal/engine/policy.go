@@ -90,6 +90,13 @@ func (b *breaker) record(ok bool, now time.Time) {
 	b.openUntil = now.Add(b.cooldown)
 }
 
+// openUntilAt reports whether the breaker is open at now, and until when.
+func (b *breaker) openUntilAt(now time.Time) (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.openUntil, !b.openUntil.IsZero() && now.Before(b.openUntil)
+}
+
 // open reports whether the breaker is open (for health reporting).
 func (b *breaker) open(now time.Time) bool {
 	b.mu.Lock()

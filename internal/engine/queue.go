@@ -109,27 +109,36 @@ type queueConfig struct {
 	logger       *slog.Logger
 	worker       river.Worker[deliveryArgs]
 	batchWorker  river.Worker[batchArgs]
+	pruneWorker  river.Worker[pruneArgs]
+	pruneEvery   time.Duration // 0: no pruning
 	noWorkers    bool
 }
 
 func (c queueConfig) river() *river.Config {
 	rc := &river.Config{
-		Logger:                      c.logger,
-		FetchPollInterval:           c.pollInterval,
-		FetchCooldown:               min(c.pollInterval, 10*time.Millisecond),
+		Logger:            c.logger,
+		FetchPollInterval: c.pollInterval,
+		FetchCooldown:     min(c.pollInterval, 10*time.Millisecond),
 		// The worker bounds every attempt by its target's timeout; River's
 		// JobTimeout is a backstop above that, and must be set (-1 would make
 		// River's rescuer skip hookd's jobs forever).
 		JobTimeout:                  c.jobTimeout,
 		RescueStuckJobsAfter:        c.jobTimeout + rescueGrace, // River's own rescuer: the slow backstop of rescue.go
-		CompletedJobRetentionPeriod: time.Hour, // hookd's own tables keep the history
+		CompletedJobRetentionPeriod: time.Hour,                  // hookd's own tables keep the history
 		MaxAttempts:                 insertOpts.MaxAttempts,
 	}
 	if !c.noWorkers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, c.worker)
 		river.AddWorker(workers, c.batchWorker)
+		river.AddWorker(workers, c.pruneWorker)
 		rc.Workers = workers
+		if c.pruneEvery > 0 {
+			// Periodic jobs are inserted by the leader only: one node prunes.
+			rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(c.pruneEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true})}
+		}
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: c.workers}}
 	}
 	return rc

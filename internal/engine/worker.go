@@ -34,9 +34,14 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 		return nil // replayed, discarded or already finished: this job is stale
 	}
 	t := e.targets[wk.Target]
-	live, err := e.preflight(ctx, wk.Target, t, []*store.Work{wk})
-	if err != nil || len(live) == 0 {
+	live, wait, err := e.preflight(ctx, wk.Target, t, []*store.Work{wk})
+	switch {
+	case err != nil:
 		return err
+	case wait > 0:
+		return river.JobSnooze(wait)
+	case len(live) == 0:
+		return nil
 	}
 	r, err := e.attempt(ctx, t, live, func(ctx context.Context) (hook.Result, error) { return t.Handler.Handle(ctx, &wk.Event) })
 	switch {
@@ -93,11 +98,15 @@ func (w *batchWorker) Work(ctx context.Context, j *river.Job[batchArgs]) error {
 		return nil // disarmed: the next emit schedules a new job
 	}
 	t := e.targets[name]
-	live, err := e.preflight(ctx, name, t, works)
-	if err != nil {
+	live, wait, err := e.preflight(ctx, name, t, works)
+	switch {
+	case err != nil:
 		return err
-	}
-	if len(live) == 0 {
+	case wait > 0:
+		// Paused: the target's one batch job looks again soon, since a
+		// resume cannot arm a second one beside it.
+		return river.JobSnooze(2*stateRefresh + spread(time.Second))
+	case len(live) == 0:
 		return river.JobSnooze(0) // take the next ones
 	}
 	more := len(works) == maxBatch

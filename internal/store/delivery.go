@@ -201,6 +201,40 @@ func Requeue(ctx context.Context, tx Tx, id int64) (int, string, error) {
 	return gen, target, nil
 }
 
+// Requeued is a delivery made live again by RequeueMatching.
+type Requeued struct {
+	ID     int64
+	Gen    int
+	Target string
+}
+
+// RequeueMatching replays, in tx, up to limit deliveries in state (dead,
+// discarded or retrying) of target ("" for any) created at or after since,
+// as Requeue does for one, and returns them. They no longer match once
+// replayed, so calling it again takes the next ones.
+func RequeueMatching(ctx context.Context, tx Tx, state hook.DeliveryState, target string, since time.Time, limit int) ([]Requeued, error) {
+	now := micros(time.Now())
+	rs, err := tx.query(ctx, fmt.Sprintf(`UPDATE hookd_delivery SET state = 'pending', gen = gen + 1, base_attempts = attempts,
+		since = ?, updated_at = ?, next_attempt_at = ?
+		WHERE id IN (SELECT id FROM hookd_delivery WHERE state = ? AND (? = '' OR target = ?) AND created_at >= ?
+		             ORDER BY id LIMIT %d)
+		RETURNING id, gen, target`, limit),
+		now, now, now, string(state), target, target, micros(since))
+	if err != nil {
+		return nil, fmt.Errorf("store: replay %s deliveries: %w", state, err)
+	}
+	defer rs.Close()
+	var out []Requeued
+	for rs.Next() {
+		var r Requeued
+		if err := rs.Scan(&r.ID, &r.Gen, &r.Target); err != nil {
+			return nil, fmt.Errorf("store: replay %s deliveries: %w", state, err)
+		}
+		out = append(out, r)
+	}
+	return out, unavailable(rs.Err())
+}
+
 // Discard stops delivery id for good (until replayed).
 func (db *DB) Discard(ctx context.Context, id int64) error {
 	now := micros(time.Now())

@@ -62,6 +62,22 @@ var migrations = []string{
 		has_job  INTEGER NOT NULL DEFAULT 0,
 		failures INTEGER NOT NULL DEFAULT 0
 	);`,
+	// 3: target states (disabled or paused, by whom), idempotency keys,
+	// the write-health probe, and an index for pruning by age.
+	`ALTER TABLE hookd_target ADD COLUMN state TEXT NOT NULL DEFAULT 'disabled';
+	ALTER TABLE hookd_target ADD COLUMN actor TEXT NOT NULL DEFAULT 'hookd';
+	CREATE TABLE hookd_idempotency (
+		key        TEXT PRIMARY KEY,
+		event_id   TEXT NOT NULL,
+		hash       TEXT NOT NULL,
+		created_at {{BIGINT}} NOT NULL
+	);
+	CREATE INDEX hookd_idempotency_created ON hookd_idempotency (created_at);
+	CREATE TABLE hookd_health (
+		id INTEGER PRIMARY KEY,
+		at {{BIGINT}} NOT NULL
+	);
+	CREATE INDEX hookd_event_created ON hookd_event (created_at, id);`,
 }
 
 func (db *DB) ddl(stmt string) string {

@@ -45,6 +45,9 @@ func (db *DB) ListDeliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook
 	if f.EventID != "" {
 		where, args = append(where, "event_id = ?"), append(args, f.EventID)
 	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, micros(f.Since))
+	}
 	if f.BeforeID > 0 {
 		where, args = append(where, "id < ?"), append(args, f.BeforeID)
 	}
@@ -110,43 +113,6 @@ func (db *DB) GetDelivery(ctx context.Context, id int64) (*hook.Delivery, error)
 		d.History = append(d.History, a)
 	}
 	return d, unavailable(rs.Err())
-}
-
-// DisableTarget records that target is gone (e.g. it answered 410).
-func (db *DB) DisableTarget(ctx context.Context, target, reason string) error {
-	_, err := db.conn().exec(ctx, `INSERT INTO hookd_target (name, disabled_at, reason) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET disabled_at = excluded.disabled_at, reason = excluded.reason`,
-		target, micros(time.Now()), clean(reason))
-	if err != nil {
-		return fmt.Errorf("store: disable target %s: %w", target, err)
-	}
-	return nil
-}
-
-// EnableTarget lifts a DisableTarget.
-func (db *DB) EnableTarget(ctx context.Context, target string) error {
-	if _, err := db.conn().exec(ctx, `DELETE FROM hookd_target WHERE name = ?`, target); err != nil {
-		return fmt.Errorf("store: enable target %s: %w", target, err)
-	}
-	return nil
-}
-
-// DisabledTargets returns the disabled targets and why.
-func (db *DB) DisabledTargets(ctx context.Context) (map[string]string, error) {
-	rs, err := db.conn().query(ctx, `SELECT name, reason FROM hookd_target`)
-	if err != nil {
-		return nil, fmt.Errorf("store: disabled targets: %w", err)
-	}
-	defer rs.Close()
-	out := map[string]string{}
-	for rs.Next() {
-		var name, reason string
-		if err := rs.Scan(&name, &reason); err != nil {
-			return nil, fmt.Errorf("store: disabled targets: %w", err)
-		}
-		out[name] = reason
-	}
-	return out, unavailable(rs.Err())
 }
 
 // ReleaseOrphanedJobs makes River jobs that a crashed process left
