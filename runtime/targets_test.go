@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/storetest"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -102,4 +104,28 @@ func TestTargetControl(t *testing.T) {
 			t.Errorf("pausing an unknown target: %v", err)
 		}
 	})
+}
+
+// TestPruneJobRuns: the retention's periodic job is scheduled by River's
+// leader and runs (what it deletes is tested in internal/engine).
+func TestPruneJobRuns(t *testing.T) {
+	cfg := testConfig(storetest.SQLite(t))
+	cfg.Retention.Interval = hook.Duration(time.Second)
+	rt := open(t, cfg)
+	deadline := time.Now().Add(hooktest.Patience)
+	for {
+		var n int
+		err := rt.DB().QueryRowContext(context.Background(),
+			`SELECT COUNT(*) FROM river_job WHERE kind = 'hookd_prune' AND state = 'completed'`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no pruning job ran")
+		}
+		time.Sleep(50 * time.Millisecond) // polling a condition, with a deadline
+	}
 }

@@ -12,14 +12,14 @@ import (
 	"github.com/hookrt/hookd/internal/engine"
 	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/storetest"
+	hookrt "github.com/hookrt/hookd/runtime"
 )
 
-// open opens an engine on a new SQLite store with fast retries.
-func open(t *testing.T, d engine.DeliveryOptions, obs *hooktest.Observations, targets ...hook.Target) *engine.Engine {
+// open opens an engine on st with the delivery options d.
+func open(t *testing.T, st hookrt.StoreConfig, d engine.DeliveryOptions, obs *hooktest.Observations, targets ...hook.Target) *engine.Engine {
 	t.Helper()
-	st := storetest.SQLite(t)
 	e, err := engine.Open(context.Background(), engine.Options{
-		Store:    engine.StoreOptions{Driver: st.Driver, Path: st.Path},
+		Store:    engine.StoreOptions{Driver: st.Driver, Path: st.Path, DSN: st.DSN},
 		Delivery: d,
 		ServerID: "test",
 		Targets:  targets,
@@ -43,6 +43,10 @@ func fast() engine.DeliveryOptions {
 // TestAutoDisable: a target that fails every attempt for DisableAfter is
 // disabled on its own, by "hookd", and the command sink is told.
 func TestAutoDisable(t *testing.T) {
+	storetest.Run(t, testAutoDisable)
+}
+
+func testAutoDisable(t *testing.T, st hookrt.StoreConfig) {
 	d := fast()
 	d.DisableAfter = 300 * time.Millisecond
 	obs := hooktest.NewObservations()
@@ -54,7 +58,7 @@ func TestAutoDisable(t *testing.T) {
 		notices <- ev
 		return hook.Result{}, nil
 	})
-	e := open(t, d, obs, hook.Target{Name: "down", Handler: down},
+	e := open(t, st, d, obs, hook.Target{Name: "down", Handler: down},
 		hook.Target{Name: hook.CommandsTarget, Handler: sink, Match: hook.Never})
 	if _, err := e.Emit(context.Background(), map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE"}); err != nil {
 		t.Fatal(err)
@@ -87,6 +91,10 @@ func TestAutoDisable(t *testing.T) {
 // delivery (retrying) never goes, nor its event; dead letters follow their
 // own retention; expired idempotency keys go.
 func TestPrune(t *testing.T) {
+	storetest.Run(t, testPrune)
+}
+
+func testPrune(t *testing.T, st hookrt.StoreConfig) {
 	obs := hooktest.NewObservations()
 	ok := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) { return hook.Result{}, nil })
 	perm := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
@@ -99,7 +107,7 @@ func TestPrune(t *testing.T) {
 	d := fast()
 	d.Schedule = []time.Duration{time.Hour} // the retrying one stays retrying
 	d.MaxAge = 100 * time.Hour
-	e := open(t, d, obs,
+	e := open(t, st, d, obs,
 		hook.Target{Name: "ok", Handler: ok, Match: only("ok")},
 		hook.Target{Name: "perm", Handler: perm, Match: only("perm")},
 		hook.Target{Name: "down", Handler: down, Match: only("down")})
