@@ -86,9 +86,11 @@ func TestEmitTx(t *testing.T) {
 func TestMaxAge(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
 		cfg := testConfig(st)
-		cfg.Delivery.RetrySchedule = []hook.Duration{hook.Duration(100 * time.Millisecond)}
-		cfg.Delivery.MaxAge = hook.Duration(350 * time.Millisecond)
-		cfg.Delivery.Timeout = hook.Duration(100 * time.Millisecond)
+		// Room for several attempts even when a loaded machine delays the
+		// first by seconds.
+		cfg.Delivery.RetrySchedule = []hook.Duration{hook.Duration(200 * time.Millisecond)}
+		cfg.Delivery.MaxAge = hook.Duration(5 * time.Second)
+		cfg.Delivery.Timeout = hook.Duration(time.Second)
 		obs := newObservations()
 		failing := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
 			return hook.Result{Status: 503}, errors.New("HTTP 503")
@@ -100,7 +102,7 @@ func TestMaxAge(t *testing.T) {
 		}
 		seen := obs.wait(t, "dead letter", func(o []hook.Observation) bool { return count("dead", "down")(o) == 1 })
 		last := seen[len(seen)-1]
-		if !strings.Contains(last.Reason, "maximum age 350ms") || last.Attempt < 2 {
+		if !strings.Contains(last.Reason, "maximum age 5s") || last.Attempt < 2 {
 			t.Fatalf("dead after %d attempts: %s", last.Attempt, last.Reason)
 		}
 		ds, _ := rt.ListDeliveries(ctx, hook.DeliveryFilter{State: hook.StateDead})

@@ -163,7 +163,7 @@ func TestNotificationTransportErrors(t *testing.T) {
 	f := newFake(t, nil)
 	f.set(f.blocking)
 	s, _ = provision(t, f.URL, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond) // the attempt's deadline
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second) // the attempt's deadline
 	defer cancel()
 	_, err = target(t, s).Handler.Handle(ctx, cpEvent("USER_CREATE"))
 	if err == nil || hook.IsPermanent(err) || !errors.Is(err, context.DeadlineExceeded) {
