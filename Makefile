@@ -22,8 +22,8 @@ test/race: test ## alias of test
 cross: ## build everything for linux, darwin and windows on amd64 and arm64
 	@for os in linux darwin windows; do for arch in amd64 arm64; do \
 		echo "GOOS=$$os GOARCH=$$arch"; \
-		GOOS=$$os GOARCH=$$arch $(GO) build ./... || exit 1; \
-		(cd examples/embed && GOOS=$$os GOARCH=$$arch $(GO) build ./...) || exit 1; \
+		GOOS=$$os GOARCH=$$arch $(GO) build -o /dev/null ./... || exit 1; \
+		(cd examples/embed && GOOS=$$os GOARCH=$$arch $(GO) build -o /dev/null ./...) || exit 1; \
 	done; done
 
 bench: ## the benchmarks recorded in docs/benchmarks.md
