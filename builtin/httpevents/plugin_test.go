@@ -15,6 +15,12 @@ import (
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
+// pluginSettings are the [domain.plugin] settings of every plugin domain
+// here: the longest call deadline allowed, not the production 250 ms,
+// which a call on a loaded machine (under -race) may wait for a CPU longer
+// than; the guests return at once, or trap.
+const pluginSettings = "[domain.plugin]\ntimeout = \"1m\"\n"
+
 // fixture returns the absolute path of a hand-written plugin fixture.
 func fixture(t *testing.T, name string) string {
 	p, err := filepath.Abs(filepath.Join("..", "..", "internal", "wasmhost", "testdata", name))
@@ -44,16 +50,17 @@ cache_dir = %q
 [[domain]]
 id = "echo"
 script = %q
+%s
 [[domain]]
 id = "trap"
 script = %q
+%s
 [[domain]]
 id = "fatal"
 script = %q
-[domain.plugin]
-timeout = "100ms"
+%s
 instances = 2
-`, t.TempDir(), fixture(t, "echo.wasm"), fixture(t, "trap.wasm"), fixture(t, "fatal.wasm")),
+`, t.TempDir(), fixture(t, "echo.wasm"), pluginSettings, fixture(t, "trap.wasm"), pluginSettings, fixture(t, "fatal.wasm"), pluginSettings),
 		hookrt.WithObserver(obs.Observe), hookrt.WithCommandSink(sink))
 	ctx := context.Background()
 	for _, d := range []string{"echo", "trap", "fatal"} {
@@ -95,7 +102,7 @@ reload_interval = 0
 [[domain]]
 id = "1"
 script = %q
-`, path), hookrt.WithObserver(obs.Observe))
+%s`, path, pluginSettings), hookrt.WithObserver(obs.Observe))
 	ctx := context.Background()
 	emitAndWait := func(n int, want string) {
 		t.Helper()
@@ -144,7 +151,7 @@ func TestPluginsConcurrently(t *testing.T) {
 	var cfg strings.Builder
 	cfg.WriteString("[http_events]\nper_domain = true\nper_domain_strict = true\n")
 	for i := range domains {
-		fmt.Fprintf(&cfg, "[[domain]]\nid = \"d%d\"\nscript = %q\n[domain.plugin]\ninstances = 2\n", i, fixture(t, "echo.wasm"))
+		fmt.Fprintf(&cfg, "[[domain]]\nid = \"d%d\"\nscript = %q\n%sinstances = 2\n", i, fixture(t, "echo.wasm"), pluginSettings)
 	}
 	obs := hooktest.NewObservations()
 	rt := start(t, storetest.SQLite(t), cfg.String(), hookrt.WithObserver(obs.Observe))

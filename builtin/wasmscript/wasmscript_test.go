@@ -36,6 +36,11 @@ func newHost(t *testing.T) *wasmscript.Host {
 	return h
 }
 
+// testTimeout is the call deadline of plugins that are meant to finish:
+// the most Settings allow, not the production 250 ms, which a call on a
+// loaded machine (under -race) may wait for a CPU longer than.
+const testTimeout = hook.Duration(time.Minute)
+
 func event(sessionID string) *hook.Event {
 	ev, err := hook.NewEvent(map[string]string{"MODULE": "ISL_LIGHT", "EVENT": "NEWSESSION", "DOMAIN_ID": "5", "SESSIONID": sessionID},
 		time.Now(), "test")
@@ -89,7 +94,7 @@ func TestHandleJudgesLikeAScript(t *testing.T) {
 	load := func(name string, strict bool) *wasmscript.Script {
 		t.Helper()
 		s, err := h.Load(context.Background(), wasmscript.Spec{Domain: "5", Path: fixture(t, name), Strict: strict,
-			Settings: wasmscript.Settings{Instances: 1, Timeout: hook.Duration(10 * time.Second)}})
+			Settings: wasmscript.Settings{Instances: 1, Timeout: testTimeout}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +134,7 @@ func TestReload(t *testing.T) {
 	h := newHost(t)
 	path := filepath.Join(t.TempDir(), "p.wasm")
 	copyFile(t, fixture(t, "ok"), path)
-	s, err := h.Load(context.Background(), wasmscript.Spec{Path: path, Settings: wasmscript.Settings{Instances: 1}})
+	s, err := h.Load(context.Background(), wasmscript.Spec{Path: path, Settings: wasmscript.Settings{Instances: 1, Timeout: testTimeout}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -236,7 +236,26 @@ func (r *jwtReceiver) waitFor(t *testing.T, what string, cond func() bool) {
 type daemon struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
-	out    *bytes.Buffer
+	out    *lockedBuffer
+}
+
+// lockedBuffer is a daemon's output: os/exec copies into it while the test
+// reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 var buildOnce = sync.OnceValues(func() (string, error) {
@@ -258,7 +277,7 @@ func startDaemon(t *testing.T, configPath string) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{cmd: exec.Command(bin, "serve", "-config", configPath), exited: make(chan struct{}), out: &bytes.Buffer{}}
+	d := &daemon{cmd: exec.Command(bin, "serve", "-config", configPath), exited: make(chan struct{}), out: &lockedBuffer{}}
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)

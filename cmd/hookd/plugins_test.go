@@ -10,35 +10,36 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/hookrt/hookd/internal/plugintest"
 )
 
-// buildPlugin builds an example plugin as hookd loads it (GOOS=wasip1).
-func buildPlugin(t *testing.T, name, dir string) string {
-	t.Helper()
-	out := filepath.Join(dir, name+".wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "../../plugins/examples/"+name)
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", name, err, b)
-	}
-	return out
-}
+// TestMain: plugintest builds the example plugins (see TestServePlugins),
+// and removes what it keeps for this binary alone.
+func TestMain(m *testing.M) { plugintest.Main(m) }
+
+// deliveryPatience bounds the waits for a delivery: generous, as
+// startPatience, so that only a delivery that never comes fails the test.
+const deliveryPatience = startPatience
 
 // TestServePlugins runs both example plugins through `hookd serve`: a
 // session from a blocked network is dropped (XMLMSG to the proxy's
 // endpoint), and an event is relayed as a JWT verified at a loopback
 // receiver.
+//
+// The plugins are built (GOOS=wasip1) and compiled by plugintest, into the
+// compilation cache the test binaries share, which serves as hookd's
+// cache_dir: the daemon starts without compiling them, and does not
+// compile them at the same time as another test binary.
 func TestServePlugins(t *testing.T) {
 	dir := t.TempDir()
-	guard := buildPlugin(t, "session-guard", dir)
-	relay := buildPlugin(t, "jwt-relay", dir)
+	guard := plugintest.Build(t, "github.com/hookrt/hookd/plugins/examples/session-guard")
+	relay := plugintest.Build(t, "github.com/hookrt/hookd/plugins/examples/jwt-relay")
 	writeKey(t, dir) // private/webhook.pem, used as the relay's key
 	pubKey := readPublicKey(t, filepath.Join(dir, "private", "webhook.pem"))
 
@@ -72,20 +73,21 @@ listen = %q
 path = "hookd.db"
 [delivery]
 poll_interval = "20ms"
+timeout = "5m"
 [http_events]
 per_domain = true
 per_domain_strict = true
 [commands]
 xmlmsg_url = %q
 [plugins]
-cache_dir = "wasm-cache"
+cache_dir = %q
 
 [[domain]]
 id = "guarded"
 script = %q
 [domain.plugin]
 memory_pages = 512
-timeout = "2s"
+timeout = "1m"
 [domain.config]
 block = ["10.0.0.0/8"]
 secret = "s3cret"
@@ -95,7 +97,7 @@ id = "relayed"
 script = %q
 [domain.plugin]
 memory_pages = 512
-timeout = "5s"
+timeout = "1m"
 keys = ["webhook.pem"]
 http_allow = [%q]
 allow_private = ["127.0.0.0/8"]
@@ -103,7 +105,7 @@ allow_private = ["127.0.0.0/8"]
 key = "webhook.pem"
 url = %q
 issuer = "hookd-test"
-`, listen, proxy.URL+"/xmlmsg", guard, relay, receiver.URL, receiver.URL+"/isl")
+`, listen, proxy.URL+"/xmlmsg", plugintest.CacheDir(t), guard, relay, receiver.URL, receiver.URL+"/isl")
 	path := filepath.Join(dir, "config.toml")
 	os.WriteFile(path, []byte(cfg), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -129,7 +131,7 @@ issuer = "hookd-test"
 		if !strings.Contains(doc, `<session id="bad1">`) || !strings.Contains(doc, "<drop") || !strings.Contains(doc, `secret="s3cret"`) {
 			t.Errorf("XMLMSG endpoint got %q", doc)
 		}
-	case <-time.After(60 * time.Second):
+	case <-time.After(deliveryPatience):
 		t.Fatalf("no drop reached the proxy; hookd said:\n%s", stderr.String())
 	}
 	select {
@@ -137,7 +139,7 @@ issuer = "hookd-test"
 		if c["iss"] != "hookd-test" || c["domain_id"] != "relayed" || c["session_id"] != "r1" || c["jti"] == "" {
 			t.Errorf("relayed claims %v", c)
 		}
-	case <-time.After(60 * time.Second):
+	case <-time.After(deliveryPatience):
 		t.Fatalf("no relayed JWT; hookd said:\n%s", stderr.String())
 	}
 	select {

@@ -44,9 +44,9 @@ func FuzzHostFunctions(f *testing.F) {
 		copy(buf, seed)
 		mem.Write(0, buf)
 
-		call := NewCall(testEvent(), time.Now().Add(time.Second), 64, grants)
+		call := NewCall(testEvent(), time.Now().Add(testTimeout), 64, grants)
 		stack := []uint64{api.EncodeU32(a), api.EncodeU32(b), api.EncodeU32(c), api.EncodeU32(d)}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 		defer cancel()
 		fn.fn(WithCall(ctx, call), h.mod, stack)
 

@@ -20,7 +20,7 @@ func BenchmarkCall(b *testing.B) {
 	e := newEngine(b)
 	ev := event("5a1d")
 	for _, name := range []string{"ok", "echo"} {
-		p := load(b, e, name, Limits{}, hostfn.Grants{})
+		p := load(b, e, name, Limits{Timeout: DefaultTimeout}, hostfn.Grants{})
 		label := map[string]string{"ok": "minimal", "echo": "echo"}[name]
 		b.Run(label, func(b *testing.B) {
 			ctx := context.Background()

@@ -138,14 +138,13 @@ func TestPluginHTTP(t *testing.T) {
 
 	t.Run("slow target times out within the deadline", func(t *testing.T) {
 		t.Parallel()
+		// The call's deadline is testTimeout: an E7 reply (not ErrDeadline)
+		// shows the request's 100ms timeout ended it.
 		g := httpGrants(t, hostfn.HTTPOptions{Allow: allow, Timeout: 100 * time.Millisecond}, urlReq(srv.URL+"/slow"))
-		p := load(t, e, "http", Limits{Timeout: 2 * time.Second}, g)
+		p := load(t, e, "http", Limits{}, g)
 		out, err := p.Call(ctx, event("x"))
 		if err != nil || string(out.Reply) != "E7" {
 			t.Errorf("reply %q err %v, want E7", out.Reply, err)
-		}
-		if out.Duration > time.Second {
-			t.Errorf("took %s", out.Duration)
 		}
 	})
 
@@ -153,13 +152,10 @@ func TestPluginHTTP(t *testing.T) {
 		t.Parallel()
 		g := httpGrants(t, hostfn.HTTPOptions{Allow: allow, Timeout: time.Minute}, urlReq(srv.URL+"/slow"))
 		p := load(t, e, "http", Limits{Timeout: 100 * time.Millisecond}, g)
-		start := time.Now()
-		_, err := p.Call(ctx, event("x"))
+		var err error
+		stops(t, "a request past the call's 100ms deadline", func() { _, err = p.Call(ctx, event("x")) })
 		if !errors.Is(err, ErrDeadline) {
 			t.Errorf("err %v, want ErrDeadline", err)
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("took %s for a 100ms deadline", d)
 		}
 	})
 

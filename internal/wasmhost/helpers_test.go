@@ -29,8 +29,28 @@ func newEngine(t testing.TB) *Engine {
 	return e
 }
 
+// testTimeout is the deadline of calls of guests that are meant to finish
+// (load's default): under -race, on a 2-core machine busy with other
+// work, a call may wait for a CPU far longer than the production 250 ms,
+// and must not fail for it. A guest that never returns is still stopped.
+const testTimeout = time.Minute
+
+// stopBound bounds how long a guest that runs past its (short) deadline
+// may take to be stopped: generous, so that a loaded machine never fails
+// the test, yet far from what an unenforced deadline gives (never).
+const stopBound = 30 * time.Second
+
+// patience bounds waits for conditions (a replacement instance, goroutines
+// ending): they only catch what never happens.
+const patience = 2 * time.Minute
+
+// load loads testdata/name.wasm in e, closed when t ends. A zero
+// lim.Timeout is testTimeout, not the production default.
 func load(t testing.TB, e *Engine, name string, lim Limits, g hostfn.Grants) *Plugin {
 	t.Helper()
+	if lim.Timeout == 0 {
+		lim.Timeout = testTimeout
+	}
 	p, err := e.Load(context.Background(), fixture(name), lim, g)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +105,7 @@ func writeFile(t testing.TB, dst string, b []byte) {
 // yields the processor between polls rather than sleeping a fixed time.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patience)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -100,4 +120,25 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 func poolFull(p *Plugin) bool {
 	v := p.cur.Load()
 	return v != nil && len(v.pool) == p.lim.Instances
+}
+
+// stops runs f, a call expected to be stopped (by a deadline, a
+// cancellation, a Close), and returns how long it ran; it fails t if f
+// has not returned within stopBound, rather than hanging until the test
+// binary's timeout.
+func stops(t testing.TB, what string, f func()) time.Duration {
+	t.Helper()
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+		return time.Since(start)
+	case <-time.After(stopBound):
+		t.Fatalf("%s: still running after %s: not stopped", what, stopBound)
+		return 0
+	}
 }

@@ -42,7 +42,7 @@ func TestConcurrentCalls(t *testing.T) {
 			for range calls {
 				name := names[r.IntN(len(names))]
 				sid := fmt.Sprintf("s%d", r.IntN(1000))
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 				out, err := plugins[name].Call(ctx, event(sid))
 				cancel()
 				switch name {
@@ -81,7 +81,7 @@ func TestReload(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "plugin.wasm")
 	copyFile(t, "ok", path)
-	p, err := e.Load(ctx, path, Limits{}, hostfn.Grants{})
+	p, err := e.Load(ctx, path, Limits{Timeout: testTimeout}, hostfn.Grants{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestReloadHeap(t *testing.T) {
 	// A test-sized deadline: the guests return at once, but under -race on
 	// a loaded machine a call may wait for a CPU longer than the 250 ms
 	// production default.
-	p, err := e.Load(ctx, path, Limits{Timeout: time.Minute}, hostfn.Grants{})
+	p, err := e.Load(ctx, path, Limits{Timeout: testTimeout}, hostfn.Grants{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,19 +272,19 @@ func TestCloseLeavesNothing(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "plugin.wasm")
 	copyFile(t, "ok", path)
-	reloaded, err := e.Load(ctx, path, Limits{}, hostfn.Grants{})
+	reloaded, err := e.Load(ctx, path, Limits{Timeout: testTimeout}, hostfn.Grants{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ps []*Plugin
 	for _, name := range []string{"ok", "trap", "flaky", "membomb"} {
-		p, err := e.Load(ctx, fixture(name), Limits{MemoryPages: 32, Timeout: 5 * time.Second}, hostfn.Grants{})
+		p, err := e.Load(ctx, fixture(name), Limits{MemoryPages: 32, Timeout: testTimeout}, hostfn.Grants{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ps = append(ps, p)
 	}
-	loop, err := e.Load(ctx, fixture("loop"), Limits{Timeout: time.Minute, Instances: 2}, hostfn.Grants{})
+	loop, err := e.Load(ctx, fixture("loop"), Limits{Timeout: testTimeout, Instances: 2}, hostfn.Grants{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,14 +307,13 @@ func TestCloseLeavesNothing(t *testing.T) {
 	}
 	waitFor(t, "the loops to start", func() bool { return len(loop.cur.Load().pool) == 0 })
 
+	// Close does not wait for the loops' minute-long deadline: stops fails
+	// the test if it has not returned within stopBound.
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	start := time.Now()
-	if err := e.Close(cctx); err != nil {
+	stops(t, "Close with calls running", func() { err = e.Close(cctx) })
+	if err != nil {
 		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Close took %s", d)
 	}
 	for range 2 {
 		if err := <-errs; err == nil {

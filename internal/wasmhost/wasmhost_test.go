@@ -41,7 +41,7 @@ func TestFixtureOutcomes(t *testing.T) {
 		{name: "badptr", status: 0},
 		{name: "trap", errText: "plugin trapped: wasm error: unreachable", is: []error{ErrTrap}},
 		{name: "loop", lim: Limits{Timeout: 30 * time.Millisecond}, errText: "plugin exceeded its 30ms deadline", is: []error{ErrDeadline, context.DeadlineExceeded}},
-		{name: "membomb", lim: Limits{MemoryPages: 64, Timeout: 5 * time.Second}, errText: "plugin trapped near its memory limit (64 of 64 pages in use)", is: []error{ErrMemoryLimit, ErrTrap}},
+		{name: "membomb", lim: Limits{MemoryPages: 64}, errText: "plugin trapped near its memory limit (64 of 64 pages in use)", is: []error{ErrMemoryLimit, ErrTrap}},
 		{name: "hugeout", errText: "plugin reply too large: it tried to set 1048576 bytes, limit 16384", is: []error{ErrReplyTooLarge}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,7 +136,7 @@ func TestFailedInstanceReplaced(t *testing.T) {
 	}{
 		{"trap", Limits{}},
 		{"loop", Limits{Timeout: 10 * time.Millisecond}},
-		{"membomb", Limits{MemoryPages: 32, Timeout: 5 * time.Second}},
+		{"membomb", Limits{MemoryPages: 32}},
 		{"hugeout", Limits{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,7 +171,7 @@ func TestFailingPluginDoesNotAffectOthers(t *testing.T) {
 	bad := []*Plugin{
 		load(t, e, "trap", Limits{}, hostfn.Grants{}),
 		load(t, e, "loop", Limits{Timeout: 20 * time.Millisecond}, hostfn.Grants{}),
-		load(t, e, "membomb", Limits{MemoryPages: 32, Timeout: 5 * time.Second}, hostfn.Grants{}),
+		load(t, e, "membomb", Limits{MemoryPages: 32}, hostfn.Grants{}),
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -206,8 +206,13 @@ func TestFailingPluginDoesNotAffectOthers(t *testing.T) {
 	wg.Wait()
 }
 
-// TestDeadline is not parallel: it measures how late a looping guest is
-// stopped, which other tests spinning the CPUs (under -race) would distort.
+// TestDeadline checks behaviour, not speed: a looping guest is stopped
+// after its deadline (not before), well within stopBound, with the error
+// that says which deadline hit. How soon after the deadline it stops is
+// measured by BenchmarkDeadlineOvershoot (p99 ~3 ms on an idle machine);
+// under -race on a loaded one a GC pause or a wait for a CPU can add
+// seconds, which a test must not fail on. Not parallel: the overshoot it
+// logs would mostly say how long the other tests' guests held the CPUs.
 func TestDeadline(t *testing.T) {
 	e := newEngine(t)
 	const timeout = 20 * time.Millisecond
@@ -218,36 +223,30 @@ func TestDeadline(t *testing.T) {
 	}
 	var over []time.Duration
 	for range n {
-		start := time.Now()
-		out, err := p.Call(context.Background(), event("x"))
+		var out Outcome
+		var err error
+		d := stops(t, "a loop past its 20ms deadline", func() { out, err = p.Call(context.Background(), event("x")) })
 		if !errors.Is(err, ErrDeadline) {
 			t.Fatalf("err = %v", err)
 		}
-		if d := time.Since(start); d < timeout {
+		if d < timeout {
 			t.Fatalf("stopped after %s, before the %s deadline", d, timeout)
 		}
 		over = append(over, out.Duration-timeout)
 	}
 	slices.Sort(over)
 	t.Logf("overshoot past a %s deadline: p50 %s, max %s", timeout, over[len(over)/2], over[len(over)-1])
-	// Behaviour, not speed: the guest is stopped, promptly. The overshoot
-	// itself is measured by BenchmarkDeadlineOvershoot (p99 ~3 ms); under
-	// -race on a loaded CI machine a GC pause can add a few hundred ms.
-	if m := over[len(over)-1]; m > time.Second {
-		t.Errorf("overshoot %s, want well under 1s", m)
-	}
 
 	// The caller's earlier deadline wins, and the text says which one hit.
-	slow := load(t, e, "loop", Limits{Timeout: 5 * time.Second}, hostfn.Grants{})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	// A second, not less: a ctx that ends before Call even starts (a loaded
+	// machine can pause this goroutine that long) is not called at all.
+	slow := load(t, e, "loop", Limits{}, hostfn.Grants{}) // testTimeout, past stopBound
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	start := time.Now()
-	_, err := slow.Call(ctx, event("x"))
+	var err error
+	stops(t, "a loop past its caller's 1s deadline", func() { _, err = slow.Call(ctx, event("x")) })
 	if !errors.Is(err, ErrDeadline) || !strings.Contains(err.Error(), "the call's deadline") {
 		t.Errorf("err = %v", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("ran %s with a 30ms ctx", d)
 	}
 
 	// Cancellation.
@@ -270,9 +269,9 @@ func TestDeadline(t *testing.T) {
 func TestMemoryLimit(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t)
-	// Generous timeout: under -race, GC assists inside memory.grow can take
-	// hundreds of milliseconds on a busy machine.
-	p := load(t, e, "membomb", Limits{MemoryPages: 48, Timeout: 5 * time.Second}, hostfn.Grants{})
+	// testTimeout: under -race, GC assists inside memory.grow can take
+	// seconds on a busy machine.
+	p := load(t, e, "membomb", Limits{MemoryPages: 48}, hostfn.Grants{})
 	_, err := p.Call(context.Background(), event("x"))
 	if !errors.Is(err, ErrMemoryLimit) || !strings.Contains(err.Error(), "48 of 48 pages in use") {
 		t.Fatalf("err = %v", err)
@@ -358,7 +357,11 @@ func TestLimitsValidated(t *testing.T) {
 	if _, err := e.Load(context.Background(), fixture("ok"), Limits{}, hostfn.Grants{Config: []byte("[]")}); err == nil {
 		t.Error("Load with a config that is not an object succeeded")
 	}
-	p := load(t, e, "ok", Limits{}, hostfn.Grants{})
+	p, err := e.Load(context.Background(), fixture("ok"), Limits{}, hostfn.Grants{}) // not load: it sets a test timeout
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
 	if got := p.Limits(); got != (Limits{MemoryPages: 256, Timeout: 250 * time.Millisecond, MaxReply: 16 << 10, Instances: 4}) {
 		t.Errorf("defaults %+v", got)
 	}
@@ -420,7 +423,7 @@ func TestEventTooLarge(t *testing.T) {
 
 func TestBusy(t *testing.T) {
 	t.Parallel()
-	p := load(t, newEngine(t), "loop", Limits{Instances: 1, Timeout: 2 * time.Second}, hostfn.Grants{})
+	p := load(t, newEngine(t), "loop", Limits{Instances: 1}, hostfn.Grants{}) // runs until canceled
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -428,7 +431,9 @@ func TestBusy(t *testing.T) {
 		done <- err
 	}()
 	waitFor(t, "the call to start", func() bool { return len(p.cur.Load().pool) == 0 })
-	short, cancelShort := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	// A second of waiting for the busy instance; not less, or the ctx may
+	// end before Call starts on a loaded machine ("not called").
+	short, cancelShort := context.WithTimeout(context.Background(), time.Second)
 	defer cancelShort()
 	if _, err := p.Call(short, event("x")); !errors.Is(err, ErrBusy) {
 		t.Errorf("second call: %v, want ErrBusy", err)

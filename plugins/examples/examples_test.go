@@ -151,7 +151,10 @@ func relayTarget(t *testing.T, pub any, status int) (*httptest.Server, <-chan jw
 func relayGrants(t *testing.T, key *jwtsign.Key, cfg string, allow ...string) hostfn.Grants {
 	t.Helper()
 	sign, names := wasmhost.KeySigner(map[string]*jwtsign.Key{"relay.pem": key})
-	h, err := hostfn.NewHTTP(hostfn.HTTPOptions{Allow: allow, AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	// A test-sized HTTP timeout, as plugintest gives the call: the loopback
+	// receiver answers at once, but a loaded machine may not run it at once.
+	h, err := hostfn.NewHTTP(hostfn.HTTPOptions{Allow: allow, AllowPrivate: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		Timeout: plugintest.Timeout})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func BenchmarkGoGuest(b *testing.B) {
 		{"go-fields", func(b *testing.B) string { return plugintest.Build(b, testguest) }, fields},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			p := plugintest.Load(b, bc.wasm(b), wasmhost.Limits{Instances: 1}, hostfn.Grants{})
+			p := plugintest.Load(b, bc.wasm(b), wasmhost.Limits{Instances: 1, Timeout: wasmhost.DefaultTimeout}, hostfn.Grants{})
 			ctx := context.Background()
 			if out, err := p.Call(ctx, bc.ev); err != nil || out.Status != 0 {
 				b.Fatalf("status %d err %v (%s)", out.Status, err, out.Error)
