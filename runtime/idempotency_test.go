@@ -3,6 +3,8 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -73,6 +75,45 @@ func TestEmitWithKey(t *testing.T) {
 		ds, err := rt.ListDeliveries(ctx, hook.DeliveryFilter{})
 		if err != nil || len(ds) != 2 {
 			t.Errorf("deliveries: %d, %v; want one per distinct event (2)", len(ds), err)
+		}
+	})
+}
+
+// TestEmitManyWithKey: a batch is committed all or none, and its key
+// covers the whole batch: a repeat gets the same EVENT_IDs, in order.
+func TestEmitManyWithKey(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
+		rt := open(t, testConfig(st), hookrt.WithoutWorkers(),
+			hookrt.WithTarget(hook.Target{Name: "t", Handler: hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
+				return hook.Result{}, nil
+			})}))
+		ctx := context.Background()
+		batch := []map[string]string{userCreate(1), userCreate(2), userCreate(3)}
+		first, repeated, err := rt.EmitManyWithKey(ctx, "import-7", batch)
+		if err != nil || repeated || len(first) != 3 {
+			t.Fatalf("first batch: %v %v %v", first, repeated, err)
+		}
+		again, repeated, err := rt.EmitManyWithKey(ctx, "import-7", batch)
+		if err != nil || !repeated || !slices.Equal(again, first) {
+			t.Errorf("repeat: %v %v %v; want %v, repeated", again, repeated, err, first)
+		}
+		if _, _, err := rt.EmitManyWithKey(ctx, "import-7", batch[:2]); !errors.Is(err, hook.ErrConflict) ||
+			!strings.Contains(err.Error(), "a batch of 3 events") {
+			t.Errorf("the key with fewer events: %v; want a conflict naming the batch", err)
+		}
+
+		// One bad event refuses the batch, and says which.
+		bad := []map[string]string{userCreate(4), {"MODULE": "ISL_CP"}, userCreate(5)}
+		if _, err := rt.EmitMany(ctx, bad); !errors.Is(err, hook.ErrInvalidEvent) ||
+			!strings.HasPrefix(err.Error(), "event 2 of 3: ") {
+			t.Errorf("a batch with a bad event: %v", err)
+		}
+		if ids, err := rt.EmitMany(ctx, nil); err != nil || len(ids) != 0 {
+			t.Errorf("an empty batch: %v %v", ids, err)
+		}
+		ds, err := rt.ListDeliveries(ctx, hook.DeliveryFilter{})
+		if err != nil || len(ds) != 3 {
+			t.Errorf("deliveries: %d, %v; want the first batch's 3", len(ds), err)
 		}
 	})
 }

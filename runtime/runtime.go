@@ -150,8 +150,19 @@ func (rt *Runtime) EmitWithKey(ctx context.Context, key string, fields map[strin
 
 // EmitMany commits several events in one transaction, all or none, and
 // returns their EVENT_IDs in order: much faster than one Emit each.
+// Concurrent calls share transactions, as Emit's do. An error about one
+// event's fields names it ("event 3 of 10: …") and commits none.
 func (rt *Runtime) EmitMany(ctx context.Context, events []map[string]string) ([]string, error) {
 	return rt.eng.EmitMany(ctx, events)
+}
+
+// EmitManyWithKey is [Runtime.EmitMany] with an idempotency key covering
+// the whole batch, as [Runtime.EmitWithKey]'s covers one event: a repeat
+// with the same events in the same order commits nothing and returns the
+// first call's EVENT_IDs with repeated true; other events under the same
+// key are an error matching [hook.ErrConflict].
+func (rt *Runtime) EmitManyWithKey(ctx context.Context, key string, events []map[string]string) (ids []string, repeated bool, err error) {
+	return rt.eng.EmitManyWithKey(ctx, key, events)
 }
 
 // Tx is a transaction of the embedding proxy on the runtime's own

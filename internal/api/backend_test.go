@@ -46,23 +46,32 @@ func newFakeBackend() *fakeBackend {
 	}}
 }
 
-func (b *fakeBackend) EmitWithKey(_ context.Context, key string, fields map[string]string) (string, bool, error) {
+func (b *fakeBackend) EmitManyWithKey(_ context.Context, key string, events []map[string]string) ([]string, bool, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.panicOn == "Emit" {
 		panic("boom")
 	}
 	if b.emitErr != nil {
-		return "", false, b.emitErr
+		return nil, false, b.emitErr
 	}
 	switch key {
 	case "seen":
-		return "ev-first", true, nil
+		ids := make([]string, len(events))
+		for i := range ids {
+			ids[i] = fmt.Sprintf("ev-first-%d", i)
+		}
+		ids[0] = "ev-first"
+		return ids, true, nil
 	case "reused":
-		return "", false, fmt.Errorf("idempotency key %q was used for event ev-first with other fields: %w", key, hook.ErrConflict)
+		return nil, false, fmt.Errorf("idempotency key %q was used for event ev-first with other fields: %w", key, hook.ErrConflict)
 	}
-	b.emitted = append(b.emitted, fields)
-	return fmt.Sprintf("ev-%d", 100+len(b.emitted)), false, nil
+	ids := make([]string, len(events))
+	for i, fields := range events {
+		b.emitted = append(b.emitted, fields)
+		ids[i] = fmt.Sprintf("ev-%d", 100+len(b.emitted))
+	}
+	return ids, false, nil
 }
 
 func (b *fakeBackend) ListDeliveries(_ context.Context, f hook.DeliveryFilter) ([]hook.Delivery, error) {

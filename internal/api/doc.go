@@ -9,6 +9,7 @@
 // # Routes
 //
 //	POST /v1/events                      202 {"event_id":"…"}; with Idempotency-Key, a repeat 200 {"event_id":"…","repeated":true}
+//	                                     a batch (JSON array or NDJSON): 202 {"event_ids":["…",…]}
 //	GET  /v1/deliveries?state=&target=&event_id=&before=&limit=
 //	                                     200 {"deliveries":[…]}
 //	GET  /v1/deliveries/{id}             200 the delivery, with its event and attempts
@@ -27,6 +28,12 @@
 // (application/json) or as a form (application/x-www-form-urlencoded, the
 // way ISL's proxy posts HTTP events); see [ParseEvent] for the rules. It is
 // at most [Options.MaxBody] bytes (413 beyond); other content types get 415.
+// A batch of up to [MaxBatch] events is a JSON array of such objects, or
+// NDJSON (application/x-ndjson, one object per line), of at most
+// [Options.MaxBatchBody] bytes; it is committed all or none, and an
+// Idempotency-Key covers all of it (see [ParseEvents]). A batch is how a
+// sender that has many events at once saves a round trip and a commit per
+// event.
 //
 // GET /v1/deliveries lists newest first. state is one of the store's
 // states (pending, retrying, delivered, dead, discarded), target a target

@@ -51,7 +51,7 @@ func TestEmitRefused(t *testing.T) {
 		wantError(t, http.StatusBadRequest, `field "EVENT": given more than once`)
 	tb.do(t, "POST", "/v1/events", `MODULE=M&EVENT=E`, "Content-Type", "text/plain").
 		wantError(t, http.StatusUnsupportedMediaType,
-			`unsupported Content-Type "text/plain": use application/json or application/x-www-form-urlencoded`)
+			`unsupported Content-Type "text/plain": use application/json, application/x-www-form-urlencoded or application/x-ndjson`)
 	tb.do(t, "POST", "/v1/events", `{"MODULE":"M","EVENT":"E"}`).
 		want(t, http.StatusUnsupportedMediaType) // Go's client sends no Content-Type here
 

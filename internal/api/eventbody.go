@@ -28,6 +28,20 @@ func parseJSON(body []byte) (map[string]string, error) {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, invalid("body must be a JSON object of the event's fields, got %s", jsonKind(tok))
 	}
+	fields, err := parseObject(dec, body)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, invalid("invalid JSON: unexpected data after the object")
+	}
+	return fields, nil
+}
+
+// parseObject reads the fields of a JSON object whose opening brace dec
+// has just read, up to and including its closing brace. body is what dec
+// reads, for the check of the raw bytes of each value.
+func parseObject(dec *json.Decoder, body []byte) (map[string]string, error) {
 	fields := map[string]string{}
 	for dec.More() {
 		tok, err := dec.Token()
@@ -65,9 +79,6 @@ func parseJSON(body []byte) (map[string]string, error) {
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, invalid("invalid JSON: unexpected data after the object")
 	}
 	return fields, nil
 }

@@ -11,10 +11,13 @@ import (
 	"github.com/hookrt/hookd/hook"
 )
 
-// The two content types an event body may have.
+// The content types an event body may have: one event as JSON or a form;
+// a batch as a JSON array or as NDJSON (application/jsonl is its other name).
 const (
-	typeJSON = "application/json"
-	typeForm = "application/x-www-form-urlencoded"
+	typeJSON   = "application/json"
+	typeForm   = "application/x-www-form-urlencoded"
+	typeNDJSON = "application/x-ndjson"
+	typeJSONL  = "application/jsonl"
 )
 
 // errEmptyBody is the answer to a body without content.
@@ -74,6 +77,9 @@ func ParseFields(contentType string, body []byte) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if mt == typeNDJSON {
+		return nil, &mediaTypeError{fmt.Sprintf("Content-Type %q is for a batch; one event is %s or %s", contentType, typeJSON, typeForm)}
+	}
 	if len(body) == 0 {
 		return nil, errEmptyBody
 	}
@@ -83,14 +89,18 @@ func ParseFields(contentType string, body []byte) (map[string]string, error) {
 	return parseForm(body)
 }
 
-// eventMediaType returns typeJSON or typeForm, or a *mediaTypeError.
+// eventMediaType returns typeJSON, typeForm or typeNDJSON, or a
+// *mediaTypeError.
 func eventMediaType(contentType string) (string, error) {
-	const allowed = typeJSON + " or " + typeForm
+	const allowed = typeJSON + ", " + typeForm + " or " + typeNDJSON
 	if contentType == "" {
 		return "", &mediaTypeError{"missing Content-Type: use " + allowed}
 	}
 	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil || (mt != typeJSON && mt != typeForm) {
+	if mt == typeJSONL {
+		mt = typeNDJSON
+	}
+	if err != nil || (mt != typeJSON && mt != typeForm && mt != typeNDJSON) {
 		return "", &mediaTypeError{fmt.Sprintf("unsupported Content-Type %q: use %s", contentType, allowed)}
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
@@ -118,29 +128,41 @@ func addField(fields map[string]string, name, value string) error {
 	return nil
 }
 
-// handleEmit serves POST /v1/events.
+// handleEmit serves POST /v1/events: one event, or a batch committed all
+// or none (see ParseEvents).
 func (s *server) handleEmit(w http.ResponseWriter, r *http.Request) {
 	ct := r.Header.Get("Content-Type")
-	if _, err := eventMediaType(ct); err != nil {
+	mt, err := eventMediaType(ct)
+	if err != nil {
 		writeError(w, http.StatusUnsupportedMediaType, err.Error())
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	limit := s.maxBody
+	if mt != typeForm { // a JSON body may be an array
+		limit = max(s.maxBody, s.maxBatchBody)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			writeError(w, http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("request body too large: the limit is %d bytes", s.maxBody))
+			s.tooLarge(w, limit, mt != typeForm)
 			return
 		}
 		writeError(w, http.StatusBadRequest, "cannot read request body")
 		return
 	}
-	fields, err := ParseEvent(ct, body)
-	if err != nil {
+	events, batch, err := ParseEvents(ct, body)
+	switch {
+	case errors.Is(err, errTooMany):
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	case err != nil:
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
+	case !batch && int64(len(body)) > s.maxBody:
+		s.tooLarge(w, s.maxBody, false)
+		return
 	}
-	id, repeated, err := s.b.EmitWithKey(r.Context(), r.Header.Get("Idempotency-Key"), fields)
+	ids, repeated, err := s.b.EmitManyWithKey(r.Context(), r.Header.Get("Idempotency-Key"), events)
 	switch {
 	case err == nil:
 	case errors.Is(err, hook.ErrInvalidEvent):
@@ -156,10 +178,29 @@ func (s *server) handleEmit(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	status := http.StatusAccepted
 	if repeated {
-		// The event was committed by an earlier request with this key.
-		writeJSON(w, http.StatusOK, map[string]any{"event_id": id, "repeated": true})
-		return
+		// The events were committed by an earlier request with this key.
+		status = http.StatusOK
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"event_id": id})
+	answer := map[string]any{}
+	if batch {
+		answer["event_ids"] = ids
+	} else {
+		answer["event_id"] = ids[0]
+	}
+	if repeated {
+		answer["repeated"] = true
+	}
+	writeJSON(w, status, answer)
+}
+
+// tooLarge answers 413 for a body over limit. A JSON or NDJSON body may
+// be a batch, whose limit is higher: the answer names both.
+func (s *server) tooLarge(w http.ResponseWriter, limit int64, mayBeBatch bool) {
+	msg := fmt.Sprintf("request body too large: the limit is %d bytes", limit)
+	if mayBeBatch && limit != s.maxBody {
+		msg = fmt.Sprintf("request body too large: the limit is %d bytes for a batch, %d for one event", limit, s.maxBody)
+	}
+	writeError(w, http.StatusRequestEntityTooLarge, msg)
 }

@@ -194,10 +194,10 @@ func TestParseEvent(t *testing.T) {
 func TestParseEventContentType(t *testing.T) {
 	body := []byte(`{"MODULE":"M","EVENT":"E"}`)
 	for ct, want := range map[string]string{
-		"":                                 "missing Content-Type: use application/json or application/x-www-form-urlencoded",
-		"text/plain":                       `unsupported Content-Type "text/plain": use application/json or application/x-www-form-urlencoded`,
-		"multipart/form-data; b=x":         `unsupported Content-Type "multipart/form-data; b=x": use application/json or application/x-www-form-urlencoded`,
-		"application/json; charset=":       `unsupported Content-Type "application/json; charset=": use application/json or application/x-www-form-urlencoded`,
+		"":                                 "missing Content-Type: use application/json, application/x-www-form-urlencoded or application/x-ndjson",
+		"text/plain":                       `unsupported Content-Type "text/plain": use application/json, application/x-www-form-urlencoded or application/x-ndjson`,
+		"multipart/form-data; b=x":         `unsupported Content-Type "multipart/form-data; b=x": use application/json, application/x-www-form-urlencoded or application/x-ndjson`,
+		"application/json; charset=":       `unsupported Content-Type "application/json; charset=": use application/json, application/x-www-form-urlencoded or application/x-ndjson`,
 		"application/json; charset=latin1": `unsupported charset "latin1": use UTF-8`,
 	} {
 		_, err := api.ParseEvent(ct, body)

@@ -89,3 +89,33 @@ func checkRules(t *testing.T, fields map[string]string) {
 		}
 	}
 }
+
+// FuzzParseEvents checks that ParseEvents never panics, that its errors
+// match hook.ErrInvalidEvent, and that a batch it accepts holds 1 to
+// MaxBatch events that each keep the rules.
+func FuzzParseEvents(f *testing.F) {
+	f.Add(true, []byte(`[{"MODULE":"M","EVENT":"E"},{"MODULE":"M","EVENT":"F","N":2}]`))
+	f.Add(false, []byte("{\"MODULE\":\"M\",\"EVENT\":\"E\"}\n\n{\"MODULE\":\"M\",\"EVENT\":\"F\"}\r\n"))
+	f.Add(true, []byte(`{"MODULE":"M","EVENT":"E"}`))
+	f.Add(true, []byte(`[{"MODULE":"M"},]`))
+	f.Add(false, []byte("[1]\n{}"))
+	f.Fuzz(func(t *testing.T, array bool, body []byte) {
+		ct := "application/x-ndjson"
+		if array {
+			ct = "application/json"
+		}
+		evs, _, err := api.ParseEvents(ct, body)
+		if err != nil {
+			if !errors.Is(err, hook.ErrInvalidEvent) || err.Error() == "" {
+				t.Fatalf("error %q: want a non-empty hook.ErrInvalidEvent", err)
+			}
+			return
+		}
+		if len(evs) < 1 || len(evs) > api.MaxBatch {
+			t.Fatalf("%d events accepted", len(evs))
+		}
+		for _, fields := range evs {
+			checkRules(t, fields)
+		}
+	})
+}

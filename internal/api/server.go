@@ -21,11 +21,11 @@ import (
 // 404, 409 and 503 answers; Emit's errors that wrap [hook.ErrInvalidEvent]
 // become 400; any other error is logged and answered with a generic 500.
 type Backend interface {
-	// EmitWithKey commits an event with the given fields and returns its
-	// EVENT_ID; with a non-empty idempotency key, a repeat returns the
-	// first event's ID with repeated set (or an error matching
+	// EmitManyWithKey commits events (one, or a batch) all or none and returns
+	// their EVENT_IDs in order; with a non-empty idempotency key, a repeat
+	// returns the first call's IDs with repeated set (or an error matching
 	// hook.ErrConflict when its fields differ).
-	EmitWithKey(ctx context.Context, key string, fields map[string]string) (eventID string, repeated bool, err error)
+	EmitManyWithKey(ctx context.Context, key string, events []map[string]string) (eventIDs []string, repeated bool, err error)
 	// ListDeliveries returns deliveries, newest first, without Event and History.
 	ListDeliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook.Delivery, error)
 	// Delivery returns one delivery with its Event and History filled.
@@ -65,9 +65,12 @@ type Options struct {
 	// Logger receives one debug record per request and the errors that are
 	// answered with 500. The token is never logged. Defaults to discarding.
 	Logger *slog.Logger
-	// MaxBody bounds the body of POST /v1/events, in bytes; larger bodies
-	// are answered with 413. Defaults to 64 KiB.
+	// MaxBody bounds the body of POST /v1/events that carries one event,
+	// in bytes; larger bodies are answered with 413. Defaults to 64 KiB.
 	MaxBody int64
+	// MaxBatchBody bounds the body of a batch (a JSON array or NDJSON of
+	// up to MaxBatch events). Defaults to DefaultMaxBatchBody (1 MiB).
+	MaxBatchBody int64
 	// Routes are extra routes served by modules (e.g. the External WebAPI's
 	// "POST /v1/webapi/account/signup/1"; see hook.RouteProvider). Under
 	// /v1/ they need the token like every other route. Defaults to none.
@@ -85,6 +88,8 @@ type server struct {
 	b       Backend
 	log     *slog.Logger
 	maxBody int64
+	// maxBatchBody bounds the body of a batch.
+	maxBatchBody int64
 	// tokenHash is the SHA-256 of Options.Token, nil when auth is off.
 	// Comparing hashes keeps the comparison constant-time in the length too.
 	tokenHash []byte
@@ -103,12 +108,15 @@ func New(b Backend, opts Options) http.Handler {
 	if b == nil {
 		panic("api: New needs a Backend")
 	}
-	s := &server{b: b, log: opts.Logger, maxBody: opts.MaxBody, mux: http.NewServeMux()}
+	s := &server{b: b, log: opts.Logger, maxBody: opts.MaxBody, maxBatchBody: opts.MaxBatchBody, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
+	}
+	if s.maxBatchBody <= 0 {
+		s.maxBatchBody = DefaultMaxBatchBody
 	}
 	if opts.Token != "" {
 		h := sha256.Sum256([]byte(opts.Token))

@@ -27,25 +27,77 @@ const MaxIdempotencyKey = 255
 // repeated set, if its fields are the same, or an error matching
 // hook.ErrConflict if they differ. An empty key is Emit.
 func (e *Engine) EmitWithKey(ctx context.Context, key string, fields map[string]string) (id string, repeated bool, err error) {
-	if err := checkKey(key); err != nil {
-		return "", false, err
-	}
-	ev, err := hook.NewEvent(fields, time.Now(), e.serverID)
+	ids, repeated, err := e.EmitManyWithKey(ctx, key, []map[string]string{fields})
 	if err != nil {
 		return "", false, err
 	}
-	it := &emitItem{ev: ev, key: key}
+	return ids[0], repeated, nil
+}
+
+// EmitMany commits several events, all or none, and returns their
+// EVENT_IDs in order. Concurrent calls share transactions.
+func (e *Engine) EmitMany(ctx context.Context, batch []map[string]string) ([]string, error) {
+	ids, _, err := e.EmitManyWithKey(ctx, "", batch)
+	return ids, err
+}
+
+// EmitManyWithKey is EmitMany with an idempotency key covering the whole
+// batch, as EmitWithKey's covers one event: a repeat with the same events
+// in the same order returns the first call's EVENT_IDs with repeated set.
+// An empty batch commits nothing.
+func (e *Engine) EmitManyWithKey(ctx context.Context, key string, batch []map[string]string) (ids []string, repeated bool, err error) {
+	if len(batch) == 0 {
+		return nil, false, nil
+	}
+	if err := checkKey(key); err != nil {
+		return nil, false, err
+	}
+	it := &emitItem{evs: make([]*hook.Event, len(batch)), key: key}
+	now := time.Now()
+	for i, fields := range batch {
+		ev, err := hook.NewEvent(fields, now, e.serverID)
+		if err != nil {
+			return nil, false, inBatch(len(batch), i, err)
+		}
+		it.evs[i] = ev
+	}
 	if key != "" {
-		sum := sha256.Sum256(hook.AppendForm(nil, fields, ""))
-		it.hash = hex.EncodeToString(sum[:])
+		it.hash = batchHash(batch)
 	}
 	if err := e.emits.submit(ctx, it)[0]; err != nil {
-		return "", false, err
+		return nil, false, err
 	}
-	if it.heldBy != "" {
+	if it.heldBy != nil {
 		return it.heldBy, true, nil
 	}
-	return ev.ID, false, nil
+	ids = make([]string, len(it.evs))
+	for i, ev := range it.evs {
+		ids[i] = ev.ID
+	}
+	return ids, false, nil
+}
+
+// inBatch names the event of a batch that err is about.
+func inBatch(n, i int, err error) error {
+	if n == 1 {
+		return err
+	}
+	return fmt.Errorf("event %d of %d: %w", i+1, n, err)
+}
+
+// batchHash identifies a batch's fields for its idempotency key: the
+// SHA-256 of the events' forms in order, NUL-separated (a form has no raw
+// NUL). A batch of one hashes as its one event.
+func batchHash(batch []map[string]string) string {
+	var form []byte
+	for i, fields := range batch {
+		if i > 0 {
+			form = append(form, 0)
+		}
+		form = hook.AppendForm(form, fields, "")
+	}
+	sum := sha256.Sum256(form)
+	return hex.EncodeToString(sum[:])
 }
 
 // checkKey checks an idempotency key: 1 to MaxIdempotencyKey bytes of
@@ -62,13 +114,22 @@ func checkKey(key string) error {
 	return nil
 }
 
-// emitItem is one Emit handed to the group commit: its event, and its
-// idempotency key with the hash of its fields. heldBy is set when the key
-// was already claimed by an event with the same fields.
+// keyConflict is the error of a key reused with other fields.
+func keyConflict(key string, heldBy []string) error {
+	if len(heldBy) == 1 {
+		return fmt.Errorf("idempotency key %q was used for event %s with other fields: %w", key, heldBy[0], hook.ErrConflict)
+	}
+	return fmt.Errorf("idempotency key %q was used for a batch of %d events (the first %s) with other fields: %w",
+		key, len(heldBy), heldBy[0], hook.ErrConflict)
+}
+
+// emitItem is one Emit or EmitMany handed to the group commit: its events,
+// and its idempotency key with the hash of their fields. heldBy is set
+// when the key was already claimed by events with the same fields.
 type emitItem struct {
-	ev        *hook.Event
+	evs       []*hook.Event
 	key, hash string
-	heldBy    string
+	heldBy    []string
 }
 
 // commitItems commits a group of emits in one transaction: an item whose
@@ -80,9 +141,13 @@ func (e *Engine) commitItems(ctx context.Context, items []*emitItem) []error {
 	err := e.db.InTx(ctx, func(tx store.Tx) error {
 		evs := make([]*hook.Event, 0, len(items))
 		for i, it := range items {
-			it.heldBy = ""
+			it.heldBy = nil
 			if it.key != "" {
-				free, heldBy, hash, err := store.ClaimKey(ctx, tx, it.key, it.ev.ID, it.hash, now, now.Add(-e.retention.Idempotency))
+				ids := make([]string, len(it.evs))
+				for j, ev := range it.evs {
+					ids[j] = ev.ID
+				}
+				free, heldBy, hash, err := store.ClaimKey(ctx, tx, it.key, ids, it.hash, now, now.Add(-e.retention.Idempotency))
 				if err != nil {
 					return err
 				}
@@ -90,12 +155,12 @@ func (e *Engine) commitItems(ctx context.Context, items []*emitItem) []error {
 					if hash == it.hash {
 						it.heldBy = heldBy
 					} else {
-						errs[i] = fmt.Errorf("idempotency key %q was used for event %s with other fields: %w", it.key, heldBy, hook.ErrConflict)
+						errs[i] = keyConflict(it.key, heldBy)
 					}
 					continue
 				}
 			}
-			evs = append(evs, it.ev)
+			evs = append(evs, it.evs...)
 		}
 		return e.commitEvents(ctx, tx, evs, now)
 	})
@@ -103,20 +168,6 @@ func (e *Engine) commitItems(ctx context.Context, items []*emitItem) []error {
 		return repeat(err, len(items))
 	}
 	return errs
-}
-
-// EmitMany commits several events in one transaction, all or none.
-func (e *Engine) EmitMany(ctx context.Context, batch []map[string]string) ([]string, error) {
-	var ids []string
-	err := e.db.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		ids, err = e.EmitTx(ctx, tx, batch...)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return ids, nil
 }
 
 // EmitTx commits events inside tx: they and their deliveries exist if
@@ -131,7 +182,7 @@ func (e *Engine) EmitTx(ctx context.Context, tx store.Tx, batch ...map[string]st
 	for i, fields := range batch {
 		ev, err := hook.NewEvent(fields, now, e.serverID)
 		if err != nil {
-			return nil, err
+			return nil, inBatch(len(batch), i, err)
 		}
 		evs[i], ids[i] = ev, ev.ID
 	}
