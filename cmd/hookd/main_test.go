@@ -27,7 +27,7 @@ import (
 )
 
 // freeAddr returns a loopback address nothing listens on right now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -38,7 +38,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // writeKey writes a fresh Ed25519 key, mode 0600, into dir/private.
-func writeKey(t *testing.T, dir string) {
+func writeKey(t testing.TB, dir string) {
 	t.Helper()
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(priv)
@@ -53,7 +53,7 @@ func writeKey(t *testing.T, dir string) {
 
 // writeConfig writes a config for a node listening on listen whose JWT
 // webhook posts to hookURL, with fast retries.
-func writeConfig(t *testing.T, dir, listen, hookURL, extra string) string {
+func writeConfig(t testing.TB, dir, listen, hookURL, extra string) string {
 	t.Helper()
 	writeKey(t, dir)
 	cfg := fmt.Sprintf(`
@@ -90,7 +90,7 @@ user_delete = true
 // startPatience bounds how long a test waits for hookd to serve.
 const startPatience = 5 * time.Minute
 
-func waitHealthy(t *testing.T, base string, exited <-chan struct{}) {
+func waitHealthy(t testing.TB, base string, exited <-chan struct{}) {
 	t.Helper()
 	// Generous: hookd compiles its plugins before it serves, which takes
 	// seconds under -race on a loaded 2-core machine; the bound only

@@ -82,8 +82,10 @@ type round struct {
 }
 
 // attempt makes one attempt for works (all of target t) through call and
-// records its outcome for each of them.
-func (e *Engine) attempt(ctx context.Context, t *target, works []*store.Work, call func(context.Context) (hook.Result, error)) (round, error) {
+// records its outcome for each of them. direct says the works take the
+// direct path (direct.go): a retry needs a new job, where a River job
+// snoozes itself until then.
+func (e *Engine) attempt(ctx context.Context, t *target, works []*store.Work, direct bool, call func(context.Context) (hook.Result, error)) (round, error) {
 	if t.inflight.Add(1) > t.maxInflight {
 		t.inflight.Add(-1)
 		return round{wait: busyWait + spread(busyWait)}, nil
@@ -126,12 +128,15 @@ func (e *Engine) attempt(ctx context.Context, t *target, works []*store.Work, ca
 		}
 	}
 	r := round{attempted: true, err: herr, outcomes: make([]store.Outcome, len(works)), recorded: make([]bool, len(works))}
-	recs := make([]store.Record, len(works))
+	items := make([]settle, len(works))
 	for i, wk := range works {
 		r.outcomes[i] = e.decide(t, wk, herr, end) // the schedule counts from the end of the attempt
-		recs[i] = store.Record{ID: wk.ID, Gen: wk.Gen, Attempt: &a, Outcome: r.outcomes[i]}
+		items[i] = settle{rec: &store.Record{ID: wk.ID, Gen: wk.Gen, Attempt: &a, Outcome: r.outcomes[i]}}
+		if direct && r.outcomes[i].State == hook.StateRetrying {
+			items[i].add = &job{args: deliveryArgs{DeliveryID: wk.ID, Gen: wk.Gen}, at: r.outcomes[i].NextAttempt}
+		}
 	}
-	for i, err := range e.records.submit(ctx, recs...) {
+	for i, err := range e.settles.submit(ctx, items...) {
 		switch {
 		case errors.Is(err, hook.ErrConflict): // replayed or discarded while we worked
 		case err != nil:

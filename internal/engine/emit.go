@@ -135,38 +135,50 @@ type emitItem struct {
 // commitItems commits a group of emits in one transaction: an item whose
 // key is held already is answered with the holder (same fields) or a
 // conflict (other fields), and commits nothing; the others commit together.
+// Their deliveries then take the direct path where there are slots.
 func (e *Engine) commitItems(ctx context.Context, items []*emitItem) []error {
 	errs := make([]error, len(items))
 	now := time.Now()
+	var em *emission
 	err := e.db.InTx(ctx, func(tx store.Tx) error {
-		evs := make([]*hook.Event, 0, len(items))
+		em = &emission{e: e, tx: tx, now: now, direct: true}
 		for i, it := range items {
 			it.heldBy = nil
-			if it.key != "" {
-				ids := make([]string, len(it.evs))
-				for j, ev := range it.evs {
-					ids[j] = ev.ID
-				}
-				free, heldBy, hash, err := store.ClaimKey(ctx, tx, it.key, ids, it.hash, now, now.Add(-e.retention.Idempotency))
-				if err != nil {
-					return err
-				}
-				if !free {
-					if hash == it.hash {
-						it.heldBy = heldBy
-					} else {
-						errs[i] = keyConflict(it.key, heldBy)
-					}
-					continue
-				}
+			if it.key == "" {
+				continue
 			}
-			evs = append(evs, it.evs...)
+			ids := make([]string, len(it.evs))
+			for j, ev := range it.evs {
+				ids[j] = ev.ID
+			}
+			free, heldBy, hash, err := store.ClaimKey(ctx, tx, it.key, ids, it.hash, now, now.Add(-e.retention.Idempotency))
+			switch {
+			case err != nil:
+				return err
+			case free:
+			case hash == it.hash:
+				it.heldBy = heldBy
+			default:
+				errs[i] = keyConflict(it.key, heldBy)
+			}
 		}
-		return e.commitEvents(ctx, tx, evs, now)
+		for i, it := range items {
+			if it.heldBy != nil || errs[i] != nil {
+				continue
+			}
+			if err := em.events(ctx, it.evs); err != nil {
+				return err
+			}
+		}
+		return em.flush(ctx)
 	})
 	if err != nil {
+		if em != nil {
+			em.abandon()
+		}
 		return repeat(err, len(items))
 	}
+	em.dispatch()
 	return errs
 }
 
@@ -195,22 +207,8 @@ func (e *Engine) EmitTx(ctx context.Context, tx store.Tx, batch ...map[string]st
 // commitEvents writes validated events, their deliveries and jobs in tx.
 func (e *Engine) commitEvents(ctx context.Context, tx store.Tx, evs []*hook.Event, now time.Time) error {
 	em := emission{e: e, tx: tx, now: now}
-	for _, ev := range evs {
-		if err := store.InsertEvent(ctx, tx, ev); err != nil {
-			return err
-		}
-		if e.saveSessions && ev.SessionID() != "" {
-			if err := store.InsertSessionEvent(ctx, tx, ev.SessionID(), ev.ID); err != nil {
-				return err
-			}
-		}
-		for _, t := range e.order {
-			if t.Wants(ev) {
-				if err := em.deliver(ctx, ev, t); err != nil {
-					return err
-				}
-			}
-		}
+	if err := em.events(ctx, evs); err != nil {
+		return err
 	}
 	return em.flush(ctx)
 }
@@ -222,20 +220,61 @@ type emission struct {
 	now   time.Time
 	jobs  []job
 	armed map[string]bool
+	// direct: the deliveries may take the direct path, because the engine
+	// commits tx itself and can dispatch them once it has. pending are
+	// those that do, with a reserved slot each.
+	direct  bool
+	pending []directItem
 }
 
-// deliver adds a delivery of ev to t: its own job, or for a combining
-// target the target's batch job, armed once per transaction.
+// events writes evs, their session entries and deliveries.
+func (em *emission) events(ctx context.Context, evs []*hook.Event) error {
+	for _, ev := range evs {
+		if err := store.InsertEvent(ctx, em.tx, ev); err != nil {
+			return err
+		}
+		if em.e.saveSessions && ev.SessionID() != "" {
+			if err := store.InsertSessionEvent(ctx, em.tx, ev.SessionID(), ev.ID); err != nil {
+				return err
+			}
+		}
+		for _, t := range em.e.order {
+			if t.Wants(ev) {
+				if err := em.deliver(ctx, ev, t); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// deliver adds a delivery of ev to t: its own job, or a lease if it takes
+// the direct path, or for a combining target the target's batch job, armed
+// once per transaction.
 func (em *emission) deliver(ctx context.Context, ev *hook.Event, t *target) error {
-	id, err := store.InsertDelivery(ctx, em.tx, ev.ID, t.Name, em.now)
+	direct := t.Policy.Combine <= 0 && em.direct && em.e.direct.reserve(t)
+	var held time.Time
+	if direct {
+		held = em.now.Add(em.e.safetyDelay())
+	}
+	id, err := store.InsertDelivery(ctx, em.tx, ev.ID, t.Name, em.now, held)
 	if err != nil {
+		if direct {
+			em.e.direct.release(1)
+		}
 		return err
 	}
-	if t.Policy.Combine <= 0 {
+	switch {
+	case t.Policy.Combine > 0:
+		return em.arm(ctx, t)
+	case direct:
+		wk := &store.Work{ID: id, Target: t.Name, State: hook.StatePending, Since: em.now, Event: *ev}
+		em.pending = append(em.pending, directItem{t: t, wk: wk})
+	default:
 		em.jobs = append(em.jobs, job{args: deliveryArgs{DeliveryID: id}})
-		return nil
 	}
-	return em.arm(ctx, t)
+	return nil
 }
 
 func (em *emission) arm(ctx context.Context, t *target) error {
@@ -256,8 +295,23 @@ func (em *emission) arm(ctx context.Context, t *target) error {
 	return nil
 }
 
+// flush inserts the jobs.
 func (em *emission) flush(ctx context.Context) error {
 	return em.e.q.insert(ctx, em.tx, em.jobs)
+}
+
+// dispatch starts the direct attempts once the transaction has committed.
+func (em *emission) dispatch() {
+	for _, it := range em.pending {
+		go em.e.runDirect(it)
+	}
+	em.pending = nil
+}
+
+// abandon gives back the slots of a transaction that did not commit.
+func (em *emission) abandon() {
+	em.e.direct.release(len(em.pending))
+	em.pending = nil
 }
 
 // emitTo commits an event for one target only, bypassing routing: how the

@@ -72,7 +72,8 @@ type Engine struct {
 	db       *store.DB
 	q        jobQueue
 	emits    *groupCommit[*emitItem]
-	records  *groupCommit[store.Record]
+	settles  *groupCommit[settle]
+	direct   *directPath // nil without workers
 	serverID string
 	sched    schedule
 	timeout  time.Duration
@@ -163,7 +164,7 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		return nil, err
 	}
 	e.retention = o.Retention
-	e.records = newGroupCommit(maxGroup, e.db.RecordAttempts)
+	e.settles = newGroupCommit(maxGroup, e.commitSettles)
 	e.emits = newGroupCommit(maxGroup, e.commitItems)
 	e.q, err = newQueue(ctx, e.db, queueConfig{
 		workers:      d.Workers,
@@ -183,16 +184,15 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		return nil, err
 	}
 	if !o.NoWorkers {
-		if n, err := e.db.ReleaseOrphanedJobs(ctx); err != nil {
+		if err := e.releaseOrphans(ctx); err != nil {
 			return nil, err
-		} else if n > 0 {
-			e.log.InfoContext(ctx, "released deliveries interrupted by an earlier stop", slog.Int64("jobs", n))
 		}
 		if err := e.q.start(ctx); err != nil {
 			return nil, fmt.Errorf("start workers: %w", err)
 		}
+		e.direct = newDirectPath(d.Workers)
 		e.rescue = startRescue(e)
-		if e.rescue != nil {
+		if e.db.Dialect() == store.Postgres {
 			e.log.InfoContext(ctx, "a node's running deliveries are taken over by the others if it stops",
 				slog.Duration("within", e.RescueBound()))
 		}
@@ -264,9 +264,12 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.closeOnce.Do(func() {
 		var errs []error
 		e.rescue.stop()
+		var wg sync.WaitGroup
+		wg.Go(func() { e.direct.stop(ctx) })
 		if err := e.q.stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
 		}
+		wg.Wait()
 		if err := e.closeStore(); err != nil {
 			errs = append(errs, err)
 		}
@@ -281,8 +284,8 @@ func (e *Engine) closeStore() error {
 	if e.emits != nil {
 		e.emits.close()
 	}
-	if e.records != nil {
-		e.records.close()
+	if e.settles != nil {
+		e.settles.close()
 	}
 	if e.db == nil {
 		return nil

@@ -76,13 +76,11 @@ func (q *riverQueue[TTx]) insert(ctx context.Context, tx store.Tx, jobs []job) e
 		}
 		params[i] = river.InsertManyParams{Args: j.args, InsertOpts: opts}
 	}
-	var err error
-	if native, ok := tx.Native().(TTx); ok {
-		_, err = q.client.InsertManyFastTx(ctx, native, params)
-	} else {
-		_, err = q.client.InsertManyFast(ctx, params)
+	native, ok := tx.Native().(TTx)
+	if !ok {
+		return fmt.Errorf("enqueue delivery: a %T is not a transaction of the queue's driver", tx.Native())
 	}
-	if err != nil {
+	if _, err := q.client.InsertManyFastTx(ctx, native, params); err != nil {
 		return fmt.Errorf("enqueue delivery: %w", errors.Join(hook.ErrUnavailable, err))
 	}
 	return nil

@@ -21,9 +21,11 @@ import (
 // belongs to a dead node; every node checks for such jobs every
 // rescueInterval and makes them available to the survivors. The rescue
 // bound is thus the longest target timeout + jobSlack + rescueGrace +
-// rescueInterval (10 s + 15 s with the defaults). On SQLite, one process
-// owns the file (it is locked) and releases every running job at start
-// instead.
+// rescueInterval (10 s + 15 s with the defaults). The same loop gives jobs
+// to direct deliveries whose lease (safetyDelay, the same jobTimeout +
+// rescueGrace) ran out, so they keep the same bound (direct.go). On
+// SQLite, one process owns the file (it is locked): it releases every
+// running job and every lease at start.
 const (
 	// jobSlack is River's JobTimeout above the longest attempt: time for
 	// the worker's store reads and writes around the attempt.
@@ -60,11 +62,32 @@ type rescuer struct {
 	done   sync.WaitGroup
 }
 
-// startRescue starts the rescue loop on PostgreSQL; nil elsewhere.
-func startRescue(e *Engine) *rescuer {
-	if e.db.Dialect() != store.Postgres {
+// releaseOrphans, on SQLite, gives the deliveries an earlier process left
+// unsettled back to the workers: its running River jobs, and the leases of
+// its direct attempts (direct.go), however recent. The file lock proves
+// that process is gone.
+func (e *Engine) releaseOrphans(ctx context.Context) error {
+	if e.db.Dialect() != store.SQLite {
 		return nil
 	}
+	jobs, err := e.db.ReleaseOrphanedJobs(ctx)
+	if err != nil {
+		return err
+	}
+	leases, err := e.sweep(ctx, time.Now().Add(24*365*time.Hour))
+	if err != nil {
+		return err
+	}
+	if jobs+int64(leases) > 0 {
+		e.log.InfoContext(ctx, "released deliveries interrupted by an earlier stop", slog.Int64("jobs", jobs), slog.Int("direct", leases))
+	}
+	return nil
+}
+
+// startRescue starts the rescue loop: every rescueInterval, the leases of
+// direct deliveries that ran out get jobs (direct.go), and on PostgreSQL
+// the jobs of dead nodes are made available.
+func startRescue(e *Engine) *rescuer {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &rescuer{cancel: cancel}
 	stuck := e.jobTimeout() + rescueGrace
@@ -84,6 +107,14 @@ func startRescue(e *Engine) *rescuer {
 			case n > 0:
 				e.log.InfoContext(ctx, "rescued deliveries left running by a node that stopped",
 					slog.Int64("jobs", n), slog.Duration("running_longer_than", stuck))
+			}
+			leases, err := e.sweep(ctx, time.Now())
+			switch {
+			case err != nil && ctx.Err() == nil:
+				e.log.WarnContext(ctx, "taking over deliveries whose lease ran out", slog.Any("error", err))
+			case leases > 0:
+				e.log.InfoContext(ctx, "rescued deliveries left unsettled by a node that stopped",
+					slog.Int("deliveries", leases), slog.Duration("leased_for", e.safetyDelay()))
 			}
 		}
 	})

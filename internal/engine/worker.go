@@ -43,7 +43,7 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	case len(live) == 0:
 		return nil
 	}
-	r, err := e.attempt(ctx, t, live, func(ctx context.Context) (hook.Result, error) { return t.Handler.Handle(ctx, &wk.Event) })
+	r, err := e.attempt(ctx, t, live, false, func(ctx context.Context) (hook.Result, error) { return t.Handler.Handle(ctx, &wk.Event) })
 	switch {
 	case err != nil:
 		return err
@@ -118,7 +118,7 @@ func (w *batchWorker) Work(ctx context.Context, j *river.Job[batchArgs]) error {
 		evs[i] = &wk.Event
 	}
 	bh := t.Handler.(hook.BatchHandler) // checked when the target was added
-	r, err := e.attempt(ctx, t, live, func(ctx context.Context) (hook.Result, error) { return bh.HandleBatch(ctx, evs) })
+	r, err := e.attempt(ctx, t, live, false, func(ctx context.Context) (hook.Result, error) { return bh.HandleBatch(ctx, evs) })
 	switch {
 	case err != nil:
 		return err

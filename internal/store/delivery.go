@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -39,13 +38,22 @@ func InsertEvent(ctx context.Context, tx Tx, ev *hook.Event) error {
 
 // InsertDelivery records that the event goes to target, and returns the
 // delivery's ID. Call it in the same tx as InsertEvent and the job insert.
-func InsertDelivery(ctx context.Context, tx Tx, eventID, target string, now time.Time) (int64, error) {
-	var id int64
+// A delivery held until a time (not zero) has no job: the emitting node
+// attempts it at once, and TakeHeld gives it one if the node has not
+// settled it by then.
+func InsertDelivery(ctx context.Context, tx Tx, eventID, target string, now, heldUntil time.Time) (int64, error) {
+	var (
+		id   int64
+		held any
+	)
+	if !heldUntil.IsZero() {
+		held = micros(heldUntil)
+	}
 	us := micros(now)
 	err := tx.queryRow(ctx, `INSERT INTO hookd_delivery
-		(event_id, target, state, since, created_at, updated_at, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		eventID, target, string(hook.StatePending), us, us, us, us).Scan(&id)
+		(event_id, target, state, since, created_at, updated_at, next_attempt_at, held_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		eventID, target, string(hook.StatePending), us, us, us, us, held).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: insert delivery: %w", err)
 	}
@@ -94,15 +102,7 @@ type Outcome struct {
 	Error       string    // the attempt's error, or why the delivery is dead
 }
 
-// RecordAttempt stores attempt a of delivery id and moves the delivery to
-// out, in one transaction. It does nothing (and returns hook.ErrConflict) if the
-// delivery's generation is no longer gen: an operator replayed or discarded
-// it meanwhile.
-func (db *DB) RecordAttempt(ctx context.Context, id int64, gen int, a hook.Attempt, out Outcome) error {
-	return db.InTx(ctx, func(tx Tx) error { return recordAttempt(ctx, tx, id, gen, &a, out) })
-}
-
-// Record is one attempt (or decision) to store with [DB.RecordAttempts].
+// Record is one attempt (or decision) to store with [RecordTx].
 type Record struct {
 	ID      int64
 	Gen     int
@@ -110,32 +110,14 @@ type Record struct {
 	Outcome Outcome
 }
 
-// RecordAttempts stores several records in one transaction and returns one
-// error per record: hook.ErrConflict for a delivery that an operator replayed or
-// discarded meanwhile (the others are still stored), or the transaction's
-// error for all of them. One transaction for many attempts is what lets a
-// single SQLite writer keep up with many workers (group commit).
-func (db *DB) RecordAttempts(ctx context.Context, recs []Record) []error {
-	errs := make([]error, len(recs))
-	err := db.InTx(ctx, func(tx Tx) error {
-		for i, r := range recs {
-			err := recordAttempt(ctx, tx, r.ID, r.Gen, r.Attempt, r.Outcome)
-			if errors.Is(err, hook.ErrConflict) {
-				errs[i] = err
-				continue
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		for i := range errs {
-			errs[i] = err
-		}
-	}
-	return errs
+// RecordTx stores r in tx: the attempt, if any, and the delivery's new
+// state. It does nothing (and returns hook.ErrConflict) if the delivery's
+// generation is no longer r.Gen or it is no longer live: an operator
+// replayed or discarded it meanwhile. The engine stores many records in
+// one transaction (group commit): that is what lets a single SQLite writer
+// keep up with many workers.
+func RecordTx(ctx context.Context, tx Tx, r Record) error {
+	return recordAttempt(ctx, tx, r.ID, r.Gen, r.Attempt, r.Outcome)
 }
 
 // Finish moves delivery id to out without an attempt (max age reached,
@@ -156,7 +138,7 @@ func recordAttempt(ctx context.Context, tx Tx, id int64, gen int, a *hook.Attemp
 	}
 	var n int
 	err := tx.queryRow(ctx, `UPDATE hookd_delivery SET state = ?, attempts = attempts + ?, updated_at = ?,
-		next_attempt_at = ?, last_status = CASE WHEN ? = 1 THEN ? ELSE last_status END, last_error = ?,
+		next_attempt_at = ?, held_until = NULL, last_status = CASE WHEN ? = 1 THEN ? ELSE last_status END, last_error = ?,
 		last_summary = CASE WHEN ? = 1 THEN ? ELSE last_summary END
 		WHERE id = ? AND gen = ? AND state IN ('pending', 'retrying') RETURNING attempts`,
 		string(out.State), inc, micros(now), next, inc, status, clean(out.Error), inc, clean(summary), id, gen).Scan(&n)
@@ -189,7 +171,7 @@ func Requeue(ctx context.Context, tx Tx, id int64) (int, string, error) {
 	)
 	now := micros(time.Now())
 	err := tx.queryRow(ctx, `UPDATE hookd_delivery SET state = 'pending', gen = gen + 1, base_attempts = attempts,
-		since = ?, updated_at = ?, next_attempt_at = ?
+		since = ?, updated_at = ?, next_attempt_at = ?, held_until = NULL
 		WHERE id = ? AND state IN ('pending', 'retrying', 'dead', 'discarded') RETURNING gen, target`,
 		now, now, now, id).Scan(&gen, &target)
 	if err == hook.ErrNotFound {
@@ -215,7 +197,7 @@ type Requeued struct {
 func RequeueMatching(ctx context.Context, tx Tx, state hook.DeliveryState, target string, since time.Time, limit int) ([]Requeued, error) {
 	now := micros(time.Now())
 	rs, err := tx.query(ctx, fmt.Sprintf(`UPDATE hookd_delivery SET state = 'pending', gen = gen + 1, base_attempts = attempts,
-		since = ?, updated_at = ?, next_attempt_at = ?
+		since = ?, updated_at = ?, next_attempt_at = ?, held_until = NULL
 		WHERE id IN (SELECT id FROM hookd_delivery WHERE state = ? AND (? = '' OR target = ?) AND created_at >= ?
 		             ORDER BY id LIMIT %d)
 		RETURNING id, gen, target`, limit),
@@ -235,12 +217,50 @@ func RequeueMatching(ctx context.Context, tx Tx, state hook.DeliveryState, targe
 	return out, unavailable(rs.Err())
 }
 
+// ReleaseHeld ends the lease of delivery id, in tx: its emitting node
+// hands it over to a River job instead of attempting it.
+func ReleaseHeld(ctx context.Context, tx Tx, id int64) error {
+	if _, err := tx.exec(ctx, `UPDATE hookd_delivery SET held_until = NULL WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("store: release delivery %d: %w", id, err)
+	}
+	return nil
+}
+
+// TakeHeld ends, in tx, the leases that ran out before cutoff (up to
+// limit) and returns the deliveries still live among them: their node
+// died or stopped before it settled them, and the caller gives each a
+// River job. Concurrent callers on several nodes take each delivery once.
+func TakeHeld(ctx context.Context, tx Tx, cutoff time.Time, limit int) ([]Requeued, error) {
+	rs, err := tx.query(ctx, fmt.Sprintf(`UPDATE hookd_delivery SET held_until = NULL
+		WHERE id IN (SELECT id FROM hookd_delivery WHERE held_until IS NOT NULL AND held_until < ? ORDER BY held_until LIMIT %d)
+		  AND held_until IS NOT NULL
+		RETURNING id, gen, target, state`, limit), micros(cutoff))
+	if err != nil {
+		return nil, fmt.Errorf("store: take held deliveries: %w", err)
+	}
+	defer rs.Close()
+	var out []Requeued
+	for rs.Next() {
+		var (
+			r     Requeued
+			state string
+		)
+		if err := rs.Scan(&r.ID, &r.Gen, &r.Target, &state); err != nil {
+			return nil, fmt.Errorf("store: take held deliveries: %w", err)
+		}
+		if hook.DeliveryState(state).Live() {
+			out = append(out, r)
+		}
+	}
+	return out, unavailable(rs.Err())
+}
+
 // Discard stops delivery id for good (until replayed).
 func (db *DB) Discard(ctx context.Context, id int64) error {
 	now := micros(time.Now())
 	tx := db.conn()
-	n, err := tx.exec(ctx, `UPDATE hookd_delivery SET state = 'discarded', gen = gen + 1, updated_at = ?, next_attempt_at = NULL
-		WHERE id = ? AND state IN ('pending', 'retrying', 'dead')`, now, id)
+	n, err := tx.exec(ctx, `UPDATE hookd_delivery SET state = 'discarded', gen = gen + 1, updated_at = ?, next_attempt_at = NULL,
+		held_until = NULL WHERE id = ? AND state IN ('pending', 'retrying', 'dead')`, now, id)
 	if err != nil {
 		return fmt.Errorf("store: discard delivery %d: %w", id, err)
 	}

@@ -78,6 +78,10 @@ var migrations = []string{
 		at {{BIGINT}} NOT NULL
 	);
 	CREATE INDEX hookd_event_created ON hookd_event (created_at, id);`,
+	// 4: the lease of a delivery its emitting node attempts at once, with
+	// no River job unless the lease runs out (engine/direct.go).
+	`ALTER TABLE hookd_delivery ADD COLUMN held_until {{BIGINT}};
+	CREATE INDEX hookd_delivery_held ON hookd_delivery (held_until) WHERE held_until IS NOT NULL;`,
 }
 
 func (db *DB) ddl(stmt string) string {

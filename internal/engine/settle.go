@@ -1,0 +1,55 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/store"
+)
+
+// settle is one item of the record group commit: an attempt's record
+// (which ends a direct delivery's lease), and on the direct path
+// (direct.go) the job that takes over.
+type settle struct {
+	rec     *store.Record // nil: no attempt to record
+	release int64         // a delivery whose lease ends without a record
+	add     *job          // a job to insert: the next attempt's, or a handover
+}
+
+// commitSettles stores a group of settles in one transaction and returns
+// one error per item: hook.ErrConflict for a record of a delivery an
+// operator replayed or discarded meanwhile (no job is added: the replay
+// made its own), or the transaction's error for all of them.
+func (e *Engine) commitSettles(ctx context.Context, items []settle) []error {
+	errs := make([]error, len(items))
+	err := e.db.InTx(ctx, func(tx store.Tx) error {
+		var add []job
+		for i, it := range items {
+			errs[i] = nil
+			if it.release != 0 {
+				if err := store.ReleaseHeld(ctx, tx, it.release); err != nil {
+					return err
+				}
+			}
+			if it.rec != nil {
+				err := store.RecordTx(ctx, tx, *it.rec)
+				if errors.Is(err, hook.ErrConflict) {
+					errs[i] = err
+					continue
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if it.add != nil {
+				add = append(add, *it.add)
+			}
+		}
+		return e.q.insert(ctx, tx, add)
+	})
+	if err != nil {
+		return repeat(err, len(items))
+	}
+	return errs
+}
