@@ -86,11 +86,13 @@ type round struct {
 // direct path (direct.go): a retry needs a new job, where a River job
 // snoozes itself until then.
 func (e *Engine) attempt(ctx context.Context, t *target, works []*store.Work, direct bool, call func(context.Context) (hook.Result, error)) (round, error) {
-	if t.inflight.Add(1) > t.maxInflight {
-		t.inflight.Add(-1)
-		return round{wait: busyWait + spread(busyWait)}, nil
+	if !direct { // a direct attempt holds its slot since its reservation
+		if t.inflight.Add(1) > t.maxInflight {
+			t.inflight.Add(-1)
+			return round{wait: busyWait + spread(busyWait)}, nil
+		}
+		defer t.inflight.Add(-1)
 	}
-	defer t.inflight.Add(-1)
 	start := time.Now()
 	if wait := t.breaker.admit(start); wait > 0 {
 		return round{wait: wait}, nil

@@ -59,33 +59,35 @@ func newDirectPath(slots int) *directPath {
 }
 
 // reserve takes a slot for one delivery to t, if the process has one free
-// and t is below its in-flight cap; the caller must dispatch or release it.
+// and so has t (its in-flight cap, shared with River's workers, which wait
+// when it is full); the caller must dispatch or release it.
 func (d *directPath) reserve(t *target) bool {
 	if d == nil {
 		return false
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	if d.closed || t.inflight.Load() >= t.maxInflight {
+	if d.closed {
+		return false
+	}
+	if t.inflight.Add(1) > t.maxInflight {
+		t.inflight.Add(-1)
 		return false
 	}
 	if d.used.Add(1) > d.slots {
 		d.used.Add(-1)
+		t.inflight.Add(-1)
 		return false
 	}
 	d.wg.Add(1)
 	return true
 }
 
-// release gives back n slots.
-func (d *directPath) release(n int) {
-	if n == 0 {
-		return
-	}
-	d.used.Add(int64(-n))
-	for range n {
-		d.wg.Done()
-	}
+// release gives back the slot of a delivery to t.
+func (d *directPath) release(t *target) {
+	t.inflight.Add(-1)
+	d.used.Add(-1)
+	d.wg.Done()
 }
 
 // stop takes no more reservations and waits for the attempts in flight;
@@ -120,7 +122,7 @@ type directItem struct {
 // wrong before it settles leaves the delivery to the sweep, when its lease
 // runs out.
 func (e *Engine) runDirect(it directItem) {
-	defer e.direct.release(1)
+	defer e.direct.release(it.t)
 	ctx := e.direct.ctx
 	t := it.t
 	live, wait, err := e.preflight(ctx, t.Name, t, []*store.Work{it.wk})

@@ -227,52 +227,64 @@ type emission struct {
 	pending []directItem
 }
 
-// events writes evs, their session entries and deliveries.
+// events writes evs, their session entries and their deliveries to the
+// targets that want them (only to only, if set).
 func (em *emission) events(ctx context.Context, evs []*hook.Event) error {
+	return em.write(ctx, evs, nil)
+}
+
+func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) error {
+	if err := store.InsertEvents(ctx, em.tx, evs); err != nil {
+		return err
+	}
+	type planned struct {
+		ev     *hook.Event
+		t      *target
+		direct int // index in em.pending, or -1
+	}
+	var (
+		plan []planned
+		ds   []store.NewDelivery
+	)
 	for _, ev := range evs {
-		if err := store.InsertEvent(ctx, em.tx, ev); err != nil {
-			return err
-		}
-		if em.e.saveSessions && ev.SessionID() != "" {
+		if only == nil && em.e.saveSessions && ev.SessionID() != "" {
 			if err := store.InsertSessionEvent(ctx, em.tx, ev.SessionID(), ev.ID); err != nil {
 				return err
 			}
 		}
 		for _, t := range em.e.order {
-			if t.Wants(ev) {
-				if err := em.deliver(ctx, ev, t); err != nil {
+			if (only != nil && t != only) || (only == nil && !t.Wants(ev)) {
+				continue
+			}
+			p := planned{ev: ev, t: t, direct: -1}
+			d := store.NewDelivery{EventID: ev.ID, Target: t.Name}
+			switch {
+			case t.Policy.Combine > 0:
+				if err := em.arm(ctx, t); err != nil {
 					return err
 				}
+			case em.direct && em.e.direct.reserve(t):
+				// A lease instead of a job; the slot is given back by
+				// dispatch or abandon.
+				d.HeldUntil = em.now.Add(em.e.safetyDelay())
+				p.direct = len(em.pending)
+				em.pending = append(em.pending, directItem{t: t})
 			}
+			plan = append(plan, p)
+			ds = append(ds, d)
 		}
 	}
-	return nil
-}
-
-// deliver adds a delivery of ev to t: its own job, or a lease if it takes
-// the direct path, or for a combining target the target's batch job, armed
-// once per transaction.
-func (em *emission) deliver(ctx context.Context, ev *hook.Event, t *target) error {
-	direct := t.Policy.Combine <= 0 && em.direct && em.e.direct.reserve(t)
-	var held time.Time
-	if direct {
-		held = em.now.Add(em.e.safetyDelay())
-	}
-	id, err := store.InsertDelivery(ctx, em.tx, ev.ID, t.Name, em.now, held)
+	ids, err := store.InsertDeliveries(ctx, em.tx, ds, em.now)
 	if err != nil {
-		if direct {
-			em.e.direct.release(1)
-		}
 		return err
 	}
-	switch {
-	case t.Policy.Combine > 0:
-		return em.arm(ctx, t)
-	case direct:
-		wk := &store.Work{ID: id, Target: t.Name, State: hook.StatePending, Since: em.now, Event: *ev}
-		em.pending = append(em.pending, directItem{t: t, wk: wk})
-	default:
-		em.jobs = append(em.jobs, job{args: deliveryArgs{DeliveryID: id}})
+	for i, p := range plan {
+		switch {
+		case p.direct >= 0:
+			em.pending[p.direct].wk = &store.Work{ID: ids[i], Target: p.t.Name, State: hook.StatePending, Since: em.now, Event: *p.ev}
+		case p.t.Policy.Combine <= 0:
+			em.jobs = append(em.jobs, job{args: deliveryArgs{DeliveryID: ids[i]}})
+		}
 	}
 	return nil
 }
@@ -310,7 +322,9 @@ func (em *emission) dispatch() {
 
 // abandon gives back the slots of a transaction that did not commit.
 func (em *emission) abandon() {
-	em.e.direct.release(len(em.pending))
+	for _, it := range em.pending {
+		em.e.direct.release(it.t)
+	}
 	em.pending = nil
 }
 
@@ -328,10 +342,7 @@ func (e *Engine) emitTo(ctx context.Context, name string, fields map[string]stri
 		if err != nil {
 			return err
 		}
-		if err := store.InsertEvent(ctx, tx, ev); err != nil {
-			return err
-		}
-		if err := em.deliver(ctx, ev, t); err != nil {
+		if err := em.write(ctx, []*hook.Event{ev}, t); err != nil {
 			return err
 		}
 		id = ev.ID

@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"errors"
 
-	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/store"
 )
 
@@ -24,7 +22,11 @@ type settle struct {
 func (e *Engine) commitSettles(ctx context.Context, items []settle) []error {
 	errs := make([]error, len(items))
 	err := e.db.InTx(ctx, func(tx store.Tx) error {
-		var add []job
+		var (
+			add  []job
+			recs []store.Record
+			at   []int // index in items of each of recs
+		)
 		for i, it := range items {
 			errs[i] = nil
 			if it.release != 0 {
@@ -33,16 +35,19 @@ func (e *Engine) commitSettles(ctx context.Context, items []settle) []error {
 				}
 			}
 			if it.rec != nil {
-				err := store.RecordTx(ctx, tx, *it.rec)
-				if errors.Is(err, hook.ErrConflict) {
-					errs[i] = err
-					continue
-				}
-				if err != nil {
-					return err
-				}
+				recs = append(recs, *it.rec)
+				at = append(at, i)
 			}
-			if it.add != nil {
+		}
+		recErrs, err := store.RecordMany(ctx, tx, recs)
+		if err != nil {
+			return err
+		}
+		for j, err := range recErrs {
+			errs[at[j]] = err
+		}
+		for i, it := range items {
+			if it.add != nil && errs[i] == nil {
 				add = append(add, *it.add)
 			}
 		}

@@ -22,44 +22,6 @@ func clean(s string) string {
 	return strings.ReplaceAll(s, "\x00", "\uFFFD")
 }
 
-// InsertEvent stores ev in tx.
-func InsertEvent(ctx context.Context, tx Tx, ev *hook.Event) error {
-	fields, err := json.Marshal(ev.Fields)
-	if err != nil {
-		return fmt.Errorf("store: encode event: %w", err)
-	}
-	_, err = tx.exec(ctx, `INSERT INTO hookd_event (id, created_at, fields) VALUES (?, ?, ?)`,
-		ev.ID, micros(ev.Created), clean(string(fields)))
-	if err != nil {
-		return fmt.Errorf("store: insert event: %w", err)
-	}
-	return nil
-}
-
-// InsertDelivery records that the event goes to target, and returns the
-// delivery's ID. Call it in the same tx as InsertEvent and the job insert.
-// A delivery held until a time (not zero) has no job: the emitting node
-// attempts it at once, and TakeHeld gives it one if the node has not
-// settled it by then.
-func InsertDelivery(ctx context.Context, tx Tx, eventID, target string, now, heldUntil time.Time) (int64, error) {
-	var (
-		id   int64
-		held any
-	)
-	if !heldUntil.IsZero() {
-		held = micros(heldUntil)
-	}
-	us := micros(now)
-	err := tx.queryRow(ctx, `INSERT INTO hookd_delivery
-		(event_id, target, state, since, created_at, updated_at, next_attempt_at, held_until)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		eventID, target, string(hook.StatePending), us, us, us, us, held).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("store: insert delivery: %w", err)
-	}
-	return id, nil
-}
-
 // Work is what a delivery worker needs to make one attempt.
 type Work struct {
 	ID           int64
