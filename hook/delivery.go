@@ -112,6 +112,10 @@ type Observation struct {
 	Latency    time.Duration
 	At         time.Time // when the attempt (or decision) was made
 	Next       time.Time // when the next attempt is due, for retrying
+	// EventAt is when the event was emitted: At - EventAt of a first
+	// attempt is how long the event waited to leave, and of a delivered
+	// outcome how long it took to arrive.
+	EventAt time.Time
 }
 
 // The states of a target. Disabled and paused targets keep their state in

@@ -137,6 +137,71 @@ type Env struct {
 	// Resolve makes a path from the config file relative to the config
 	// file's directory (absolute paths and "" stay as they are).
 	Resolve func(path string) string
+	// Counters receives what modules count for metrics (plugin calls,
+	// WebAPI calls); nil counts nothing. Modules use Env.Count.
+	Counters Counters
+}
+
+// Count returns e.Counters, or NopCounters when it is nil.
+func (e Env) Count() Counters {
+	if e.Counters == nil {
+		return NopCounters{}
+	}
+	return e.Counters
+}
+
+// Counters is where modules report what operators count: the runtime
+// turns each report into Prometheus metrics. Implementations are safe for
+// concurrent use and return at once.
+type Counters interface {
+	// PluginCall reports one call of the WASM plugin of domain: its
+	// outcome (PluginOK, PluginTrap, PluginDeadline, PluginMemory,
+	// PluginRefused or PluginFailed) and how long it ran.
+	PluginCall(domain, outcome string, d time.Duration)
+	// PluginReload reports a reload of a plugin's file: ok false when the
+	// new version was refused (the old one keeps running).
+	PluginReload(domain string, ok bool)
+	// WebAPICall reports one call of the External WebAPI: kind is
+	// "signup", "forgot_password" or "notification", outcome "ok",
+	// "refused" (the service said no), "failed" (it could not be reached
+	// or answered badly) or "not_delegated".
+	WebAPICall(kind, outcome string, d time.Duration)
+}
+
+// The outcomes of a plugin call, for Counters.PluginCall.
+const (
+	PluginOK       = "ok"       // the call returned and its reply was accepted
+	PluginTrap     = "trap"     // the guest trapped (unreachable, out-of-bounds, …)
+	PluginDeadline = "deadline" // the call's deadline stopped it
+	PluginMemory   = "memory"   // it outgrew its memory limit
+	PluginRefused  = "refused"  // its reply or status was refused (a failure it reported, or an invalid reply)
+	PluginFailed   = "failed"   // the host could not make the call (no instance could start, …)
+)
+
+// NopCounters counts nothing: for Provision outside a runtime (tests,
+// `hookd plugin run`).
+type NopCounters struct{}
+
+func (NopCounters) PluginCall(string, string, time.Duration) {}
+func (NopCounters) PluginReload(string, bool)                {}
+func (NopCounters) WebAPICall(string, string, time.Duration) {}
+
+// PluginStatus is where one WASM plugin stands, for the admin page.
+type PluginStatus struct {
+	Domain     string           `json:"domain"`
+	Path       string           `json:"path"`
+	SHA256     string           `json:"sha256"`
+	Instances  int              `json:"instances"` // warm instances in its pool now
+	Calls      map[string]int64 `json:"calls"`     // by outcome (PluginOK, …) since start
+	Reloads    int64            `json:"reloads"`   // versions taken since start
+	LastReload *time.Time       `json:"last_reload,omitempty"`
+	LastError  string           `json:"last_error,omitempty"` // why the last reload was refused, if it was
+}
+
+// PluginReporter is implemented by modules that run WASM plugins, for the
+// admin page.
+type PluginReporter interface {
+	Plugins() []PluginStatus
 }
 
 // Warner is implemented by modules whose section is valid but probably not

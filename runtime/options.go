@@ -13,7 +13,7 @@ type Option func(*options)
 type options struct {
 	logger    *slog.Logger
 	targets   []hook.Target
-	observer  func(context.Context, hook.Observation)
+	observers []func(context.Context, hook.Observation)
 	noWorkers bool
 	version   string
 }
@@ -46,9 +46,11 @@ func WithTarget(t hook.Target) Option {
 // WithObserver calls fn after every recorded outcome of a delivery (an
 // attempt, or a decision such as dead-lettering). fn runs on the worker's
 // goroutine and must return quickly. It is how metrics, and tests waiting
-// for a condition, learn about deliveries without polling.
+// for a condition, learn about deliveries without polling. Several
+// observers are called in the order given, after the runtime's own
+// (its metrics).
 func WithObserver(fn func(context.Context, hook.Observation)) Option {
-	return func(o *options) { o.observer = fn }
+	return func(o *options) { o.observers = append(o.observers, fn) }
 }
 
 // WithoutWorkers opens the runtime without starting delivery workers:

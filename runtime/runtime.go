@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/engine"
 	"github.com/hookrt/hookd/internal/store"
 )
@@ -87,7 +88,7 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Runtime, error) {
 		Targets:      ms.tgts,
 		SaveSessions: ms.saveSessions,
 		Logger:       o.logger,
-		Observer:     o.observer,
+		Observer:     fanOut(o.observers),
 		NoWorkers:    o.noWorkers,
 	})
 	if err != nil {
@@ -95,6 +96,21 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Runtime, error) {
 		return nil, fmt.Errorf("runtime: %w", err)
 	}
 	return &Runtime{log: o.logger, eng: eng, mods: ms}, nil
+}
+
+// fanOut calls every observer in turn; nil for none.
+func fanOut(obs []func(context.Context, hook.Observation)) func(context.Context, hook.Observation) {
+	switch len(obs) {
+	case 0:
+		return nil
+	case 1:
+		return obs[0]
+	}
+	return func(ctx context.Context, o hook.Observation) {
+		for _, fn := range obs {
+			fn(ctx, o)
+		}
+	}
 }
 
 // timeout is the delivery timeout as a time.Duration.

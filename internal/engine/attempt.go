@@ -279,7 +279,7 @@ func (e *Engine) observe(ctx context.Context, wk *store.Work, out store.Outcome,
 		return
 	}
 	o := hook.Observation{DeliveryID: wk.ID, EventID: wk.Event.ID, Target: wk.Target, State: out.State,
-		Attempt: attempts, Err: herr, Reason: out.Error, Next: out.NextAttempt, At: time.Now()}
+		Attempt: attempts, Err: herr, Reason: out.Error, Next: out.NextAttempt, At: time.Now(), EventAt: wk.Event.Created}
 	if a != nil {
 		o.Status, o.Latency, o.At = a.Status, a.Latency, a.At
 	}

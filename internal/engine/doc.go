@@ -8,7 +8,10 @@
 // Emit writes the event, one delivery row per interested target and one
 // River job per delivery in a single transaction (concurrent Emits share
 // transactions: group commit), and returns the EVENT_ID once that
-// transaction commits: from then on the event survives crashes. A job
+// transaction commits: from then on the event survives crashes. Where the
+// process has a free slot, a delivery instead gets a lease and is attempted
+// at once after the commit, with the event in memory (the direct path,
+// direct.go); a lease left unsettled becomes a River job. A job
 // makes one attempt through the target's [hook.Handler], records it (time,
 // status, latency, error, the first 20 kB of the answer) and either
 // finishes or snoozes itself until the next step of the retry schedule
