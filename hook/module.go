@@ -140,6 +140,12 @@ type Env struct {
 	// Counters receives what modules count for metrics (plugin calls,
 	// WebAPI calls); nil counts nothing. Modules use Env.Count.
 	Counters Counters
+	// State keeps the durable state of WASM plugins (granted per domain
+	// by [domain.plugin] state = true); nil when there is none (hookd
+	// check). Modules are provisioned before the store opens: the runtime
+	// binds State to the store once it is open, and calls made before
+	// then (a plugin's hookd_v1_init at start) fail with ErrUnavailable.
+	State StateStore
 }
 
 // Count returns e.Counters, or NopCounters when it is nil.

@@ -35,6 +35,10 @@ const (
 	FuncJWTSign     = "jwt_sign"
 	FuncHTTPRequest = "http_request"
 	FuncResultRead  = "result_read"
+	FuncStateGet    = "state_get"
+	FuncStateSet    = "state_set"
+	FuncStateIncr   = "state_incr"
+	FuncStateDelete = "state_delete"
 )
 
 // Func is the signature of one host function.
@@ -59,6 +63,10 @@ var functions = []Func{
 	{FuncJWTSign, []ValueType{I32, I32, I32, I32}, []string{"key", "key_len", "claims", "claims_len"}, []ValueType{I32}},
 	{FuncHTTPRequest, []ValueType{I32, I32}, []string{"req", "req_len"}, []ValueType{I32}},
 	{FuncResultRead, []ValueType{I32, I32}, []string{"buf", "buf_len"}, []ValueType{I32}},
+	{FuncStateGet, []ValueType{I32, I32, I32, I32}, []string{"key", "key_len", "buf", "buf_len"}, []ValueType{I32}},
+	{FuncStateSet, []ValueType{I32, I32, I32, I32, I64}, []string{"key", "key_len", "val", "val_len", "ttl_ms"}, []ValueType{I32}},
+	{FuncStateIncr, []ValueType{I32, I32, I64, I64, I32}, []string{"key", "key_len", "delta", "ttl_ms", "out"}, []ValueType{I32}},
+	{FuncStateDelete, []ValueType{I32, I32}, []string{"key", "key_len"}, []ValueType{I32}},
 }
 
 // Functions returns the signature of every host function of [ModuleName],

@@ -32,3 +32,28 @@ const (
 	MaxInstances   = 256      // warm instances of one plugin
 	MaxBinary      = 10 << 20 // bytes of a plugin binary
 )
+
+// Limits of plugin state (state_get, state_set, state_incr, state_delete;
+// ABI.md, "Plugin state"). The per-domain limits are set in [domain.plugin]
+// (state_max_value, state_max_keys, state_max_bytes), between the Min and
+// Max bounds here.
+const (
+	// MaxStateKey bounds a key: 1 to 256 bytes of printable ASCII
+	// (0x20–0x7E), so that every key can be shown as it is.
+	MaxStateKey = 256
+	// MaxStateTTL is the longest ttl_ms of state_set and state_incr; 0
+	// means no expiry.
+	MaxStateTTL = 30 * 24 * time.Hour
+
+	DefaultStateMaxValue = 64 << 10 // bytes of one value
+	DefaultStateMaxKeys  = 10000    // keys of one domain
+	DefaultStateMaxBytes = 16 << 20 // bytes of one domain's keys and values together
+
+	// MinStateMaxValue leaves room for any integer state_incr writes (at
+	// most 20 bytes: "-9223372036854775808").
+	MinStateMaxValue = 32
+	MaxStateMaxValue = 1 << 20
+	MaxStateMaxKeys  = 1000000
+	MinStateMaxBytes = 1 << 10
+	MaxStateMaxBytes = 1 << 30
+)

@@ -18,6 +18,7 @@ type LogLine struct {
 type HostCall struct {
 	Name     string
 	Status   int64 // a status code, a length, or a clock value
+	Start    time.Time
 	Duration time.Duration
 }
 

@@ -49,6 +49,8 @@ type Config struct {
 	Delivery  DeliveryConfig  `toml:"delivery"`
 	Retention RetentionConfig `toml:"retention"`
 	Log       LogConfig       `toml:"log"`
+	Metrics   MetricsConfig   `toml:"metrics"`
+	Tracing   TracingConfig   `toml:"tracing"`
 
 	// Modules holds the module sections, keyed by module ID, which is also
 	// the section name ("jwt_webhook"). A module whose section is absent
@@ -69,6 +71,11 @@ type ServerConfig struct {
 	// ServerID names this node in logs, in events (SERVERID) and in JWT
 	// claims; at most 255 bytes. Defaults to the host name (os.Hostname).
 	ServerID string `toml:"server_id"`
+	// PublicListen is a second host:port that serves only what receivers
+	// and load balancers need — the JWKS (/.well-known/jwks.json) and the
+	// health checks (/healthz, /livez, /readyz) — and never /v1/, so it
+	// may face the internet without a token. Defaults to "" (none).
+	PublicListen string `toml:"public_listen"`
 }
 
 // StorageConfig is the [storage] section.
@@ -87,9 +94,16 @@ type StoreConfig struct {
 	// Path is the SQLite database file; ignored by postgres. Resolved
 	// against the config file's directory. Defaults to "data/hookd.db".
 	Path string `toml:"path"`
-	// DSN is the PostgreSQL connection string; required by postgres.
+	// DSN is the PostgreSQL connection string; postgres needs it, from
+	// here, from DSNFile or from the HOOKD_STORE_DSN environment variable
+	// (which [LoadConfig] and [ParseConfig] put here, over the file's).
 	// Defaults to "".
 	DSN string `toml:"dsn"`
+	// DSNFile is a file holding the DSN (its password kept out of the
+	// config file), read when the store opens: mode 0600 or stricter, like
+	// a key file. Resolved against the config file's directory; at most
+	// one of DSN and DSNFile. Defaults to "".
+	DSNFile string `toml:"dsn_file"`
 	// Synchronous is what a SQLite commit waits for: "normal" (the commit
 	// survives a crash of hookd, not a power loss or an OS crash) or
 	// "full" (it survives those too, for a sync to disk per commit).
@@ -178,6 +192,38 @@ func (r RetentionConfig) dead() time.Duration {
 	return time.Duration(r.Dead)
 }
 
+// MetricsConfig is the [metrics] section: Prometheus metrics, served at
+// GET /metrics on the API listener (with the API's token, if it has one)
+// and by [Runtime.Metrics].
+type MetricsConfig struct {
+	// PerTarget labels delivery metrics with the target's name, and plugin
+	// metrics with the domain, beside the target's kind. With many domains
+	// that is a series per domain. Defaults to false.
+	PerTarget bool `toml:"per_target"`
+	// Listen is a host:port serving only GET /metrics, without a token,
+	// for a scraper that cannot send one. Defaults to "" (none).
+	Listen string `toml:"listen"`
+}
+
+// TracingConfig is the [tracing] section: OpenTelemetry traces, sent over
+// OTLP/HTTP. Off unless Endpoint is set. When on, [Open] installs the
+// process's global tracer provider and W3C trace-context propagator, so a
+// program that embeds hookd and has its own tracing leaves this off.
+type TracingConfig struct {
+	// Endpoint is the OTLP/HTTP traces endpoint, e.g.
+	// "http://otel-collector:4318/v1/traces". Defaults to "" (off).
+	Endpoint string `toml:"endpoint"`
+	// Headers are sent with every export, e.g. an authorization header
+	// of a hosted collector. Defaults to none.
+	Headers map[string]string `toml:"headers"`
+	// SampleRatio is the share of new traces recorded, 0 to 1; a trace
+	// that comes in with a sampled parent is always recorded. Defaults to
+	// 1.
+	SampleRatio float64 `toml:"sample_ratio"`
+	// ServiceName is the service.name of the spans. Defaults to "hookd".
+	ServiceName string `toml:"service_name"`
+}
+
 // LogConfig is the [log] section.
 type LogConfig struct {
 	// Level is the least severe level logged: debug, info, warn or error.
@@ -250,6 +296,9 @@ func (c *Config) withDefaults() {
 	c.Log.Level = cmp.Or(c.Log.Level, "info")
 	c.Log.Format = cmp.Or(c.Log.Format, "text")
 
+	c.Tracing.SampleRatio = cmp.Or(c.Tracing.SampleRatio, 1)
+	c.Tracing.ServiceName = cmp.Or(c.Tracing.ServiceName, "hookd")
+
 	if c.Modules == nil {
 		c.Modules = map[string]hook.Module{}
 	}
@@ -271,6 +320,7 @@ func (c *Config) resolvePaths() {
 	c.Server.TokenFile = c.Resolve(c.Server.TokenFile)
 	c.Storage.PrivateDir = c.Resolve(c.Storage.PrivateDir)
 	c.Store.Path = c.Resolve(c.Store.Path)
+	c.Store.DSNFile = c.Resolve(c.Store.DSNFile)
 }
 
 // ListenIsLoopback reports whether server.listen binds to a loopback

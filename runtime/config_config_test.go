@@ -78,14 +78,16 @@ const fullConfig = `
 listen = "0.0.0.0:8800"
 token_file = "secrets/token"
 server_id = "node-1"
+public_listen = "0.0.0.0:8443"
 
 [storage]
 private_dir = "/var/lib/hookd/private"
 
 [store]
-driver = "postgres"
-path = "ignored.db"
+driver = "sqlite"
+path = "hookd.db"
 dsn = "postgres://hookd@db/hookd"
+dsn_file = "secrets/dsn"
 synchronous = "full"
 
 [delivery]
@@ -109,6 +111,16 @@ interval = "30s"
 [log]
 level = "debug"
 format = "json"
+
+[metrics]
+per_target = true
+listen = "127.0.0.1:9700"
+
+[tracing]
+endpoint = "https://otel.example.com/v1/traces"
+headers = { authorization = "Bearer t" }
+sample_ratio = 0.25
+service_name = "hookd-eu"
 
 [fake_hook]
 url = "https://example.com/hook"
@@ -141,9 +153,14 @@ func TestParseFull(t *testing.T) {
 		{"server.token_file", c.Server.TokenFile, "/etc/hookd/secrets/token"},
 		{"server.server_id", c.Server.ServerID, "node-1"},
 		{"storage.private_dir", c.Storage.PrivateDir, "/var/lib/hookd/private"},
-		{"store.driver", c.Store.Driver, "postgres"},
-		{"store.path", c.Store.Path, "/etc/hookd/ignored.db"},
+		{"server.public_listen", c.Server.PublicListen, "0.0.0.0:8443"},
+		{"store.driver", c.Store.Driver, "sqlite"},
+		{"store.path", c.Store.Path, "/etc/hookd/hookd.db"},
 		{"store.dsn", c.Store.DSN, "postgres://hookd@db/hookd"},
+		{"store.dsn_file", c.Store.DSNFile, "/etc/hookd/secrets/dsn"},
+		{"metrics", c.Metrics, MetricsConfig{PerTarget: true, Listen: "127.0.0.1:9700"}},
+		{"tracing", c.Tracing, TracingConfig{Endpoint: "https://otel.example.com/v1/traces",
+			Headers: map[string]string{"authorization": "Bearer t"}, SampleRatio: 0.25, ServiceName: "hookd-eu"}},
 		{"delivery.retry_schedule", d.RetrySchedule, durations(time.Second, time.Minute, 90*time.Minute)},
 		{"delivery.jitter", d.Jitter, 0.0},
 		{"delivery.timeout", d.Timeout, hook.Duration(30 * time.Second)},

@@ -30,13 +30,13 @@ var badConfigs = []struct {
 
 	// Unknown sections and keys.
 	{"unknown section", "[bogus]\nx = 1\n",
-		`config.toml: unknown section "bogus"; allowed sections: server, storage, store, delivery, retention, log, fake_domain, fake_hook`},
+		`config.toml: unknown section "bogus"; allowed sections: server, storage, store, delivery, retention, log, metrics, tracing, fake_domain, fake_hook`},
 	{"unknown top-level key", "bogus = 1\n",
-		`config.toml: unknown top-level key "bogus"; allowed sections: server, storage, store, delivery, retention, log, fake_domain, fake_hook`},
+		`config.toml: unknown top-level key "bogus"; allowed sections: server, storage, store, delivery, retention, log, metrics, tracing, fake_domain, fake_hook`},
 	{"unknown key in core section", "[server]\nlisten_addr = '127.0.0.1:1'\n",
-		`config.toml: unknown key "server.listen_addr"; allowed in [server]: listen, token_file, server_id`},
+		`config.toml: unknown key "server.listen_addr"; allowed in [server]: listen, token_file, server_id, public_listen`},
 	{"key differing only in case", "[server]\nListen = '127.0.0.1:1'\n",
-		`config.toml: unknown key "server.Listen"; allowed in [server]: listen, token_file, server_id`},
+		`config.toml: unknown key "server.Listen"; allowed in [server]: listen, token_file, server_id, public_listen`},
 	{"unknown key in module section", "[fake_hook]\nurll = 'http://x'\n",
 		`config.toml: unknown key "fake_hook.urll"; allowed in [fake_hook]: url, enabled, claims, events`},
 	{"unknown nested key", "[fake_hook]\nurl = 'http://x'\n[fake_hook.events]\na = true\nb = true\n",
@@ -130,7 +130,19 @@ var badConfigs = []struct {
 	{"driver mysql", "[store]\ndriver = 'mysql'\n",
 		`config.toml: store.driver: must be "sqlite" or "postgres", got "mysql"`},
 	{"postgres without dsn", "[store]\ndriver = 'postgres'\n",
-		`config.toml: store.dsn: required when store.driver is "postgres"`},
+		`config.toml: store.dsn: required when store.driver is "postgres" (or store.dsn_file, or the HOOKD_STORE_DSN environment variable)`},
+	{"dsn and dsn_file", "[store]\ndriver = 'postgres'\ndsn = 'postgres://h/db'\ndsn_file = 'dsn'\n",
+		`config.toml: store.dsn_file: set store.dsn or store.dsn_file, not both`},
+	{"public_listen without a port", "[server]\npublic_listen = '0.0.0.0'\n",
+		`config.toml: server.public_listen: must be host:port with a numeric port, got "0.0.0.0"`},
+	{"public_listen is listen", "[server]\nlisten = '127.0.0.1:7700'\npublic_listen = '127.0.0.1:7700'\n",
+		`config.toml: server.public_listen: must differ from server.listen (127.0.0.1:7700)`},
+	{"metrics listen is listen", "[metrics]\nlisten = '127.0.0.1:7700'\n",
+		`config.toml: metrics.listen: must differ from server.listen and server.public_listen, got "127.0.0.1:7700"`},
+	{"tracing endpoint not a URL", "[tracing]\nendpoint = 'collector:4318'\n",
+		`config.toml: tracing.endpoint: must be an http:// or https:// URL of an OTLP/HTTP traces endpoint, got "collector:4318"`},
+	{"tracing sample ratio", "[tracing]\nsample_ratio = 1.5\n",
+		`config.toml: tracing.sample_ratio: must be between 0 and 1, got 1.5`},
 	{"sqlite without path", "[store]\npath = ''\n",
 		`config.toml: store.path: required when store.driver is "sqlite"`},
 	{"non-loopback listen without token_file", "[server]\nlisten = '0.0.0.0:7700'\n",
@@ -201,7 +213,7 @@ func TestErrorNamesFileAsGiven(t *testing.T) {
 		t.Errorf("error = %v, want %s", err, want)
 	}
 	_, err = parseAs("hookd.toml", []byte("[fake_hook]\n"), nil) // nil registry: no modules
-	want = `hookd.toml: unknown section "fake_hook"; allowed sections: server, storage, store, delivery, retention, log`
+	want = `hookd.toml: unknown section "fake_hook"; allowed sections: server, storage, store, delivery, retention, log, metrics, tracing`
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
 	}

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"os"
 	"path/filepath"
 
 	"github.com/hookrt/hookd/builtin"
@@ -22,8 +23,10 @@ import (
 //   - Decoding is strict: an unknown section or key, a wrong type and an
 //     invalid value are errors that name the file, the key and what is
 //     allowed. Several are joined with [errors.Join], one per line.
-//   - Files named by the config (keys, plugins) are read later, by [Open]
-//     or [Check].
+//   - Files named by the config (keys, plugins, the DSN file) are read
+//     later, by [Open] or [Check].
+//   - The environment variable HOOKD_STORE_DSN ([EnvStoreDSN]), when set,
+//     is the store's DSN, over the file's dsn and dsn_file.
 func LoadConfig(path string) (*Config, error) {
 	data, err := config.ReadFile(path)
 	if err != nil {
@@ -41,8 +44,14 @@ func ParseConfig(data []byte, dir string) (*Config, error) {
 	return parseConfig("", dir, data, builtin.Registry())
 }
 
+// EnvStoreDSN names the environment variable whose value, when set and
+// not empty, is the PostgreSQL DSN ([StoreConfig].DSN), over the config
+// file's dsn and dsn_file: how a container or a systemd unit passes a
+// secret without writing it into the file.
+const EnvStoreDSN = "HOOKD_STORE_DSN"
+
 // parseConfig decodes data strictly with reg's modules over the defaults,
-// resolves paths and validates.
+// applies the environment, resolves paths and validates.
 func parseConfig(path, dir string, data []byte, reg *hook.Registry) (*Config, error) {
 	c := &Config{Path: path, Dir: dir}
 	c.withDefaults()
@@ -51,6 +60,9 @@ func parseConfig(path, dir string, data []byte, reg *hook.Registry) (*Config, er
 		return nil, err
 	}
 	c.Modules = mods
+	if dsn := os.Getenv(EnvStoreDSN); dsn != "" {
+		c.Store.DSN, c.Store.DSNFile = dsn, ""
+	}
 	c.resolvePaths()
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,7 +25,7 @@ const (
 )
 
 // coreSections are the sections of [Config] itself.
-var coreSections = []string{"server", "storage", "store", "delivery", "retention", "log"}
+var coreSections = []string{"server", "storage", "store", "delivery", "retention", "log", "metrics", "tracing"}
 
 var (
 	logLevels  = []string{"debug", "info", "warn", "error"}
@@ -45,6 +46,13 @@ func (c *Config) Validate() error {
 	} else if s.TokenFile == "" && !isLoopbackHost(host) {
 		v.Add("server.token_file", "required when server.listen is not a loopback address (%s); the HTTP API needs a bearer token", s.Listen)
 	}
+	if s.PublicListen != "" {
+		if _, port, err := net.SplitHostPort(s.PublicListen); err != nil || !isPort(port) {
+			v.Add("server.public_listen", "must be host:port with a numeric port, got %q", s.PublicListen)
+		} else if s.PublicListen == s.Listen {
+			v.Add("server.public_listen", "must differ from server.listen (%s)", s.Listen)
+		}
+	}
 	if s.ServerID == "" {
 		v.Add("server.server_id", "must not be empty")
 	} else if len(s.ServerID) > maxServerID || hook.CheckFieldValue(hook.FieldServerID, s.ServerID) != nil {
@@ -61,8 +69,11 @@ func (c *Config) Validate() error {
 			v.Add("store.path", "required when store.driver is %q", DriverSQLite)
 		}
 	case DriverPostgres:
-		if st.DSN == "" {
-			v.Add("store.dsn", "required when store.driver is %q", DriverPostgres)
+		switch {
+		case st.DSN != "" && st.DSNFile != "":
+			v.Add("store.dsn_file", "set store.dsn or store.dsn_file, not both")
+		case st.DSN == "" && st.DSNFile == "":
+			v.Add("store.dsn", "required when store.driver is %q (or store.dsn_file, or the %s environment variable)", DriverPostgres, EnvStoreDSN)
 		}
 	default:
 		v.Add("store.driver", "must be %q or %q, got %q", DriverSQLite, DriverPostgres, st.Driver)
@@ -121,6 +132,27 @@ func (c *Config) Validate() error {
 	}
 	if i := time.Duration(r.Interval); i < time.Second || i > 24*time.Hour {
 		v.Add("retention.interval", "must be between 1s and 24h, got %s", r.Interval)
+	}
+
+	if l := c.Metrics.Listen; l != "" {
+		if _, port, err := net.SplitHostPort(l); err != nil || !isPort(port) {
+			v.Add("metrics.listen", "must be host:port with a numeric port, got %q", l)
+		} else if l == s.Listen || l == s.PublicListen {
+			v.Add("metrics.listen", "must differ from server.listen and server.public_listen, got %q", l)
+		}
+	}
+	if t := c.Tracing; t.Endpoint != "" {
+		if u, err := url.Parse(t.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.Add("tracing.endpoint", "must be an http:// or https:// URL of an OTLP/HTTP traces endpoint, got %q", t.Endpoint)
+		}
+	}
+	if r := c.Tracing.SampleRatio; !(r >= 0 && r <= 1) {
+		v.Add("tracing.sample_ratio", "must be between 0 and 1, got %v", r)
+	}
+	for k := range c.Tracing.Headers {
+		if k == "" || strings.ContainsAny(k, " :\r\n") {
+			v.Add("tracing.headers", "header name %q is not valid", k)
+		}
 	}
 
 	if !slices.Contains(logLevels, c.Log.Level) {

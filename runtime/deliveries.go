@@ -34,14 +34,22 @@ func (rt *Runtime) Discard(ctx context.Context, id int64) error { return rt.eng.
 // RetryMatching replays every delivery f selects by State (dead,
 // discarded or retrying; "" means dead), Target ("" for all) and Since
 // (created at or after), as [Runtime.Retry] does for one, and returns how
-// many. EventID, BeforeID and Limit are not used.
+// many. Limit > 0 stops after that many, oldest first (a caller replays a
+// large set in rounds this way); 0 replays all of them. EventID and
+// BeforeID are not used.
 //
 //	n, err := rt.RetryMatching(ctx, hook.DeliveryFilter{Target: "jwt_webhook", Since: time.Now().Add(-24 * time.Hour)})
+//
+// # Notes
+//
+//   - Unlike [Runtime.ListDeliveries], Limit has no maximum here and 0
+//     means no limit.
+//   - A negative Limit is an error.
 func (rt *Runtime) RetryMatching(ctx context.Context, f hook.DeliveryFilter) (int, error) {
 	if f.State == "" {
 		f.State = hook.StateDead
 	}
-	return rt.eng.RetryMatching(ctx, f.State, f.Target, f.Since)
+	return rt.eng.RetryMatching(ctx, f.State, f.Target, f.Since, f.Limit)
 }
 
 // SessionEvents returns the record of a session: its events in order, each
@@ -105,3 +113,8 @@ func (rt *Runtime) Reload(ctx context.Context) error { return rt.mods.reload(ctx
 
 // Health reports whether the store answers.
 func (rt *Runtime) Health(ctx context.Context) error { return rt.eng.Health(ctx) }
+
+// Ready reports whether the runtime should get traffic: healthy, and not
+// closing. The daemon's /readyz answers it, so that a load balancer stops
+// sending events to a node as soon as it begins to stop.
+func (rt *Runtime) Ready(ctx context.Context) error { return rt.eng.Ready(ctx) }

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/engine"
@@ -24,6 +27,9 @@ type modules struct {
 	routes []hook.Route
 	// saveSessions: a module wants events with a SESSIONID indexed.
 	saveSessions bool
+	// state is the plugins' state store (Env.State), bound to the store
+	// by Open once the store is open.
+	state *lateState
 }
 
 // provision makes a fresh value of every module section of cfg (in ID
@@ -32,7 +38,7 @@ type modules struct {
 // was called is closed by [modules.close] whether or not it succeeded; on
 // error, provision closes them itself.
 func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
-	ms := &modules{log: o.logger, byID: map[string]hook.Module{}}
+	ms := &modules{log: o.logger, byID: map[string]hook.Module{}, state: newLateState()}
 	sections := make(map[string]hook.Module, len(cfg.Modules))
 	for id, m := range cfg.Modules {
 		sections[id] = m
@@ -51,6 +57,8 @@ func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
 				UserAgent:      "hookd/" + o.version,
 				Lookup:         lookup,
 				Resolve:        cfg.Resolve,
+				State:          ms.state,
+				Counters:       o.counters,
 			}
 			if err := p.Provision(ctx, env); err != nil {
 				ms.close()
@@ -70,7 +78,88 @@ func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
 	}
 	ms.tgts = append(ms.tgts, o.targets...)
 	ms.jwks, _ = json.Marshal(map[string]any{"keys": keys})
+	ms.state.opening.Store(true) // what comes next is opening the store
 	return ms, nil
+}
+
+// lateState is the hook.StateStore modules are given at provisioning,
+// which comes before the store opens. Open binds it to the store once the
+// store is open. A call before then fails with hook.ErrUnavailable while
+// modules are provisioned (a plugin's hookd_v1_init at start; `hookd
+// check`, which never opens the store), and waits for the binding, bounded
+// by its ctx, while Open opens the store: the delivery workers start
+// inside engine.Open, before Open can bind.
+type lateState struct {
+	db      atomic.Pointer[store.DB]
+	opening atomic.Bool   // provisioning is over: calls wait for ready
+	ready   chan struct{} // closed by bind or release
+	once    sync.Once
+}
+
+var _ hook.StateStore = (*lateState)(nil)
+
+var errStateNotOpen = fmt.Errorf("plugin state: the store is not open (state can be used once hookd has started, "+
+	"not in hookd_v1_init at start): %w", hook.ErrUnavailable)
+
+func newLateState() *lateState { return &lateState{ready: make(chan struct{})} }
+
+// bind makes the store db's plugin state the one behind l.
+func (l *lateState) bind(db *store.DB) {
+	l.db.Store(db)
+	l.release()
+}
+
+// release ends the wait of calls made while the store opens (they fail
+// unless it was bound).
+func (l *lateState) release() { l.once.Do(func() { close(l.ready) }) }
+
+func (l *lateState) store(ctx context.Context) (hook.StateStore, error) {
+	if db := l.db.Load(); db != nil {
+		return store.PluginState{DB: db}, nil
+	}
+	if l.opening.Load() {
+		select {
+		case <-l.ready:
+			if db := l.db.Load(); db != nil {
+				return store.PluginState{DB: db}, nil
+			}
+		case <-ctx.Done():
+			return nil, fmt.Errorf("plugin state: waiting for the store to open: %w", context.Cause(ctx))
+		}
+	}
+	return nil, errStateNotOpen
+}
+
+func (l *lateState) Get(ctx context.Context, domain, key string) ([]byte, error) {
+	s, err := l.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, domain, key)
+}
+
+func (l *lateState) Set(ctx context.Context, domain, key string, value []byte, ttl time.Duration, lim hook.StateLimits) error {
+	s, err := l.store(ctx)
+	if err != nil {
+		return err
+	}
+	return s.Set(ctx, domain, key, value, ttl, lim)
+}
+
+func (l *lateState) Incr(ctx context.Context, domain, key string, delta int64, ttl time.Duration, lim hook.StateLimits) (int64, error) {
+	s, err := l.store(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return s.Incr(ctx, domain, key, delta, ttl, lim)
+}
+
+func (l *lateState) Delete(ctx context.Context, domain, key string) error {
+	s, err := l.store(ctx)
+	if err != nil {
+		return err
+	}
+	return s.Delete(ctx, domain, key)
 }
 
 // fresh returns a new value of m's type holding a copy of m: the module a
@@ -93,6 +182,7 @@ func isModuleValue(m hook.Module) bool {
 
 // close closes every module whose Provision was called, in reverse order.
 func (ms *modules) close() error {
+	ms.state.release()
 	var errs []error
 	for i := len(ms.list) - 1; i >= 0; i-- {
 		if c, ok := ms.list[i].(hook.Closer); ok {
@@ -125,7 +215,11 @@ func (ms *modules) reload(ctx context.Context) error {
 // writable, or the PostgreSQL DSN connects. `hookd check` runs it unless
 // told to stay offline.
 func CheckStore(ctx context.Context, cfg *Config) error {
-	if err := store.Probe(ctx, cfg.Store.Driver, cfg.Store.Path, cfg.Store.DSN); err != nil {
+	dsn, err := cfg.Store.dsn()
+	if err != nil {
+		return fmt.Errorf("%s: %w", cfg.name(), err)
+	}
+	if err := store.Probe(ctx, cfg.Store.Driver, cfg.Store.Path, dsn); err != nil {
 		return fmt.Errorf("%s: [store]: %w", cfg.name(), err)
 	}
 	return nil
@@ -140,6 +234,9 @@ func Check(ctx context.Context, cfg *Config, opts ...Option) ([]byte, error) {
 	o := newOptions(opts)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if _, err := cfg.Store.dsn(); err != nil { // the DSN file, as Open reads it
+		return nil, fmt.Errorf("%s: %w", cfg.name(), err)
 	}
 	ms, err := provision(ctx, cfg, o)
 	if err != nil {

@@ -16,6 +16,8 @@ type options struct {
 	observers []func(context.Context, hook.Observation)
 	noWorkers bool
 	version   string
+	// counters are the runtime's metrics, given to the modules (metrics.go).
+	counters hook.Counters
 }
 
 func newOptions(opts []Option) options {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/engine"
+	"github.com/hookrt/hookd/internal/metrics"
 	"github.com/hookrt/hookd/internal/store"
 )
 
@@ -23,6 +24,12 @@ type Runtime struct {
 	log  *slog.Logger
 	eng  *engine.Engine
 	mods *modules
+	// stats feeds Stats, the admin page's live chart (admin.go).
+	stats *stats
+	// metrics are the Prometheus metrics (metrics.go).
+	metrics *metrics.Metrics
+	// stopTracing flushes the spans at Close; nil when tracing is off.
+	stopTracing func(context.Context) error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -54,17 +61,30 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Runtime, error) {
 	for _, w := range cfg.Warnings() {
 		o.logger.WarnContext(ctx, w)
 	}
-	ms, err := provision(ctx, cfg, o)
+	mt, src := newMetrics(cfg, &o)
+	stopTracing, err := startTracing(ctx, cfg, o)
 	if err != nil {
 		return nil, err
 	}
+	ms, err := provision(ctx, cfg, o)
+	if err != nil {
+		stopSpans(stopTracing)
+		return nil, err
+	}
+	dsn, err := cfg.Store.dsn()
+	if err != nil {
+		ms.close()
+		stopSpans(stopTracing)
+		return nil, fmt.Errorf("%s: %w", cfg.name(), err)
+	}
+	st := withStats(&o) // the runtime's own observer, first (admin.go)
 	d := cfg.Delivery
 	schedule := make([]time.Duration, len(d.RetrySchedule))
 	for i, s := range d.RetrySchedule {
 		schedule[i] = time.Duration(s)
 	}
 	eng, err := engine.Open(ctx, engine.Options{
-		Store: engine.StoreOptions{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: cfg.Store.DSN,
+		Store: engine.StoreOptions{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: dsn,
 			Synchronous: cfg.Store.Synchronous},
 		Retention: engine.RetentionOptions{
 			Keep:        time.Duration(cfg.Retention.Keep),
@@ -93,9 +113,19 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Runtime, error) {
 	})
 	if err != nil {
 		ms.close()
+		stopSpans(stopTracing)
 		return nil, fmt.Errorf("runtime: %w", err)
 	}
-	return &Runtime{log: o.logger, eng: eng, mods: ms}, nil
+	src.set(eng)
+	ms.state.bind(eng.DB()) // plugin state, now that the store is open
+	return &Runtime{log: o.logger, eng: eng, mods: ms, stats: st, metrics: mt, stopTracing: stopTracing}, nil
+}
+
+// stopSpans flushes the tracer of a failed Open.
+func stopSpans(stop func(context.Context) error) {
+	if stop != nil {
+		_ = stop(context.Background())
+	}
 }
 
 // fanOut calls every observer in turn; nil for none.
@@ -123,6 +153,9 @@ func (rt *Runtime) Close(ctx context.Context) error {
 	rt.closeOnce.Do(func() {
 		err := rt.eng.Close(ctx)
 		rt.closeErr = errors.Join(err, rt.mods.close())
+		if rt.stopTracing != nil {
+			rt.closeErr = errors.Join(rt.closeErr, rt.stopTracing(ctx))
+		}
 	})
 	return rt.closeErr
 }
@@ -148,7 +181,11 @@ func (rt *Runtime) Close(ctx context.Context) error {
 //   - Do not call Emit while holding a transaction of your own on
 //     [Runtime.DB]: SQLite has one connection; use [Runtime.EmitTx].
 func (rt *Runtime) Emit(ctx context.Context, fields map[string]string) (string, error) {
-	return rt.eng.Emit(ctx, fields)
+	id, err := rt.eng.Emit(ctx, fields)
+	if err == nil {
+		rt.countEvents(fields)
+	}
+	return id, err
 }
 
 // EmitWithKey is [Runtime.Emit] with an idempotency key, for a caller that
@@ -161,7 +198,11 @@ func (rt *Runtime) Emit(ctx context.Context, fields map[string]string) (string, 
 //
 //	id, repeated, err := rt.EmitWithKey(ctx, "user-42-created", fields)
 func (rt *Runtime) EmitWithKey(ctx context.Context, key string, fields map[string]string) (id string, repeated bool, err error) {
-	return rt.eng.EmitWithKey(ctx, key, fields)
+	id, repeated, err = rt.eng.EmitWithKey(ctx, key, fields)
+	if err == nil && !repeated {
+		rt.countEvents(fields)
+	}
+	return id, repeated, err
 }
 
 // EmitMany commits several events in one transaction, all or none, and
@@ -169,7 +210,11 @@ func (rt *Runtime) EmitWithKey(ctx context.Context, key string, fields map[strin
 // Concurrent calls share transactions, as Emit's do. An error about one
 // event's fields names it ("event 3 of 10: …") and commits none.
 func (rt *Runtime) EmitMany(ctx context.Context, events []map[string]string) ([]string, error) {
-	return rt.eng.EmitMany(ctx, events)
+	ids, err := rt.eng.EmitMany(ctx, events)
+	if err == nil {
+		rt.countEvents(events...)
+	}
+	return ids, err
 }
 
 // EmitManyWithKey is [Runtime.EmitMany] with an idempotency key covering
@@ -178,7 +223,11 @@ func (rt *Runtime) EmitMany(ctx context.Context, events []map[string]string) ([]
 // first call's EVENT_IDs with repeated true; other events under the same
 // key are an error matching [hook.ErrConflict].
 func (rt *Runtime) EmitManyWithKey(ctx context.Context, key string, events []map[string]string) (ids []string, repeated bool, err error) {
-	return rt.eng.EmitManyWithKey(ctx, key, events)
+	ids, repeated, err = rt.eng.EmitManyWithKey(ctx, key, events)
+	if err == nil && !repeated {
+		rt.countEvents(events...)
+	}
+	return ids, repeated, err
 }
 
 // Tx is a transaction of the embedding proxy on the runtime's own
@@ -216,6 +265,7 @@ func (rt *Runtime) EmitTx(ctx context.Context, tx Tx, fields map[string]string) 
 	if err != nil {
 		return "", err
 	}
+	rt.countEvents(fields) // into tx: counted whether or not the caller commits
 	return ids[0], nil
 }
 

@@ -24,15 +24,16 @@ const (
 var laxPolicy = hook.Policy{MaxAttempts: 3, Schedule: []time.Duration{100 * time.Millisecond, 500 * time.Millisecond}}
 
 var (
-	_ hook.Module       = (*Events)(nil)
-	_ hook.Validator    = (*Events)(nil)
-	_ hook.Provisioner  = (*Events)(nil)
-	_ hook.Closer       = (*Events)(nil)
-	_ hook.SessionSaver = (*Events)(nil)
-	_ hook.Reloader     = (*Events)(nil)
-	_ hook.Module       = (*Domains)(nil)
-	_ hook.Validator    = (*Domains)(nil)
-	_ hook.Warner       = (*Domains)(nil)
+	_ hook.Module         = (*Events)(nil)
+	_ hook.Validator      = (*Events)(nil)
+	_ hook.Provisioner    = (*Events)(nil)
+	_ hook.Closer         = (*Events)(nil)
+	_ hook.SessionSaver   = (*Events)(nil)
+	_ hook.Reloader       = (*Events)(nil)
+	_ hook.PluginReporter = (*Events)(nil)
+	_ hook.Module         = (*Domains)(nil)
+	_ hook.Validator      = (*Domains)(nil)
+	_ hook.Warner         = (*Domains)(nil)
 )
 
 // Provision builds the global target and one target per domain script.
@@ -99,13 +100,15 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 		if d.IsPlugin() {
 			if e.plugins == nil {
 				host, err := wasmscript.NewHost(ctx, wasmscript.HostOptions{CacheDir: env.Resolve(settings.CacheDirOrDefault()),
-					PrivateDir: env.PrivateDir, UserAgent: env.UserAgent, Logger: env.Logger})
+					PrivateDir: env.PrivateDir, UserAgent: env.UserAgent, Logger: env.Logger, Counters: env.Count()})
 				if err != nil {
 					return err
 				}
 				e.plugins = host
 			}
-			sc, err := e.plugins.Load(ctx, d.Spec(env.Resolve, strict))
+			spec := d.Spec(env.Resolve, strict)
+			spec.Settings = spec.Settings.WithState(env.State, id) // state = true: the runtime's store
+			sc, err := e.plugins.Load(ctx, spec)
 			if err != nil {
 				return fmt.Errorf("[[domain]] id %q: script %s: %w", id, d.Script, err)
 			}
@@ -146,6 +149,15 @@ func (e *Events) Close() error {
 		return e.plugins.Close()
 	}
 	return nil
+}
+
+// Plugins implements hook.PluginReporter: where each domain's WASM plugin
+// stands (none when no domain script is a plugin).
+func (e *Events) Plugins() []hook.PluginStatus {
+	if e.plugins == nil {
+		return nil
+	}
+	return e.plugins.Plugins()
 }
 
 // Reload picks up changed plugin files (SIGHUP).

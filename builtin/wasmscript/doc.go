@@ -20,6 +20,7 @@
 //	memory_pages = 256
 //	timeout = "250ms"
 //	keys = ["relay.pem"]             # jwt_sign by key name
+//	state = true                     # state_get/set/incr/delete, kept in the store
 //	http_allow = ["https://api.example.com"]
 //	[domain.config]                  # the plugin's own config (config_read)
 //	block = ["10.0.0.0/8"]

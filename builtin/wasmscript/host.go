@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/wasmhost"
 )
 
@@ -21,6 +22,9 @@ type HostOptions struct {
 	UserAgent string
 	// Logger receives plugin log lines, loads and reloads; nil discards.
 	Logger *slog.Logger
+	// Counters receives every call of a plugin's Handle (its outcome and
+	// how long the guest ran) and every reload; nil counts nothing.
+	Counters hook.Counters
 }
 
 // Spec is one plugin to load: its file and how it runs.
@@ -57,6 +61,9 @@ func NewHost(ctx context.Context, o HostOptions) (*Host, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Counters == nil {
+		o.Counters = hook.NopCounters{}
+	}
 	eng, err := wasmhost.NewEngine(ctx, wasmhost.Options{CacheDir: o.CacheDir, Logger: o.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("plugins: %w", err)
@@ -92,19 +99,27 @@ func (h *Host) Load(ctx context.Context, spec Spec) (*Script, error) {
 		}
 		return nil, err
 	}
-	s := &Script{spec: spec, p: p, http: g.HTTP, log: h.o.Logger}
+	s := &Script{spec: spec, p: p, http: g.HTTP, log: h.o.Logger, count: h.o.Counters}
 	h.mu.Lock()
 	h.scripts = append(h.scripts, s)
 	h.mu.Unlock()
 	return s, nil
 }
 
-// Watch reloads changed plugin files every interval, until Close. An
-// interval of 0 turns it off.
+// Watch starts the host's background work, until Close: every interval,
+// it reloads the plugin files that changed (an interval of 0 turns polling
+// off; Reload still works). It also has the compilation cache pruned now,
+// once the plugins are loaded (wasmhost.Engine.PruneSoon; the engine prunes
+// again whenever a reload retires a version). Call it once every plugin is
+// loaded.
 func (h *Host) Watch(interval time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if interval <= 0 || len(h.scripts) == 0 || h.stop != nil {
+	if len(h.scripts) == 0 || h.stop != nil {
+		return
+	}
+	h.engine.PruneSoon()
+	if interval <= 0 {
 		return
 	}
 	h.stop = make(chan struct{})
@@ -124,9 +139,16 @@ func (h *Host) Watch(interval time.Duration) {
 	}(h.stop)
 }
 
-// Reload re-reads every plugin file; a changed, valid file replaces the
+// Reload looks at every plugin file; a changed, valid file replaces the
 // running version atomically, a broken one is refused and logged, and the
 // old version keeps serving.
+//
+// # Notes
+//
+//   - A file is read only when its size, mtime or inode changed
+//     (wasmhost.Plugin.Reload): polling costs one stat per plugin.
+//   - A refused file is logged, counted and returned once; it is not
+//     tried again until it changes.
 func (h *Host) Reload(ctx context.Context) error {
 	h.mu.Lock()
 	scripts := append([]*Script(nil), h.scripts...)
@@ -137,10 +159,13 @@ func (h *Host) Reload(ctx context.Context) error {
 		switch {
 		case err != nil:
 			h.o.Logger.Error("plugin reload refused; the running version keeps serving",
-				slog.String("path", s.Path()), slog.Any("error", err))
+				slog.String("domain", s.spec.Domain), slog.String("path", s.Path()), slog.Any("error", err))
+			s.reloaded(false, err)
 			errs = append(errs, fmt.Errorf("reload %s: %w", s.Path(), err))
 		case changed:
-			h.o.Logger.Info("plugin reloaded", slog.String("path", s.Path()), slog.String("sha256", s.SHA256()))
+			h.o.Logger.Info("plugin reloaded", slog.String("domain", s.spec.Domain), slog.String("path", s.Path()),
+				slog.String("sha256", s.SHA256()))
+			s.reloaded(true, nil)
 		}
 	}
 	return errors.Join(errs...)

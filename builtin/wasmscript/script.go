@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
@@ -16,10 +17,12 @@ import (
 // [hook.Handler] whose answer means what a script's reply means. Make one
 // with [Host.Load].
 type Script struct {
-	spec Spec
-	p    *wasmhost.Plugin
-	http *hostfn.HTTP
-	log  *slog.Logger
+	spec  Spec
+	p     *wasmhost.Plugin
+	http  *hostfn.HTTP
+	log   *slog.Logger
+	count hook.Counters
+	stats stats // for the admin page (status.go)
 }
 
 var (
@@ -47,38 +50,56 @@ func (s *Script) Call(ctx context.Context, ev *hook.Event) (hostapi.Outcome, err
 // (hook.Permanent); any other status, a trap or a limit fails the
 // attempt, to be retried; a reply that is not XMLMSG fails a strict
 // script and is ignored by a lax one. The plugin's log lines are logged
-// with the event's ID.
+// with the event's ID. Every call is counted by outcome (HostOptions.Counters
+// and [Host.Plugins]).
+//
+// # Notes
+//
+//   - The result's Latency is the whole call, waiting for a CPU slot
+//     included: what the attempt cost the delivery.
 func (s *Script) Handle(ctx context.Context, ev *hook.Event) (hook.Result, error) {
+	start := time.Now()
+	ctx, span := s.startSpan(ctx, ev)
 	out, err := s.p.Call(ctx, ev)
 	s.forwardLogs(ctx, ev, out.Logs)
-	res := hook.Result{Latency: out.Duration, Reply: out.Reply}
+	res, outcome, err := s.judge(out, err)
+	res.Latency = time.Since(start)
+	s.tally(outcome, out.Duration)
+	endSpan(span, out, outcome, err)
+	return res, err
+}
+
+// judge turns a call's outcome into the attempt's result and the
+// outcome's name for the counters.
+func (s *Script) judge(out hostapi.Outcome, err error) (hook.Result, string, error) {
+	res := hook.Result{Reply: out.Reply}
 	if err != nil {
 		res.Summary = "plugin failed"
-		return res, fmt.Errorf("plugin %s: %w", s.Path(), err)
+		return res, callOutcome(err), fmt.Errorf("plugin %s: %w", s.Path(), err)
 	}
 	switch out.Status {
 	case hostapi.StatusHandled:
 	case hostapi.StatusFail:
 		res.Summary = "plugin failed for good"
-		return res, hook.Permanent(fmt.Errorf("plugin %s failed for good: %s", s.Path(), orDefault(out.Error, "no message")))
+		return res, hook.PluginRefused, hook.Permanent(fmt.Errorf("plugin %s failed for good: %s", s.Path(), orDefault(out.Error, "no message")))
 	default:
 		res.Summary = "plugin failed"
-		return res, fmt.Errorf("plugin %s failed (status %d): %s", s.Path(), out.Status, orDefault(out.Error, "no message"))
+		return res, hook.PluginRefused, fmt.Errorf("plugin %s failed (status %d): %s", s.Path(), out.Status, orDefault(out.Error, "no message"))
 	}
 	if len(out.Reply) == 0 {
 		res.Summary = "nomessage"
-		return res, nil
+		return res, hook.PluginOK, nil
 	}
 	reply, perr := xmlmsg.Parse(out.Reply)
 	switch {
 	case perr == nil:
 		res.Summary, res.Commands = reply.Summary(), reply.Document()
-		return res, nil
+		return res, hook.PluginOK, nil
 	case s.spec.Strict:
-		return res, fmt.Errorf("plugin %s replied but %w", s.Path(), perr)
+		return res, hook.PluginRefused, fmt.Errorf("plugin %s replied but %w", s.Path(), perr)
 	default:
 		res.Summary = "reply not XMLMSG (not strict: ignored)"
-		return res, nil
+		return res, hook.PluginOK, nil
 	}
 }
 

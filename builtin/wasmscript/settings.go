@@ -48,12 +48,33 @@ type Settings struct {
 	// HTTPMaxResponse bounds the bytes kept of a response. Defaults to
 	// 1 MiB.
 	HTTPMaxResponse int64 `toml:"http_max_response"`
+	// SHA256 pins the plugin binary: the hex SHA-256 (sha256sum) the .wasm
+	// file must have, at start and at every reload; another file is
+	// refused, and on reload the running version keeps serving. Defaults
+	// to "" (any binary).
+	SHA256 string `toml:"sha256"`
+	// State grants durable state (state_get, state_set, state_incr,
+	// state_delete), kept in hookd's store under the domain's id.
+	// Defaults to false: those calls return ERR_DENIED.
+	State bool `toml:"state"`
+	// StateMaxValue bounds one value in bytes, 32 to 1 MiB. Defaults to
+	// 64 KiB.
+	StateMaxValue int `toml:"state_max_value"`
+	// StateMaxKeys bounds the domain's keys, 1 to 1,000,000. Defaults to
+	// 10,000.
+	StateMaxKeys int `toml:"state_max_keys"`
+	// StateMaxBytes bounds the domain's keys and values together, 1 KiB
+	// to 1 GiB. Defaults to 16 MiB.
+	StateMaxBytes int64 `toml:"state_max_bytes"`
+
+	state stateBinding // the store state = true grants: see WithState
 }
 
 // Empty reports whether no setting is given.
 func (s *Settings) Empty() bool {
 	return s.MemoryPages == 0 && s.Timeout == 0 && s.MaxReply == 0 && s.Instances == 0 && len(s.Keys) == 0 &&
-		len(s.HTTPAllow) == 0 && len(s.AllowPrivate) == 0 && s.HTTPTimeout == 0 && s.HTTPMaxRequests == 0 && s.HTTPMaxResponse == 0
+		len(s.HTTPAllow) == 0 && len(s.AllowPrivate) == 0 && s.HTTPTimeout == 0 && s.HTTPMaxRequests == 0 && s.HTTPMaxResponse == 0 &&
+		s.SHA256 == "" && s.stateEmpty()
 }
 
 // Validate checks ranges without I/O; each error starts with its key.
@@ -82,12 +103,19 @@ func (s *Settings) Validate() error {
 			errs = append(errs, errors.New("keys: a key name is empty"))
 		}
 	}
+	if err := wasmhost.ValidSHA256(s.SHA256); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.validateState(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
 // limits returns the engine's limits (zero fields: its defaults).
 func (s *Settings) limits() wasmhost.Limits {
-	return wasmhost.Limits{MemoryPages: s.MemoryPages, Timeout: time.Duration(s.Timeout), MaxReply: s.MaxReply, Instances: s.Instances}
+	return wasmhost.Limits{MemoryPages: s.MemoryPages, Timeout: time.Duration(s.Timeout), MaxReply: s.MaxReply, Instances: s.Instances,
+		SHA256: s.SHA256}
 }
 
 // grants builds the plugin's capabilities: its config, the keys it may
@@ -113,6 +141,11 @@ func (s *Settings) grants(config map[string]any, privateDir, userAgent string) (
 		}
 		g.Sign, g.Keys = wasmhost.KeySigner(keys)
 	}
+	st, err := s.stateGrant()
+	if err != nil {
+		return g, err
+	}
+	g.State = st
 	if len(s.HTTPAllow) > 0 {
 		allow, err := outbound.ParsePrefixes(s.AllowPrivate)
 		if err != nil {

@@ -13,7 +13,7 @@ import (
 )
 
 // fixture is a hand-written plugin of internal/wasmhost/testdata.
-func fixture(t *testing.T, name string) string {
+func fixture(t testing.TB, name string) string {
 	t.Helper()
 	p, err := filepath.Abs(filepath.Join("..", "..", "internal", "wasmhost", "testdata", name+".wasm"))
 	if err != nil {

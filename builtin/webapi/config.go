@@ -93,13 +93,33 @@ type Service struct {
 	urls    map[string]string // method → URL up to and including "hl="
 	timeout time.Duration
 
-	calls *calls // made by Provision
+	calls *calls        // made by Provision
+	count hook.Counters // the runtime's metrics, from Provision
 }
 
 // calls are the outcome counters of every call kind.
 type calls struct {
 	signup, forgot, notify counters
 }
+
+// tally counts one outcome of a call of kind that began at start (zero:
+// no call was made): in c, for Stats, and in the runtime's counters, for
+// metrics, whose outcomes are ok, refused, failed and not_delegated.
+func (s *Service) tally(c *atomic.Uint64, kind, outcome string, start time.Time) {
+	c.Add(1)
+	var d time.Duration
+	if !start.IsZero() {
+		d = time.Since(start)
+	}
+	s.count.WebAPICall(kind, outcome, d)
+}
+
+// The kinds of call, for metrics.
+const (
+	kindSignup       = "signup"
+	kindForgot       = "forgot_password"
+	kindNotification = "notification"
+)
 
 // counters are the outcomes of one call kind.
 type counters struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hookrt/hookd/hook"
 )
@@ -73,25 +74,26 @@ func (s *Service) notifyEvent(ctx context.Context, ev *hook.Event) (hook.Result,
 	if err != nil {
 		return hook.Result{}, hook.Permanent(err)
 	}
+	start := time.Now()
 	resp, a, err := s.call(ctx, s.NotificationMethod, s.Language, body, ev.ID)
 	var res hook.Result
 	if resp != nil {
 		res = hook.Result{Status: resp.Status, Reply: resp.Body[:min(len(resp.Body), hook.MaxReplyExcerpt)], Latency: resp.Latency}
 	}
 	if err != nil {
-		s.calls.notify.failed.Add(1)
+		s.tally(&s.calls.notify.failed, kindNotification, "failed", start)
 		s.log.WarnContext(ctx, "notification not delivered; it will be retried", slog.String("event_id", ev.ID),
 			slog.Int("status", res.Status), slog.String("error", err.Error()))
 		return res, err
 	}
 	if !a.OK(s.SuccessCode) {
 		res.Summary = "refused: " + a.Code
-		s.calls.notify.refused.Add(1)
+		s.tally(&s.calls.notify.refused, kindNotification, "refused", start)
 		s.log.WarnContext(ctx, "notification refused by the external WebAPI; not retried", slog.String("event_id", ev.ID),
 			slog.String("code", a.Code), slog.String("description", a.Description))
 		return res, hook.Permanent(fmt.Errorf("the service answered code %q, not %q: %s", a.Code, s.SuccessCode, a.Description))
 	}
-	s.calls.notify.sent.Add(1)
+	s.tally(&s.calls.notify.sent, kindNotification, "ok", start)
 	res.Summary = "ok"
 	return res, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"time"
 )
 
 // Outcome is what a delegated decision came to.
@@ -100,7 +101,7 @@ func (s *Service) Signup(ctx context.Context, r SignupRequest) (SignupResult, er
 		return SignupResult{}, ErrNotProvisioned
 	}
 	if !s.UseSignup {
-		s.calls.signup.notDelegated.Add(1)
+		s.tally(&s.calls.signup.notDelegated, kindSignup, "not_delegated", time.Time{})
 		return SignupResult{Outcome: NotDelegated, Message: TextSignupNotDelegated, MessageID: MsgSignupNotDelegated}, nil
 	}
 	lang := s.language(r.Language)
@@ -112,20 +113,21 @@ func (s *Service) Signup(ctx context.Context, r SignupRequest) (SignupResult, er
 	if err != nil {
 		return SignupResult{}, err
 	}
+	start := time.Now()
 	resp, a, err := s.call(ctx, MethodSignup, lang, body, "")
 	who := slog.Group("user", slog.String("username", r.Username), slog.String("domain", r.Domain))
 	switch {
 	case err != nil:
-		s.calls.signup.unavailable.Add(1)
+		s.tally(&s.calls.signup.unavailable, kindSignup, "failed", start)
 		s.log.WarnContext(ctx, "sign-up refused: the external WebAPI is unavailable", who,
 			slog.Int("status", status(resp)), slog.String("error", err.Error()))
 		return SignupResult{Outcome: Refused, Message: TextSignupUnavailable, MessageID: MsgSignupUnavailable}, nil
 	case a.OK(s.SuccessCode):
-		s.calls.signup.allowed.Add(1)
+		s.tally(&s.calls.signup.allowed, kindSignup, "ok", start)
 		s.log.InfoContext(ctx, "sign-up allowed by the external WebAPI", who, slog.Duration("latency", resp.Latency))
 		return SignupResult{Outcome: Allowed, Message: TextSignupOK, MessageID: MsgSignupOK, Data: a.Data}, nil
 	}
-	s.calls.signup.refused.Add(1)
+	s.tally(&s.calls.signup.refused, kindSignup, "refused", start)
 	s.log.InfoContext(ctx, "sign-up refused by the external WebAPI", who,
 		slog.String("code", a.Code), slog.String("description", a.Description), slog.Any("fields", a.Errors))
 	msg := a.Description
@@ -181,7 +183,7 @@ func (s *Service) ForgotPassword(ctx context.Context, r ForgotRequest) (ForgotRe
 		return ForgotResult{}, ErrNotProvisioned
 	}
 	if !s.UseForgotPassword {
-		s.calls.forgot.notDelegated.Add(1)
+		s.tally(&s.calls.forgot.notDelegated, kindForgot, "not_delegated", time.Time{})
 		return ForgotResult{Outcome: NotDelegated, Message: TextForgotNotDelegated, MessageID: MsgForgotNotDelegated}, nil
 	}
 	lang := s.language(r.Language)
@@ -189,18 +191,19 @@ func (s *Service) ForgotPassword(ctx context.Context, r ForgotRequest) (ForgotRe
 	if err != nil {
 		return ForgotResult{}, err
 	}
+	start := time.Now()
 	resp, a, err := s.call(ctx, MethodForgot, lang, body, "")
 	who := slog.Group("user", slog.String("username", r.Username), slog.String("domain", r.Domain))
 	switch {
 	case err != nil:
-		s.calls.forgot.unavailable.Add(1)
+		s.tally(&s.calls.forgot.unavailable, kindForgot, "failed", start)
 		s.log.WarnContext(ctx, "forgotten password not handled: the external WebAPI is unavailable", who,
 			slog.Int("status", status(resp)), slog.String("error", err.Error()))
 	case a.OK(s.SuccessCode):
-		s.calls.forgot.sent.Add(1)
+		s.tally(&s.calls.forgot.sent, kindForgot, "ok", start)
 		s.log.InfoContext(ctx, "forgotten password handled by the external WebAPI", who)
 	default:
-		s.calls.forgot.refused.Add(1)
+		s.tally(&s.calls.forgot.refused, kindForgot, "refused", start)
 		s.log.InfoContext(ctx, "forgotten password refused by the external WebAPI", who,
 			slog.String("code", a.Code), slog.String("description", a.Description))
 	}

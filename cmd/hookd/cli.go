@@ -8,33 +8,20 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3";
-// otherwise the module version from the build info is used.
-var version = ""
-
-func hookdVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
-
 const usage = `usage: hookd <command> [flags]
 
 commands:
-  serve     -config FILE   run the daemon (HTTP API, delivery workers)
+  serve     -config FILE   run the daemon (HTTP API, delivery workers); SIGTERM/SIGINT shut down
+                           gracefully, a second one exits at once; SIGHUP reloads plugins
   check     -config FILE [-offline]
                            refuse what serve would refuse (config, token and key files, plugins,
                            the store; -offline skips the PostgreSQL connection); exit 1 with the errors
+  config    -config FILE   print the effective config: defaults applied, secrets "<redacted>"
   keys jwks -config FILE   print the JWK set served at /.well-known/jwks.json
   keys generate -out FILE [-type ed25519|p256|p384|p521|rsa2048|rsa3072|rsa4096]
                            write a new private key (mode 0600) for the JWT webhook
@@ -42,10 +29,25 @@ commands:
                            load a plugin as serve does (ABI, limits, init, grants); exit 1 with why not
   plugin run FILE.wasm -event EVENT.json [-config FILE] [-domain ID]
                            run one event through a plugin; print reply, logs, host calls, time
-  version                  print the version
+  version                  print the version, commit, build date and Go version
+
+talking to a running hookd (-addr URL, default $HOOKD_ADDR or http://127.0.0.1:7700;
+token from -token-file FILE or $HOOKD_TOKEN):
+  deliveries list [-state S] [-target T] [-event-id ID] [-since D] [-limit N] [-json]
+  deliveries show ID [-json]      a delivery with its event and every attempt
+  deliveries retry|discard ID     replay one now, or stop retrying it
+  targets list [-json]            every target's state, breaker, load, latest error
+  targets enable|disable|pause|resume NAME [-reason TEXT]
+  replay -target T -since D [-state dead|discarded|retrying]
+                                  bulk replay, in rounds, with progress and a summary
+  health                          GET /healthz: exit 0 when healthy, 1 if not
+
+"hookd help COMMAND" or "hookd COMMAND -h" prints a command's flags. -config defaults
+to $HOOKD_CONFIG, else config.toml.
 `
 
-// run is main without the process: tests call it directly.
+// run is main without the process: tests call it directly. It returns
+// the exit code: 0, 1 for an error, 2 for a usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -58,27 +60,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, args, stderr)
 	case "check":
 		err = cmdCheck(ctx, args, stdout)
+	case "config":
+		err = cmdConfig(args, stdout)
 	case "keys":
-		switch {
-		case len(args) > 0 && args[0] == "jwks":
-			err = cmdJWKS(ctx, args[1:], stdout)
-		case len(args) > 0 && args[0] == "generate":
-			err = cmdKeysGenerate(args[1:], stdout)
-		default:
-			fmt.Fprint(stderr, "usage: hookd keys jwks -config FILE | hookd keys generate -out FILE [-type ed25519]\n")
-			return 2
-		}
+		err = group("keys", keysUsage, args, map[string]func([]string) error{
+			"jwks":     func(a []string) error { return cmdJWKS(ctx, a, stdout) },
+			"generate": func(a []string) error { return cmdKeysGenerate(a, stdout) },
+		})
 	case "plugin":
 		err = cmdPlugin(ctx, args, stdout)
+	case "deliveries":
+		err = cmdDeliveries(ctx, args, stdout, stderr)
+	case "targets":
+		err = cmdTargets(ctx, args, stdout)
+	case "replay":
+		err = cmdReplay(ctx, args, stdout, stderr)
+	case "health":
+		err = cmdHealth(ctx, args, stdout)
 	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "hookd", hookdVersion())
-		return 0
+		err = cmdVersion(args, stdout)
 	case "help", "-h", "-help", "--help":
+		if len(args) > 0 && !isHelp(args[0]) {
+			return run(ctx, append(args, "-h"), stdout, stderr) // hookd help deliveries list
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
 		fmt.Fprintf(stderr, "hookd: unknown command %q\n\n%s", cmd, usage)
 		return 2
+	}
+	if h, ok := errors.AsType[helpRequested](err); ok {
+		fmt.Fprint(stdout, h.text)
+		return 0
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -87,6 +100,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hookd:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
+			if u, ok := errors.AsType[usageText](err); ok {
+				fmt.Fprint(stderr, "\n", u.text)
+			}
 			return 2
 		}
 		return 1
@@ -94,25 +110,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// usageError is a command used wrongly (exit 2); when it wraps a
+// usageText, run prints that command's usage after the error.
 type usageError struct{ error }
 
+func (u usageError) Unwrap() error { return u.error }
+
+// keysUsage is the usage of the keys group.
+const keysUsage = `usage:
+  hookd keys jwks [-config FILE]    print the JWK set served at /.well-known/jwks.json
+  hookd keys generate -out FILE [-type ed25519|p256|p384|p521|rsa2048|rsa3072|rsa4096]
+                                    write a new private key (mode 0600) for the JWT webhook
+`
+
 // loadConfig parses the -config flag of a subcommand (and the flags more
-// adds) and loads the file.
+// adds) and loads the file. -config defaults to $HOOKD_CONFIG, else
+// config.toml; -h gives the command's usage (see helps).
 func loadConfig(name string, args []string, more ...func(*flag.FlagSet)) (*hookrt.Config, error) {
-	fs := flag.NewFlagSet("hookd "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	path := fs.String("config", "config.toml", "the config file")
+	f := newFlags(name)
+	path := f.String("config", configDefault(), "the config `FILE`; $HOOKD_CONFIG when set")
 	for _, add := range more {
-		add(fs)
+		add(f.FlagSet)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError{err}
+	pos, err := f.parse(args)
+	if err != nil {
+		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, usageError{fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	if err := f.wantArgs(pos); err != nil {
+		return nil, err
 	}
 	return hookrt.LoadConfig(*path)
 }
@@ -160,32 +185,45 @@ func cmdJWKS(ctx context.Context, args []string, stdout io.Writer) error {
 	return err
 }
 
+// maxToken bounds a bearer token (file or $HOOKD_TOKEN).
+const maxToken = 4096
+
 // readToken reads the bearer token file: one token, in a file that only
 // its owner may read (like the key files). serve and check both call it.
 func readToken(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	f, err := os.Open(path)
+	tok, err := readTokenFile(path)
 	if err != nil {
 		return "", fmt.Errorf("server.token_file: %w", err)
+	}
+	return tok, nil
+}
+
+// readTokenFile reads a file holding one token, refused when group or
+// others may read it; the client's -token-file is read the same way.
+func readTokenFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err != nil {
-		return "", fmt.Errorf("server.token_file: %w", err)
+		return "", err
 	} else if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return "", fmt.Errorf("server.token_file: %s is readable by group or others (mode %04o); chmod 600 it", path, perm)
+		return "", fmt.Errorf("%s is readable by group or others (mode %04o); chmod 600 it", path, perm)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, 4097))
+	b, err := io.ReadAll(io.LimitReader(f, maxToken+1))
 	if err != nil {
-		return "", fmt.Errorf("server.token_file: %w", err)
+		return "", err
 	}
-	if len(b) > 4096 {
-		return "", fmt.Errorf("server.token_file: %s is larger than 4 KiB; it should hold one token", path)
+	if len(b) > maxToken {
+		return "", fmt.Errorf("%s is larger than 4 KiB; it should hold one token", path)
 	}
 	tok := strings.TrimSpace(string(b))
 	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
-		return "", fmt.Errorf("server.token_file: %s must hold one token (no spaces), got %d bytes", path, len(tok))
+		return "", fmt.Errorf("%s must hold one token (no spaces), got %d bytes", path, len(tok))
 	}
 	return tok, nil
 }

@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,20 +19,20 @@ import (
 // cmdKeysGenerate writes a new private key, mode 0600, so that a quick
 // start needs no openssl incantation.
 func cmdKeysGenerate(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("hookd keys generate", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	typ := fs.String("type", "ed25519", "key type: ed25519, p256, p384, p521, rsa2048, rsa3072, rsa4096")
-	out := fs.String("out", "", "file to write (must not exist)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	f := newFlags("keys generate")
+	typ := f.String("type", "ed25519", "key `TYPE`: ed25519, p256, p384, p521, rsa2048, rsa3072, rsa4096")
+	out := f.String("out", "", "`FILE` to write (must not exist)")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := f.wantArgs(pos); err != nil {
+		return err
 	}
 	if *out == "" {
-		return usageError{errors.New("keys generate: -out FILE is required")}
+		return f.usageErr(errors.New("keys generate: -out FILE is required"))
 	}
-	var (
-		key crypto.Signer
-		err error
-	)
+	var key crypto.Signer
 	switch *typ {
 	case "ed25519":
 		_, key, err = ed25519.GenerateKey(rand.Reader)
@@ -47,7 +46,7 @@ func cmdKeysGenerate(args []string, stdout io.Writer) error {
 		bits := map[string]int{"rsa2048": 2048, "rsa3072": 3072, "rsa4096": 4096}[*typ]
 		key, err = rsa.GenerateKey(rand.Reader, bits)
 	default:
-		return usageError{fmt.Errorf("keys generate: -type %q is not supported; use ed25519, p256, p384, p521, rsa2048, rsa3072 or rsa4096", *typ)}
+		return f.usageErr(fmt.Errorf("keys generate: -type %q is not supported; use ed25519, p256, p384, p521, rsa2048, rsa3072 or rsa4096", *typ))
 	}
 	if err != nil {
 		return fmt.Errorf("keys generate: %w", err)
@@ -59,11 +58,11 @@ func cmdKeysGenerate(args []string, stdout io.Writer) error {
 	if err := os.MkdirAll(filepath.Dir(*out), 0o700); err != nil {
 		return fmt.Errorf("keys generate: %w", err)
 	}
-	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	file, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("keys generate: %w", err)
 	}
-	if err := errors.Join(pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}), f.Close()); err != nil {
+	if err := errors.Join(pem.Encode(file, &pem.Block{Type: "PRIVATE KEY", Bytes: der}), file.Close()); err != nil {
 		return fmt.Errorf("keys generate: %w", err)
 	}
 	fmt.Fprintf(stdout, "wrote %s (%s, mode 0600)\n", *out, *typ)

@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/hookrt/hookd/builtin/httpevents"
@@ -16,39 +14,53 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
 	"github.com/hookrt/hookd/internal/api"
+	"github.com/hookrt/hookd/internal/store"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
 const pluginUsage = `usage:
   hookd plugin check FILE.wasm [-config FILE] [-domain ID]
+                           load a plugin as serve does (ABI, limits, init, grants); exit 1 with why not
   hookd plugin run FILE.wasm -event EVENT.json [-config FILE] [-domain ID]
+                           run one event through a plugin; print reply, logs, host calls, time
+
+Run "hookd plugin check -h" or "hookd plugin run -h" for the flags.
 `
 
 // cmdPlugin is the developer loop for WASM plugins. Both subcommands load
 // the plugin exactly as `hookd serve` does (wasmscript.Host.Load, with the
 // [[domain]] settings of -config when given), so that check refuses what
 // serve refuses.
+//
+// Unlike the other commands, -config does not default to $HOOKD_CONFIG
+// here: it is optional and selects the plugin's [[domain]], so a default
+// would refuse a plugin that is not in that config yet.
 func cmdPlugin(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) < 2 || (args[0] != "check" && args[0] != "run") || strings.HasPrefix(args[1], "-") {
-		return usageError{errors.New(strings.TrimSpace(pluginUsage))}
-	}
-	sub, path := args[0], args[1]
-	fs := flag.NewFlagSet("hookd plugin "+sub, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	cfgFile := fs.String("config", "", "a hookd config.toml; the plugin's [[domain]] settings (limits, config, keys, http_allow) apply")
-	domainID := fs.String("domain", "", "the [[domain]] to take settings from (default: the one whose script is FILE)")
+	return group("plugin", pluginUsage, args, map[string]func([]string) error{
+		"check": func(a []string) error { return pluginCmd(ctx, "check", a, stdout) },
+		"run":   func(a []string) error { return pluginCmd(ctx, "run", a, stdout) },
+	})
+}
+
+// pluginCmd runs hookd plugin check|run.
+func pluginCmd(ctx context.Context, sub string, args []string, stdout io.Writer) error {
+	f := newFlags("plugin " + sub)
+	cfgFile := f.String("config", "", "a hookd config.toml `FILE`; the plugin's [[domain]] settings (limits, config, keys, http_allow) apply")
+	domainID := f.String("domain", "", "the [[domain]] `ID` to take settings from (default: the one whose script is FILE)")
 	eventFile := new(string)
 	if sub == "run" {
-		eventFile = fs.String("event", "", "a JSON object of the event's fields")
+		eventFile = f.String("event", "", "`EVENT.json`: a JSON object of the event's fields (required)")
 	}
-	if err := fs.Parse(args[2:]); err != nil {
-		return usageError{err}
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("plugin %s: unexpected arguments: %s", sub, strings.Join(fs.Args(), " "))}
+	if err := f.wantArgs(pos, "FILE.wasm"); err != nil {
+		return err
 	}
+	path := pos[0]
 	if sub == "run" && *eventFile == "" {
-		return usageError{errors.New("plugin run: -event EVENT.json is required")}
+		return f.usageErr(errors.New("plugin run: -event EVENT.json is required"))
 	}
 	var ev *hook.Event
 	if sub == "run" {
@@ -61,6 +73,9 @@ func cmdPlugin(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// state = true: a store in memory, empty at each run, with the limits
+	// of the config (hookd serve keeps state in its store).
+	spec.Settings = spec.Settings.WithState(store.NewMemoryState(), spec.Domain)
 	host, err := wasmscript.NewHost(ctx, wasmscript.HostOptions{PrivateDir: privateDir, UserAgent: "hookd/" + hookdVersion()})
 	if err != nil {
 		return err
@@ -73,8 +88,12 @@ func cmdPlugin(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	loaded := time.Since(start)
 	if sub == "check" {
-		fmt.Fprintf(stdout, "%s: ok (ABI %s, sha256 %s, instances started in %s)\n", path, hostapi.ModuleName,
-			sc.SHA256()[:12], loaded.Round(time.Millisecond))
+		pinned := ""
+		if spec.Settings.SHA256 != "" {
+			pinned = " (pinned)"
+		}
+		fmt.Fprintf(stdout, "%s: ok (ABI %s, sha256 %s%s, instances started in %s)\n", path, hostapi.ModuleName,
+			sc.SHA256()[:12], pinned, loaded.Round(time.Millisecond))
 		return nil
 	}
 	return printRun(ctx, stdout, sc, ev, loaded)

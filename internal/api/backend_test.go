@@ -28,6 +28,7 @@ type fakeBackend struct {
 	lastFilter hook.DeliveryFilter
 	deliveries map[int64]*hook.Delivery
 	healthErr  error
+	readyErr   error // returned by Ready when healthErr is nil
 	jwks       []byte
 	panicOn    string // a method that panics
 	retried    hook.DeliveryFilter
@@ -212,6 +213,15 @@ func (b *fakeBackend) Health(context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.healthErr
+}
+
+func (b *fakeBackend) Ready(context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.healthErr != nil {
+		return b.healthErr
+	}
+	return b.readyErr
 }
 
 // logBuffer collects log output from the server's goroutines.

@@ -109,34 +109,60 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 }
 
 // retryParams are the query parameters POST /v1/deliveries/retry accepts.
-var retryParams = []string{"state", "target", "since"}
+var retryParams = []string{"state", "target", "since", "limit"}
 
-// handleRetryMatching serves POST /v1/deliveries/retry?state=dead&target=…&since=…:
-// a bulk replay, answered with how many deliveries were replayed.
+// maxReplayLimit is the largest limit of one bulk replay: enough for a
+// round of a client that replays in rounds to show progress, small enough
+// that one request ends in seconds.
+const maxReplayLimit = 10000
+
+// handleRetryMatching serves POST /v1/deliveries/retry?state=dead&target=…&since=…&limit=…:
+// a bulk replay, answered with how many deliveries were replayed. Without
+// limit it replays every match; with one (1 to maxReplayLimit), at most
+// that many, oldest first, so that a client can replay in rounds (the
+// ones replayed no longer match) and show its progress.
 func (s *server) handleRetryMatching(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var f hook.DeliveryFilter
-	err := checkParams(q, retryParams)
-	if err == nil && q.Get("state") != "" {
-		f.State = hook.DeliveryState(q.Get("state"))
-		if f.State != hook.StateDead && f.State != hook.StateDiscarded && f.State != hook.StateRetrying {
-			err = fmt.Errorf("state %s: replay takes dead (the default), discarded or retrying", quoteCut(q.Get("state")))
-		}
-	}
-	if err == nil && q.Has("since") {
-		f.Since, err = parseSince(q.Get("since"), time.Now())
-	}
+	f, err := parseRetryFilter(r.URL.Query())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	f.Target = q.Get("target")
 	n, err := s.b.RetryMatching(r.Context(), f)
 	if err != nil {
 		s.backendError(w, r, err, "no target "+quoteCut(f.Target))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"retried": n})
+}
+
+// parseRetryFilter checks the query of POST /v1/deliveries/retry.
+func parseRetryFilter(q url.Values) (hook.DeliveryFilter, error) {
+	var f hook.DeliveryFilter
+	if err := checkParams(q, retryParams); err != nil {
+		return f, err
+	}
+	if v := q.Get("state"); v != "" {
+		f.State = hook.DeliveryState(v)
+		if f.State != hook.StateDead && f.State != hook.StateDiscarded && f.State != hook.StateRetrying {
+			return f, fmt.Errorf("state %s: replay takes dead (the default), discarded or retrying", quoteCut(v))
+		}
+	}
+	if q.Has("since") {
+		since, err := parseSince(q.Get("since"), time.Now())
+		if err != nil {
+			return f, err
+		}
+		f.Since = since
+	}
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
+		if err != nil || n < 1 || n > maxReplayLimit {
+			return f, fmt.Errorf("limit %s: must be a number from 1 to %d (leave it out to replay every match)", quoteCut(q.Get("limit")), maxReplayLimit)
+		}
+		f.Limit = n
+	}
+	f.Target = q.Get("target")
+	return f, nil
 }
 
 // handleGet serves GET /v1/deliveries/{id}.

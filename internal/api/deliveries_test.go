@@ -95,3 +95,41 @@ func TestRetryAndDiscard(t *testing.T) {
 		tb.do(t, "POST", "/v1/deliveries/x/"+action, "").wantError(t, http.StatusBadRequest, `delivery id "x": must be a positive integer`)
 	}
 }
+
+// TestRetryMatchingLimit: a bulk replay takes limit (1 to 10000) and
+// passes it on, so that a client can replay in rounds; without it the
+// filter's Limit stays 0 (every match).
+func TestRetryMatchingLimit(t *testing.T) {
+	t.Parallel()
+	tb := setup(t, api.Options{})
+	for _, tc := range []struct {
+		query string
+		limit int
+	}{
+		{"", 0},
+		{"limit=1", 1},
+		{"limit=500&state=retrying", 500},
+		{"limit=10000", 10000},
+	} {
+		tb.do(t, "POST", "/v1/deliveries/retry?"+tc.query, "").want(t, http.StatusOK)
+		tb.b.set(func(b *fakeBackend) {
+			if b.retried.Limit != tc.limit {
+				t.Errorf("%q: filter limit %d, want %d", tc.query, b.retried.Limit, tc.limit)
+			}
+		})
+	}
+	const allowed = "must be a number from 1 to 10000 (leave it out to replay every match)"
+	for query, msg := range map[string]string{
+		"limit=0":           `limit "0": ` + allowed,
+		"limit=10001":       `limit "10001": ` + allowed,
+		"limit=-3":          `limit "-3": ` + allowed,
+		"limit=many":        `limit "many": ` + allowed,
+		"limit=":            `limit "": ` + allowed,
+		"limit=1&limit=2":   `query parameter "limit" given more than once`,
+		"lmit=5":            `unknown query parameter "lmit": use state, target, since, limit`,
+		"state=pending":     `state "pending": replay takes dead (the default), discarded or retrying`,
+		"limit=5&since=bad": `since "bad": must be an RFC 3339 time (2026-11-29T10:00:00Z) or a duration back from now (24h)`,
+	} {
+		tb.do(t, "POST", "/v1/deliveries/retry?"+query, "").wantError(t, http.StatusBadRequest, msg)
+	}
+}

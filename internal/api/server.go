@@ -52,8 +52,11 @@ type Backend interface {
 	// {"keys":[]} when nothing signs.
 	JWKS() []byte
 	// Health reports whether the runtime can accept events (its store is
-	// reachable).
+	// reachable and takes writes).
 	Health(ctx context.Context) error
+	// Ready reports whether the runtime should get traffic: healthy, and
+	// its delivery workers running (not stopping).
+	Ready(ctx context.Context) error
 }
 
 // Options configure the handler returned by [New]. The zero value is usable.
@@ -75,6 +78,9 @@ type Options struct {
 	// "POST /v1/webapi/account/signup/1"; see hook.RouteProvider). Under
 	// /v1/ they need the token like every other route. Defaults to none.
 	Routes []hook.Route
+	// Metrics, when set, is served at GET /metrics, behind the token like
+	// /v1/ (Prometheus sends one with `authorization: credentials_file`).
+	Metrics http.Handler
 }
 
 // DefaultMaxBody is the body limit used when [Options.MaxBody] is 0.
@@ -94,6 +100,8 @@ type server struct {
 	// Comparing hashes keeps the comparison constant-time in the length too.
 	tokenHash []byte
 	mux       *http.ServeMux
+	// public: the handler of NewPublic, which never says why it is unhealthy.
+	public bool
 }
 
 // New returns the HTTP handler of hookd's API, serving b.
@@ -133,9 +141,39 @@ func New(b Backend, opts Options) http.Handler {
 	s.mux.HandleFunc("GET /v1/sessions/{id}/events", s.handleSession)
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.mux.HandleFunc("GET /livez", handleLive)
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	if opts.Metrics != nil {
+		m := opts.Metrics
+		s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			if s.authorized(w, r) {
+				m.ServeHTTP(w, r)
+			}
+		})
+	}
 	for _, r := range opts.Routes {
 		s.mux.Handle(r.Pattern, r.Handler)
 	}
+	return s
+}
+
+// NewPublic returns a handler that serves only what may face the
+// internet without a token: the JWK set receivers verify tokens with
+// (/.well-known/jwks.json) and the health probes (/healthz, /livez,
+// /readyz, which do not say why they fail). Everything else is 404. The
+// daemon serves it on [server] public_listen.
+func NewPublic(b Backend, logger *slog.Logger) http.Handler {
+	if b == nil {
+		panic("api: NewPublic needs a Backend")
+	}
+	s := &server{b: b, log: logger, mux: http.NewServeMux(), public: true}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.mux.HandleFunc("GET /livez", handleLive)
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
 	return s
 }
 
@@ -228,16 +266,34 @@ func (s *server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
+// handleLive answers 200 while the process serves HTTP at all: the
+// liveness probe, which must not fail because the store is down (a
+// restart would not bring it back).
+func handleLive(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleReady answers 200 when the runtime should get traffic, 503 when
+// its store is unhealthy or it is stopping: the readiness probe.
+func (s *server) handleReady(w http.ResponseWriter, r *http.Request) {
+	s.probe(w, r, s.b.Ready)
+}
+
 // handleHealth answers 200 or 503; it never needs the token. When the API
 // is token-protected (exposed beyond loopback), the open endpoint does not
 // disclose the backend's error text: it is logged instead.
 func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	s.probe(w, r, s.b.Health)
+}
+
+// probe answers check's verdict as 200 or 503, bounded by healthTimeout.
+func (s *server) probe(w http.ResponseWriter, r *http.Request, check func(context.Context) error) {
 	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 	defer cancel()
-	if err := s.b.Health(ctx); err != nil {
+	if err := check(ctx); err != nil {
 		s.log.WarnContext(r.Context(), "health check failed", "error", err)
 		msg := err.Error()
-		if s.tokenHash != nil {
+		if s.tokenHash != nil || s.public {
 			msg = "backend unhealthy; see the server log"
 		}
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": msg})

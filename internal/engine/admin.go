@@ -50,11 +50,20 @@ const replayBatch = 500
 // RetryMatching replays every delivery in state (dead, discarded or
 // retrying) of target ("" for all) created at or after since, as Retry
 // does for one, in transactions of replayBatch, and returns how many.
-func (e *Engine) RetryMatching(ctx context.Context, state hook.DeliveryState, target string, since time.Time) (int, error) {
+// limit > 0 stops it after that many (oldest first), so that a client can
+// replay a large set in rounds and show progress; 0 replays all.
+//
+// A replayed delivery no longer matches (it is pending), so each batch
+// takes the next ones; one that fails again and is back in state before
+// the loop ends can be taken twice, which a limit bounds.
+func (e *Engine) RetryMatching(ctx context.Context, state hook.DeliveryState, target string, since time.Time, limit int) (int, error) {
 	switch state {
 	case hook.StateDead, hook.StateDiscarded, hook.StateRetrying:
 	default:
 		return 0, fmt.Errorf("only dead, discarded or retrying deliveries can be replayed, not %q: %w", state, hook.ErrConflict)
+	}
+	if limit < 0 {
+		return 0, fmt.Errorf("replay limit %d: must be 0 (all) or more", limit)
 	}
 	if target != "" {
 		if _, err := e.target(target); err != nil {
@@ -62,10 +71,14 @@ func (e *Engine) RetryMatching(ctx context.Context, state hook.DeliveryState, ta
 		}
 	}
 	total := 0
-	for {
+	for limit == 0 || total < limit {
+		batch := replayBatch
+		if limit > 0 {
+			batch = min(batch, limit-total)
+		}
 		var n int
 		err := e.db.InTx(ctx, func(tx store.Tx) error {
-			rs, err := store.RequeueMatching(ctx, tx, state, target, since, replayBatch)
+			rs, err := store.RequeueMatching(ctx, tx, state, target, since, batch)
 			if err != nil {
 				return err
 			}
@@ -86,12 +99,12 @@ func (e *Engine) RetryMatching(ctx context.Context, state hook.DeliveryState, ta
 			return total, err
 		}
 		total += n
-		if n < replayBatch {
+		if n < batch {
 			break
 		}
 	}
 	e.log.InfoContext(ctx, "deliveries replayed by operator", slog.Int("count", total), slog.String("state", string(state)),
-		slog.String("target", target), slog.Time("since", since))
+		slog.String("target", target), slog.Time("since", since), slog.Int("limit", limit))
 	return total, nil
 }
 

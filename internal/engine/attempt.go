@@ -8,8 +8,13 @@ import (
 	rtdebug "runtime/debug"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/store"
+	"github.com/hookrt/hookd/internal/tracing"
 )
 
 // busyWait is how long a job waits when its target already has as many
@@ -98,7 +103,18 @@ func (e *Engine) attempt(ctx context.Context, t *target, works []*store.Work, di
 		return round{wait: wait}, nil
 	}
 
+	ctx, span := tracing.Tracer().Start(ctx, "hookd.attempt", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("hookd.target", t.Name), attribute.Int("hookd.deliveries", len(works)),
+			attribute.Int64("hookd.delivery_id", works[0].ID), attribute.String("hookd.event_id", works[0].Event.ID),
+			attribute.Int("hookd.attempt", works[0].Attempts+1)))
+	defer span.End()
 	res, herr := e.call(ctx, t, call)
+	if res.Status != 0 {
+		span.SetAttributes(attribute.Int("http.response.status_code", res.Status))
+	}
+	if herr != nil {
+		span.SetStatus(codes.Error, herr.Error())
+	}
 	if herr != nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 		// Shutting down: release the job for the next start instead of
 		// counting an attempt that was cut short. At-least-once holds.

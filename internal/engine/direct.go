@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/store"
 )
@@ -114,8 +116,9 @@ func (d *directPath) stop(ctx context.Context) {
 // directItem is one reserved delivery: its target and what the attempt
 // needs.
 type directItem struct {
-	t  *target
-	wk *store.Work
+	t      *target
+	wk     *store.Work
+	parent trace.SpanContext // the emit's span
 }
 
 // runDirect makes the direct attempt of it and settles it. Whatever goes
@@ -123,7 +126,7 @@ type directItem struct {
 // runs out.
 func (e *Engine) runDirect(it directItem) {
 	defer e.direct.release(it.t)
-	ctx := e.direct.ctx
+	ctx := trace.ContextWithSpanContext(e.direct.ctx, it.parent)
 	t := it.t
 	live, wait, err := e.preflight(ctx, t.Name, t, []*store.Work{it.wk})
 	switch {

@@ -7,8 +7,13 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/store"
+	"github.com/hookrt/hookd/internal/tracing"
 )
 
 // Emit commits an event and its deliveries and returns its EVENT_ID once
@@ -52,7 +57,9 @@ func (e *Engine) EmitManyWithKey(ctx context.Context, key string, batch []map[st
 	if err := checkKey(key); err != nil {
 		return nil, false, err
 	}
-	it := &emitItem{evs: make([]*hook.Event, len(batch)), key: key}
+	ctx, span := tracing.Tracer().Start(ctx, "hookd.emit", trace.WithAttributes(attribute.Int("hookd.events", len(batch))))
+	defer span.End()
+	it := &emitItem{evs: make([]*hook.Event, len(batch)), key: key, parent: span.SpanContext()}
 	now := time.Now()
 	for i, fields := range batch {
 		ev, err := hook.NewEvent(fields, now, e.serverID)
@@ -65,7 +72,11 @@ func (e *Engine) EmitManyWithKey(ctx context.Context, key string, batch []map[st
 		it.hash = batchHash(batch)
 	}
 	if err := e.emits.submit(ctx, it)[0]; err != nil {
+		span.SetStatus(codes.Error, err.Error())
 		return nil, false, err
+	}
+	if len(it.evs) == 1 {
+		span.SetAttributes(attribute.String("hookd.event_id", it.evs[0].ID))
 	}
 	if it.heldBy != nil {
 		return it.heldBy, true, nil
@@ -130,6 +141,7 @@ type emitItem struct {
 	evs       []*hook.Event
 	key, hash string
 	heldBy    []string
+	parent    trace.SpanContext // the emit's span: its direct attempts' parent
 }
 
 // commitItems commits a group of emits in one transaction: an item whose
@@ -166,6 +178,7 @@ func (e *Engine) commitItems(ctx context.Context, items []*emitItem) []error {
 			if it.heldBy != nil || errs[i] != nil {
 				continue
 			}
+			em.parent = it.parent
 			if err := em.events(ctx, it.evs); err != nil {
 				return err
 			}
@@ -225,6 +238,7 @@ type emission struct {
 	// those that do, with a reserved slot each.
 	direct  bool
 	pending []directItem
+	parent  trace.SpanContext // of the events being written, for their direct attempts
 }
 
 // events writes evs, their session entries and their deliveries to the
@@ -268,7 +282,7 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 				// dispatch or abandon.
 				d.HeldUntil = em.now.Add(em.e.safetyDelay())
 				p.direct = len(em.pending)
-				em.pending = append(em.pending, directItem{t: t})
+				em.pending = append(em.pending, directItem{t: t, parent: em.parent})
 			}
 			plan = append(plan, p)
 			ds = append(ds, d)

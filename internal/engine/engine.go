@@ -93,6 +93,9 @@ type Engine struct {
 	retention RetentionOptions
 	health    healthProbe
 
+	// stopping is set when Close begins: the node is no longer ready.
+	stopping atomic.Bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -257,10 +260,20 @@ func (e *Engine) DB() *store.DB { return e.db }
 // between get its last result.
 func (e *Engine) Health(ctx context.Context) error { return e.health.check(ctx, e.db) }
 
+// Ready reports whether the node should get traffic: its store is healthy
+// and it is not stopping.
+func (e *Engine) Ready(ctx context.Context) error {
+	if e.stopping.Load() {
+		return fmt.Errorf("stopping: %w", hook.ErrClosed)
+	}
+	return e.Health(ctx)
+}
+
 // Close stops the workers (in-flight attempts finish, or are released to
 // be retried at the next start if they outlast ctx), commits what was
 // handed in and closes the store. It is safe to call more than once.
 func (e *Engine) Close(ctx context.Context) error {
+	e.stopping.Store(true)
 	e.closeOnce.Do(func() {
 		var errs []error
 		e.rescue.stop()

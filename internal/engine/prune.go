@@ -22,8 +22,8 @@ func (pruneArgs) Kind() string { return "hookd_prune" }
 const pruneBatch = 500
 
 // pruneWorker deletes the history the retention settings let go, in
-// batches, then the expired idempotency keys, and truncates SQLite's
-// write-ahead log. A delivery that is pending or retrying is never pruned,
+// batches, then the expired idempotency keys and plugin state, and
+// truncates SQLite's write-ahead log. A delivery that is pending or retrying is never pruned,
 // nor its event.
 type pruneWorker struct {
 	river.WorkerDefaults[pruneArgs]
@@ -40,8 +40,9 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 // hand; Open takes them from its options).
 func (e *Engine) SetRetention(r RetentionOptions) { e.retention = r }
 
-// Prune deletes what the retention settings let go as of now and returns
-// how many events it deleted. The periodic job calls it.
+// Prune deletes what the retention settings let go as of now, and the
+// plugin state expired by then, and returns how many events it deleted.
+// The periodic job calls it.
 func (e *Engine) Prune(ctx context.Context, now time.Time) (int, error) {
 	r := e.retention
 	var cut store.Retention
@@ -72,12 +73,16 @@ func (e *Engine) Prune(ctx context.Context, now time.Time) (int, error) {
 			return total, err
 		}
 	}
-	if total > 0 || keys > 0 {
+	states, err := e.db.PruneState(ctx, now, pruneBatch)
+	if err != nil {
+		return total, err
+	}
+	if total > 0 || keys > 0 || states > 0 {
 		if err := e.db.Checkpoint(ctx); err != nil {
 			e.log.WarnContext(ctx, "pruned but could not truncate the write-ahead log", slog.Any("error", err))
 		}
 		e.log.InfoContext(ctx, "pruned delivery history", slog.Int("events", total), slog.Int64("idempotency_keys", keys),
-			slog.Duration("took", time.Since(start)))
+			slog.Int64("plugin_state_keys", states), slog.Duration("took", time.Since(start)))
 	}
 	return total, nil
 }

@@ -57,6 +57,7 @@ type Counters struct {
 	LogLinesDropped   int // lines refused (ErrLimit) or dropped (stdout/stderr past the limit)
 	HTTPRequests      int // http_request calls that made a request
 	Signatures        int // tokens signed by jwt_sign
+	StateCalls        int // state_* calls that reached the store
 	MemoryErrors      int // calls that returned ErrMemory
 	RefusedReplyBytes int // size of the largest reply refused as too large, 0 if none
 }
@@ -159,7 +160,7 @@ func (c *Call) record(name string, status int64, start time.Time) {
 		c.counters.HostCallsDropped++
 		return
 	}
-	c.hostCalls = append(c.hostCalls, hostapi.HostCall{Name: name, Status: status, Duration: time.Since(start)})
+	c.hostCalls = append(c.hostCalls, hostapi.HostCall{Name: name, Status: status, Start: start, Duration: time.Since(start)})
 }
 
 // eventForm returns the event as application/x-www-form-urlencoded,

@@ -2,7 +2,7 @@
 // the Go functions behind the hostapi.ModuleName imports, the per-call
 // state they read and record ([Call]), and the capabilities a plugin is
 // granted ([Grants]: its config, JWT signing by key name, allow-listed
-// outbound HTTP).
+// outbound HTTP, durable state).
 //
 // It is modelled on wazero's imports/wasi_snapshot_preview1: call
 // [Instantiate] once per wazero.Runtime, before instantiating plugins.
@@ -41,7 +41,19 @@
 //
 // log, the clocks, the event, the reply, the error message and the plugin's
 // config are always available. jwt_sign needs [Grants.Sign] and the key in
-// [Grants.Keys]; http_request needs [Grants.HTTP]. Without them the call
+// [Grants.Keys]; http_request needs [Grants.HTTP]; state_get, state_set,
+// state_incr and state_delete need [Grants.State]. Without them the call
 // returns hostapi.ErrDenied: the import itself always resolves, so one
 // binary runs under any configuration.
+//
+// # Plugin state
+//
+// A [State] binds a plugin to a hook.StateStore (the runtime's store, or
+// one in memory for `hookd plugin run`), to its domain's namespace and to
+// its limits. The host functions check the key (1 to 256 bytes of
+// printable ASCII), the TTL and the value's size before the store is
+// called, and map the store's errors to statuses: hook.ErrNotFound to
+// ErrNotFound, ErrStateTooLarge to ErrTooLarge, ErrStateFull to ErrLimit,
+// ErrStateNotInteger to ErrBadArgument, a passed deadline to ErrTimeout,
+// anything else to ErrFailed, each with a host log line saying why.
 package hostfn

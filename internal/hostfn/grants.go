@@ -15,7 +15,8 @@ import (
 //
 //	sign, keys := wasmhost.KeySigner(map[string]*jwtsign.Key{"relay.pem": key})
 //	h, err := hostfn.NewHTTP(hostfn.HTTPOptions{Allow: []string{"https://api.example.com"}})
-//	g := hostfn.Grants{Config: cfg, Sign: sign, Keys: keys, HTTP: h}
+//	s, err := hostfn.NewState(store, "acme", hook.StateLimits{})
+//	g := hostfn.Grants{Config: cfg, Sign: sign, Keys: keys, HTTP: h, State: s}
 //
 // # Notes
 //
@@ -33,6 +34,9 @@ type Grants struct {
 	// HTTP is the plugin's outbound HTTP capability. nil denies
 	// http_request.
 	HTTP *HTTP
+	// State is the plugin's durable state (state_get, state_set,
+	// state_incr, state_delete). nil denies them.
+	State *State
 }
 
 // SignFunc signs claims with the key named key and returns the compact

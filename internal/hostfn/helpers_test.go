@@ -62,10 +62,7 @@ func (h *harness) call(t testing.TB, c *Call, name string, params ...int64) int6
 	if len(params) != len(f.Params) {
 		t.Fatalf("%s takes %d parameters, not %d", name, len(f.Params), len(params))
 	}
-	stack := make([]uint64, max(len(params), 1))
-	for i, p := range params {
-		stack[i] = api.EncodeU32(uint32(p))
-	}
+	stack := encode(f, params)
 	ctx := context.Background()
 	if c != nil {
 		ctx = WithCall(ctx, c)
@@ -81,12 +78,23 @@ func (h *harness) call(t testing.TB, c *Call, name string, params ...int64) int6
 func (h *harness) callCtx(ctx context.Context, t testing.TB, c *Call, name string, params ...int64) int64 {
 	t.Helper()
 	f := lookup(t, name)
-	stack := make([]uint64, max(len(params), 1))
-	for i, p := range params {
-		stack[i] = api.EncodeU32(uint32(p))
-	}
+	stack := encode(f, params)
 	f.fn(WithCall(ctx, c), h.mod, stack)
 	return int64(api.DecodeI32(stack[0]))
+}
+
+// encode puts params on a stack for f: i32 values as the guest's unsigned
+// i32 (int32 or uint32 given), i64 values as they are.
+func encode(f hostFunc, params []int64) []uint64 {
+	stack := make([]uint64, max(len(params), 1))
+	for i, p := range params {
+		if i < len(f.Params) && f.Params[i] == hostapi.I64 {
+			stack[i] = uint64(p)
+		} else {
+			stack[i] = api.EncodeU32(uint32(p))
+		}
+	}
+	return stack
 }
 
 func (h *harness) write(t testing.TB, off uint32, data string) (ptr, n int64) {

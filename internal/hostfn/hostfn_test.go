@@ -208,6 +208,14 @@ func TestBadPointers(t *testing.T) {
 		{hostapi.FuncJWTSign, []int64{0, 1, end, 1}},
 		{hostapi.FuncHTTPRequest, []int64{end - 1, 2}},
 		{hostapi.FuncResultRead, []int64{end, 1}},
+		// Not granted state: the pointers are checked first all the same.
+		{hostapi.FuncStateGet, []int64{end, 1, 0, 0}},
+		{hostapi.FuncStateGet, []int64{0, 1, end - 1, 2}},
+		{hostapi.FuncStateSet, []int64{0, neg, 0, 0, 0}},
+		{hostapi.FuncStateSet, []int64{0, 1, end, 1, 0}},
+		{hostapi.FuncStateIncr, []int64{0, 1, 1, 0, end - 7}},
+		{hostapi.FuncStateIncr, []int64{end, 1, 1, 0, 0}},
+		{hostapi.FuncStateDelete, []int64{-8, 16}},
 	}
 	for _, tc := range cases {
 		if got := h.call(t, c, tc.name, tc.params...); got != int64(hostapi.ErrMemory) {

@@ -24,6 +24,10 @@ var impls = map[string]api.GoModuleFunc{
 	hostapi.FuncJWTSign:     wrap32(hostapi.FuncJWTSign, jwtSign),
 	hostapi.FuncHTTPRequest: wrap32(hostapi.FuncHTTPRequest, httpRequest),
 	hostapi.FuncResultRead:  wrap32(hostapi.FuncResultRead, resultRead),
+	hostapi.FuncStateGet:    wrap32(hostapi.FuncStateGet, stateGet),
+	hostapi.FuncStateSet:    wrap32(hostapi.FuncStateSet, stateSet),
+	hostapi.FuncStateIncr:   wrap32(hostapi.FuncStateIncr, stateIncr),
+	hostapi.FuncStateDelete: wrap32(hostapi.FuncStateDelete, stateDelete),
 }
 
 // ValueTypes converts the ABI's value types to wazero's (the numbers are

@@ -8,7 +8,10 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/tracing"
 )
 
 // Defaults of [Options].
@@ -173,13 +176,15 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
 	defer cancel()
 
 	r := req.WithContext(rctx)
+	r.Header = r.Header.Clone() // the caller's request is not changed
+	if r.Header == nil {
+		r.Header = make(http.Header, 2)
+	}
 	if r.Header.Get("User-Agent") == "" {
-		r.Header = r.Header.Clone()
-		if r.Header == nil {
-			r.Header = make(http.Header, 1)
-		}
 		r.Header.Set("User-Agent", c.userAgent)
 	}
+	// With tracing on, the receiver gets the attempt's traceparent.
+	tracing.Inject(ctx, propagation.HeaderCarrier(r.Header))
 
 	hr, err := c.hc.Do(r)
 	if err != nil {

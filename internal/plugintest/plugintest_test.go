@@ -12,10 +12,11 @@ import (
 	"github.com/hookrt/hookd/internal/wasmhost"
 )
 
-// entries counts the compiled modules in the wazero cache at dir.
+// entries counts the compiled modules in the cache directory at dir (one
+// entry per binary, holding wazero's files: see internal/wasmhost/cache.go).
 func entries(t *testing.T, dir string) int {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "wazero-*", "*"))
+	files, err := filepath.Glob(filepath.Join(dir, "*", "wazero-*", "*"))
 	if err != nil {
 		t.Fatal(err)
 	}

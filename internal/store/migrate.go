@@ -8,7 +8,8 @@ import (
 
 // migrations are applied in order; each entry is one version. Both dialects
 // share the statements, with the few type words that differ substituted:
-// {{ID}} is the auto-increment key, {{BIGINT}} a 64-bit integer.
+// {{ID}} is the auto-increment key, {{BIGINT}} a 64-bit integer, {{BYTES}}
+// a byte string.
 var migrations = []string{
 	// 1: events, deliveries, attempts, disabled targets.
 	`CREATE TABLE hookd_event (
@@ -82,12 +83,29 @@ var migrations = []string{
 	// no River job unless the lease runs out (engine/direct.go).
 	`ALTER TABLE hookd_delivery ADD COLUMN held_until {{BIGINT}};
 	CREATE INDEX hookd_delivery_held ON hookd_delivery (held_until) WHERE held_until IS NOT NULL;`,
+	// 5: the durable state of WASM plugins, by domain and key, and each
+	// domain's totals, which its writes lock (pluginstate.go).
+	`CREATE TABLE hookd_plugin_state (
+		domain     TEXT NOT NULL,
+		key        TEXT NOT NULL,
+		value      {{BYTES}} NOT NULL,
+		size       {{BIGINT}} NOT NULL,
+		expires_at {{BIGINT}},
+		updated_at {{BIGINT}} NOT NULL,
+		PRIMARY KEY (domain, key)
+	);
+	CREATE INDEX hookd_plugin_state_expires ON hookd_plugin_state (domain, expires_at) WHERE expires_at IS NOT NULL;
+	CREATE TABLE hookd_plugin_state_usage (
+		domain TEXT PRIMARY KEY,
+		keys   {{BIGINT}} NOT NULL,
+		bytes  {{BIGINT}} NOT NULL
+	);`,
 }
 
 func (db *DB) ddl(stmt string) string {
-	r := strings.NewReplacer("{{ID}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{BIGINT}}", "INTEGER")
+	r := strings.NewReplacer("{{ID}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{BIGINT}}", "INTEGER", "{{BYTES}}", "BLOB")
 	if db.dialect == Postgres {
-		r = strings.NewReplacer("{{ID}}", "BIGSERIAL PRIMARY KEY", "{{BIGINT}}", "BIGINT")
+		r = strings.NewReplacer("{{ID}}", "BIGSERIAL PRIMARY KEY", "{{BIGINT}}", "BIGINT", "{{BYTES}}", "BYTEA")
 	}
 	return r.Replace(stmt)
 }

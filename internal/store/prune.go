@@ -120,3 +120,50 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	}
 	return nil
 }
+
+// PruneState deletes the plugin state that expired before now, domain by
+// domain, at most batch rows per transaction (each holds its domain's
+// totals row, as every write of plugin state does, so plugins' writes wait
+// for one batch at most; batch <= 0: all of a domain's in one), and
+// returns how many rows it deleted.
+func (db *DB) PruneState(ctx context.Context, now time.Time, batch int) (int64, error) {
+	var domains []string
+	rs, err := db.conn().query(ctx, `SELECT domain FROM hookd_plugin_state_usage ORDER BY domain`)
+	if err != nil {
+		return 0, fmt.Errorf("store: prune plugin state: %w", err)
+	}
+	for rs.Next() {
+		var d string
+		if err := rs.Scan(&d); err != nil {
+			rs.Close()
+			return 0, fmt.Errorf("store: prune plugin state: %w", err)
+		}
+		domains = append(domains, d)
+	}
+	rs.Close()
+	if err := unavailable(rs.Err()); err != nil {
+		return 0, fmt.Errorf("store: prune plugin state: %w", err)
+	}
+	var total int64
+	for _, d := range domains {
+		for {
+			var n int64
+			err := db.InTx(ctx, func(tx Tx) error {
+				u, err := lockUsage(ctx, tx, d)
+				if err != nil {
+					return err
+				}
+				n, err = deleteExpiredState(ctx, tx, d, &u, now, batch)
+				return err
+			})
+			if err != nil {
+				return total, fmt.Errorf("store: prune plugin state of domain %q: %w", d, err)
+			}
+			total += n
+			if batch <= 0 || n < int64(batch) {
+				break
+			}
+		}
+	}
+	return total, nil
+}

@@ -20,7 +20,8 @@ import (
 type Outcome = hostapi.Outcome
 
 // Call runs the plugin on ev with an instance from the pool, within the
-// plugin's timeout (or ctx's deadline, if earlier).
+// plugin's timeout (or ctx's deadline, if earlier), which starts now:
+// waiting for a CPU slot or an instance counts.
 //
 //	out, err := p.Call(ctx, ev)
 //	if err != nil { … } // the plugin failed: retried in strict mode
@@ -30,15 +31,17 @@ type Outcome = hostapi.Outcome
 // An error means the call failed: the guest trapped ([ErrTrap],
 // [ErrMemoryLimit]), ran past its deadline ([ErrDeadline]), was canceled
 // ([ErrCanceled]), tried to set an oversize reply ([ErrReplyTooLarge]), no
-// instance was free before ctx ended ([ErrBusy]), the event is too large
+// CPU slot or instance was free before its deadline ([ErrBusy], with
+// [ErrDeadline]), the plugin is backed off after running past its
+// deadline again and again ([ErrBackedOff]), the event is too large
 // ([ErrEventTooLarge]) or the plugin is closed ([ErrClosed]). The Outcome
 // still holds the logs and host calls made until then. An instance that
 // failed is closed and replaced in the background, never reused.
 //
 // # Notes
 //
-//   - Safe for concurrent use; at most Limits.Instances calls run at once,
-//     the others wait for an instance, bounded by ctx.
+//   - Safe for concurrent use; at most Limits.Concurrency calls run guest
+//     code at once, the others wait, within their deadline (fair.go).
 //   - ev is only read, and only until Call returns.
 func (p *Plugin) Call(ctx context.Context, ev *hook.Event) (Outcome, error) {
 	if err := ctx.Err(); err != nil {
@@ -48,12 +51,37 @@ func (p *Plugin) Call(ctx context.Context, ev *hook.Event) (Outcome, error) {
 		return Outcome{}, newError(fmt.Sprintf("event too large for a plugin: %d bytes, limit %d", n, hostapi.MaxEvent),
 			ErrEventTooLarge, hook.ErrInvalidEvent)
 	}
-	v, inst, err := p.take(ctx)
+	if p.cur.Load() == nil {
+		return Outcome{}, newError("plugin "+p.path+" is closed", ErrClosed)
+	}
+	begin := time.Now()
+	cctx, release := p.withDeadline(ctx, begin)
+	defer release()
+	deadline, _ := cctx.Deadline()
+	t, err := p.gate.admit(cctx, time.Until(deadline).Round(time.Millisecond))
+	if err != nil {
+		return Outcome{}, err
+	}
+	ran := neutral
+	defer func() { t.done(ran) }()
+	v, inst, err := p.take(cctx)
 	if err != nil {
 		return Outcome{}, err
 	}
 	defer v.release()
-	return v.run(ctx, inst, ev)
+	var out Outcome
+	out, ran, err = v.run(ctx, cctx, inst, ev, begin)
+	return out, err
+}
+
+// withDeadline returns ctx with the call's deadline, the plugin's timeout
+// after begin (or ctx's, if earlier), enforced by the engine's watchdog
+// (deadline.go); release it when the call is over.
+func (p *Plugin) withDeadline(ctx context.Context, begin time.Time) (context.Context, context.CancelFunc) {
+	if p.e.timerDeadlines {
+		return context.WithDeadline(ctx, begin.Add(p.lim.Timeout))
+	}
+	return p.e.deadlines.withDeadline(ctx, begin.Add(p.lim.Timeout))
 }
 
 // eventSize is the size of the event's names and values, as hook.NewEvent
@@ -89,18 +117,26 @@ func (p *Plugin) take(ctx context.Context) (*version, *instance, error) {
 			v.release()
 		case <-ctx.Done():
 			v.release()
+			errs := []error{ErrBusy, ctx.Err()}
+			if ctx.Err() == context.DeadlineExceeded {
+				errs = append(errs, ErrDeadline)
+			}
 			return nil, nil, newError(fmt.Sprintf("plugin busy: no instance of %d free before the call's end (%v)",
-				p.lim.Instances, context.Cause(ctx)), ErrBusy, ctx.Err())
+				p.lim.Instances, context.Cause(ctx)), errs...)
 		}
 	}
 }
 
-// run calls the entry point of inst and puts inst back, or discards it.
-func (v *version) run(ctx context.Context, inst *instance, ev *hook.Event) (Outcome, error) {
+// run calls the entry point of inst under cctx (ctx with the call's
+// deadline, set when the call began) and puts inst back, or discards it.
+// It reports whether the guest ran out its deadline, for the breaker.
+func (v *version) run(ctx, cctx context.Context, inst *instance, ev *hook.Event, begin time.Time) (Outcome, outcome, error) {
 	lim := v.p.lim
-	cctx, cancel := context.WithTimeout(ctx, lim.Timeout)
-	defer cancel()
 	deadline, _ := cctx.Deadline()
+	if !inst.mem.enter() {
+		v.discard(inst)
+		return Outcome{}, neutral, newError("plugin stopped: its instance was closed", ErrClosed)
+	}
 	call := hostfn.NewCall(ev, deadline, lim.MaxReply, v.p.grants)
 	inst.setCall(call)
 
@@ -110,6 +146,7 @@ func (v *version) run(ctx context.Context, inst *instance, ev *hook.Event) (Outc
 
 	inst.setCall(nil)
 	out := Outcome{Logs: call.Logs(), HostCalls: call.HostCalls(), Duration: d}
+	ran := ended
 	if err == nil {
 		out.Status = api.DecodeI32(inst.stack[0])
 		out.Reply, _ = call.Reply()
@@ -119,34 +156,57 @@ func (v *version) run(ctx context.Context, inst *instance, ev *hook.Event) (Outc
 			err = newError(fmt.Sprintf("plugin reply too large: it tried to set %d bytes, limit %d", n, lim.MaxReply), ErrReplyTooLarge)
 		}
 	} else {
-		err = v.callError(ctx, inst, err, start, deadline)
+		err = v.callError(ctx, inst, err, begin, deadline)
 	}
+	if cerr := cctx.Err(); cerr != nil && (err == nil || errors.Is(err, ErrReplyTooLarge)) {
+		// The deadline (or a cancellation) came before the guest's return
+		// was seen: it did not finish in time, and wazero's watcher may
+		// close its module any moment now, so the instance is not reused.
+		code := uint32(sys.ExitCodeContextCanceled)
+		if errors.Is(cerr, context.DeadlineExceeded) {
+			code = sys.ExitCodeDeadlineExceeded
+		}
+		err = v.exitError(ctx, code, begin, deadline)
+	}
+	switch {
+	case errors.Is(err, ErrDeadline):
+		ran = ranOut
+	case errors.Is(err, ErrCanceled):
+		ran = neutral
+	}
+	inst.mem.exit()
 	if err != nil {
 		v.discard(inst)
-		return out, err
+		return out, ran, err
 	}
 	v.pool <- inst
-	return out, nil
+	return out, ran, nil
+}
+
+// exitError is the error of a call that ended with a wazero exit code:
+// its deadline, a cancellation, or the guest's proc_exit.
+func (v *version) exitError(ctx context.Context, code uint32, start, deadline time.Time) error {
+	switch code {
+	case sys.ExitCodeDeadlineExceeded:
+		over := time.Since(deadline).Round(100 * time.Microsecond)
+		if pd, ok := ctx.Deadline(); ok && !pd.After(deadline) {
+			return newError(fmt.Sprintf("plugin exceeded the call's deadline of %s (stopped %s after it)",
+				deadline.Sub(start).Round(time.Millisecond), over), ErrDeadline, context.DeadlineExceeded)
+		}
+		return newError(fmt.Sprintf("plugin exceeded its %s deadline (stopped %s after it)", v.p.lim.Timeout, over),
+			ErrDeadline, context.DeadlineExceeded)
+	case sys.ExitCodeContextCanceled:
+		return newError("plugin call canceled: "+context.Cause(ctx).Error(), ErrCanceled, context.Canceled)
+	default:
+		return newError(fmt.Sprintf("plugin trapped: it exited with code %d (proc_exit)", code), ErrTrap, sys.NewExitError(code))
+	}
 }
 
 // callError turns what the entry point's call returned into our error.
-func (v *version) callError(ctx context.Context, inst *instance, err error, start, deadline time.Time) error {
+func (v *version) callError(ctx context.Context, inst *instance, err error, begin, deadline time.Time) error {
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
-		switch exit.ExitCode() {
-		case sys.ExitCodeDeadlineExceeded:
-			over := time.Since(deadline).Round(100 * time.Microsecond)
-			if pd, ok := ctx.Deadline(); ok && !pd.After(deadline) {
-				return newError(fmt.Sprintf("plugin exceeded the call's deadline of %s (stopped %s after it)",
-					deadline.Sub(start).Round(time.Millisecond), over), ErrDeadline, context.DeadlineExceeded)
-			}
-			return newError(fmt.Sprintf("plugin exceeded its %s deadline (stopped %s after it)", v.p.lim.Timeout, over),
-				ErrDeadline, context.DeadlineExceeded)
-		case sys.ExitCodeContextCanceled:
-			return newError("plugin call canceled: "+context.Cause(ctx).Error(), ErrCanceled, context.Canceled)
-		default:
-			return newError(fmt.Sprintf("plugin trapped: it exited with code %d (proc_exit)", exit.ExitCode()), ErrTrap, err)
-		}
+		return v.exitError(ctx, exit.ExitCode(), begin, deadline)
 	}
 	text := trapText(err)
 	if mem := inst.mod.Memory(); mem != nil {

@@ -2,9 +2,14 @@ package wasmhost
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,7 +20,8 @@ import (
 // Options configures an [Engine].
 type Options struct {
 	// CacheDir, when set, keeps wazero's compiled code on disk there, so a
-	// restart does not compile every plugin again. "" keeps it in memory
+	// restart does not compile every plugin again: one entry per binary,
+	// pruned to what is in use (see [Engine.Prune]). "" keeps it in memory
 	// only.
 	CacheDir string
 	// Logger receives what happens outside calls: plugin log lines written
@@ -41,17 +47,34 @@ const initTimeout = hostapi.InitTimeout
 // Limits bound one plugin. Zero fields take their defaults.
 type Limits struct {
 	// MemoryPages is the most linear memory an instance may have, in 64 KiB
-	// pages. Go guests need at least 64. Defaults to 256 (16 MiB).
+	// pages. Go guests need at least 64. Each instance reserves address
+	// space for the module's declared maximum, bounded by MemoryPages, so
+	// that memory.grow never copies (see memory.go). Defaults to 256
+	// (16 MiB).
 	MemoryPages uint32
-	// Timeout bounds one call; a shorter deadline of the caller's ctx wins.
-	// Defaults to 250ms.
+	// Timeout bounds one call, from the moment it asks to run: waiting
+	// for a CPU slot and an instance counts. A shorter deadline of the
+	// caller's ctx wins. Defaults to 250ms.
 	Timeout time.Duration
 	// MaxReply is the largest reply, in bytes. Defaults to 16 KiB.
 	MaxReply int
-	// Instances is the size of the warm pool: how many calls of the plugin
-	// run at once. Defaults to 4.
+	// Instances is the size of the warm pool. Defaults to 4.
 	Instances int
+	// Concurrency is how many calls of the plugin may run guest code at
+	// once; the others wait for a slot within their deadline. Compiled
+	// guest code holds its OS thread until it returns or its deadline
+	// stops it, so a looping plugin must not be able to occupy every
+	// processor. Defaults to half of GOMAXPROCS (at least 1), and is at
+	// most Instances.
+	Concurrency int
+	// SHA256, when set, pins the binary: a file whose hex SHA-256 differs
+	// is refused, at load and at every reload. Defaults to "" (any).
+	SHA256 string
 }
+
+// DefaultConcurrency is [Limits.Concurrency]'s default: half the
+// processors Go schedules goroutines on, at least one.
+func DefaultConcurrency() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 func (l Limits) withDefaults() Limits {
 	if l.MemoryPages == 0 {
@@ -66,6 +89,11 @@ func (l Limits) withDefaults() Limits {
 	if l.Instances == 0 {
 		l.Instances = DefaultInstances
 	}
+	if l.Concurrency == 0 {
+		l.Concurrency = DefaultConcurrency()
+	}
+	l.Concurrency = min(l.Concurrency, max(l.Instances, 1))
+	l.SHA256 = strings.ToLower(l.SHA256)
 	return l
 }
 
@@ -79,6 +107,22 @@ func (l Limits) validate() error {
 		return fmt.Errorf("max_reply must not be negative, not %d", l.MaxReply)
 	case l.Instances < 0 || l.Instances > MaxInstances:
 		return fmt.Errorf("instances must be between 1 and %d, not %d", MaxInstances, l.Instances)
+	case l.Concurrency < 0:
+		return fmt.Errorf("concurrency must not be negative, not %d", l.Concurrency)
+	}
+	return ValidSHA256(l.SHA256)
+}
+
+// ValidSHA256 checks a pinned SHA-256: "" (no pin) or 64 hex digits.
+func ValidSHA256(s string) error {
+	if s == "" {
+		return nil
+	}
+	if len(s) != 64 {
+		return fmt.Errorf("sha256 must be 64 hex digits (sha256sum of the .wasm file), not %d characters", len(s))
+	}
+	if _, err := hex.DecodeString(s); err != nil {
+		return fmt.Errorf("sha256 must be 64 hex digits (sha256sum of the .wasm file), not %q", s)
 	}
 	return nil
 }
@@ -86,12 +130,30 @@ func (l Limits) validate() error {
 // Engine loads plugins and shares their compiled code. Make one per process
 // with [NewEngine]; it is safe for concurrent use.
 type Engine struct {
-	cache  wazero.CompilationCache
 	logger *slog.Logger
 
-	mu      sync.Mutex
-	plugins map[*Plugin]struct{}
-	closed  bool
+	// cacheDir, when set, holds one compilation cache entry per binary
+	// (cache.go); otherwise mem is the one in-memory cache of every plugin.
+	cacheDir string
+	mem      wazero.CompilationCache
+	// heapMemory makes instances allocate their linear memory as wazero
+	// does by default (growing by copying), for benchmarks to compare.
+	heapMemory bool
+	// deadlines ends calls at their deadline (deadline.go); timerDeadlines
+	// uses a context.WithTimeout per call instead, for benchmarks to
+	// compare.
+	deadlines      deadlines
+	timerDeadlines bool
+
+	mu          sync.Mutex
+	plugins     map[*Plugin]struct{}
+	entries     map[string]*cacheEntry // by SHA-256, while a version uses them
+	closed      bool
+	pruning     sync.Mutex    // one prune at a time
+	manualPrune bool          // tests: PruneSoon does nothing, Prune runs only when called
+	pruneReq    chan struct{} // PruneSoon's requests to the pruner goroutine
+	pruneStop   chan struct{}
+	pruneDone   chan struct{}
 }
 
 // NewEngine returns an Engine configured by o.
@@ -99,27 +161,31 @@ type Engine struct {
 // # Notes
 //
 //   - With o.CacheDir, compiled code is written there and read back by
-//     later processes; entries are specific to the wazero version. The
-//     directory is created if missing.
+//     later processes, one entry per binary; entries are specific to the
+//     wazero version. The directory is created if missing, and
+//     [Engine.Prune] keeps it to what is in use (see cache.go).
 func NewEngine(_ context.Context, o Options) (*Engine, error) {
-	e := &Engine{logger: o.Logger, plugins: make(map[*Plugin]struct{})}
+	e := &Engine{logger: o.Logger, plugins: make(map[*Plugin]struct{}), entries: make(map[string]*cacheEntry)}
 	if e.logger == nil {
 		e.logger = slog.New(slog.DiscardHandler)
 	}
 	if o.CacheDir != "" {
-		c, err := wazero.NewCompilationCacheWithDir(o.CacheDir)
+		dir, err := filepath.Abs(o.CacheDir)
+		if err == nil {
+			err = os.MkdirAll(dir, 0o700)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("wasm compilation cache %q: %w", o.CacheDir, err)
 		}
-		e.cache = c
+		e.cacheDir = dir
 	} else {
-		e.cache = wazero.NewCompilationCache()
+		e.mem = wazero.NewCompilationCache()
 	}
 	return e, nil
 }
 
 // Close closes every plugin loaded by e (see [Plugin.Close]) and the
-// compilation cache. After Close, Load fails with [ErrClosed].
+// compilation caches. After Close, Load fails with [ErrClosed].
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	if e.closed {
@@ -136,18 +202,33 @@ func (e *Engine) Close(ctx context.Context) error {
 	for _, p := range ps {
 		errs = append(errs, p.Close(ctx))
 	}
-	errs = append(errs, e.cache.Close(ctx))
+	e.deadlines.close()
+	e.mu.Lock()
+	stop, done := e.pruneStop, e.pruneDone
+	e.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+	if e.mem != nil {
+		errs = append(errs, e.mem.Close(ctx))
+	}
 	return errors.Join(errs...)
 }
 
 // runtimeConfig is the configuration of every plugin runtime: the compiler
 // where wazero has one, deadlines that stop guest code, the plugin's memory
-// limit, and the shared cache.
-func (e *Engine) runtimeConfig(pages uint32) wazero.RuntimeConfig {
+// limit, and its compilation cache.
+//
+// Memory capacity is not set here: WithMemoryCapacityFromMax would refuse
+// a module whose declared maximum is over pages (today such a maximum is
+// lowered to pages), and would put every instance's whole maximum on the
+// Go heap. Instances reserve it as address space instead (memory.go).
+func (e *Engine) runtimeConfig(pages uint32, cache wazero.CompilationCache) wazero.RuntimeConfig {
 	return wazero.NewRuntimeConfig().
 		WithCloseOnContextDone(true).
 		WithMemoryLimitPages(pages).
-		WithCompilationCache(e.cache)
+		WithCompilationCache(cache)
 }
 
 func (e *Engine) add(p *Plugin) error {

@@ -28,8 +28,16 @@ var (
 	ErrMemoryLimit = errors.New("plugin hit its memory limit")
 	// ErrReplyTooLarge: the guest tried to set a reply over Limits.MaxReply.
 	ErrReplyTooLarge = errors.New("plugin reply too large")
-	// ErrBusy: no instance was free before the caller's ctx ended.
+	// ErrBusy: no CPU slot or instance was free before the call's
+	// deadline or the caller's ctx ended (with ErrDeadline when it was a
+	// deadline).
 	ErrBusy = errors.New("plugin busy")
+	// ErrBackedOff: the plugin kept running past its deadline and is
+	// backed off for a cool-down; the call was not made (see fair.go).
+	ErrBackedOff = errors.New("plugin backed off")
+	// ErrPinned: the binary's SHA-256 is not the one the plugin is pinned
+	// to (Limits.SHA256); also wraps ErrRefused.
+	ErrPinned = errors.New("plugin binary does not match its pinned sha256")
 	// ErrEventTooLarge: the event is over hostapi.MaxEvent.
 	ErrEventTooLarge = errors.New("event too large for a plugin")
 )

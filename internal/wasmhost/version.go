@@ -19,6 +19,7 @@ import (
 type version struct {
 	p        *Plugin
 	sha      string
+	entry    *cacheEntry // its compilation cache, released at shutdown
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	modCfg   wazero.ModuleConfig
@@ -46,15 +47,21 @@ type instance struct {
 	stack  []uint64
 	stdout *logWriter
 	stderr *logWriter
+	mem    *instanceMemory // its linear memory (memory.go)
 }
 
 // newVersion compiles wasm in a runtime of its own, checks it and starts
 // its instances.
 func (p *Plugin) newVersion(ctx context.Context, wasm []byte, sha string) (*version, error) {
-	rt := p.e.newRuntime(ctx, p.lim.MemoryPages)
+	entry, err := p.e.acquireCache(sha)
+	if err != nil {
+		return nil, newError(err.Error(), ErrRefused, err)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, p.e.runtimeConfig(p.lim.MemoryPages, entry.cache))
 	v := &version{
 		p:       p,
 		sha:     sha,
+		entry:   entry,
 		rt:      rt,
 		pool:    make(chan *instance, p.lim.Instances),
 		done:    make(chan struct{}),
@@ -64,6 +71,10 @@ func (p *Plugin) newVersion(ctx context.Context, wasm []byte, sha string) (*vers
 	fail := func(err error) (*version, error) {
 		v.cancel()
 		_ = rt.Close(context.WithoutCancel(ctx))
+		if v.compiled != nil {
+			_ = v.compiled.Close(context.WithoutCancel(ctx))
+		}
+		p.e.releaseCache(entry)
 		return nil, err
 	}
 	if err := instantiateHostModules(ctx, rt); err != nil {
@@ -73,10 +84,10 @@ func (p *Plugin) newVersion(ctx context.Context, wasm []byte, sha string) (*vers
 	if err != nil {
 		return fail(newError("plugin does not compile: "+err.Error(), ErrRefused, err))
 	}
+	v.compiled = compiled
 	if err := checkABI(compiled); err != nil {
 		return fail(err)
 	}
-	v.compiled = compiled
 	v.modCfg = wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions(hostapi.ReactorInit).
@@ -93,12 +104,8 @@ func (p *Plugin) newVersion(ctx context.Context, wasm []byte, sha string) (*vers
 		}
 		v.pool <- inst
 	}
+	p.e.used(entry, p.path)
 	return v, nil
-}
-
-// newRuntime makes a runtime with the host modules' config for a plugin.
-func (e *Engine) newRuntime(ctx context.Context, pages uint32) wazero.Runtime {
-	return wazero.NewRuntimeWithConfig(ctx, e.runtimeConfig(pages))
 }
 
 // newInstance instantiates the plugin (running _initialize) and calls its
@@ -119,7 +126,10 @@ func (v *version) newInstance(ctx context.Context) (*instance, error) {
 	defer inst.setCall(nil)
 
 	cctx := hostfn.WithCall(ctx, call)
-	mod, err := v.rt.InstantiateModule(cctx, v.compiled, v.modCfg.WithStdout(inst.stdout).WithStderr(inst.stderr))
+	mctx, mem := withMemory(cctx, v.p.e.heapMemory)
+	inst.mem = mem
+	defer mem.exit() // the instantiation's use of the memory ends here
+	mod, err := v.rt.InstantiateModule(mctx, v.compiled, v.modCfg.WithStdout(inst.stdout).WithStderr(inst.stderr))
 	if err != nil {
 		return nil, newError("plugin does not start: "+err.Error(), ErrRefused, err)
 	}
@@ -197,6 +207,8 @@ func (v *version) shutdown(ctx context.Context, stop <-chan struct{}) {
 		(<-v.pool).close()
 	}
 	_ = v.rt.Close(context.Background())
+	_ = v.compiled.Close(context.Background()) // frees its code, unless another version shares it
+	v.p.e.releaseCache(v.entry)
 }
 
 // discard closes a failed instance and starts building its replacement.

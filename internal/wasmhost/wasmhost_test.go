@@ -217,6 +217,7 @@ func TestDeadline(t *testing.T) {
 	e := newEngine(t)
 	const timeout = 20 * time.Millisecond
 	p := load(t, e, "loop", Limits{Timeout: timeout}, hostfn.Grants{})
+	noBreaker(p) // every call loops: the breaker would back it off after 3
 	n := 20
 	if testing.Short() {
 		n = 5
@@ -349,6 +350,9 @@ func TestLimitsValidated(t *testing.T) {
 		{MaxReply: -1},
 		{Instances: -1},
 		{Instances: MaxInstances + 1},
+		{Concurrency: -1},
+		{SHA256: "abc"},
+		{SHA256: strings.Repeat("g", 64)},
 	} {
 		if _, err := e.Load(context.Background(), fixture("ok"), lim, hostfn.Grants{}); err == nil {
 			t.Errorf("Load with %+v succeeded", lim)
@@ -362,7 +366,8 @@ func TestLimitsValidated(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close(context.Background())
-	if got := p.Limits(); got != (Limits{MemoryPages: 256, Timeout: 250 * time.Millisecond, MaxReply: 16 << 10, Instances: 4}) {
+	want := Limits{MemoryPages: 256, Timeout: 250 * time.Millisecond, MaxReply: 16 << 10, Instances: 4, Concurrency: min(4, DefaultConcurrency())}
+	if got := p.Limits(); got != want {
 		t.Errorf("defaults %+v", got)
 	}
 }

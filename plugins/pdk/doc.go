@@ -71,7 +71,10 @@
 // must be shared between events, since each instance has its own and
 // hookd replaces an instance whenever a call fails at the wasm level (a
 // trap, a deadline overrun, a fatal Go error). A recovered panic does not
-// replace it.
+// replace it. State shared between events, instances and nodes (a counter,
+// a dedupe window) goes through [GetState], [SetState], [IncrState] and
+// [DeleteState], kept by hookd in its store when the domain's config says
+// state = true (see plugins/examples/rate-limit).
 //
 // # Size and speed
 //

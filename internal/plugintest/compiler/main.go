@@ -1,8 +1,9 @@
-// Command compiler compiles plugins into a wazero compilation cache, with
-// the configuration of hookd's engine (internal/wasmhost), so that the
-// engine finds them compiled. plugintest runs it to fill the cache that
-// test binaries share: built without the race detector, it compiles a Go
-// guest about ten times faster than a test binary built with it.
+// Command compiler compiles plugins into a compilation cache directory
+// with hookd's engine (internal/wasmhost.Engine.Compile), so that the
+// engine of a test binary finds them compiled. plugintest runs it to fill
+// the cache that test binaries share: built without the race detector, it
+// compiles a Go guest about ten times faster than a test binary built with
+// it.
 //
 //	go run ./internal/plugintest/compiler <cache dir> <plugin.wasm>...
 //
@@ -17,7 +18,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/tetratelabs/wazero"
+	"github.com/hookrt/hookd/internal/wasmhost"
 )
 
 func main() {
@@ -33,23 +34,17 @@ func main() {
 
 func compile(dir string, wasms []string) error {
 	ctx := context.Background()
-	cc, err := wazero.NewCompilationCacheWithDir(dir)
+	// hookd's engine, so that the entries are where and what it looks for
+	// (one per binary, same wazero configuration: plugintest's test checks
+	// it).
+	e, err := wasmhost.NewEngine(ctx, wasmhost.Options{CacheDir: dir})
 	if err != nil {
 		return err
 	}
-	defer cc.Close(ctx)
+	defer e.Close(ctx)
 	for _, wasm := range wasms {
-		b, err := os.ReadFile(wasm)
-		if err != nil {
+		if err := e.Compile(ctx, wasm); err != nil {
 			return err
-		}
-		// wasmhost's runtime configuration, as far as the cache key goes:
-		// termination ensured, no listeners (plugintest's test checks it).
-		r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(true).WithCompilationCache(cc))
-		_, err = r.CompileModule(ctx, b)
-		_ = r.Close(ctx)
-		if err != nil {
-			return fmt.Errorf("%s: %w", wasm, err)
 		}
 	}
 	return nil

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+)
+
+const deliveriesUsage = `usage: hookd deliveries <subcommand> [flags]
+
+The delivery log of a running hookd, over its API (-addr, $HOOKD_ADDR; token from
+-token-file or $HOOKD_TOKEN).
+
+subcommands:
+  list [-state S] [-target T] [-event-id ID] [-since D] [-before ID] [-limit N] [-json]
+                   deliveries, newest first
+  show ID [-json]  one delivery with its event and every attempt
+  retry ID         replay a dead, discarded or retrying delivery now
+  discard ID       stop retrying a delivery
+
+Run "hookd deliveries <subcommand> -h" for its flags; "hookd replay" replays in bulk.
+`
+
+func init() {
+	helps["deliveries list"] = cmdHelp{"hookd deliveries list [-state S] [-target T] [-event-id ID] [-since D] [-before ID] [-limit N] [-json]",
+		"List deliveries, newest first. When a page is full, the next one is -before the last ID."}
+	helps["deliveries show"] = cmdHelp{"hookd deliveries show ID [-json]",
+		"Show one delivery with its event's fields and every attempt (time, status, latency,\n" +
+			"result, start of the response)."}
+	helps["deliveries retry"] = cmdHelp{"hookd deliveries retry ID",
+		"Replay one delivery now: a dead or discarded one gets a fresh attempt budget and age; a\n" +
+			"retrying one is attempted at once. A delivered one cannot be replayed."}
+	helps["deliveries discard"] = cmdHelp{"hookd deliveries discard ID",
+		"Stop retrying a delivery (it can still be replayed)."}
+}
+
+// cmdDeliveries dispatches hookd deliveries list|show|retry|discard.
+func cmdDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return group("deliveries", deliveriesUsage, args, map[string]func([]string) error{
+		"list":    func(a []string) error { return deliveriesList(ctx, a, stdout, stderr) },
+		"show":    func(a []string) error { return deliveriesShow(ctx, a, stdout) },
+		"retry":   func(a []string) error { return deliveryAction(ctx, "retry", a, stdout) },
+		"discard": func(a []string) error { return deliveryAction(ctx, "discard", a, stdout) },
+	})
+}
+
+// maxListPage is the largest page GET /v1/deliveries answers.
+const maxListPage = 1000
+
+func deliveriesList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("deliveries list")
+	co := addClientFlags(f, 30*time.Second)
+	state := f.String("state", "", "only deliveries in `STATE`: "+stateNames(hook.DeliveryStates))
+	target := f.String("target", "", "only deliveries to target `NAME` (see hookd targets list)")
+	eventID := f.String("event-id", "", "only the deliveries of the event `ID` (its EVENT_ID)")
+	since := f.String("since", "", "only deliveries created since `WHEN`: an RFC 3339 time or a duration back from now (24h)")
+	before := f.Int64("before", 0, "only deliveries with an id below `ID` (the next page)")
+	limit := f.Int("limit", 100, "at most `N` deliveries (1 to 1000)")
+	asJSON := f.Bool("json", false, "print the API's JSON answer")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := f.wantArgs(pos); err != nil {
+		return err
+	}
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	if *limit < 1 || *limit > maxListPage {
+		return f.usageErr(fmt.Errorf("-limit %d: must be from 1 to %d", *limit, maxListPage))
+	}
+	if *state != "" {
+		if !hook.DeliveryState(*state).Valid() {
+			return f.usageErr(fmt.Errorf("-state %q: must be one of %s", *state, stateNames(hook.DeliveryStates)))
+		}
+		q.Set("state", *state)
+	}
+	if *since != "" {
+		t, err := parseSince(*since, time.Now())
+		if err != nil {
+			return f.usageErr(err)
+		}
+		q.Set("since", t.Format(time.RFC3339Nano))
+	}
+	if *before < 0 {
+		return f.usageErr(fmt.Errorf("-before %d: must be a delivery id (a positive integer)", *before))
+	} else if *before > 0 {
+		q.Set("before", strconv.FormatInt(*before, 10))
+	}
+	setIf(q, "target", *target)
+	setIf(q, "event_id", *eventID)
+	c, err := co.client(f)
+	if err != nil {
+		return err
+	}
+	var ans struct {
+		Deliveries []hook.Delivery `json:"deliveries"`
+	}
+	raw, err := c.get(ctx, "/v1/deliveries", q, &ans)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_, err := stdout.Write(raw)
+		return err
+	}
+	if len(ans.Deliveries) == 0 {
+		_, err := fmt.Fprintln(stdout, "no deliveries match")
+		return err
+	}
+	t := newTable(stdout, "ID", "STATE", "TARGET", "ATTEMPTS", "CREATED", "EVENT_ID", "LAST")
+	for _, d := range ans.Deliveries {
+		t.row(strconv.FormatInt(d.ID, 10), clean(string(d.State), 20), clean(d.Target, 60), strconv.Itoa(d.Attempts),
+			fmtTime(&d.CreatedAt), clean(d.EventID, 60), orDash(lastOutcome(d.LastStatus, d.LastError, d.LastSummary, 80)))
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if len(ans.Deliveries) == *limit {
+		fmt.Fprintf(stderr, "(a full page of %d; the next one: -before %d)\n", *limit, ans.Deliveries[len(ans.Deliveries)-1].ID)
+	}
+	return nil
+}
+
+func deliveriesShow(ctx context.Context, args []string, stdout io.Writer) error {
+	f := newFlags("deliveries show")
+	co := addClientFlags(f, 30*time.Second)
+	asJSON := f.Bool("json", false, "print the API's JSON answer")
+	id, err := parseIDArg(f, args)
+	if err != nil {
+		return err
+	}
+	c, err := co.client(f)
+	if err != nil {
+		return err
+	}
+	var d hook.Delivery
+	raw, err := c.get(ctx, "/v1/deliveries/"+id, nil, &d)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_, err := stdout.Write(raw)
+		return err
+	}
+	return printDelivery(stdout, &d)
+}
+
+// printDelivery prints one delivery: its fields, its event, its attempts.
+func printDelivery(w io.Writer, d *hook.Delivery) error {
+	kv := func(k, v string) { fmt.Fprintf(w, "%-12s  %s\n", k, v) }
+	kv("delivery", strconv.FormatInt(d.ID, 10))
+	kv("event_id", clean(d.EventID, 0))
+	kv("target", clean(d.Target, 0))
+	kv("state", clean(string(d.State), 0))
+	kv("attempts", strconv.Itoa(d.Attempts))
+	kv("created", fmtTime(&d.CreatedAt))
+	kv("updated", fmtTime(&d.UpdatedAt))
+	if d.NextAttempt != nil {
+		kv("next attempt", fmtTime(d.NextAttempt))
+	}
+	if last := lastOutcome(d.LastStatus, d.LastError, d.LastSummary, 0); last != "" {
+		kv("last", last)
+	}
+	fmt.Fprintf(w, "\nevent (%d fields)\n", len(d.Event))
+	ev := newTable(w)
+	for _, k := range slices.Sorted(maps.Keys(d.Event)) {
+		ev.row("  "+clean(k, 0), clean(d.Event[k], 0))
+	}
+	if err := ev.flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nattempts (%d recorded)\n", len(d.History))
+	if len(d.History) == 0 {
+		return nil
+	}
+	at := newTable(w, "  N", "AT", "STATUS", "LATENCY", "RESULT", "RESPONSE")
+	for _, a := range d.History {
+		status := "-"
+		if a.Status != 0 {
+			status = strconv.Itoa(a.Status)
+		}
+		result := a.Summary
+		if a.Error != "" {
+			result = a.Error
+		}
+		resp := "-"
+		if a.Response != "" {
+			resp = strconv.Quote(clean(a.Response, 120))
+		}
+		at.row("  "+strconv.Itoa(a.N), fmtTime(&a.At), status, a.Latency.Round(time.Millisecond).String(), orDash(clean(result, 120)), resp)
+	}
+	return at.flush()
+}
+
+// deliveryAction serves hookd deliveries retry|discard ID.
+func deliveryAction(ctx context.Context, action string, args []string, stdout io.Writer) error {
+	f := newFlags("deliveries " + action)
+	co := addClientFlags(f, 30*time.Second)
+	id, err := parseIDArg(f, args)
+	if err != nil {
+		return err
+	}
+	c, err := co.client(f)
+	if err != nil {
+		return err
+	}
+	var ans struct {
+		ID     int64  `json:"id"`
+		Status string `json:"status"`
+	}
+	if _, err := c.post(ctx, "/v1/deliveries/"+id+"/"+action, nil, nil, &ans); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "delivery %d: %s\n", ans.ID, clean(ans.Status, 40))
+	return err
+}
+
+// parseIDArg parses the flags and the one ID argument of show, retry and
+// discard.
+func parseIDArg(f *flagSet, args []string) (string, error) {
+	pos, err := f.parse(args)
+	if err != nil {
+		return "", err
+	}
+	if err := f.wantArgs(pos, "ID"); err != nil {
+		return "", err
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id < 1 {
+		return "", f.usageErr(fmt.Errorf("delivery id %q: must be a positive integer (see hookd deliveries list)", pos[0]))
+	}
+	return strconv.FormatInt(id, 10), nil
+}
+
+// lastOutcome is "500 HTTP 500: …" or the summary of the latest attempt,
+// cleaned and cut to maxRunes.
+func lastOutcome(status int, errText, summary string, maxRunes int) string {
+	s := errText
+	if s == "" {
+		s = summary
+	}
+	if status != 0 && !strings.Contains(s, strconv.Itoa(status)) {
+		s = strings.TrimSpace(strconv.Itoa(status) + " " + s)
+	}
+	return clean(s, maxRunes)
+}
+
+// parseSince reads -since: an RFC 3339 time or a duration back from now,
+// as the API's since does; resolved once, on this machine's clock.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, errors.New("-since " + strconv.Quote(s) + ": must be an RFC 3339 time (2026-11-29T10:00:00Z) or a duration back from now (24h)")
+}
+
+// stateNames lists states for a usage text or an error.
+func stateNames(states []hook.DeliveryState) string {
+	names := make([]string, len(states))
+	for i, s := range states {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+// setIf sets q's key to v unless v is empty.
+func setIf(q url.Values, key, v string) {
+	if v != "" {
+		q.Set(key, v)
+	}
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+)
+
+const targetsUsage = `usage: hookd targets <subcommand> [flags]
+
+The targets of a running hookd (the JWT webhook, the events scripts, the command sink),
+over its API (-addr, $HOOKD_ADDR; token from -token-file or $HOOKD_TOKEN).
+
+subcommands:
+  list [-json]                 every target's state, breaker, attempts in flight, pending
+                               deliveries, oldest pending, latest error
+  disable NAME [-reason TEXT]  its deliveries go to the dead-letter list until enabled
+  pause NAME [-reason TEXT]    its deliveries wait, undelivered, until resumed
+  enable NAME                  enable a disabled or paused target (dead letters stay dead:
+                               replay them with hookd replay)
+  resume NAME                  resume a paused target: its waiting deliveries go out
+
+A change applies on every node. Run "hookd targets <subcommand> -h" for its flags.
+`
+
+func init() {
+	helps["targets list"] = cmdHelp{"hookd targets list [-json]",
+		"List every target: state (and why, by whom, since when), breaker, attempts in flight on\n" +
+			"the node answering, live deliveries and the oldest of them, latest error."}
+	helps["targets disable"] = cmdHelp{"hookd targets disable NAME [-reason TEXT]",
+		"Disable a target on every node: its deliveries go to the dead-letter list until it is enabled."}
+	helps["targets pause"] = cmdHelp{"hookd targets pause NAME [-reason TEXT]",
+		"Pause a target on every node: its deliveries wait, undelivered, until it is resumed."}
+	helps["targets enable"] = cmdHelp{"hookd targets enable NAME",
+		"Enable a disabled or paused target. A disabled one's dead letters stay dead until replayed\n" +
+			"(hookd replay); a paused one's resume."}
+	helps["targets resume"] = cmdHelp{"hookd targets resume NAME",
+		"Resume a paused target: its waiting deliveries are attempted at once, or when due."}
+}
+
+// cmdTargets dispatches hookd targets list|enable|disable|pause|resume.
+func cmdTargets(ctx context.Context, args []string, stdout io.Writer) error {
+	subs := map[string]func([]string) error{
+		"list": func(a []string) error { return targetsList(ctx, a, stdout) },
+	}
+	for _, action := range []string{"enable", "disable", "pause", "resume"} {
+		subs[action] = func(a []string) error { return targetAction(ctx, action, a, stdout) }
+	}
+	return group("targets", targetsUsage, args, subs)
+}
+
+func targetsList(ctx context.Context, args []string, stdout io.Writer) error {
+	f := newFlags("targets list")
+	co := addClientFlags(f, 30*time.Second)
+	asJSON := f.Bool("json", false, "print the API's JSON answer")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := f.wantArgs(pos); err != nil {
+		return err
+	}
+	c, err := co.client(f)
+	if err != nil {
+		return err
+	}
+	var ans struct {
+		Targets []hook.TargetStatus `json:"targets"`
+	}
+	raw, err := c.get(ctx, "/v1/targets", nil, &ans)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_, err := stdout.Write(raw)
+		return err
+	}
+	if len(ans.Targets) == 0 {
+		_, err := fmt.Fprintln(stdout, "no targets configured")
+		return err
+	}
+	t := newTable(stdout, "NAME", "STATE", "BREAKER", "IN_FLIGHT", "PENDING", "OLDEST_PENDING", "REASON", "LAST_ERROR")
+	for _, s := range ans.Targets {
+		reason := clean(s.Reason, 60)
+		if reason != "" && s.ChangedBy != "" {
+			reason += " (" + clean(s.ChangedBy, 20) + ", " + fmtTime(s.Since) + ")"
+		}
+		lastErr := clean(s.LastError, 80)
+		if lastErr != "" && s.LastErrorAt != nil {
+			lastErr = fmtTime(s.LastErrorAt) + " " + lastErr
+		}
+		t.row(clean(s.Name, 60), clean(s.State, 20), clean(s.Breaker, 20), strconv.Itoa(s.InFlight), strconv.Itoa(s.Pending),
+			fmtTime(s.OldestPending), orDash(reason), orDash(lastErr))
+	}
+	return t.flush()
+}
+
+// targetAction serves hookd targets enable|disable|pause|resume NAME.
+func targetAction(ctx context.Context, action string, args []string, stdout io.Writer) error {
+	f := newFlags("targets " + action)
+	co := addClientFlags(f, 30*time.Second)
+	reason := new(string)
+	if action == "disable" || action == "pause" {
+		reason = f.String("reason", "", "why (`TEXT`, shown by targets list; default \""+action+"d by an operator\")")
+	}
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := f.wantArgs(pos, "NAME"); err != nil {
+		return err
+	}
+	if len(*reason) > 1000 {
+		return f.usageErr(fmt.Errorf("-reason: at most 1000 bytes, got %d", len(*reason)))
+	}
+	c, err := co.client(f)
+	if err != nil {
+		return err
+	}
+	var body any
+	if *reason != "" {
+		body = map[string]string{"reason": *reason}
+	}
+	var ans struct {
+		Target string `json:"target"`
+		State  string `json:"state"`
+	}
+	if _, err := c.post(ctx, "/v1/targets/"+url.PathEscape(pos[0])+"/"+action, nil, body, &ans); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "target %s: %s\n", clean(ans.Target, 0), clean(ans.State, 20))
+	return err
+}

@@ -1,0 +1,82 @@
+package admin
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzParseList: any query is either a filter within bounds or an error
+// that names the parameter it refuses.
+func FuzzParseList(f *testing.F) {
+	for _, q := range []string{"", "state=dead&target=jwt_webhook&since=24h&before=40", "state=lost", "since=2026-11-29T10:00:00Z",
+		"before=-1", "before=99999999999999999999", "event_id=" + strings.Repeat("e", 300), "since=2026-11-29+10:00"} {
+		f.Add(q)
+	}
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		flt, form, err := parseList(q, now)
+		if err != nil {
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "state ") && !strings.HasPrefix(msg, "since ") && !strings.HasPrefix(msg, "before ") &&
+				!strings.HasPrefix(msg, "target ") && !strings.HasPrefix(msg, "event id ") {
+				t.Errorf("error %q does not name the parameter", msg)
+			}
+			return
+		}
+		if len(flt.Target) > maxNameLen || len(flt.EventID) > maxNameLen || flt.Limit != pageSize+1 || flt.BeforeID < 0 {
+			t.Errorf("filter out of bounds: %+v", flt)
+		}
+		if flt.State != "" && !flt.State.Valid() {
+			t.Errorf("invalid state %q accepted", flt.State)
+		}
+		if form.State != string(flt.State) {
+			t.Errorf("form state %q, filter %q", form.State, flt.State)
+		}
+	})
+}
+
+// FuzzBack: an action never sends the browser off the admin page.
+func FuzzBack(f *testing.F) {
+	for _, s := range []string{"/admin/", "/admin/dead?target=x", "https://evil.example/", "//evil.example", "/admin//evil",
+		"/admin/\\evil", "/admin/\r\nLocation: x", "/adminx", "", "/admin/%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, field string) {
+		got := back(field, "/admin/")
+		u, err := url.Parse(got)
+		if !strings.HasPrefix(got, "/admin/") || strings.Contains(got, "//") || strings.ContainsAny(got, "\\\r\n") ||
+			err != nil || u.Host != "" || u.Scheme != "" {
+			t.Errorf("back(%q) = %q", field, got)
+		}
+	})
+}
+
+// FuzzSameOrigin: only a request naming this host passes.
+func FuzzSameOrigin(f *testing.F) {
+	for _, s := range []string{"http://admin.example:7700", "https://admin.example:7700", "http://evil.example", "null", "",
+		"http://admin.example:7700.evil.example", "javascript:alert(1)", "http://user@admin.example:7700"} {
+		f.Add(s, "")
+		f.Add("", s)
+	}
+	f.Fuzz(func(t *testing.T, origin, referer string) {
+		r := newPost("admin.example:7700", origin, referer)
+		err := sameOrigin(r)
+		if err != nil {
+			return
+		}
+		from := origin
+		if from == "" || from == "null" {
+			from = referer
+		}
+		u, perr := url.Parse(from)
+		if perr != nil || !strings.EqualFold(u.Host, "admin.example:7700") || (u.Scheme != "http" && u.Scheme != "https") {
+			t.Errorf("Origin %q Referer %q passed", origin, referer)
+		}
+	})
+}

@@ -1,0 +1,300 @@
+package admin_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/admin"
+	hookrt "github.com/hookrt/hookd/runtime"
+)
+
+// fakeBackend serves fixed data and records every call that changes
+// something, so that tests can tell that a GET changed nothing.
+type fakeBackend struct {
+	mu         sync.Mutex
+	deliveries []hook.Delivery
+	detail     map[int64]*hook.Delivery
+	targets    []hook.TargetStatus
+	sessions   map[string][]hook.SessionEvent
+	plugins    []hook.PluginStatus
+	stats      hookrt.Stats
+	actErr     error // returned by every action when set
+	reloadErr  error
+
+	calls   []string
+	filters []hook.DeliveryFilter
+}
+
+var _ admin.Backend = (*fakeBackend)(nil)
+
+func (f *fakeBackend) record(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
+
+// Calls returns the changing calls made so far.
+func (f *fakeBackend) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeBackend) lastFilter() hook.DeliveryFilter {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.filters) == 0 {
+		return hook.DeliveryFilter{}
+	}
+	return f.filters[len(f.filters)-1]
+}
+
+func (f *fakeBackend) ListDeliveries(_ context.Context, flt hook.DeliveryFilter) ([]hook.Delivery, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.filters = append(f.filters, flt)
+	var out []hook.Delivery
+	for _, d := range f.deliveries {
+		if (flt.State == "" || d.State == flt.State) && (flt.Target == "" || d.Target == flt.Target) &&
+			(flt.BeforeID == 0 || d.ID < flt.BeforeID) && (flt.EventID == "" || d.EventID == flt.EventID) {
+			out = append(out, d)
+		}
+		if flt.Limit > 0 && len(out) == flt.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeBackend) Delivery(_ context.Context, id int64) (*hook.Delivery, error) {
+	if d, ok := f.detail[id]; ok {
+		return d, nil
+	}
+	return nil, fmt.Errorf("delivery %d: %w", id, hook.ErrNotFound)
+}
+
+func (f *fakeBackend) Retry(_ context.Context, id int64) error {
+	f.record("retry %d", id)
+	return f.actErr
+}
+
+func (f *fakeBackend) Discard(_ context.Context, id int64) error {
+	f.record("discard %d", id)
+	return f.actErr
+}
+
+func (f *fakeBackend) RetryMatching(_ context.Context, flt hook.DeliveryFilter) (int, error) {
+	since := ""
+	if !flt.Since.IsZero() {
+		since = flt.Since.UTC().Format(time.RFC3339)
+	}
+	f.record("replay state=%s target=%s since=%s", flt.State, flt.Target, since)
+	return 3, f.actErr
+}
+
+func (f *fakeBackend) SessionEvents(_ context.Context, id string) ([]hook.SessionEvent, error) {
+	return f.sessions[id], nil
+}
+
+func (f *fakeBackend) TargetStatuses(context.Context) ([]hook.TargetStatus, error) {
+	return f.targets, nil
+}
+
+func (f *fakeBackend) DisableTarget(_ context.Context, name, reason string) error {
+	f.record("disable %s: %s", name, reason)
+	return f.actErr
+}
+
+func (f *fakeBackend) PauseTarget(_ context.Context, name, reason string) error {
+	f.record("pause %s: %s", name, reason)
+	return f.actErr
+}
+
+func (f *fakeBackend) EnableTarget(_ context.Context, name string) error {
+	f.record("enable %s", name)
+	return f.actErr
+}
+
+func (f *fakeBackend) ResumeTarget(_ context.Context, name string) error {
+	f.record("resume %s", name)
+	return f.actErr
+}
+
+func (f *fakeBackend) Reload(context.Context) error {
+	f.record("reload")
+	return f.reloadErr
+}
+
+func (f *fakeBackend) Plugins() []hook.PluginStatus { return f.plugins }
+func (f *fakeBackend) Stats() hookrt.Stats          { return f.stats }
+
+// at is a fixed time the fake data is stamped with.
+var at = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+
+// newFake returns a backend with a little of everything, hostile text
+// included where an operator's page shows data from outside.
+func newFake() *fakeBackend {
+	next := at.Add(time.Minute)
+	since := at.Add(-time.Hour)
+	f := &fakeBackend{
+		deliveries: []hook.Delivery{
+			{ID: 3, EventID: "ev-3", Target: "jwt_webhook", State: hook.StateDead, Attempts: 1, CreatedAt: at, UpdatedAt: at,
+				LastStatus: 500, LastError: "HTTP 500: <b>boom</b>"},
+			{ID: 2, EventID: "ev-2", Target: "http_events.global", State: hook.StateRetrying, Attempts: 2, CreatedAt: at,
+				UpdatedAt: at, NextAttempt: &next},
+			{ID: 1, EventID: "ev-1", Target: "jwt_webhook", State: hook.StateDelivered, Attempts: 1, CreatedAt: at, UpdatedAt: at,
+				LastStatus: 204},
+		},
+		detail: map[int64]*hook.Delivery{
+			3: {ID: 3, EventID: "ev-3", Target: "jwt_webhook", State: hook.StateDead, Attempts: 1, CreatedAt: at, UpdatedAt: at,
+				LastStatus: 500, LastError: "HTTP 500",
+				Event: map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "EVENT_ID": "ev-3",
+					"USERNAME": `<script>alert("x")</script>`},
+				History: []hook.Attempt{{N: 1, At: at, Latency: 12 * time.Millisecond, Status: 500, Error: "HTTP 500",
+					Response: `<html><body onload="evil()">down</body></html>`}}},
+			1: {ID: 1, EventID: "ev-1", Target: "jwt_webhook", State: hook.StateDelivered, Attempts: 1, CreatedAt: at, UpdatedAt: at,
+				Event:   map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_DELETE"},
+				History: []hook.Attempt{{N: 1, At: at, Latency: 3 * time.Millisecond, Status: 204, Summary: "nomessage"}}},
+		},
+		targets: []hook.TargetStatus{
+			{Name: "jwt_webhook", State: hook.TargetEnabled, Breaker: "closed", Pending: 1, OldestPending: &since,
+				LastError: "HTTP 500", LastErrorAt: &since},
+			{Name: `http_events.global`, State: hook.TargetPaused, Reason: `maintenance "<window>"`, ChangedBy: "operator",
+				Since: &since, Breaker: "open", BreakerUntil: &next, InFlight: 2},
+			{Name: "http_events.domain.5", State: hook.TargetDisabled, Reason: "HTTP 410: gone", ChangedBy: "hookd", Breaker: "closed"},
+		},
+		sessions: map[string][]hook.SessionEvent{
+			"5a1d": {{EventID: "ev-9", CreatedAt: at, Fields: map[string]string{"EVENT": "NEWSESSION", "SESSIONID": "5a1d"},
+				Targets: []hook.TargetOutcome{{Target: "http_events.global", State: hook.StateDelivered, Attempts: 1, Status: 200,
+					Summary: "xmlmsg: drop 5a1d", UpdatedAt: at}}}},
+		},
+		plugins: []hook.PluginStatus{{Domain: "6", Path: "/etc/hookd/plugins/guard.wasm", SHA256: strings.Repeat("ab", 32),
+			Instances: 4, Calls: map[string]int64{hook.PluginOK: 12, hook.PluginTrap: 1, hook.PluginDeadline: 0}, Reloads: 2, LastReload: &since,
+			LastError: `abi: <img src=x onerror=alert(1)>`}},
+	}
+	f.stats = hookrt.Stats{Interval: time.Second, Buckets: make([]hookrt.StatsBucket, hookrt.StatsWindow)}
+	for i := range f.stats.Buckets {
+		f.stats.Buckets[i].Start = at.Add(time.Duration(i-hookrt.StatsWindow+1) * time.Second)
+	}
+	last := &f.stats.Buckets[hookrt.StatsWindow-1]
+	last.Delivered, last.Failed, last.Dead, last.P50, last.P99 = 6, 1, 1, 3*time.Millisecond, 40*time.Millisecond
+	return f
+}
+
+const testToken = "t0ken-s3cret"
+
+// client is a browser stand-in: it keeps cookies, does not follow
+// redirects (tests look at them), and sends Origin with its POSTs.
+type client struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+// setup starts the admin page on a loopback test server, mounted as the
+// daemon mounts it.
+func setup(t *testing.T, fb admin.Backend, o admin.Options) *client {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/admin/", admin.New(fb, o))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return newClient(t, srv.URL)
+}
+
+func newClient(t *testing.T, base string) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: base, http: &http.Client{Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// another is a second browser on the same server: no cookies yet.
+func (c *client) another() *client { return newClient(c.t, c.base) }
+
+// response is what a test reads of an answer.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (c *client) do(req *http.Request) response {
+	c.t.Helper()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+func (c *client) get(path string) response {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.base+path, nil)
+	return c.do(req)
+}
+
+// post sends a form from this origin; headers may override or remove
+// (with "") what a browser sends.
+func (c *client) post(path string, form url.Values, headers ...string) response {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", c.base)
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+		} else {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+	}
+	return c.do(req)
+}
+
+// login posts the token and returns the CSRF token of the first page.
+func (c *client) login(token string) string {
+	c.t.Helper()
+	r := c.post("/admin/login", url.Values{"token": {token}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/" {
+		c.t.Fatalf("login: %d %s\n%s", r.status, r.header.Get("Location"), r.body)
+	}
+	return c.csrf("/admin/")
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf loads page and returns the CSRF token of its forms.
+func (c *client) csrf(page string) string {
+	c.t.Helper()
+	r := c.get(page)
+	m := csrfRE.FindStringSubmatch(r.body)
+	if r.status != http.StatusOK || m == nil {
+		c.t.Fatalf("GET %s: %d, no CSRF token:\n%s", page, r.status, r.body)
+	}
+	return m[1]
+}
+
+// follow loads the page a redirect points to.
+func (c *client) follow(r response) response {
+	c.t.Helper()
+	loc := r.header.Get("Location")
+	if r.status != http.StatusSeeOther || loc == "" {
+		c.t.Fatalf("want a 303 redirect, got %d %q:\n%s", r.status, loc, r.body)
+	}
+	return c.get(loc)
+}

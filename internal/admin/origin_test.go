@@ -1,0 +1,89 @@
+package admin
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func newPost(host, origin, referer string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "http://"+host+"/admin/deliveries/1/retry", nil)
+	r.Host = host
+	if origin != "" {
+		r.Header.Set("Origin", origin)
+	}
+	if referer != "" {
+		r.Header.Set("Referer", referer)
+	}
+	return r
+}
+
+func TestSameOrigin(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, origin, referer string
+		tls, ok               bool
+	}{
+		{"same origin", "http://h.example:7700", "", false, true},
+		{"https page behind a TLS proxy", "https://h.example:7700", "", false, true},
+		{"same origin over TLS", "https://h.example:7700", "", true, true},
+		{"http origin of a TLS request", "http://h.example:7700", "", true, false},
+		{"host in another case", "http://H.EXAMPLE:7700", "", false, true},
+		{"other port", "http://h.example:7701", "", false, false},
+		{"other host", "http://evil.example", "", false, false},
+		{"suffix host", "http://h.example:7700.evil.example", "", false, false},
+		{"other scheme", "ftp://h.example:7700", "", false, false},
+		{"referer only", "", "http://h.example:7700/admin/dead", false, true},
+		{"null origin, good referer", "null", "http://h.example:7700/admin/", false, true},
+		{"nothing", "", "", false, false},
+		{"not a URL", "::", "", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newPost("h.example:7700", tc.origin, tc.referer)
+			if tc.tls {
+				r.TLS = &tls.ConnectionState{}
+			}
+			if err := sameOrigin(r); (err == nil) != tc.ok {
+				t.Errorf("sameOrigin: %v; want ok %v", err, tc.ok)
+			}
+		})
+	}
+}
+
+// TestCookieSecureOverTLS: the session cookie is Secure when the request
+// came over TLS.
+func TestCookieSecureOverTLS(t *testing.T) {
+	t.Parallel()
+	s := New(nopBackend{}, Options{}).(*server)
+	r := httptest.NewRequest(http.MethodGet, "https://h.example/admin/", nil)
+	r.TLS = &tls.ConnectionState{}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	c := w.Result().Cookies()
+	if len(c) != 1 || !c[0].Secure || !c[0].HttpOnly || c[0].SameSite != http.SameSiteStrictMode || c[0].Path != "/admin/" {
+		t.Errorf("cookies over TLS: %+v", c)
+	}
+}
+
+// TestTokenOK: only the exact token passes; the comparison is of SHA-256
+// digests, so it takes as long whatever the length of what was pasted.
+func TestTokenOK(t *testing.T) {
+	t.Parallel()
+	s := New(nopBackend{}, Options{Token: "s3cret-token"}).(*server)
+	if len(s.tokenHash) != 32 {
+		t.Fatalf("token hash of %d bytes", len(s.tokenHash))
+	}
+	for tok, want := range map[string]bool{
+		"s3cret-token": true, "s3cret-toke": false, "s3cret-token2": false, "S3CRET-TOKEN": false, "": false,
+		strings.Repeat("s", 4096): false,
+	} {
+		if got := s.tokenOK(tok); got != want {
+			t.Errorf("tokenOK(%.20q) = %v", tok, got)
+		}
+	}
+	if open := New(nopBackend{}, Options{}).(*server); open.loginRequired() {
+		t.Error("a handler without a token asks for a login")
+	}
+}
