@@ -1,6 +1,9 @@
 # hookd — `make help` lists the targets.
 GO ?= go
 PKGS := ./...
+# VERSION is stamped into release builds (hookd version, the User-Agent): the
+# nearest v* tag, else the commit; "make release VERSION=v1.2.0" for a release.
+VERSION ?= $(shell git describe --tags --always --dirty --match 'v*' 2>/dev/null || echo dev)
 
 .PHONY: help run test test/short test/race cross bench fuzz lint format check tidy plugins fixtures
 
@@ -25,6 +28,22 @@ cross: ## build everything for linux, darwin and windows on amd64 and arm64
 		GOOS=$$os GOARCH=$$arch $(GO) build -o /dev/null ./... || exit 1; \
 		(cd examples/embed && GOOS=$$os GOARCH=$$arch $(GO) build -o /dev/null ./...) || exit 1; \
 	done; done
+
+.PHONY: release
+release: ## build hookd and hookd-load for linux, darwin, windows × amd64, arm64 into dist/, with SHA256SUMS
+	rm -rf dist && mkdir -p dist
+	@commit=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown); \
+	date=$$(date -u +%Y-%m-%dT%H:%M:%SZ); \
+	ldflags="-s -w -X main.version=$(VERSION) -X main.commit=$$commit -X main.date=$$date"; \
+	for os in linux darwin windows; do for arch in amd64 arm64; do \
+		ext=; if [ $$os = windows ]; then ext=.exe; fi; \
+		for cmd in hookd hookd-load; do \
+			out=dist/$$cmd-$(VERSION)-$$os-$$arch$$ext; echo "$$out"; \
+			CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false -ldflags "$$ldflags" -o $$out ./cmd/$$cmd || exit 1; \
+		done; \
+	done; done
+	cd dist && if command -v sha256sum >/dev/null; then sha256sum hookd*; else shasum -a 256 hookd*; fi > SHA256SUMS
+	@echo "dist/SHA256SUMS"
 
 bench: ## the benchmarks recorded in docs/benchmarks.md
 	$(GO) test -run '^$$' -bench 'BenchmarkEmit' -benchtime 3000x ./runtime/
