@@ -2,13 +2,9 @@
 
 package plugintest
 
-import "errors"
-
 // canLock: without flock, each test binary keeps a cache of its own.
 const canLock = false
 
-var errNoLock = errors.New("plugintest: no file locks on this system")
+func lockFile(string) (func(), error) { return nil, ErrNoLock }
 
-func lockFile(string) (func(), error) { return nil, errNoLock }
-
-func checkPrivate(string) error { return errNoLock }
+func checkPrivate(string) error { return ErrNoLock }

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookrt/hookd/internal/plugintest"
 )
 
 // Building AssemblyScript plugins in tests
@@ -371,4 +373,24 @@ func sources(dir string) ([]string, error) {
 	})
 	slices.Sort(out)
 	return out, err
+}
+
+// lockFile locks a cache entry shared by the test binaries of this user
+// (plugintest.LockFile); without flock it does nothing, and concurrent
+// test binaries may install the compiler at the same time: run them one at
+// a time (go test -p 1) on such systems.
+func lockFile(path string) (unlock func(), err error) {
+	unlock, err = plugintest.LockFile(path)
+	if errors.Is(err, plugintest.ErrNoLock) {
+		return func() {}, nil
+	}
+	return unlock, err
+}
+
+// checkPrivate is plugintest.CheckPrivate, a no-op without flock.
+func checkPrivate(dir string) error {
+	if err := plugintest.CheckPrivate(dir); !errors.Is(err, plugintest.ErrNoLock) {
+		return err
+	}
+	return nil
 }
