@@ -167,6 +167,13 @@ type Counters interface {
 	// PluginReload reports a reload of a plugin's file: ok false when the
 	// new version was refused (the old one keeps running).
 	PluginReload(domain string, ok bool)
+	// PluginHostCall reports one call a plugin of domain made to a host
+	// function that acts outside the plugin (jwt_sign, http_request, the
+	// state_* functions; hostapi.Effectful): result is "OK" or the ABI
+	// name of the status it returned (ERR_DENIED, ERR_LIMIT, ERR_NOT_FOUND,
+	// …). Only the first hostapi.MaxHostCallRecords host calls of a plugin
+	// call are reported.
+	PluginHostCall(domain, function, result string)
 	// WebAPICall reports one call of the External WebAPI: kind is
 	// "signup", "forgot_password" or "notification", outcome "ok",
 	// "refused" (the service said no), "failed" (it could not be reached
@@ -190,6 +197,7 @@ type NopCounters struct{}
 
 func (NopCounters) PluginCall(string, string, time.Duration) {}
 func (NopCounters) PluginReload(string, bool)                {}
+func (NopCounters) PluginHostCall(string, string, string)    {}
 func (NopCounters) WebAPICall(string, string, time.Duration) {}
 
 // PluginStatus is where one WASM plugin stands, for the admin page.

@@ -41,6 +41,18 @@ const (
 	FuncStateDelete = "state_delete"
 )
 
+// Effectful reports whether the host function name acts outside the
+// plugin (signs with a key, makes a request, reads or writes durable
+// state), as opposed to reading its event, setting its reply or logging:
+// the calls an operator counts (hookd_plugin_host_calls_total).
+func Effectful(name string) bool {
+	switch name {
+	case FuncJWTSign, FuncHTTPRequest, FuncStateGet, FuncStateSet, FuncStateIncr, FuncStateDelete:
+		return true
+	}
+	return false
+}
+
 // Func is the signature of one host function.
 type Func struct {
 	Name       string

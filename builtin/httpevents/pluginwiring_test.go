@@ -35,6 +35,8 @@ func (r *recorder) PluginReload(domain string, ok bool) {
 	r.reloads = append(r.reloads, domain)
 }
 
+func (r *recorder) PluginHostCall(string, string, string) {}
+
 func (r *recorder) WebAPICall(string, string, time.Duration) {}
 
 // provision provisions an [http_events] section with per-domain scripts

@@ -65,6 +65,7 @@ func (s *Script) Handle(ctx context.Context, ev *hook.Event) (hook.Result, error
 	res, outcome, err := s.judge(out, err)
 	res.Latency = time.Since(start)
 	s.tally(outcome, out.Duration)
+	s.tallyHostCalls(out.HostCalls)
 	endSpan(span, out, outcome, err)
 	return res, err
 }

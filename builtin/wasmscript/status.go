@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/hostapi"
 	"github.com/hookrt/hookd/internal/wasmhost"
 )
 
@@ -50,6 +51,21 @@ func (s *Script) tally(outcome string, d time.Duration) {
 		}
 	}
 	s.count.PluginCall(s.spec.Domain, outcome, d)
+}
+
+// tallyHostCalls reports the effectful host calls of one call (signing,
+// requests, state) to the host's counters, by function and result.
+func (s *Script) tallyHostCalls(calls []hostapi.HostCall) {
+	for _, hc := range calls {
+		if !hostapi.Effectful(hc.Name) {
+			continue
+		}
+		result := "OK"
+		if hc.Status < 0 {
+			result = hostapi.StatusName(hc.Status)
+		}
+		s.count.PluginHostCall(s.spec.Domain, hc.Name, result)
+	}
 }
 
 // reloaded counts a reload that swapped the version (err nil) or was

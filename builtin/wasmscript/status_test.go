@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ type counters struct {
 	mu      sync.Mutex
 	calls   []string // "domain outcome"
 	reloads []string // "domain ok|refused"
+	host    []string // "domain function result"
 }
 
 func (c *counters) PluginCall(domain, outcome string, d time.Duration) {
@@ -32,6 +34,12 @@ func (c *counters) PluginReload(domain string, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.reloads = append(c.reloads, domain+" "+map[bool]string{true: "ok", false: "refused"}[ok])
+}
+
+func (c *counters) PluginHostCall(domain, function, result string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.host = append(c.host, domain+" "+function+" "+result)
 }
 
 func (c *counters) WebAPICall(string, string, time.Duration) {}
@@ -229,5 +237,34 @@ func replace(t *testing.T, from, to string) {
 	copyFile(t, from, tmp)
 	if err := os.Rename(tmp, to); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHostCallsCounted: the effectful host calls of a call (here a
+// jwt_sign the domain is not granted) reach the counters by function and
+// result; reading the event and setting the reply do not.
+func TestHostCallsCounted(t *testing.T) {
+	t.Parallel()
+	c := &counters{}
+	h, err := wasmscript.NewHost(context.Background(), wasmscript.HostOptions{PrivateDir: t.TempDir(), Counters: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	ctx := context.Background()
+	for _, f := range []string{"echo", "sign"} {
+		s, err := h.Load(ctx, wasmscript.Spec{Domain: f, Path: fixture(t, f), Strict: true, Config: map[string]any{"key": "relay.pem"},
+			Settings: wasmscript.Settings{Instances: 1, Timeout: testTimeout}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = s.Handle(ctx, event("5a1d"))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// sign calls jwt_sign twice (claims with exp, then without); no key is
+	// granted, so both are denied.
+	if want := []string{"sign jwt_sign ERR_DENIED", "sign jwt_sign ERR_DENIED"}; !slices.Equal(c.host, want) {
+		t.Errorf("host calls counted %q, want %q", c.host, want)
 	}
 }

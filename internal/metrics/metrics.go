@@ -57,6 +57,7 @@ type Metrics struct {
 	pluginCalls   *prometheus.CounterVec
 	pluginDur     *prometheus.HistogramVec
 	pluginReloads *prometheus.CounterVec
+	pluginHost    *prometheus.CounterVec
 	webapiCalls   *prometheus.CounterVec
 	webapiDur     *prometheus.HistogramVec
 }
@@ -97,6 +98,9 @@ func New(o Options) *Metrics {
 		"How long one WASM plugin call ran.", latencyBuckets, plugin...)
 	m.pluginReloads = f.counter("hookd_plugin_reloads_total",
 		"Reloads of a changed plugin file, by result: ok, or refused (the old version keeps running).", with(plugin, "result")...)
+	m.pluginHost = f.counter("hookd_plugin_host_calls_total",
+		"Calls WASM plugins made to host functions that act outside them (jwt_sign, http_request, state_*), by function and result: OK or the ABI status name.",
+		with(plugin, "function", "result")...)
 	m.webapiCalls = f.counter("hookd_webapi_calls_total",
 		"External WebAPI (account/1) calls, by kind and outcome.", "kind", "outcome")
 	m.webapiDur = f.histogram("hookd_webapi_call_duration_seconds",
@@ -167,6 +171,10 @@ func (m *Metrics) PluginReload(domain string, ok bool) {
 		result = "refused"
 	}
 	m.pluginReloads.WithLabelValues(m.pluginLabels(domain, result)...).Inc()
+}
+
+func (m *Metrics) PluginHostCall(domain, function, result string) {
+	m.pluginHost.WithLabelValues(m.pluginLabels(domain, function, result)...).Inc()
 }
 
 func (m *Metrics) WebAPICall(kind, outcome string, d time.Duration) {

@@ -58,6 +58,7 @@ func TestPerTarget(t *testing.T) {
 	m.Observe(context.Background(), hook.Observation{Target: "http_events.domain.7", State: hook.StateDelivered, Attempt: 1, Latency: time.Millisecond})
 	m.PluginCall("7", hook.PluginTrap, time.Millisecond)
 	m.PluginReload("7", false)
+	m.PluginHostCall("7", "state_incr", "OK")
 	want := `
 # HELP hookd_delivery_attempts_total Delivery attempts, by the state they left the delivery in: delivered, retrying or dead.
 # TYPE hookd_delivery_attempts_total counter
@@ -68,9 +69,12 @@ hookd_plugin_calls_total{domain="7",outcome="trap"} 1
 # HELP hookd_plugin_reloads_total Reloads of a changed plugin file, by result: ok, or refused (the old version keeps running).
 # TYPE hookd_plugin_reloads_total counter
 hookd_plugin_reloads_total{domain="7",result="refused"} 1
+# HELP hookd_plugin_host_calls_total Calls WASM plugins made to host functions that act outside them (jwt_sign, http_request, state_*), by function and result: OK or the ABI status name.
+# TYPE hookd_plugin_host_calls_total counter
+hookd_plugin_host_calls_total{domain="7",function="state_incr",result="OK"} 1
 `
 	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
-		"hookd_delivery_attempts_total", "hookd_plugin_calls_total", "hookd_plugin_reloads_total"); err != nil {
+		"hookd_delivery_attempts_total", "hookd_plugin_calls_total", "hookd_plugin_reloads_total", "hookd_plugin_host_calls_total"); err != nil {
 		t.Error(err)
 	}
 }
