@@ -41,6 +41,7 @@ type config struct {
 	issuer      string
 	leeway      time.Duration
 	jwksRefresh time.Duration
+	jwksWait    time.Duration
 }
 
 func parseFlags(args []string) (config, error) {
@@ -51,6 +52,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.issuer, "issuer", "", "required iss claim (empty: not checked)")
 	fs.DurationVar(&c.leeway, "leeway", 60*time.Second, "clock skew allowed when checking exp and iat")
 	fs.DurationVar(&c.jwksRefresh, "jwks-refresh", 10*time.Second, "minimum time between JWKS fetches caused by unknown kids")
+	fs.DurationVar(&c.jwksWait, "jwks-wait", 30*time.Second, "how long to keep trying the first JWKS fetch, while hookd starts (0: once)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -61,6 +63,8 @@ func parseFlags(args []string) (config, error) {
 		return c, fmt.Errorf("-leeway must not be negative, got %s", c.leeway)
 	case c.jwksRefresh < 0:
 		return c, fmt.Errorf("-jwks-refresh must not be negative, got %s", c.jwksRefresh)
+	case c.jwksWait < 0:
+		return c, fmt.Errorf("-jwks-wait must not be negative, got %s", c.jwksWait)
 	}
 	return c, nil
 }
@@ -77,7 +81,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	keys := newKeySet(cfg.jwksURL, cfg.jwksRefresh, logger)
-	if err := keys.refresh(ctx); err != nil {
+	if err := firstFetch(ctx, keys, cfg.jwksWait, logger); err != nil {
 		return fmt.Errorf("fetch JWKS (is hookd running?): %w", err)
 	}
 	rcv := newReceiver(cfg, keys, stdout, logger)
@@ -113,4 +117,27 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		err = serveErr
 	}
 	return err
+}
+
+// firstFetch fetches the JWKS, trying again for up to wait: started beside
+// hookd (the quick start runs both at once), the receiver may ask before
+// hookd listens. The pause between tries doubles from 100 ms to 2 s.
+func firstFetch(ctx context.Context, keys *keySet, wait time.Duration, logger *slog.Logger) error {
+	deadline := time.Now().Add(wait)
+	pause := 100 * time.Millisecond
+	for tries := 1; ; tries++ {
+		err := keys.refresh(ctx)
+		if err == nil || time.Now().Add(pause).After(deadline) {
+			return err
+		}
+		if tries == 1 {
+			logger.Info("waiting for hookd's JWKS", "jwks", keys.url, "err", err, "for", wait)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
 }

@@ -281,7 +281,8 @@ func Test_mainStartup(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"JWKS unreachable", []string{"-listen", "127.0.0.1:0", "-jwks", "http://127.0.0.1:1/jwks.json"}, "fetch JWKS (is hookd running?)"},
+		{"JWKS unreachable", []string{"-listen", "127.0.0.1:0", "-jwks", "http://127.0.0.1:1/jwks.json", "-jwks-wait", "0"}, "fetch JWKS (is hookd running?)"},
+		{"negative wait", []string{"-jwks-wait", "-1s"}, "-jwks-wait must not be negative"},
 		{"negative leeway", []string{"-leeway", "-1s"}, "-leeway must not be negative"},
 		{"stray argument", []string{"extra"}, "unexpected arguments"},
 	}
@@ -296,11 +297,41 @@ func Test_mainStartup(t *testing.T) {
 	}
 }
 
+// TestWaitsForHookd: started before hookd answers (the quick start runs
+// both at once), the receiver keeps asking for the JWKS and then serves.
+func TestWaitsForHookd(t *testing.T) {
+	t.Parallel()
+	js := &jwksServer{}
+	js.set(jwkOKP("ed", edKey().Public().(ed25519.PublicKey)))
+	js.down.Store(2)
+	srv := httptest.NewServer(js)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	ready := make(chan struct{})
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-jwks", srv.URL, "-jwks-wait", "10m"}, io.Discard, func(string) { close(ready) })
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("run returned before ready: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+	if n := js.fetches.Load(); n != 3 {
+		t.Errorf("%d JWKS fetches, want 3 (two refused, one served)", n)
+	}
+}
+
 // jwksServer serves a JWKS that tests can replace, counting fetches.
 type jwksServer struct {
 	mu      sync.Mutex
 	body    []byte
 	fetches atomic.Int32
+	down    atomic.Int32 // answer this many more fetches 503, as a hookd still starting
 }
 
 func (s *jwksServer) set(keys ...map[string]string) {
@@ -312,6 +343,10 @@ func (s *jwksServer) set(keys ...map[string]string) {
 
 func (s *jwksServer) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	s.fetches.Add(1)
+	if s.down.Add(-1) >= 0 {
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+		return
+	}
 	s.mu.Lock()
 	body := s.body
 	s.mu.Unlock()
