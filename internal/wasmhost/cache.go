@@ -391,7 +391,7 @@ func (e *Engine) Compile(ctx context.Context, path string) error {
 	defer e.releaseCache(entry)
 	rt := wazero.NewRuntimeWithConfig(ctx, e.runtimeConfig(MaxMemoryPages, entry.cache))
 	defer rt.Close(ctx)
-	compiled, err := rt.CompileModule(ctx, wasm)
+	compiled, err := e.compile(ctx, rt, wasm, sha)
 	if err != nil {
 		return fmt.Errorf("plugin %s does not compile: %w", path, err)
 	}

@@ -144,6 +144,8 @@ type Engine struct {
 	// compare.
 	deadlines      deadlines
 	timerDeadlines bool
+	// compiling serialises the compilations of one binary (compile.go).
+	compiling [16]sync.Mutex
 
 	mu          sync.Mutex
 	plugins     map[*Plugin]struct{}

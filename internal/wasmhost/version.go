@@ -80,7 +80,7 @@ func (p *Plugin) newVersion(ctx context.Context, wasm []byte, sha string) (*vers
 	if err := instantiateHostModules(ctx, rt); err != nil {
 		return fail(err)
 	}
-	compiled, err := rt.CompileModule(ctx, wasm)
+	compiled, err := p.e.compile(ctx, rt, wasm, sha)
 	if err != nil {
 		return fail(newError("plugin does not compile: "+err.Error(), ErrRefused, err))
 	}

@@ -1,0 +1,30 @@
+package wasmhost
+
+import (
+	"context"
+
+	"github.com/tetratelabs/wazero"
+)
+
+// compile compiles wasm, whose SHA-256 is sha, in rt, never at the same
+// time as another compilation of the same binary in this engine.
+//
+// Runtimes that share a compilation cache and compile one module at once
+// can see it half-prepared: wazero (v1.12, wazero/wazero#2547) publishes a
+// module read back from the file cache in its in-memory table before it
+// has compiled the module's entry preambles, so a second CompileModule
+// returns it at once and instantiating it can panic or race. hookd makes a
+// runtime per plugin version over a cache per binary, and loads plugins
+// concurrently (domains sharing a binary, a reload beside a start,
+// Compile), so it takes a lock per binary around CompileModule. Striped by
+// the hash: two binaries that share a stripe only wait for each other.
+func (e *Engine) compile(ctx context.Context, rt wazero.Runtime, wasm []byte, sha string) (wazero.CompiledModule, error) {
+	var stripe byte
+	if sha != "" {
+		stripe = sha[0]
+	}
+	mu := &e.compiling[int(stripe)%len(e.compiling)]
+	mu.Lock()
+	defer mu.Unlock()
+	return rt.CompileModule(ctx, wasm)
+}
