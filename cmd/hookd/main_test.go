@@ -3,11 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
@@ -23,32 +19,17 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/hookrt/hookd/internal/daemontest"
 	"github.com/hookrt/hookd/internal/jwtsign"
 )
 
 // freeAddr returns a loopback address nothing listens on right now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+var freeAddr = daemontest.FreeAddr
 
 // writeKey writes a fresh Ed25519 key, mode 0600, into dir/private.
 func writeKey(t testing.TB, dir string) {
 	t.Helper()
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(priv)
-	if err := os.MkdirAll(filepath.Join(dir, "private"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	if err := os.WriteFile(filepath.Join(dir, "private", "webhook.pem"), pemBytes, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	daemontest.WriteKey(t, filepath.Join(dir, "private"), "webhook.pem")
 }
 
 // writeConfig writes a config for a node listening on listen whose JWT
@@ -85,34 +66,13 @@ user_delete = true
 	return path
 }
 
-// waitHealthy polls /healthz until the daemon answers (a condition, not a
-// fixed sleep), or fails after 30 s.
 // startPatience bounds how long a test waits for hookd to serve.
-const startPatience = 5 * time.Minute
+const startPatience = daemontest.Patience
 
-func waitHealthy(t testing.TB, base string, exited <-chan struct{}) {
-	t.Helper()
-	// Generous: hookd compiles its plugins before it serves, which takes
-	// seconds under -race on a loaded 2-core machine; the bound only
-	// catches a daemon that never comes up.
-	deadline := time.Now().Add(startPatience)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			t.Fatal("hookd exited before becoming healthy")
-		default:
-		}
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("hookd did not become healthy within %s", startPatience)
-}
+// waitHealthy polls /healthz until the daemon answers (a condition, not a
+// fixed sleep), or fails if exited is closed first or startPatience runs
+// out.
+var waitHealthy = daemontest.WaitHealthy
 
 func postEvent(t *testing.T, base, token string, fields map[string]string) string {
 	t.Helper()
@@ -235,34 +195,30 @@ func (r *jwtReceiver) waitFor(t *testing.T, what string, cond func() bool) {
 // daemon is a hookd process started from the test binary's build.
 type daemon struct {
 	cmd    *exec.Cmd
-	exited chan struct{}
+	exited <-chan struct{}
 	out    *lockedBuffer
+}
+
+// removeBuiltHookd removes the hookd binary buildOnce built, if it did.
+func removeBuiltHookd() {
+	if builtDir != "" {
+		_ = os.RemoveAll(builtDir)
+	}
 }
 
 // lockedBuffer is a daemon's output: os/exec copies into it while the test
 // reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+type lockedBuffer = daemontest.Output
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// builtDir is where buildOnce put hookd; TestMain removes it.
+var builtDir string
 
 var buildOnce = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "hookd-bin")
 	if err != nil {
 		return "", err
 	}
+	builtDir = dir
 	bin := filepath.Join(dir, "hookd")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
@@ -277,20 +233,8 @@ func startDaemon(t *testing.T, configPath string) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{cmd: exec.Command(bin, "serve", "-config", configPath), exited: make(chan struct{}), out: &lockedBuffer{}}
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.cmd.Wait(); close(d.exited) }()
-	t.Cleanup(func() {
-		d.cmd.Process.Kill()
-		<-d.exited
-		if t.Failed() {
-			t.Logf("hookd output:\n%s", d.out.String())
-		}
-	})
-	return d
+	d := daemontest.Start(t, bin, "serve", "-config", configPath)
+	return &daemon{cmd: d.Cmd, exited: d.Exited, out: d.Out}
 }
 
 // TestCrashRecovery: with the receiver down, events are accepted, then the

@@ -59,10 +59,15 @@ type build struct {
 	err  error
 }
 
-// Main runs the tests, then closes the engine and removes the cache if it
-// is this test binary's own (see [CacheDir]). Call it from TestMain.
-func Main(m *testing.M) {
+// Main runs the tests, then the cleanups given (what the test binary made
+// outside any test's temporary directory), closes the engine and removes
+// the cache if it is this test binary's own (see [CacheDir]). Call it
+// from TestMain.
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
+	for _, c := range cleanups {
+		c()
+	}
 	mu.Lock()
 	if engine != nil {
 		_ = engine.Close(context.Background())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/hookrt/hookd/hook"
@@ -43,7 +42,7 @@ func BenchmarkSessionGuard(b *testing.B) {
 		}},
 	} {
 		b.Run(g.name+"/compile", func(b *testing.B) {
-			wasm := readWasm(b, g.build(b))
+			wasm := readFile(b, g.build(b))
 			ctx := context.Background()
 			for b.Loop() {
 				cache := wazero.NewCompilationCache()
@@ -57,7 +56,7 @@ func BenchmarkSessionGuard(b *testing.B) {
 			b.ReportMetric(float64(len(wasm)), "wasm-bytes")
 		})
 		b.Run(g.name+"/instantiate", func(b *testing.B) {
-			benchInstantiate(b, readWasm(b, g.build(b)))
+			benchInstantiate(b, readFile(b, g.build(b)))
 		})
 		for _, c := range []struct {
 			name string
@@ -95,7 +94,7 @@ func BenchmarkMinimal(b *testing.B) {
 		}},
 	} {
 		b.Run(g.name+"/instantiate", func(b *testing.B) {
-			wasm := readWasm(b, g.build(b))
+			wasm := readFile(b, g.build(b))
 			benchInstantiate(b, wasm)
 			b.ReportMetric(float64(len(wasm)), "wasm-bytes")
 		})
@@ -110,15 +109,6 @@ func BenchmarkMinimal(b *testing.B) {
 			}
 		})
 	}
-}
-
-func readWasm(b *testing.B, path string) []byte {
-	b.Helper()
-	wasm, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return wasm
 }
 
 // benchInstantiate measures instantiating the compiled wasm with the host

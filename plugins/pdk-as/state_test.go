@@ -10,6 +10,7 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/hookrt/hookd/internal/plugintest"
+	"github.com/hookrt/hookd/internal/plugintest/sdktest"
 	"github.com/hookrt/hookd/internal/store"
 	"github.com/hookrt/hookd/internal/wasmhost"
 )
@@ -45,7 +46,7 @@ func stateOp(t *testing.T, p *wasmhost.Plugin, op, key, value, ttl string) strin
 	if ttl == "" {
 		ttl = "0"
 	}
-	return reply(t, p, "state", map[string]string{"text": op, "key": key, "value": value, "ttl": ttl})
+	return sdktest.Reply(t, p, "state", map[string]string{"text": op, "key": key, "value": value, "ttl": ttl})
 }
 
 func TestState(t *testing.T) {
@@ -96,6 +97,11 @@ func TestState(t *testing.T) {
 		}
 	}
 }
+
+// patience bounds the wait for a TTL to run out: generous, so that only a
+// value that never expires fails the test (a loaded 2-core machine under
+// -race takes its time).
+const patience = 5 * time.Minute
 
 // TestStateTTL: a value set with a TTL reads as absent once it expired; a
 // TTL over the host's 30 days is refused.

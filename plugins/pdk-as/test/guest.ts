@@ -1,6 +1,6 @@
 // The test guest of the AssemblyScript SDK: it exercises every helper, for
-// the Go tests beside (as_test.go), which build it with asc and run it in
-// hookd's engine. The event's "op" field picks what it does; most ops
+// the Go tests (the shared SDK suite, internal/plugintest/sdktest, and
+// sdk_test.go here), which build it with asc and run it in hookd's engine. The event's "op" field picks what it does; most ops
 // answer with xml(text) so that the test can read a result from the reply.
 
 import * as pdk from "@hookrt/pdk-as";
