@@ -6,10 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"runtime"
 	"strings"
 
+	"github.com/hookrt/hookd/internal/secretfile"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -201,28 +200,14 @@ func readToken(path string) (string, error) {
 	return tok, nil
 }
 
-// readTokenFile reads a file holding one token, refused when group or
-// others may read it; the client's -token-file is read the same way.
+// readTokenFile reads a file holding one token (secretfile.Read: mode
+// 0600, one line); the client's -token-file is read the same way.
 func readTokenFile(path string) (string, error) {
-	f, err := os.Open(path)
+	tok, err := secretfile.Read(path, maxToken, "one token (no spaces)")
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return "", err
-	} else if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return "", fmt.Errorf("%s is readable by group or others (mode %04o); chmod 600 it", path, perm)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxToken+1))
-	if err != nil {
-		return "", err
-	}
-	if len(b) > maxToken {
-		return "", fmt.Errorf("%s is larger than 4 KiB; it should hold one token", path)
-	}
-	tok := strings.TrimSpace(string(b))
-	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+	if strings.ContainsAny(tok, " \t") {
 		return "", fmt.Errorf("%s must hold one token (no spaces), got %d bytes", path, len(tok))
 	}
 	return tok, nil
