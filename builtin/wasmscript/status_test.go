@@ -52,16 +52,23 @@ func (c *counters) get() (calls, reloads []string) {
 
 var _ hook.Counters = (*counters)(nil)
 
-// TestCallsCounted: every Handle reports its outcome to the counters and
-// to the plugin's status, by the outcome constants of hook.
-func TestCallsCounted(t *testing.T) {
-	t.Parallel()
+// countingHost returns a Host reporting to a counters of its own.
+func countingHost(t *testing.T) (*wasmscript.Host, *counters) {
+	t.Helper()
 	c := &counters{}
 	h, err := wasmscript.NewHost(context.Background(), wasmscript.HostOptions{PrivateDir: t.TempDir(), Counters: c})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = h.Close() })
+	return h, c
+}
+
+// TestCallsCounted: every Handle reports its outcome to the counters and
+// to the plugin's status, by the outcome constants of hook.
+func TestCallsCounted(t *testing.T) {
+	t.Parallel()
+	h, c := countingHost(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		fixture  string
@@ -120,12 +127,7 @@ func TestCallsCounted(t *testing.T) {
 // once (counters and status); the status has what the admin page shows.
 func TestReloadsCountedAndReported(t *testing.T) {
 	t.Parallel()
-	c := &counters{}
-	h, err := wasmscript.NewHost(context.Background(), wasmscript.HostOptions{PrivateDir: t.TempDir(), Counters: c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
+	h, c := countingHost(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.wasm")
 	copyFile(t, fixture(t, "ok"), path)
@@ -245,12 +247,7 @@ func replace(t *testing.T, from, to string) {
 // result; reading the event and setting the reply do not.
 func TestHostCallsCounted(t *testing.T) {
 	t.Parallel()
-	c := &counters{}
-	h, err := wasmscript.NewHost(context.Background(), wasmscript.HostOptions{PrivateDir: t.TempDir(), Counters: c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
+	h, c := countingHost(t)
 	ctx := context.Background()
 	for _, f := range []string{"echo", "sign"} {
 		s, err := h.Load(ctx, wasmscript.Spec{Domain: f, Path: fixture(t, f), Strict: true, Config: map[string]any{"key": "relay.pem"},
