@@ -13,35 +13,12 @@ import (
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
-// openStore opens and migrates the store of st.
-func openStore(t *testing.T, st hookrt.StoreConfig) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	var (
-		db  *store.DB
-		err error
-	)
-	if st.Driver == hookrt.DriverPostgres {
-		db, err = store.OpenPostgres(ctx, st.DSN)
-	} else {
-		db, err = store.OpenSQLite(ctx, st.Path, store.SQLiteOptions{})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
 // TestBulkWrites: groups of every size are written with multi-row
 // statements in chunks, and read back row by row as they were given; a
 // record of a delivery that changed meanwhile is a conflict of its own.
 func TestBulkWrites(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
-		db := openStore(t, st)
+		db := storetest.Open(t, st)
 		ctx := context.Background()
 		now := time.Now()
 		for _, n := range []int{1, 5, 87} { // 87 = 64 + 16 + 4 + 1 + 1 + 1

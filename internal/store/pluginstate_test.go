@@ -65,7 +65,7 @@ func stateCases() []stateCase {
 	}}}
 	for _, c := range storetest.All() {
 		cases = append(cases, stateCase{c.Name, func(t *testing.T, clk *clock) (hook.StateStore, *store.DB) {
-			db := openStore(t, c.Store(t))
+			db := storetest.Open(t, c.Store(t))
 			return dbState{db, clk}, db
 		}})
 	}
@@ -260,7 +260,7 @@ func TestPluginStateLimits(t *testing.T) {
 // batches, and gives their room back.
 func TestPluginStatePrune(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
-		db := openStore(t, st)
+		db := storetest.Open(t, st)
 		clk := &clock{now: time.Now()}
 		s := dbState{db, clk}
 		ctx := context.Background()
@@ -296,9 +296,9 @@ func TestPluginStatePrune(t *testing.T) {
 // MaxKeys.
 func TestPluginStateConcurrency(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
-		nodes := []*store.DB{openStore(t, st)}
+		nodes := []*store.DB{storetest.Open(t, st)}
 		if st.Driver == hookrt.DriverPostgres {
-			nodes = append(nodes, openStore(t, st))
+			nodes = append(nodes, storetest.Open(t, st))
 		}
 		ctx := context.Background()
 		const workers, each = 8, 25
@@ -351,7 +351,7 @@ func TestPluginStateConcurrency(t *testing.T) {
 func BenchmarkPluginState(b *testing.B) {
 	for _, c := range storetest.All() {
 		b.Run(c.Name, func(b *testing.B) {
-			db := openStoreB(b, c.Store(b))
+			db := storetest.Open(b, c.Store(b))
 			s := store.PluginState{DB: db}
 			ctx := context.Background()
 			lim := hook.StateLimits{MaxValue: 64 << 10, MaxKeys: 10000, MaxBytes: 16 << 20}
@@ -383,26 +383,4 @@ func BenchmarkPluginState(b *testing.B) {
 			})
 		})
 	}
-}
-
-func openStoreB(b *testing.B, st hookrt.StoreConfig) *store.DB {
-	b.Helper()
-	ctx := context.Background()
-	var (
-		db  *store.DB
-		err error
-	)
-	if st.Driver == hookrt.DriverPostgres {
-		db, err = store.OpenPostgres(ctx, st.DSN)
-	} else {
-		db, err = store.OpenSQLite(ctx, st.Path, store.SQLiteOptions{})
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	return db
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hookrt/hookd/internal/store"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -91,4 +92,29 @@ func Postgres(t testing.TB) hookrt.StoreConfig {
 	}
 	u.Path = "/" + name
 	return hookrt.StoreConfig{Driver: "postgres", DSN: u.String()}
+}
+
+// Open opens the store of st with internal/store, as the runtime would,
+// and migrates it; it is closed when t ends (closing it before, to open
+// the file again as a restart would, is fine).
+func Open(t testing.TB, st hookrt.StoreConfig) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	var (
+		db  *store.DB
+		err error
+	)
+	if st.Driver == hookrt.DriverPostgres {
+		db, err = store.OpenPostgres(ctx, st.DSN)
+	} else {
+		db, err = store.OpenSQLite(ctx, st.Path, store.SQLiteOptions{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

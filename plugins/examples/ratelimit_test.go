@@ -25,32 +25,6 @@ import (
 
 const rateLimit = "github.com/hookrt/hookd/plugins/examples/rate-limit"
 
-// openDB opens (and migrates) the store of st; closed when t ends, unless
-// the test closes it first.
-func openDB(t *testing.T, st hookrt.StoreConfig) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	var (
-		db  *store.DB
-		err error
-	)
-	if st.Driver == hookrt.DriverPostgres {
-		db, err = store.OpenPostgres(ctx, st.DSN)
-	} else {
-		db, err = store.OpenSQLite(ctx, st.Path, store.SQLiteOptions{})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	closeDB := func() { once.Do(func() { db.Close() }) }
-	t.Cleanup(closeDB)
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
 // rateGrants grants state over st to domain "acme", and the config cfg.
 func rateGrants(t *testing.T, st hook.StateStore, cfg string) hostfn.Grants {
 	t.Helper()
@@ -100,7 +74,7 @@ func TestRateLimitSurvives(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
 		wasm := plugintest.Build(t, rateLimit)
 		ctx := context.Background()
-		db := openDB(t, st)
+		db := storetest.Open(t, st)
 
 		// One instance, whose replies may not be longer than 64 bytes: a
 		// drop (a message box and a drop, about 200 bytes) is refused,
@@ -129,7 +103,7 @@ func TestRateLimitSurvives(t *testing.T) {
 		}
 
 		// A restart: a new engine and a new connection to the same store.
-		db = openDB(t, st)
+		db = storetest.Open(t, st)
 		e, err := wasmhost.NewEngine(ctx, wasmhost.Options{CacheDir: plugintest.CacheDir(t)})
 		if err != nil {
 			t.Fatal(err)
