@@ -19,9 +19,12 @@ import (
 //	for _, p := range rt.Plugins() {
 //		fmt.Println(p.Domain, p.SHA256, p.Calls[hook.PluginOK])
 //	}
-func (rt *Runtime) Plugins() []hook.PluginStatus {
+func (rt *Runtime) Plugins() []hook.PluginStatus { return rt.mods.plugins() }
+
+// plugins asks every module that runs plugins where they stand.
+func (ms *modules) plugins() []hook.PluginStatus {
 	var out []hook.PluginStatus
-	for _, m := range rt.mods.list {
+	for _, m := range ms.list {
 		if pr, ok := m.(hook.PluginReporter); ok {
 			out = append(out, pr.Plugins()...)
 		}

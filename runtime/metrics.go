@@ -32,16 +32,30 @@ func (rt *Runtime) MetricsGatherer() prometheus.Gatherer { return rt.metrics.Reg
 func newMetrics(cfg *Config, o *options) (*metrics.Metrics, *engineSource) {
 	src := &engineSource{}
 	m := metrics.New(metrics.Options{PerTarget: cfg.Metrics.PerTarget, Version: o.version,
-		GoVersion: goruntime.Version(), Source: src})
+		GoVersion: goruntime.Version(), Source: src, Plugins: src.plugins})
 	o.counters = m
 	o.observers = append([]func(context.Context, hook.Observation){m.Observe}, o.observers...)
 	return m, src
 }
 
-// engineSource reads the store's figures from the engine, once it is open.
-type engineSource struct{ e atomic.Pointer[engine.Engine] }
+// engineSource reads the store's figures from the engine, and the
+// plugins' from the modules, once the runtime is open.
+type engineSource struct {
+	e    atomic.Pointer[engine.Engine]
+	mods atomic.Pointer[modules]
+}
 
-func (s *engineSource) set(e *engine.Engine) { s.e.Store(e) }
+func (s *engineSource) set(e *engine.Engine, ms *modules) {
+	s.mods.Store(ms)
+	s.e.Store(e)
+}
+
+func (s *engineSource) plugins() []hook.PluginStatus {
+	if ms := s.mods.Load(); ms != nil {
+		return ms.plugins()
+	}
+	return nil
+}
 
 func (s *engineSource) Snapshot(ctx context.Context) (metrics.Snapshot, error) {
 	e := s.e.Load()

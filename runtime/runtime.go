@@ -116,7 +116,7 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Runtime, error) {
 		stopSpans(stopTracing)
 		return nil, fmt.Errorf("runtime: %w", err)
 	}
-	src.set(eng)
+	src.set(eng, ms)
 	ms.state.bind(eng.DB()) // plugin state, now that the store is open
 	return &Runtime{log: o.logger, eng: eng, mods: ms, stats: st, metrics: mt, stopTracing: stopTracing}, nil
 }

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
@@ -84,6 +87,43 @@ instances = 2
 	if got := <-cmds; !strings.Contains(got, `<session id="5a1d">`) || !strings.Contains(got, "<drop") {
 		t.Errorf("command sink got %q", got)
 	}
+	// The runtime's metrics see the plugins and their calls.
+	for name, atLeast := range map[string]float64{
+		"hookd_plugins": 3, "hookd_plugin_instances": 1,
+		`hookd_plugin_calls_total{outcome="ok"}`: 1, `hookd_plugin_calls_total{outcome="trap"}`: 2,
+	} {
+		if got := gathered(t, rt, name); got < atLeast {
+			t.Errorf("%s = %v, want at least %v", name, got, atLeast)
+		}
+	}
+}
+
+// gathered sums the samples of the runtime's metric name, narrowed to
+// those with one label value when name ends in {label="value"}.
+func gathered(t *testing.T, rt *hookrt.Runtime, name string) float64 {
+	t.Helper()
+	label, value := "", ""
+	if i := strings.IndexByte(name, '{'); i > 0 {
+		label, value, _ = strings.Cut(strings.Trim(name[i:], "{}"), "=")
+		name, value = name[:i], strings.Trim(value, `"`)
+	}
+	mfs, err := rt.MetricsGatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if label != "" && !slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool { return l.GetName() == label && l.GetValue() == value }) {
+				continue
+			}
+			sum += m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	return sum
 }
 
 // TestPluginReload: replacing the file swaps the plugin; a broken file is

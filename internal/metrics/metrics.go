@@ -38,6 +38,9 @@ type Options struct {
 	Source Source
 	// SourceTTL defaults to 10 s: a scrape does not hit the store more often.
 	SourceTTL time.Duration
+	// Plugins reports the WASM plugins at each scrape (hookd_plugins,
+	// hookd_plugin_instances); nil leaves them out.
+	Plugins func() []hook.PluginStatus
 }
 
 // Metrics holds the registry and the instruments. Its methods are safe for
@@ -118,6 +121,9 @@ func New(o Options) *Metrics {
 			ttl = 10 * time.Second
 		}
 		m.reg.MustRegister(newStoreCollector(o.Source, ttl))
+	}
+	if o.Plugins != nil {
+		m.reg.MustRegister(newPluginCollector(o.Plugins, o.PerTarget))
 	}
 	return m
 }

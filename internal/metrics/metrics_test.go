@@ -167,3 +167,38 @@ func histogramCount(t *testing.T, m *metrics.Metrics, name string) uint64 {
 	}
 	return n
 }
+
+// TestPluginGauges: the plugins' pools, summed by default, by domain with
+// PerTarget; read at each scrape.
+func TestPluginGauges(t *testing.T) {
+	t.Parallel()
+	plugins := []hook.PluginStatus{{Domain: "5", Instances: 4}, {Domain: "7", Instances: 1}}
+	src := func() []hook.PluginStatus { return plugins }
+	for _, tc := range []struct {
+		perTarget bool
+		want      string
+	}{
+		{false, `
+# HELP hookd_plugin_instances Warm instances in the WASM plugins' pools.
+# TYPE hookd_plugin_instances gauge
+hookd_plugin_instances 5
+# HELP hookd_plugins WASM plugins loaded.
+# TYPE hookd_plugins gauge
+hookd_plugins 2
+`},
+		{true, `
+# HELP hookd_plugin_instances Warm instances in the WASM plugins' pools.
+# TYPE hookd_plugin_instances gauge
+hookd_plugin_instances{domain="5"} 4
+hookd_plugin_instances{domain="7"} 1
+# HELP hookd_plugins WASM plugins loaded.
+# TYPE hookd_plugins gauge
+hookd_plugins 2
+`},
+	} {
+		m := metrics.New(metrics.Options{PerTarget: tc.perTarget, Plugins: src})
+		if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(tc.want), "hookd_plugins", "hookd_plugin_instances"); err != nil {
+			t.Errorf("per_target %v: %v", tc.perTarget, err)
+		}
+	}
+}
