@@ -196,6 +196,18 @@ func (c *client) get(ctx context.Context, path string, query url.Values, out any
 	return c.call(ctx, http.MethodGet, path, query, nil, out)
 }
 
+// show GETs path into out for a command with -json: with asJSON it prints
+// the API's answer as it came and returns printed true, so that the
+// command stops there; otherwise the command prints out its own way.
+func (c *client) show(ctx context.Context, path string, query url.Values, out any, asJSON bool, stdout io.Writer) (printed bool, err error) {
+	raw, err := c.get(ctx, path, query, out)
+	if err != nil || !asJSON {
+		return err != nil, err
+	}
+	_, err = stdout.Write(raw)
+	return true, err
+}
+
 // post sends a POST (body as JSON when not nil) and decodes the answer
 // into out.
 func (c *client) post(ctx context.Context, path string, query url.Values, body, out any) ([]byte, error) {

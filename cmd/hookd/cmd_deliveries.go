@@ -104,12 +104,7 @@ func deliveriesList(ctx context.Context, args []string, stdout, stderr io.Writer
 	var ans struct {
 		Deliveries []hook.Delivery `json:"deliveries"`
 	}
-	raw, err := c.get(ctx, "/v1/deliveries", q, &ans)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_, err := stdout.Write(raw)
+	if printed, err := c.show(ctx, "/v1/deliveries", q, &ans, *asJSON, stdout); printed {
 		return err
 	}
 	if len(ans.Deliveries) == 0 {
@@ -143,12 +138,7 @@ func deliveriesShow(ctx context.Context, args []string, stdout io.Writer) error 
 		return err
 	}
 	var d hook.Delivery
-	raw, err := c.get(ctx, "/v1/deliveries/"+id, nil, &d)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_, err := stdout.Write(raw)
+	if printed, err := c.show(ctx, "/v1/deliveries/"+id, nil, &d, *asJSON, stdout); printed {
 		return err
 	}
 	return printDelivery(stdout, &d)

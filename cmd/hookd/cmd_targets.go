@@ -72,12 +72,7 @@ func targetsList(ctx context.Context, args []string, stdout io.Writer) error {
 	var ans struct {
 		Targets []hook.TargetStatus `json:"targets"`
 	}
-	raw, err := c.get(ctx, "/v1/targets", nil, &ans)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_, err := stdout.Write(raw)
+	if printed, err := c.show(ctx, "/v1/targets", nil, &ans, *asJSON, stdout); printed {
 		return err
 	}
 	if len(ans.Targets) == 0 {
