@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/timingtest"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -114,19 +114,5 @@ script = %q
 			}
 		}
 	}
-	reportOvershoot(b, over)
-}
-
-// reportOvershoot reports the p50, p99 and max of over, in µs.
-func reportOvershoot(b *testing.B, over []time.Duration) {
-	if len(over) == 0 {
-		return
-	}
-	slices.Sort(over)
-	q := func(f float64) float64 {
-		return float64(over[min(len(over)-1, int(f*float64(len(over))))].Microseconds())
-	}
-	b.ReportMetric(q(0.5), "p50-µs-over")
-	b.ReportMetric(q(0.99), "p99-µs-over")
-	b.ReportMetric(float64(over[len(over)-1].Microseconds()), "max-µs-over")
+	timingtest.ReportOvershoot(b, over)
 }

@@ -2,15 +2,12 @@ package wasmscript_test
 
 import (
 	"context"
-	"runtime"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookrt/hookd/builtin/wasmscript"
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/timingtest"
 )
 
 // BenchmarkHandleDeadlineOvershoot measures how long after its deadline a
@@ -39,7 +36,7 @@ func BenchmarkHandleDeadlineOvershoot(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			stop := background(load)
+			stop := timingtest.Background(load)
 			defer stop()
 			ev := event("1")
 			var over []time.Duration
@@ -57,65 +54,7 @@ func BenchmarkHandleDeadlineOvershoot(b *testing.B) {
 					}
 				}
 			}
-			reportOvershoot(b, over)
+			timingtest.ReportOvershoot(b, over)
 		})
 	}
-}
-
-// background starts the other work of a benchmark: none, a goroutine that
-// spins without allocating, or one that allocates (and drops) 1 MiB in
-// 64 KiB pieces every millisecond. It returns the function that stops it.
-func background(load string) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var sink atomic.Pointer[[]byte]
-	switch load {
-	case "cpu":
-		wg.Go(func() {
-			for n := 0; ; n++ {
-				if n%1024 == 0 {
-					select {
-					case <-done:
-						return
-					default:
-					}
-				}
-			}
-		})
-	case "gc":
-		wg.Go(func() {
-			t := time.NewTicker(time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-				}
-				for range 16 {
-					b := make([]byte, 64<<10)
-					sink.Store(&b)
-				}
-			}
-		})
-	}
-	runtime.Gosched()
-	return func() {
-		close(done)
-		wg.Wait()
-	}
-}
-
-// reportOvershoot reports the p50, p99 and max of over, in µs.
-func reportOvershoot(b *testing.B, over []time.Duration) {
-	if len(over) == 0 {
-		return
-	}
-	slices.Sort(over)
-	q := func(f float64) float64 {
-		return float64(over[min(len(over)-1, int(f*float64(len(over))))].Microseconds())
-	}
-	b.ReportMetric(q(0.5), "p50-µs-over")
-	b.ReportMetric(q(0.99), "p99-µs-over")
-	b.ReportMetric(float64(over[len(over)-1].Microseconds()), "max-µs-over")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/timingtest"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
@@ -146,28 +147,12 @@ const testTimeout = time.Minute
 // stopBound bounds how long a request past its (short) timeout may take
 // to be stopped: generous for a loaded machine, yet far from what an
 // unenforced timeout gives (the handler waits for ever).
-const stopBound = 30 * time.Second
+const stopBound = timingtest.StopBound
+
+// stops runs f, which is expected to be stopped, and returns how long it
+// ran; it fails t if f has not returned within stopBound.
+var stops = timingtest.Stops
 
 func newCall(g *Grants) *Call {
 	return NewCall(testEvent(), time.Now().Add(testTimeout), 0, g)
-}
-
-// stops runs f, which is expected to be stopped by a timeout, and returns
-// how long it ran; it fails t if f has not returned within stopBound,
-// rather than hanging until the test binary's timeout.
-func stops(t testing.TB, what string, f func()) time.Duration {
-	t.Helper()
-	start := time.Now()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	select {
-	case <-done:
-		return time.Since(start)
-	case <-time.After(stopBound):
-		t.Fatalf("%s: still running after %s: not stopped", what, stopBound)
-		return 0
-	}
 }

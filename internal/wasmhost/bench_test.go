@@ -5,13 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookrt/hookd/internal/hostfn"
+	"github.com/hookrt/hookd/internal/timingtest"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -222,7 +221,7 @@ func BenchmarkDeadlineOvershoot(b *testing.B) {
 				e.timerDeadlines = mech == "timer"
 				p := load(b, e, "loop", Limits{Timeout: timeout, Instances: 2}, hostfn.Grants{})
 				noBreaker(p)
-				stop := churn(bg == "gc")
+				stop := timingtest.Background(bg)
 				defer stop()
 				ctx := context.Background()
 				var over []time.Duration
@@ -233,45 +232,9 @@ func BenchmarkDeadlineOvershoot(b *testing.B) {
 					}
 					over = append(over, out.Duration-timeout)
 				}
-				slices.Sort(over)
-				q := func(f float64) float64 {
-					return float64(over[min(len(over)-1, int(f*float64(len(over))))].Microseconds())
-				}
-				b.ReportMetric(q(0.5), "p50-µs-over")
-				b.ReportMetric(q(0.99), "p99-µs-over")
-				b.ReportMetric(float64(over[len(over)-1].Microseconds()), "max-µs-over")
+				timingtest.ReportOvershoot(b, over)
 			})
 		}
-	}
-}
-
-// churn, when on, allocates and drops 1 MiB in 64 KiB pieces every
-// millisecond until the returned stop is called.
-func churn(on bool) (stop func()) {
-	if !on {
-		return func() {}
-	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var sink atomic.Pointer[[]byte]
-	wg.Go(func() {
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			for range 16 {
-				b := make([]byte, 64<<10)
-				sink.Store(&b)
-			}
-		}
-	})
-	return func() {
-		close(done)
-		wg.Wait()
 	}
 }
 

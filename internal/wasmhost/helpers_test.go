@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hostfn"
+	"github.com/hookrt/hookd/internal/timingtest"
 )
 
 // Fixtures are hand-written WAT guests, committed with their binaries.
@@ -38,7 +39,11 @@ const testTimeout = time.Minute
 // stopBound bounds how long a guest that runs past its (short) deadline
 // may take to be stopped: generous, so that a loaded machine never fails
 // the test, yet far from what an unenforced deadline gives (never).
-const stopBound = 30 * time.Second
+const stopBound = timingtest.StopBound
+
+// stops runs f, which is expected to be stopped, and returns how long it
+// ran; it fails t if f has not returned within stopBound.
+var stops = timingtest.Stops
 
 // patience bounds waits for conditions (a replacement instance, goroutines
 // ending): they only catch what never happens.
@@ -128,25 +133,4 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 func poolFull(p *Plugin) bool {
 	v := p.cur.Load()
 	return v != nil && len(v.pool) == p.lim.Instances
-}
-
-// stops runs f, a call expected to be stopped (by a deadline, a
-// cancellation, a Close), and returns how long it ran; it fails t if f
-// has not returned within stopBound, rather than hanging until the test
-// binary's timeout.
-func stops(t testing.TB, what string, f func()) time.Duration {
-	t.Helper()
-	start := time.Now()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	select {
-	case <-done:
-		return time.Since(start)
-	case <-time.After(stopBound):
-		t.Fatalf("%s: still running after %s: not stopped", what, stopBound)
-		return 0
-	}
 }
