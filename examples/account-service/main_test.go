@@ -19,9 +19,10 @@ import (
 
 // testBundle is one running service with its own database.
 type testBundle struct {
-	base string     // the service's base URL, as in hookd's [webapi] url
-	db   *sql.DB    // a second connection to the database, to look
-	out  *logBuffer // the service's stdout
+	base   string       // the service's base URL, as in hookd's [webapi] url
+	db     *sql.DB      // a second connection to the database, to look
+	out    *logBuffer   // the service's stdout
+	client *http.Client // this service's own client; see setup
 }
 
 // setup runs the service on a loopback port with a database in a temporary
@@ -35,7 +36,14 @@ func setup(t *testing.T, flags ...string) *testBundle {
 	done := make(chan error, 1)
 	args := append([]string{"-listen", "127.0.0.1:0", "-db", dbPath}, flags...)
 	go func() { done <- run(ctx, args, out, func(a string) { addr <- a }) }()
+	// Each service has its own client, whose spare connections are closed
+	// before the service stops: a connection the client dialled but never
+	// used holds http.Server.Shutdown for 5 s (net/http treats it as busy
+	// until then), and the shared http.DefaultClient cannot be told to let
+	// go of one service's connections while parallel tests use it.
+	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	t.Cleanup(func() {
+		client.CloseIdleConnections()
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("run: %v", err)
@@ -53,7 +61,7 @@ func setup(t *testing.T, flags ...string) *testBundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &testBundle{base: base, db: db, out: out}
+	return &testBundle{base: base, db: db, out: out, client: client}
 }
 
 // callURL is the URL hookd posts a call of method to.
@@ -108,7 +116,7 @@ func (b *testBundle) call(t *testing.T, method, body string) json1 {
 // post posts body to url and decodes the JSON1 answer.
 func (b *testBundle) post(t *testing.T, url, body string) json1 {
 	t.Helper()
-	r := b.do(t, http.DefaultClient, http.MethodPost, url, body)
+	r := b.do(t, b.client, http.MethodPost, url, body)
 	if r.status != http.StatusOK || r.contentType != "application/json" {
 		t.Fatalf("answer = %d %q %q, want 200 application/json", r.status, r.contentType, r.body)
 	}
@@ -384,7 +392,7 @@ func Test_main(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				resp, err := http.Post(b.callURL("account/signup/1"), "application/json", strings.NewReader(annSignup))
+				resp, err := b.client.Post(b.callURL("account/signup/1"), "application/json", strings.NewReader(annSignup))
 				if err != nil {
 					t.Error(err)
 					return
@@ -549,7 +557,7 @@ func Test_main(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		for _, m := range []string{http.MethodGet, http.MethodPut} {
-			r := b.do(t, http.DefaultClient, m, b.callURL("account/signup/1"), annSignup)
+			r := b.do(t, b.client, m, b.callURL("account/signup/1"), annSignup)
 			if r.status != http.StatusMethodNotAllowed || r.allow != "POST" {
 				t.Errorf("%s: %d, Allow %q; want 405 and POST", m, r.status, r.allow)
 			}
@@ -568,7 +576,7 @@ func Test_main(t *testing.T) {
 		if line := b.lastLog(); len(line) > 2<<10 || !strings.Contains(line, "… (65536 bytes)") {
 			t.Errorf("log line of %d bytes, want the body cut at 1 KiB: %.200s", len(line), line)
 		}
-		r := b.do(t, http.DefaultClient, http.MethodPost, b.callURL("account/notification/1"), exact+" ")
+		r := b.do(t, b.client, http.MethodPost, b.callURL("account/notification/1"), exact+" ")
 		if r.status != http.StatusRequestEntityTooLarge || !strings.Contains(r.body, "larger than 65536 bytes") {
 			t.Errorf("64 KiB + 1: %d %q, want 413", r.status, r.body)
 		}
@@ -591,7 +599,7 @@ func Test_main(t *testing.T) {
 		t.Parallel()
 		const delay = 2 * time.Second
 		b := setup(t, "-delay", delay.String())
-		client := &http.Client{Timeout: 100 * time.Millisecond} // as hookd's [webapi] timeout
+		client := &http.Client{Transport: b.client.Transport, Timeout: 100 * time.Millisecond} // as hookd's [webapi] timeout
 		start := time.Now()
 		req, err := http.NewRequest(http.MethodPost, b.callURL("account/signup/1"), strings.NewReader(annSignup))
 		if err != nil {

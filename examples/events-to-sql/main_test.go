@@ -20,9 +20,10 @@ const formType = "application/x-www-form-urlencoded"
 
 // testBundle is one running receiver with its own database.
 type testBundle struct {
-	url string      // the events endpoint
-	db  *sql.DB     // a second connection to the database, to look and to break things
-	out *syncBuffer // the receiver's stdout
+	url    string       // the events endpoint
+	db     *sql.DB      // a second connection to the database, to look and to break things
+	out    *syncBuffer  // the receiver's stdout
+	client *http.Client // this receiver's own client; see setup
 }
 
 // setup runs the receiver on a loopback port with a database in a temporary
@@ -36,7 +37,14 @@ func setup(t *testing.T) *testBundle {
 	done := make(chan error, 1)
 	args := []string{"-listen", "127.0.0.1:0", "-db", dbPath}
 	go func() { done <- run(ctx, args, out, func(a string) { addr <- a }) }()
+	// Each receiver has its own client, whose spare connections are closed
+	// before the receiver stops: a connection the client dialled but never
+	// used holds http.Server.Shutdown for 5 s (net/http treats it as busy
+	// until then), and the shared http.DefaultClient cannot be told to let
+	// go of one receiver's connections while parallel tests use it.
+	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	t.Cleanup(func() {
+		client.CloseIdleConnections()
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("run: %v", err)
@@ -54,7 +62,7 @@ func setup(t *testing.T) *testBundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &testBundle{url: url, db: db, out: out}
+	return &testBundle{url: url, db: db, out: out, client: client}
 }
 
 // response is what the receiver answered.
@@ -74,7 +82,7 @@ func (b *testBundle) do(t *testing.T, method, path, contentType, body string) re
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := b.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +391,7 @@ func Test_main(t *testing.T) {
 		for i := range 16 {
 			wg.Go(func() {
 				// Every id is sent four times, as by a sender retrying.
-				resp, err := http.Post(b.url, formType, strings.NewReader(fmt.Sprintf("MODULE=ISL_LIGHT&EVENT=START&EVENT_ID=c-%d", i%4)))
+				resp, err := b.client.Post(b.url, formType, strings.NewReader(fmt.Sprintf("MODULE=ISL_LIGHT&EVENT=START&EVENT_ID=c-%d", i%4)))
 				if err != nil {
 					t.Error(err)
 					return

@@ -40,6 +40,7 @@ type testBundle struct {
 	out     *syncBuffer   // its stdout
 	fetches *atomic.Int32 // JWKS requests served
 	jwks    *jwksServer
+	client  *http.Client // this receiver's own client; see setup
 }
 
 // setup starts a JWKS server holding the Ed25519 key as "ed" and the RSA
@@ -58,7 +59,14 @@ func setup(t *testing.T, flags ...string) *testBundle {
 	done := make(chan error, 1)
 	args := append([]string{"-listen", "127.0.0.1:0", "-jwks", srv.URL + "/.well-known/jwks.json"}, flags...)
 	go func() { done <- run(ctx, args, out, func(a string) { addr <- a }) }()
+	// Each receiver has its own client, whose spare connections are closed
+	// before the receiver stops: a connection the client dialled but never
+	// used holds http.Server.Shutdown for 5 s (net/http treats it as busy
+	// until then), and the shared http.DefaultClient cannot be told to let
+	// go of one receiver's connections while parallel tests use it.
+	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	t.Cleanup(func() {
+		client.CloseIdleConnections()
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("run: %v", err)
@@ -66,7 +74,7 @@ func setup(t *testing.T, flags ...string) *testBundle {
 	})
 	select {
 	case a := <-addr:
-		return &testBundle{url: "http://" + a + "/hooks/jwt", out: out, fetches: &js.fetches, jwks: js}
+		return &testBundle{url: "http://" + a + "/hooks/jwt", out: out, fetches: &js.fetches, jwks: js, client: client}
 	case err := <-done:
 		t.Fatalf("run returned before ready: %v", err)
 	}
@@ -78,7 +86,7 @@ func setup(t *testing.T, flags ...string) *testBundle {
 func (b *testBundle) post(t *testing.T, contentType string, body []byte) (int, string, map[string]any) {
 	t.Helper()
 	before := b.out.Len()
-	resp, err := http.Post(b.url, contentType, bytes.NewReader(body))
+	resp, err := b.client.Post(b.url, contentType, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +239,7 @@ func Test_main(t *testing.T) {
 	t.Run("GET is refused", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		resp, err := http.Get(b.url)
+		resp, err := b.client.Get(b.url)
 		if err != nil {
 			t.Fatal(err)
 		}
