@@ -597,7 +597,7 @@ func Test_main(t *testing.T) {
 
 	t.Run("-delay: a client that gives up leaves nothing done", func(t *testing.T) {
 		t.Parallel()
-		const delay = 2 * time.Second
+		const delay = 8 * time.Second // long beside the 100 ms timeout: a loaded machine stays far inside it
 		b := setup(t, "-delay", delay.String())
 		client := &http.Client{Transport: b.client.Transport, Timeout: 100 * time.Millisecond} // as hookd's [webapi] timeout
 		start := time.Now()
