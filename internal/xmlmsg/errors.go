@@ -10,8 +10,10 @@ import (
 // Sentinel errors. Every error [Parse] returns wraps exactly one of them, so
 // that the delivery engine and its metrics can tell a script that answers
 // HTML from one that answers a broken XMLMSG document, without matching
-// message text. Whatever the sentinel, the reply does not acknowledge the
-// event in strict mode.
+// message text. [ErrNotXML], [ErrDTD] and [ErrTooLarge] mean a strict
+// delivery is not acknowledged; [ErrNotXMLMSG] comes only from [Parse]:
+// [ReadAnswer] acknowledges such well-formed XML and says in the summary
+// what was not executed or not checked.
 var (
 	// ErrNotXML reports a body that is not one well-formed XML document:
 	// empty, plain text or HTML, a syntax error, an undefined entity,
@@ -28,10 +30,10 @@ var (
 	// session ids, labels and secrets.
 	ErrTooLarge = errors.New("reply too large")
 
-	// ErrNotXMLMSG reports well-formed XML that is neither <nomessage/>
-	// nor a valid XMLMSG document: a wrong root element, or a known
-	// command that is malformed (a session without id, a send without
-	// its message, a drop with content, …).
+	// ErrNotXMLMSG reports well-formed XML that [Parse] cannot read as
+	// <nomessage/> or an XMLMSG document of known commands: a wrong root
+	// element, or a known command written another way (a session without
+	// id, a send without its message, a drop with content, …).
 	ErrNotXMLMSG = errors.New("reply is not <nomessage/> or XMLMSG")
 )
 

@@ -59,7 +59,7 @@ func ExampleParse_refused() {
 	}
 	// Output:
 	// nomessage
-	// error: empty body; a strict script must answer <nomessage/> or an XMLMSG <module> document
+	// error: empty body; a strict script must answer XML: <nomessage/> when there is nothing to do
 	// error: root element <html> is not <nomessage/> or <module>
 	// error: line 1: DTDs are not allowed, found "<!DOCTYPE x [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
 	// error: line 1: session "5a1b": <send to="client"> needs a non-empty <message>

@@ -53,3 +53,46 @@ func FuzzParse(f *testing.F) {
 		checkRoundTrip(t, r)
 	})
 }
+
+// FuzzReadAnswer checks that ReadAnswer never panics, that a refusal wraps
+// exactly one sentinel, that Parse acknowledges nothing ReadAnswer
+// refuses, and that a forwarded document is within MaxDocument, reads back
+// as an answer and forwards itself unchanged.
+func FuzzReadAnswer(f *testing.F) {
+	for _, tt := range validTests {
+		if len(tt.body) <= 4<<10 {
+			f.Add([]byte(tt.body))
+		}
+	}
+	for _, tt := range invalidTests {
+		if len(tt.body) <= 4<<10 {
+			f.Add([]byte(tt.body))
+		}
+	}
+	f.Add([]byte(`<module secret="s"><islPronto a="1&#9;2"><x>t&#13;u</x><![CDATA[<&>]]></islPronto></module>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		a, err := xmlmsg.ReadAnswer(body)
+		if err != nil {
+			checkOneSentinel(t, err)
+			if _, perr := xmlmsg.Parse(body); perr == nil {
+				t.Fatalf("Parse accepts what ReadAnswer refuses: %v", err)
+			}
+			return
+		}
+		_ = a.Summary()
+		doc := a.Document()
+		if doc == nil {
+			return
+		}
+		if len(doc) > xmlmsg.MaxDocument {
+			t.Fatalf("document of %d bytes", len(doc))
+		}
+		back, err := xmlmsg.ReadAnswer(doc)
+		if err != nil {
+			t.Fatalf("ReadAnswer(Document()): %v\n%s", err, doc)
+		}
+		if string(back.Document()) != string(doc) {
+			t.Fatalf("document not stable:\n%s\nthen\n%s", doc, back.Document())
+		}
+	})
+}

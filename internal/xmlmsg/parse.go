@@ -38,16 +38,18 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 
 // errTooLong is allocated once: refusing an oversized body costs nothing,
 // however often a misbehaving script sends one.
-var errTooLong = errorf(ErrTooLarge, "reply has more than %d bytes (MaxReply); a strict script must answer <nomessage/> or a short XMLMSG <module> document", MaxReply)
+var errTooLong = errorf(ErrTooLarge, "reply has more than %d bytes (MaxReply); a strict script must answer short XML: <nomessage/> or an XMLMSG <module> document", MaxReply)
 
-// Parse parses and validates the body of an HTTP-event script's answer.
-// It returns a [Reply] when the body is <nomessage/> or a valid XMLMSG
-// document, and an error wrapping [ErrNotXML], [ErrDTD], [ErrTooLarge] or
-// [ErrNotXMLMSG] otherwise:
+// Parse parses and checks the body of an HTTP-event script's answer as
+// <nomessage/> or an XMLMSG document of the commands this package knows.
+// It returns a [Reply] when it is one, and an error wrapping [ErrNotXML],
+// [ErrDTD], [ErrTooLarge] or [ErrNotXMLMSG] otherwise. Whether a delivery
+// is acknowledged is [Judge]'s rule, not Parse's: well-formed XML that
+// Parse refuses with ErrNotXMLMSG still acknowledges.
 //
 //	r, err := xmlmsg.Parse(body)
 //	if err != nil {
-//		return fmt.Errorf("script reply: %w", err) // strict mode: not acknowledged
+//		return fmt.Errorf("script reply: %w", err)
 //	}
 //	if doc := r.Document(); doc != nil {
 //		// POST doc as text/xml to the proxy's XMLMSG endpoint
@@ -71,19 +73,10 @@ func Parse(body []byte) (*Reply, error) {
 	if len(body) > MaxReply {
 		return nil, errTooLong
 	}
-	body = bytes.TrimPrefix(body, utf8BOM)
-	if len(bytes.Trim(body, xmlSpace)) == 0 {
-		return nil, errorf(ErrNotXML, "empty body; a strict script must answer <nomessage/> or an XMLMSG <module> document")
+	p := newParser(body)
+	if p == nil {
+		return nil, emptyOrUTF16(body)
 	}
-	if bytes.HasPrefix(body, []byte("\xfe\xff")) || bytes.HasPrefix(body, []byte("\xff\xfe")) {
-		return nil, errorf(ErrNotXML, "body is UTF-16; answer in UTF-8")
-	}
-	d := xml.NewDecoder(bytes.NewReader(body))
-	d.Strict = true   // the default, stated: undefined entities are errors
-	d.Entity = nil    // only &lt; &gt; &amp; &apos; &quot; and &#…;
-	d.AutoClose = nil // no HTML leniency
-	d.CharsetReader = charsetReader
-	p := &parser{d: d, body: body, r: new(Reply)}
 	if err := p.document(); err != nil {
 		return nil, err
 	}
@@ -144,7 +137,7 @@ func (p *parser) prolog() (xml.StartElement, error) {
 	for {
 		tok, err := p.token()
 		if errors.Is(err, io.EOF) {
-			return xml.StartElement{}, errorf(ErrNotXML, "body has no root element; a strict script must answer <nomessage/> or an XMLMSG <module> document")
+			return xml.StartElement{}, errorf(ErrNotXML, "body has no root element; a strict script must answer XML: <nomessage/> when there is nothing to do")
 		}
 		if err != nil {
 			return xml.StartElement{}, err

@@ -191,7 +191,7 @@ var invalidTests = []struct {
 	kind error
 }{
 	// Not XML.
-	{"empty", "", "empty body; a strict script must answer <nomessage/> or an XMLMSG <module> document", xmlmsg.ErrNotXML},
+	{"empty", "", "empty body; a strict script must answer XML: <nomessage/> when there is nothing to do", xmlmsg.ErrNotXML},
 	{"whitespace only", " \r\n\t", "empty body;", xmlmsg.ErrNotXML},
 	{"BOM only", "\xef\xbb\xbf\n", "empty body;", xmlmsg.ErrNotXML},
 	{"plain text", "Internal Server Error", `body is not XML: "Internal Server Error"`, xmlmsg.ErrNotXML},

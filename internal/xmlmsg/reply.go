@@ -58,12 +58,11 @@ type Reply struct {
 	// Commands are the valid, known commands, in document order.
 	Commands []Command
 
-	// Unknown describes what was skipped because this package does not
-	// know it, e.g. `session "5a1b": unknown command <transfer>`. It is
-	// recorded for the operator and never forwarded. Unknown elements are
-	// skipped rather than refused because a refused reply is retried
-	// forever in strict mode, while an unknown command is most likely a
-	// newer proxy feature the script legitimately uses.
+	// Unknown describes what this package does not know, e.g.
+	// `session "5a1b": unknown command <transfer>`, for the operator.
+	// [Reply.Document] leaves it out; [Answer.Document], which is what
+	// hookd forwards, keeps it, because an unknown command is most likely
+	// a proxy feature the script legitimately uses and the proxy decides.
 	Unknown []string
 }
 
@@ -90,17 +89,7 @@ func (r *Reply) Summary() string {
 	case len(r.Commands) == 0:
 		b.WriteString("xmlmsg: nothing to forward")
 	default:
-		b.WriteString("xmlmsg: ")
-		for i, c := range r.Commands {
-			if i == summaryMax {
-				b.WriteString("; +" + strconv.Itoa(len(r.Commands)-summaryMax) + " more")
-				break
-			}
-			if i > 0 {
-				b.WriteString("; ")
-			}
-			b.WriteString(string(c.Kind) + " " + summaryID(c.Session))
-		}
+		b.WriteString("xmlmsg: " + commandList(r.Commands))
 	}
 	if n := len(r.Unknown); n > 0 {
 		b.WriteString("; +" + strconv.Itoa(n) + " unknown")
@@ -130,7 +119,10 @@ func (r *Reply) GoString() string { return "xmlmsg.Reply(" + strconv.Quote(r.Sum
 func (r *Reply) LogValue() slog.Value { return slog.StringValue(r.Summary()) }
 
 // Document re-serialises the reply as an XMLMSG document holding only the
-// known commands, ready to POST as text/xml to the proxy's XMLMSG endpoint.
+// known, checked commands, in a form that POSTs as text/xml to the proxy's
+// XMLMSG endpoint. hookd itself forwards [Answer.Document], which keeps
+// the commands this package does not know; Document is for a caller that
+// builds or filters commands itself (a Reply built by hand).
 // It returns nil when there is nothing to forward: for <nomessage/> and for
 // a document whose commands were all unknown.
 //
