@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,13 @@ type mediaTypeError struct{ msg string }
 
 func (e *mediaTypeError) Error() string { return e.msg }
 
+// isMediaTypeError reports whether err is about the body's media type
+// rather than its content.
+func isMediaTypeError(err error) bool {
+	_, ok := errors.AsType[*mediaTypeError](err)
+	return ok
+}
+
 // ParseEvent decodes and checks the body of POST /v1/events: the event's
 // fields, as a flat JSON object (contentType application/json) or as an
 // HTML form (application/x-www-form-urlencoded, as ISL's proxy posts HTTP
@@ -55,7 +63,11 @@ func (e *mediaTypeError) Error() string { return e.msg }
 //   - Errors about the body match [hook.ErrInvalidEvent] under errors.Is,
 //     and their text is meant for the caller, e.g.
 //     `field "TIMESTAMP": must be a unix time in seconds, got "yesterday"`.
-//     An unsupported contentType gives an error that does not.
+//     An unsupported contentType gives an error that does not, and so does
+//     a body that contradicts it (JSON sent as a form, a form sent as
+//     JSON): `body looks like JSON but Content-Type is
+//     application/x-www-form-urlencoded; send Content-Type: application/json`.
+//     The HTTP handler answers both with 415.
 //   - ParseEvent does not bound len(body); the HTTP handler does.
 func ParseEvent(contentType string, body []byte) (map[string]string, error) {
 	fields, err := ParseFields(contentType, body)
@@ -84,9 +96,50 @@ func ParseFields(contentType string, body []byte) (map[string]string, error) {
 		return nil, errEmptyBody
 	}
 	if mt == typeJSON {
-		return parseJSON(body)
+		fields, err := parseJSON(body)
+		if err != nil && looksLikeForm(body) {
+			return nil, errFormAsJSON
+		}
+		return fields, err
+	}
+	if looksLikeJSON(body) {
+		return nil, errJSONAsForm
 	}
 	return parseForm(body)
+}
+
+// A body whose Content-Type contradicts it is answered 415 with what to
+// send instead: curl's -d sends application/x-www-form-urlencoded unless
+// told otherwise, and a JSON body parsed as a form would otherwise be
+// refused for a "missing" MODULE that is plainly there.
+var (
+	errJSONAsForm = &mediaTypeError{"body looks like JSON but Content-Type is " + typeForm + "; send Content-Type: " + typeJSON}
+	errFormAsJSON = &mediaTypeError{"body looks like a form (NAME=value&...) but Content-Type is " + typeJSON + "; send Content-Type: " + typeForm}
+)
+
+// looksLikeJSON reports whether a body sent as a form is a JSON object or
+// array: its first byte other than white space is '{' or '['. No event
+// field name the proxy sends starts with either, so a form that does is
+// refused with the hint rather than parsed into a nonsense field.
+func looksLikeJSON(body []byte) bool {
+	b := bytes.TrimLeft(body, " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}
+
+// looksLikeForm reports whether a body sent as JSON, and refused as JSON,
+// is a form: it starts with a field name of letters, digits or '_'
+// followed by '='.
+func looksLikeForm(body []byte) bool {
+	name, _, ok := bytes.Cut(body, []byte{'='})
+	if !ok || len(name) == 0 {
+		return false
+	}
+	for _, c := range name {
+		if !(c == '_' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 // eventMediaType returns typeJSON, typeForm or typeNDJSON, or a
@@ -154,6 +207,9 @@ func (s *server) handleEmit(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, errTooMany):
 		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	case isMediaTypeError(err):
+		writeError(w, http.StatusUnsupportedMediaType, err.Error())
 		return
 	case err != nil:
 		writeError(w, http.StatusBadRequest, err.Error())

@@ -15,12 +15,17 @@ import (
 )
 
 // FuzzParseEvent checks that ParseEvent never panics, that every error it
-// gives for a body matches hook.ErrInvalidEvent, and that every event it
-// accepts keeps the rules and survives a round trip through its encoding.
+// gives for a body matches hook.ErrInvalidEvent or is the answer to a body
+// that contradicts its Content-Type, and that every event it accepts keeps
+// the rules and survives a round trip through its encoding.
 func FuzzParseEvent(f *testing.F) {
 	for _, tc := range parseCases {
 		f.Add(strings.HasPrefix(tc.ct, ctForm), []byte(tc.body))
 	}
+	f.Add(true, []byte(` {"MODULE":"M","EVENT":"E"}`))
+	f.Add(true, []byte(`[`))
+	f.Add(false, []byte(`MODULE=M&EVENT=E`))
+	f.Add(false, []byte(`=x`))
 	f.Fuzz(func(t *testing.T, form bool, body []byte) {
 		ct := ctJSON
 		if form {
@@ -28,9 +33,7 @@ func FuzzParseEvent(f *testing.F) {
 		}
 		fields, err := api.ParseEvent(ct, body)
 		if err != nil {
-			if !errors.Is(err, hook.ErrInvalidEvent) || err.Error() == "" {
-				t.Fatalf("error %q: want a non-empty hook.ErrInvalidEvent", err)
-			}
+			checkBodyError(t, form, body, err)
 			return
 		}
 		checkRules(t, fields)
@@ -54,6 +57,31 @@ func FuzzParseEvent(f *testing.F) {
 			t.Fatalf("round trip changed the event:\n%q\n%q", fields, back)
 		}
 	})
+}
+
+// checkBodyError fails t unless err is a non-empty hook.ErrInvalidEvent,
+// or the media type answer to JSON sent as a form (its first byte other
+// than white space is '{' or '[') or to a form sent as JSON (it starts
+// with NAME=, and is not JSON).
+func checkBodyError(t *testing.T, form bool, body []byte, err error) {
+	t.Helper()
+	if errors.Is(err, hook.ErrInvalidEvent) && err.Error() != "" {
+		return
+	}
+	first := strings.TrimLeft(string(body), " \t\r\n")
+	switch {
+	case form && err.Error() == wantJSONAsForm:
+		if first == "" || (first[0] != '{' && first[0] != '[') {
+			t.Fatalf("form %q refused as JSON", body)
+		}
+	case !form && err.Error() == wantFormAsJSON:
+		name, _, ok := strings.Cut(string(body), "=")
+		if !ok || name == "" || strings.ContainsAny(name, " {[\"") || json.Valid(body) {
+			t.Fatalf("JSON %q refused as a form", body)
+		}
+	default:
+		t.Fatalf("error %q: want a non-empty hook.ErrInvalidEvent or a Content-Type hint", err)
+	}
 }
 
 // checkRules fails t unless fields is an event ParseEvent may accept.
@@ -99,6 +127,7 @@ func FuzzParseEvents(f *testing.F) {
 	f.Add(true, []byte(`{"MODULE":"M","EVENT":"E"}`))
 	f.Add(true, []byte(`[{"MODULE":"M"},]`))
 	f.Add(false, []byte("[1]\n{}"))
+	f.Add(true, []byte("MODULE=M&EVENT=E"))
 	f.Fuzz(func(t *testing.T, array bool, body []byte) {
 		ct := "application/x-ndjson"
 		if array {
@@ -106,9 +135,7 @@ func FuzzParseEvents(f *testing.F) {
 		}
 		evs, _, err := api.ParseEvents(ct, body)
 		if err != nil {
-			if !errors.Is(err, hook.ErrInvalidEvent) || err.Error() == "" {
-				t.Fatalf("error %q: want a non-empty hook.ErrInvalidEvent", err)
-			}
+			checkBodyError(t, false, body, err)
 			return
 		}
 		if len(evs) < 1 || len(evs) > api.MaxBatch {
