@@ -3,7 +3,14 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
+
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 // migrations are applied in order; each entry is one version. Both dialects
@@ -110,38 +117,97 @@ func (db *DB) ddl(stmt string) string {
 	return r.Replace(stmt)
 }
 
-// Migrate brings hookd's tables up to date. It is safe to run from several
-// nodes at once on PostgreSQL (an advisory lock serialises them).
+// migrateLock is the PostgreSQL advisory lock key migrations run under;
+// hookd versions before this one took it per transaction, so old and new nodes
+// started together still wait for each other.
+const migrateLock = 7700
+
+// Migrate brings hookd's tables and River's (the job queue's) up to date.
+//
+// On PostgreSQL any number of nodes may start at once: the first takes a
+// session advisory lock and runs both sets of migrations, the others wait
+// for the lock and then find nothing left to do. River's migrator takes no
+// lock of its own, so run unlocked beside each other its migrations fail
+// with "relation already exists" and all but one node exit at a first
+// rollout. The lock is held on one connection for both sets, because
+// River's migrations commit in several transactions of their own.
 func (db *DB) Migrate(ctx context.Context) error {
-	return db.InTx(ctx, func(tx Tx) error {
-		if db.dialect == Postgres {
-			if _, err := tx.exec(ctx, `SELECT pg_advisory_xact_lock(7700)`); err != nil {
-				return fmt.Errorf("store: migrate lock: %w", err)
+	if db.dialect != Postgres {
+		// One process at a time opens a SQLite file (it is locked).
+		if err := db.InTx(ctx, func(tx Tx) error { return db.migrateHookd(ctx, tx) }); err != nil {
+			return err
+		}
+		return migrateRiver(ctx, riversqlite.New(db.sqldb))
+	}
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", unavailable(err))
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLock); err != nil {
+		return fmt.Errorf("store: migrate: wait for the migration lock: %w", unavailable(err))
+	}
+	defer func() {
+		// A cancelled ctx must not leave the lock held by a pooled
+		// connection: unlock without it, and close the connection (which
+		// releases every session lock) if that fails.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, migrateLock); err != nil {
+			_ = conn.Conn().Close(uctx)
+		}
+	}()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", unavailable(err))
+	}
+	if err := db.migrateHookd(ctx, PgxTx(tx)); err != nil {
+		_ = tx.Rollback(ctx)
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", unavailable(err))
+	}
+	return migrateRiver(ctx, riverpgxv5.New(db.pool))
+}
+
+// migrateRiver applies River's pending migrations. The engine runs River's
+// migrator again when it builds its queue; by then there is nothing to do.
+func migrateRiver[TTx any](ctx context.Context, drv riverdriver.Driver[TTx]) error {
+	m, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("store: river migrator: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("store: migrate river tables: %w", unavailable(err))
+	}
+	return nil
+}
+
+// migrateHookd applies hookd's own pending migrations in tx.
+func (db *DB) migrateHookd(ctx context.Context, tx Tx) error {
+	if _, err := tx.exec(ctx, `CREATE TABLE IF NOT EXISTS hookd_schema (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	var version int
+	if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM hookd_schema`).Scan(&version); err != nil {
+		return fmt.Errorf("store: migrate: read version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("store: database schema version %d is newer than this hookd knows (%d); upgrade hookd", version, len(migrations))
+	}
+	for v := version + 1; v <= len(migrations); v++ {
+		for _, stmt := range strings.Split(db.ddl(migrations[v-1]), ";") {
+			if strings.TrimSpace(stmt) == "" {
+				continue
 			}
-		}
-		if _, err := tx.exec(ctx, `CREATE TABLE IF NOT EXISTS hookd_schema (version INTEGER NOT NULL)`); err != nil {
-			return fmt.Errorf("store: migrate: %w", err)
-		}
-		var version int
-		if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM hookd_schema`).Scan(&version); err != nil {
-			return fmt.Errorf("store: migrate: read version: %w", err)
-		}
-		if version > len(migrations) {
-			return fmt.Errorf("store: database schema version %d is newer than this hookd knows (%d); upgrade hookd", version, len(migrations))
-		}
-		for v := version + 1; v <= len(migrations); v++ {
-			for _, stmt := range strings.Split(db.ddl(migrations[v-1]), ";") {
-				if strings.TrimSpace(stmt) == "" {
-					continue
-				}
-				if _, err := tx.exec(ctx, stmt); err != nil {
-					return fmt.Errorf("store: migration %d: %w", v, err)
-				}
-			}
-			if _, err := tx.exec(ctx, `INSERT INTO hookd_schema (version) VALUES (?)`, v); err != nil {
+			if _, err := tx.exec(ctx, stmt); err != nil {
 				return fmt.Errorf("store: migration %d: %w", v, err)
 			}
 		}
-		return nil
-	})
+		if _, err := tx.exec(ctx, `INSERT INTO hookd_schema (version) VALUES (?)`, v); err != nil {
+			return fmt.Errorf("store: migration %d: %w", v, err)
+		}
+	}
+	return nil
 }
