@@ -5,13 +5,16 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/authguard"
 )
 
 // Backend is what the API serves; the runtime implements it.
@@ -81,6 +84,9 @@ type Options struct {
 	// Metrics, when set, is served at GET /metrics, behind the token like
 	// /v1/ (Prometheus sends one with `authorization: credentials_file`).
 	Metrics http.Handler
+	// Now is the clock of the log's outage summaries and of the back-off
+	// after wrong tokens; tests set it. Defaults to time.Now.
+	Now func() time.Time
 }
 
 // DefaultMaxBody is the body limit used when [Options.MaxBody] is 0.
@@ -102,6 +108,11 @@ type server struct {
 	mux       *http.ServeMux
 	// public: the handler of NewPublic, which never says why it is unhealthy.
 	public bool
+	// guard slows down an address that keeps sending wrong tokens.
+	guard *authguard.Guard
+	// outage logs a store outage once, in summaries, and at its end,
+	// rather than once per refused request.
+	outage *outageLog
 }
 
 // New returns the HTTP handler of hookd's API, serving b.
@@ -120,6 +131,7 @@ func New(b Backend, opts Options) http.Handler {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.init(opts.Now)
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
 	}
@@ -170,11 +182,22 @@ func NewPublic(b Backend, logger *slog.Logger) http.Handler {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.init(nil)
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /livez", handleLive)
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
 	return s
+}
+
+// init sets up what both handlers share: the back-off after wrong tokens
+// and the outage log, on the clock now (nil: time.Now).
+func (s *server) init(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	s.guard = authguard.New(authguard.Options{Now: now})
+	s.outage = &outageLog{log: s.log, now: now, every: outageSummaryEvery}
 }
 
 // ServeHTTP logs the request, checks the token of /v1/ requests, and routes.
@@ -195,6 +218,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.DebugContext(r.Context(), "api request", "method", r.Method,
 			"path", r.URL.Path, "status", rec.code(), "duration", time.Since(start))
+		if provesStore(r, rec.code()) {
+			s.outage.ok(r.Context())
+		}
 	}()
 
 	h := rec.Header()
@@ -215,11 +241,31 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(rec, r)
 }
 
+// provesStore reports whether a request answered status shows the store
+// takes writes again: a write under /v1/ that succeeded, or a health or
+// readiness probe that passed (they write to the store). A read that
+// succeeds does not: on a full disk reads work while every write fails.
+func provesStore(r *http.Request, status int) bool {
+	if status < 200 || status > 299 {
+		return false
+	}
+	switch r.URL.Path {
+	case "/healthz", "/readyz":
+		return true
+	}
+	return r.Method == http.MethodPost && isV1(r.URL.Path)
+}
+
 // isV1 reports whether path is under /v1/, the part that needs the token.
 func isV1(path string) bool { return path == "/v1" || strings.HasPrefix(path, "/v1/") }
 
 // authorized checks the bearer token and answers 401 when it is missing or
 // wrong. It reports whether the request may go on.
+//
+// An address that keeps sending wrong tokens must wait before its next
+// one is checked (authguard): meanwhile its requests are answered 429
+// with Retry-After, unchecked, so that a token cannot be guessed at the
+// speed of the network.
 func (s *server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if s.tokenHash == nil {
 		return true
@@ -230,13 +276,30 @@ func (s *server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		writeError(w, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
 		return false
 	}
+	if wait := s.guard.Wait(r); wait > 0 {
+		tooManyWrong(w, wait)
+		return false
+	}
 	got := sha256.Sum256([]byte(token))
 	if subtle.ConstantTimeCompare(got[:], s.tokenHash) != 1 {
+		if wait := s.guard.Wrong(r); wait > 0 {
+			s.log.WarnContext(r.Context(), "api: wrong bearer tokens from one address; it must wait",
+				"remote", r.RemoteAddr, "wait", wait)
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd", error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "invalid bearer token")
 		return false
 	}
+	s.guard.Right(r)
 	return true
+}
+
+// tooManyWrong answers 429: the address sent too many wrong tokens.
+func tooManyWrong(w http.ResponseWriter, wait time.Duration) {
+	secs := authguard.RetryAfter(wait)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeError(w, http.StatusTooManyRequests, fmt.Sprintf(
+		"too many wrong tokens from this address; the next one is checked in %d s (Retry-After)", secs))
 }
 
 // noRoute answers a request that matches no route: 405 with Allow when the
@@ -312,7 +375,7 @@ func (s *server) backendError(w http.ResponseWriter, r *http.Request, err error,
 	case errors.Is(err, hook.ErrConflict):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, hook.ErrUnavailable):
-		s.log.WarnContext(r.Context(), "store unavailable", "method", r.Method, "path", r.URL.Path, "error", err)
+		s.outage.refused(r.Context(), r.Method, r.URL.Path, err)
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "store unavailable, try again")
 	case r.Context().Err() != nil:
