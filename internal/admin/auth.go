@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"github.com/hookrt/hookd/internal/authguard"
 )
 
 // loginRequired reports whether the admin page asks for the token: the API
@@ -159,12 +162,23 @@ func (s *server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
+	// An address that keeps pasting wrong tokens must wait before its
+	// next one is checked (authguard): it is answered 429, unchecked.
+	if wait := s.sessions.guard.Wait(r); wait > 0 {
+		secs := authguard.RetryAfter(wait)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		s.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Log in",
+			Flash: &flash{Text: fmt.Sprintf("Too many wrong tokens from your address: try again in %d s.", secs), Error: true}})
+		return
+	}
 	if !s.tokenOK(strings.TrimSpace(r.PostForm.Get("token"))) {
-		s.log.WarnContext(r.Context(), "admin: login with a wrong token", "remote", r.RemoteAddr)
+		wait := s.sessions.guard.Wrong(r)
+		s.log.WarnContext(r.Context(), "admin: login with a wrong token", "remote", r.RemoteAddr, "wait", wait)
 		s.render(w, r, http.StatusUnauthorized, "login", view{Title: "Log in",
 			Flash: &flash{Text: "That is not the API token (server.token_file).", Error: true}})
 		return
 	}
+	s.sessions.guard.Right(r)
 	if oldID, _ := s.sessionOf(r); oldID != "" {
 		s.sessions.remove(oldID) // a fresh id at every login
 	}

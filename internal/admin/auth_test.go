@@ -342,3 +342,58 @@ func TestNoToken(t *testing.T) {
 		t.Errorf("calls %v", got)
 	}
 }
+
+// TestLoginBackoff: an address that keeps pasting wrong tokens is answered
+// 429 with Retry-After, its tokens unchecked (the right one too), until
+// its wait is over; before, 300 wrong logins in 6 s were all checked and
+// the right one then worked at once. Another address is not slowed, and a
+// right token clears the address.
+func TestLoginBackoff(t *testing.T) {
+	t.Parallel()
+	clk := &clock{now: at}
+	var logs syncBuffer
+	c := setup(t, newFake(), admin.Options{Token: testToken, Now: clk.Now,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	checked := 0
+	var last response
+	for range 300 {
+		last = c.post("/admin/login", url.Values{"token": {"guess"}})
+		switch last.status {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Fatalf("a wrong token answered %d:\n%s", last.status, last.body)
+		}
+	}
+	if checked != 6 {
+		t.Errorf("%d of 300 wrong tokens were checked, want 6 (5 free, then a wait)", checked)
+	}
+	if last.status != http.StatusTooManyRequests || last.header.Get("Retry-After") != "1" ||
+		!strings.Contains(last.body, "Too many wrong tokens") {
+		t.Fatalf("after 300 wrong tokens: %d Retry-After %q\n%s", last.status, last.header.Get("Retry-After"), last.body)
+	}
+	if n := strings.Count(logs.String(), "login with a wrong token"); n != 6 {
+		t.Errorf("%d log lines for wrong logins, want one per token checked (6)", n)
+	}
+	if r := c.post("/admin/login", url.Values{"token": {testToken}}); r.status != http.StatusTooManyRequests {
+		t.Errorf("the right token while the address waits: %d, want 429 (unchecked)", r.status)
+	}
+	clk.add(time.Second)
+	if r := c.post("/admin/login", url.Values{"token": {"guess"}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("a wrong token after the wait: %d, want 401", r.status)
+	}
+	if r := c.post("/admin/login", url.Values{"token": {testToken}}); r.status != http.StatusTooManyRequests ||
+		r.header.Get("Retry-After") != "2" {
+		t.Errorf("after one more wrong token: %d Retry-After %q, want 429 and 2 (doubled)", r.status, r.header.Get("Retry-After"))
+	}
+	clk.add(2 * time.Second)
+	c.login(testToken)
+	// The right token cleared the address: typos are free again.
+	other := c.another()
+	for range 5 {
+		if r := other.post("/admin/login", url.Values{"token": {"typo"}}); r.status != http.StatusUnauthorized {
+			t.Fatalf("a typo after a good login: %d, want 401", r.status)
+		}
+	}
+}

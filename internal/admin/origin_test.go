@@ -67,6 +67,41 @@ func TestCookieSecureOverTLS(t *testing.T) {
 	}
 }
 
+// TestCookieSecureBehindTLSProxy: hookd serves plain HTTP, so a browser
+// on https reaches it through a TLS-terminating proxy; the proxy's
+// X-Forwarded-Proto (or Forwarded) header makes the cookie Secure. Before,
+// only r.TLS did, which is never set behind a proxy.
+func TestCookieSecureBehindTLSProxy(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, header, value string
+		secure              bool
+	}{
+		{"X-Forwarded-Proto https", "X-Forwarded-Proto", "https", true},
+		{"X-Forwarded-Proto HTTPS", "X-Forwarded-Proto", "HTTPS", true},
+		{"X-Forwarded-Proto list, browser side first", "X-Forwarded-Proto", "https, http", true},
+		{"X-Forwarded-Proto http", "X-Forwarded-Proto", "http", false},
+		{"Forwarded proto=https", "Forwarded", `for=192.0.2.60;proto=https;by=203.0.113.43`, true},
+		{"Forwarded quoted", "Forwarded", `proto="https"`, true},
+		{"Forwarded proto=http", "Forwarded", `for=192.0.2.60;proto=http`, false},
+		{"no header", "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(nopBackend{}, Options{}).(*server)
+			r := httptest.NewRequest(http.MethodGet, "http://h.example/admin/", nil)
+			if tc.header != "" {
+				r.Header.Set(tc.header, tc.value)
+			}
+			w := httptest.NewRecorder()
+			s.ServeHTTP(w, r)
+			c := w.Result().Cookies()
+			if len(c) != 1 || c[0].Secure != tc.secure {
+				t.Errorf("%s: %q: cookies %+v, want Secure %v", tc.header, tc.value, c, tc.secure)
+			}
+		})
+	}
+}
+
 // TestTokenOK: only the exact token passes; the comparison is of SHA-256
 // digests, so it takes as long whatever the length of what was pasted.
 func TestTokenOK(t *testing.T) {

@@ -6,8 +6,11 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookrt/hookd/internal/authguard"
 )
 
 // cookieName is the session cookie. It is scoped to /admin/, so the API
@@ -36,6 +39,10 @@ type sessions struct {
 	max int
 	now func() time.Time
 
+	// guard slows down an address that keeps pasting wrong tokens into
+	// the login form (the API's bearer token has the same policy).
+	guard *authguard.Guard
+
 	mu   sync.Mutex
 	byID map[[sha256.Size]byte]*session
 }
@@ -50,7 +57,8 @@ func newSessions(ttl time.Duration, max int, now func() time.Time) *sessions {
 	if now == nil {
 		now = time.Now
 	}
-	return &sessions{ttl: ttl, max: max, now: now, byID: map[[sha256.Size]byte]*session{}}
+	return &sessions{ttl: ttl, max: max, now: now, guard: authguard.New(authguard.Options{Now: now}),
+		byID: map[[sha256.Size]byte]*session{}}
 }
 
 // randomToken returns 32 random bytes, base64url: a session id or a CSRF
@@ -155,13 +163,13 @@ func (s *server) sessionOf(r *http.Request) (string, *session) {
 
 // setCookie hands the browser the session id: HttpOnly (no script reads
 // it), SameSite=Strict (no other site's page sends it), scoped to
-// /admin/, Secure when the request came over TLS, and ending with the
-// session.
+// /admin/, Secure when the browser reached the page over TLS, and ending
+// with the session.
 func (s *server) setCookie(w http.ResponseWriter, r *http.Request, id string) {
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName, Value: id, Path: "/admin/",
 		MaxAge:   int(s.sessions.ttl / time.Second),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: viaTLS(r),
 	})
 }
 
@@ -169,6 +177,34 @@ func (s *server) setCookie(w http.ResponseWriter, r *http.Request, id string) {
 func (s *server) clearCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName, Value: "", Path: "/admin/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: viaTLS(r),
 	})
+}
+
+// viaTLS reports whether the browser reached the page over TLS: this
+// connection is TLS, or the proxy in front says the browser's was
+// (X-Forwarded-Proto: https, or Forwarded: proto=https). hookd serves
+// plain HTTP, so behind a TLS-terminating proxy r.TLS is always nil and
+// the cookie was never Secure. The headers are trusted without knowing
+// the proxy: a forged one only makes the cookie stricter (the browser then
+// sends it over https only), it cannot expose it.
+func viaTLS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	// The first value is the one the proxy nearest the browser set.
+	if v := r.Header.Get("X-Forwarded-Proto"); v != "" {
+		first, _, _ := strings.Cut(v, ",")
+		return strings.EqualFold(strings.TrimSpace(first), "https")
+	}
+	if v := r.Header.Get("Forwarded"); v != "" {
+		first, _, _ := strings.Cut(v, ",")
+		for pair := range strings.SplitSeq(first, ";") {
+			k, val, _ := strings.Cut(strings.TrimSpace(pair), "=")
+			if strings.EqualFold(k, "proto") {
+				return strings.EqualFold(strings.Trim(val, `"`), "https")
+			}
+		}
+	}
+	return false
 }
