@@ -151,6 +151,7 @@ func New(b Backend, opts Options) http.Handler {
 	s.mux.HandleFunc("GET /v1/targets", s.handleTargets)
 	s.mux.HandleFunc("POST /v1/targets/{name}/{action}", s.handleTargetAction)
 	s.mux.HandleFunc("GET /v1/sessions/{id}/events", s.handleSession)
+	s.mux.HandleFunc("GET /v1/openapi.json", handleOpenAPI)
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /livez", handleLive)
