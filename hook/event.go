@@ -51,8 +51,12 @@ func (e *Event) Get(name string) string { return e.Fields[name] }
 // Module returns the MODULE field (e.g. ISL_LIGHT, ISL_CP).
 func (e *Event) Module() string { return e.Fields[FieldModule] }
 
-// Name returns the EVENT field (e.g. NEWSESSION, USER_CREATE).
-func (e *Event) Name() string { return e.Fields[FieldEvent] }
+// Name returns the EVENT field in its canonical spelling (e.g.
+// NEWSESSION, USER_CREATE): what routing, filters and counters compare,
+// so that "NEW SESSION" and "NEWSESSION" are one event to them. The
+// field itself keeps the spelling the proxy sent: read
+// Get(FieldEvent) for that, as scripts and plugins see it.
+func (e *Event) Name() string { return CanonicalEventName(e.Fields[FieldEvent]) }
 
 // DomainID returns the DOMAIN_ID field.
 func (e *Event) DomainID() string { return e.Fields[FieldDomainID] }
@@ -74,7 +78,9 @@ func (e *Event) Timestamp() (time.Time, bool) {
 }
 
 // CanonicalEventName maps the alias spellings the proxy is known to use onto
-// the canonical name: "NEW SESSION" is accepted as "NEWSESSION".
+// the canonical name: "NEW SESSION" is read as "NEWSESSION". It is for
+// comparing names (routing, filters, metrics labels); stored fields are
+// never rewritten with it.
 func CanonicalEventName(name string) string {
 	if name == "NEW SESSION" {
 		return EventNewSession

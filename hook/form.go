@@ -12,7 +12,7 @@ import (
 // HTTP event (suffix "", or "_0", "_1", … in a combined request) and what
 // a WASM plugin reads with event_read.
 //
-//	body := hook.AppendForm(nil, ev.Fields, "") // EVENT=NEWSESSION&MODULE=ISL_LIGHT&…
+//	body := hook.AppendForm(nil, ev.Fields, "") // EVENT=NEW+SESSION&MODULE=ISL_LIGHT&…, as received
 func AppendForm(dst []byte, fields map[string]string, suffix string) []byte {
 	for i, k := range slices.Sorted(maps.Keys(fields)) {
 		if i > 0 {

@@ -45,12 +45,16 @@ type Result struct {
 	Reply []byte
 	// Latency is how long the attempt took; the runtime measures it when 0.
 	Latency time.Duration
-	// Summary is a short account of the answer for logs and session
-	// records ("nomessage", "xmlmsg: drop 5a1d").
+	// Summary is a short account of the answer for logs, the attempt
+	// record and session records ("nomessage", "xmlmsg: drop 5a1d",
+	// "acknowledged: XML not an XMLMSG document, nothing executed (…)"):
+	// where an acknowledged answer was not (or not wholly) executed, it
+	// says so.
 	Summary string
 	// Commands is an XMLMSG document for the proxy, from the answer of a
-	// successful attempt; the runtime forwards it durably to the
-	// [CommandsTarget].
+	// successful attempt: every command in it, those hookd does not know
+	// included, for the proxy to execute or refuse. The runtime forwards
+	// it durably to the [CommandsTarget].
 	Commands []byte
 }
 

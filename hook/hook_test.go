@@ -3,6 +3,8 @@ package hook_test
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +74,29 @@ func TestRegistry(t *testing.T) {
 func TestEventBoundFitsTheABI(t *testing.T) {
 	if hook.MaxEventBytes > hostapi.MaxEvent {
 		t.Errorf("hook admits events of %d bytes; plugins are promised at most %d", hook.MaxEventBytes, hostapi.MaxEvent)
+	}
+}
+
+// TestNewEventKeepsEventName: the proxy's "NEW SESSION" is stored and
+// handed on as sent (scripts written for the proxy compare it), while
+// Name, which routing and filters use, reads both spellings as one event.
+func TestNewEventKeepsEventName(t *testing.T) {
+	for _, sent := range []string{"NEW SESSION", "NEWSESSION"} {
+		ev, err := hook.NewEvent(map[string]string{"MODULE": "ISL_LIGHT", "EVENT": sent, "SESSIONID": "5a1d"}, time.Unix(1700000000, 0), "node-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ev.Fields["EVENT"]; got != sent {
+			t.Errorf("EVENT %q stored as %q; want it as sent", sent, got)
+		}
+		if got := ev.Get(hook.FieldEvent); got != sent {
+			t.Errorf("Get(EVENT) = %q; want %q", got, sent)
+		}
+		if got := ev.Name(); got != hook.EventNewSession {
+			t.Errorf("Name() of %q = %q; want %q for routing", sent, got, hook.EventNewSession)
+		}
+		if got := string(hook.AppendForm(nil, ev.Fields, "")); !strings.Contains(got, "EVENT="+url.QueryEscape(sent)+"&") {
+			t.Errorf("form body %q does not carry EVENT=%s", got, sent)
+		}
 	}
 }

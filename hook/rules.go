@@ -107,11 +107,17 @@ func CheckFields(fields map[string]string) error {
 }
 
 // NewEvent checks fields with [CheckFields] and returns the event hookd
-// stores: a copy of fields with EVENT set to its canonical name
-// ("NEW SESSION" becomes NEWSESSION), TIMESTAMP and SERVERID filled in
-// when missing or empty (from now and serverID), and a new EVENT_ID, a
-// UUIDv7, so that IDs sort by time. The whole event must fit in
-// [MaxEventBytes] and [MaxEventFields].
+// stores: a copy of fields, every value as received, with TIMESTAMP and
+// SERVERID filled in when missing or empty (from now and serverID), and a
+// new EVENT_ID, a UUIDv7, so that IDs sort by time. The whole event must
+// fit in [MaxEventBytes] and [MaxEventFields].
+//
+// EVENT is kept as sent: scripts written for ISL Conference Proxy must
+// see what the proxy sends, and the proxy's own pages spell the same
+// event "NEW SESSION" and "NEWSESSION". Routing treats the spellings as
+// one event through [Event.Name] ([CanonicalEventName]); the fields
+// handed to scripts, plugins, JWT data claims and session records are
+// the ones received.
 //
 //	ev, err := hook.NewEvent(map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE"}, time.Now(), "node-1")
 //	// ev.ID == ev.Fields["EVENT_ID"]
@@ -126,7 +132,6 @@ func NewEvent(fields map[string]string, now time.Time, serverID string) (*Event,
 	}
 	f := make(map[string]string, len(fields)+3)
 	maps.Copy(f, fields)
-	f[FieldEvent] = CanonicalEventName(f[FieldEvent])
 	if f[FieldTimestamp] == "" {
 		f[FieldTimestamp] = strconv.FormatInt(now.Unix(), 10)
 	}
