@@ -88,7 +88,7 @@ global_strict = true
 	if err := sqldb.QueryRow(`SELECT module, event, raw_fields FROM events WHERE event_id = ?`, ids[0]).Scan(&module, &ev, &raw); err != nil {
 		t.Fatal(err)
 	}
-	if module != "ISL_LIGHT" || ev != "NEWSESSION" || !strings.Contains(raw, "SESSIONID=s0") {
+	if module != "ISL_LIGHT" || ev != "NEW SESSION" || !strings.Contains(raw, "SESSIONID=s0") {
 		t.Errorf("first row: %s %s %s", module, ev, raw)
 	}
 }

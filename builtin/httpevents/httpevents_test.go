@@ -1,6 +1,7 @@
 package httpevents_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -95,7 +96,7 @@ script = "%s/d6"
 				}
 			}
 			f := byID[ids[0]]
-			if f == nil || f["EVENT"][0] != "NEWSESSION" || f["reasonSoftwareType"][0] != "desk" || f["TIMESTAMP"][0] == "" {
+			if f == nil || f["EVENT"][0] != "NEW SESSION" || f["reasonSoftwareType"][0] != "desk" || f["TIMESTAMP"][0] == "" {
 				t.Errorf("NEW SESSION event fields %v", f)
 			}
 			if p := byID[ids[3]]; p == nil || p["nick"][0] != "Ann Lee" || p["start-time"][0] != "x&y=z" {
@@ -106,6 +107,10 @@ script = "%s/d6"
 }
 
 // TestReplies runs every kind of answer against a strict and a lax script.
+// As the proxy's documentation has it, a strict script must answer valid
+// XML: any well-formed XML acknowledges, an XMLMSG document is forwarded
+// whole (commands hookd does not know included), and what was not
+// executed is said in the attempt's summary.
 func TestReplies(t *testing.T) {
 	type answer struct {
 		name string
@@ -114,19 +119,30 @@ func TestReplies(t *testing.T) {
 		strictErr string
 		// lax is the final state of a lax script's delivery.
 		lax hook.DeliveryState
+		// summary is (the start of) what the attempt record says of an
+		// acknowledged answer, strict or lax; "" = not checked.
+		summary, laxSummary string
 	}
+	const (
+		notExecuted = "acknowledged: XML not an XMLMSG document, nothing executed (root element "
+		transfer    = `<module secret="s"><islLight><session id="s9"><transfer to="desk-2"/></session></islLight><islPronto><chat id="7"><close/></chat></islPronto></module>`
+	)
 	answers := []answer{
-		{"nomessage", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, nomessage) }, "", "delivered"},
-		{"drop", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, dropFor("s9")) }, "", "delivered"},
-		{"html", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, "<html><body>ok</body></html>") }, "HTTP 200 but root element <html> is not <nomessage/> or <module>", "delivered"},
-		{"empty", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, "") }, "HTTP 200 but empty body", "delivered"},
-		{"text", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, "OK") }, "HTTP 200 but body is not XML", "delivered"},
-		{"500", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(500, "<html>oops</html>") }, "HTTP 500", "delivered"},
-		{"timeout", func(r *hooktest.Receiver) http.HandlerFunc { return r.Block() }, "timeout after", "dead"},
-		{"reset", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Reset }, "connection closed by the server", "dead"},
+		{"nomessage", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, nomessage) }, "", "delivered", "nomessage", ""},
+		{"drop", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, dropFor("s9")) }, "", "delivered", "xmlmsg: drop s9", ""},
+		{"html", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, "<html><body>ok</body></html>") }, "", "delivered", notExecuted + "<html>", ""},
+		{"result", func(*hooktest.Receiver) http.HandlerFunc {
+			return hooktest.Status(200, `<?xml version="1.0"?>`+"\n<result>saved</result>\n")
+		}, "", "delivered", notExecuted + "<result>", ""},
+		{"unknown", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, transfer) }, "", "delivered", "xmlmsg: 2 unknown to hookd, forwarded", ""},
+		{"empty", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, "") }, "HTTP 200 but empty body", "delivered", "", "empty reply (not strict: accepted)"},
+		{"text", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(200, "OK") }, "HTTP 200 but body is not XML", "delivered", "", "reply not XML (not strict: ignored)"},
+		{"500", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Status(500, "<html>oops</html>") }, "HTTP 500", "delivered", "", "HTTP 500 (not strict: accepted)"},
+		{"timeout", func(r *hooktest.Receiver) http.HandlerFunc { return r.Block() }, "timeout after", "dead", "", ""},
+		{"reset", func(*hooktest.Receiver) http.HandlerFunc { return hooktest.Reset }, "connection closed by the server", "dead", "", ""},
 	}
 	var cfg strings.Builder
-	cfg.WriteString("[http_events]\nper_domain = true\nper_domain_strict = false\ntimeout = \"300ms\"\nallow_private = [\"127.0.0.0/8\"]\n")
+	cfg.WriteString("[http_events]\nper_domain = true\nper_domain_strict = false\nsave_to_session = true\ntimeout = \"300ms\"\nallow_private = [\"127.0.0.0/8\"]\n")
 	recv := map[string]*hooktest.Receiver{}
 	for _, a := range answers {
 		for _, strict := range []bool{true, false} {
@@ -182,11 +198,42 @@ func TestReplies(t *testing.T) {
 			t.Errorf("%s lax: %d requests, want %d", a.name, got, want)
 		}
 	}
-	// Both drop replies reached the command sink, with the session.
-	for range 2 {
+	// The drop and the unknown commands reached the command sink, strict
+	// and lax, with the session; the unknown ones whole.
+	var drops, unknown int
+	for range 4 {
 		c := <-cmds
-		if !strings.Contains(c, " s9 ") || !strings.Contains(c, "<drop") || !strings.Contains(c, `<session id="s9">`) {
+		switch {
+		case !strings.Contains(c, " s9 ") || !strings.Contains(c, `<session id="s9">`):
 			t.Errorf("command %q", c)
+		case strings.Contains(c, "<drop"):
+			drops++
+		case strings.Contains(c, `<transfer to="desk-2"/>`) && strings.Contains(c, `<islPronto><chat id="7"><close/></chat></islPronto>`):
+			unknown++
+		default:
+			t.Errorf("command %q", c)
+		}
+	}
+	if drops != 2 || unknown != 2 {
+		t.Errorf("%d drop and %d unknown documents forwarded; want 2 of each", drops, unknown)
+	}
+	// The attempt records say what each acknowledged answer came to.
+	evs, err := rt.SessionEvents(ctx, "s9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	summaries := map[string]string{}
+	for _, ev := range evs {
+		for _, o := range ev.Targets {
+			summaries[strings.TrimPrefix(o.Target, httpevents.DomainTargetPrefix)] = o.Summary
+		}
+	}
+	for _, a := range answers {
+		for strict, want := range map[bool]string{true: a.summary, false: cmp.Or(a.laxSummary, a.summary)} {
+			id := fmt.Sprintf("%s-%v", a.name, strict)
+			if want != "" && !strings.HasPrefix(summaries[id], want) {
+				t.Errorf("%s: summary %q; want %q", id, summaries[id], want)
+			}
 		}
 	}
 	// Fix every strict script: each is acknowledged once, then left alone.

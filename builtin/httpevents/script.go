@@ -69,24 +69,25 @@ func (s *script) post(ctx context.Context, body []byte, eventID string, batch in
 	return judgeLax(resp), nil
 }
 
-// judgeStrict: only a 2xx with <nomessage/> or a valid XMLMSG document
-// acknowledges the event.
+// judgeStrict: a 2xx answer with well-formed XML acknowledges the event
+// (xmlmsg.Judge, the rule plugins follow too); an XMLMSG document in it is
+// forwarded, other XML is recorded as not executed.
 func judgeStrict(resp *outbound.Response) (hook.Result, error) {
 	res, err := outbound.Classify(resp, nil)
 	if err != nil {
 		return res, err // 3xx, 4xx, 5xx: the shared rules (410 disables, Retry-After)
 	}
 	if resp.Truncated {
-		return res, fmt.Errorf("HTTP %d but the reply is larger than %d bytes; a strict script answers <nomessage/> or a short XMLMSG document", resp.Status, xmlmsg.MaxReply)
+		return res, fmt.Errorf("HTTP %d but the reply is larger than %d bytes; a strict script answers short XML: <nomessage/> or an XMLMSG document", resp.Status, xmlmsg.MaxReply)
 	}
-	reply, err := xmlmsg.Parse(resp.Body)
+	summary, commands, err := xmlmsg.Judge(resp.Body, true)
 	if err != nil {
 		if strings.HasPrefix(err.Error(), "line ") {
-			return res, fmt.Errorf("HTTP %d but the reply is not a valid XMLMSG document: %w", resp.Status, err)
+			return res, fmt.Errorf("HTTP %d but the reply is refused: %w", resp.Status, err)
 		}
 		return res, fmt.Errorf("HTTP %d but %w", resp.Status, err)
 	}
-	res.Summary, res.Commands = reply.Summary(), reply.Document()
+	res.Summary, res.Commands = summary, commands
 	return res, nil
 }
 
@@ -94,15 +95,13 @@ func judgeStrict(resp *outbound.Response) (hook.Result, error) {
 // forwarded, anything else is noted and ignored.
 func judgeLax(resp *outbound.Response) hook.Result {
 	res := hook.Result{Status: resp.Status, Reply: resp.Body, Latency: resp.Latency}
-	if resp.Status < 200 || resp.Status > 299 {
+	switch {
+	case resp.Status < 200 || resp.Status > 299:
 		res.Summary = fmt.Sprintf("HTTP %d (not strict: accepted)", resp.Status)
-		return res
+	case resp.Truncated:
+		res.Summary = fmt.Sprintf("reply over %d bytes (not strict: ignored)", xmlmsg.MaxReply)
+	default:
+		res.Summary, res.Commands, _ = xmlmsg.Judge(resp.Body, false) // never an error when not strict
 	}
-	reply, err := xmlmsg.Parse(resp.Body)
-	if err != nil || resp.Truncated {
-		res.Summary = "reply not XMLMSG (not strict: ignored)"
-		return res
-	}
-	res.Summary, res.Commands = reply.Summary(), reply.Document()
 	return res
 }

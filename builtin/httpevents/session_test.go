@@ -57,7 +57,9 @@ script = %q
 				if len(evs) != 3 {
 					t.Fatalf("session s-1 has %d events, want 3: %+v", len(evs), evs)
 				}
-				for i, name := range []string{"NEWSESSION", "START", "STOP"} {
+				// The record keeps the fields as received: "NEW SESSION", not
+				// hookd's canonical NEWSESSION.
+				for i, name := range []string{"NEW SESSION", "START", "STOP"} {
 					ev := evs[i]
 					if ev.Fields["EVENT"] != name || len(ev.Targets) != 2 {
 						t.Fatalf("event %d: %s with %d targets", i, ev.Fields["EVENT"], len(ev.Targets))

@@ -44,12 +44,12 @@ func (s *Script) Call(ctx context.Context, ev *hook.Event) (hostapi.Outcome, err
 	return s.p.Call(ctx, ev)
 }
 
-// Handle runs the plugin on ev and judges its answer like a script's:
-// status 0 with no reply or a valid XMLMSG document acknowledges (its
-// commands go to the command sink); status 2 fails for good
-// (hook.Permanent); any other status, a trap or a limit fails the
-// attempt, to be retried; a reply that is not XMLMSG fails a strict
-// script and is ignored by a lax one. The plugin's log lines are logged
+// Handle runs the plugin on ev and judges its answer like a script's
+// (xmlmsg.Judge, the one rule for both): status 0 with no reply or with
+// well-formed XML acknowledges, an XMLMSG document in it going to the
+// command sink whole; status 2 fails for good (hook.Permanent); any other
+// status, a trap or a limit fails the attempt, to be retried; a reply
+// that is not XML fails a strict script and is ignored by a lax one. The plugin's log lines are logged
 // with the event's ID. Every call is counted by outcome (HostOptions.Counters
 // and [Host.Plugins]).
 //
@@ -91,17 +91,12 @@ func (s *Script) judge(out hostapi.Outcome, err error) (hook.Result, string, err
 		res.Summary = "nomessage"
 		return res, hook.PluginOK, nil
 	}
-	reply, perr := xmlmsg.Parse(out.Reply)
-	switch {
-	case perr == nil:
-		res.Summary, res.Commands = reply.Summary(), reply.Document()
-		return res, hook.PluginOK, nil
-	case s.spec.Strict:
+	summary, commands, perr := xmlmsg.Judge(out.Reply, s.spec.Strict)
+	if perr != nil {
 		return res, hook.PluginRefused, fmt.Errorf("plugin %s replied but %w", s.Path(), perr)
-	default:
-		res.Summary = "reply not XMLMSG (not strict: ignored)"
-		return res, hook.PluginOK, nil
 	}
+	res.Summary, res.Commands = summary, commands
+	return res, hook.PluginOK, nil
 }
 
 // HandleBatch runs the plugin on each event in order; the batch fails at
