@@ -1,7 +1,10 @@
 // Package commands is the command sink of the daemon: XMLMSG commands that
 // scripts (and plugins) return, such as dropping a session, are POSTed as
 // text/xml to the proxy's XMLMSG endpoint, durably and retried like any
-// delivery.
+// delivery. Every command of a script's XMLMSG document comes here, those
+// hookd does not know included (re-encoded and size-bounded by
+// internal/xmlmsg): the proxy executes or refuses them, checking the
+// database secret as for any XMLMSG it receives.
 //
 //	[commands]
 //	xmlmsg_url = "http://localhost:7615/xmlmsg"
