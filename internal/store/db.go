@@ -39,6 +39,9 @@ type DB struct {
 	lost bool
 	// marker is the file that records a SQLite store was created.
 	marker string
+	// ckpt keeps a SQLite store's write-ahead log small (wal.go); nil
+	// for PostgreSQL.
+	ckpt *checkpointer
 }
 
 // SQLiteOptions tune a SQLite store.
@@ -84,10 +87,12 @@ func OpenSQLite(ctx context.Context, path string, o SQLiteOptions) (*DB, error) 
 	_, statErr := os.Stat(path)
 	_, markErr := os.Stat(marker)
 	lost := errors.Is(statErr, fs.ErrNotExist) && markErr == nil
-	// journal_size_limit truncates the WAL back to 64 MiB after a
-	// checkpoint, so it does not keep its largest size for ever.
+	// The WAL is bounded (wal.go): checkpointed every walAutoCheckpoint
+	// pages and by the checkpointer, and truncated back to walSizeLimit
+	// after a checkpoint, so it does not keep its largest size for ever.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")" +
-		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_pragma=wal_autocheckpoint(8000)&_pragma=journal_size_limit(67108864)" +
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)" +
+		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(walAutoCheckpoint) + ")&_pragma=journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")" +
 		"&_pragma=mmap_size(268435456)&_pragma=cache_size(-65536)&_txlock=immediate"
 	sqldb := sql.OpenDB(cachingConnector{dsn: dsn, drv: &sqlite.Driver{}})
 	sqldb.SetMaxOpenConns(1)
@@ -99,7 +104,9 @@ func OpenSQLite(ctx context.Context, path string, o SQLiteOptions) (*DB, error) 
 		lock.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, errors.Join(hook.ErrUnavailable, err))
 	}
-	return &DB{dialect: SQLite, sqldb: sqldb, lock: lock, lost: lost, marker: marker}, nil
+	db := &DB{dialect: SQLite, sqldb: sqldb, lock: lock, lost: lost, marker: marker}
+	db.ckpt = startCheckpointer(db, walCheckpointEvery, walRetryEvery)
+	return db, nil
 }
 
 // Lost reports whether the SQLite file was missing at open although a
@@ -130,6 +137,7 @@ func (db *DB) WriteProbe(ctx context.Context) error {
 	_, err := db.conn().exec(ctx, `INSERT INTO hookd_health (id, at) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET at = excluded.at`, micros(time.Now()))
 	if err != nil {
+		db.ckpt.writeFailed(err)
 		return fmt.Errorf("store: write probe: %w", unavailable(err))
 	}
 	return nil
@@ -164,6 +172,9 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 // Close closes the connections and releases the file lock.
 func (db *DB) Close() error {
 	var err error
+	if db.ckpt != nil {
+		db.ckpt.close()
+	}
 	if db.sqldb != nil {
 		err = db.sqldb.Close()
 	}
@@ -190,15 +201,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // InTx runs fn in a transaction, committing when fn returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(tx Tx) error) error {
 	if db.dialect == SQLite {
-		sqltx, err := db.sqldb.BeginTx(ctx, nil)
-		if err != nil {
-			return unavailable(err)
-		}
-		if err := fn(SQLTx(sqltx)); err != nil {
-			_ = sqltx.Rollback()
-			return err
-		}
-		return unavailable(sqltx.Commit())
+		err := db.inSQLiteTx(ctx, fn)
+		db.ckpt.writeFailed(err)
+		return err
 	}
 	pgtx, err := db.pool.Begin(ctx)
 	if err != nil {
@@ -209,6 +214,19 @@ func (db *DB) InTx(ctx context.Context, fn func(tx Tx) error) error {
 		return err
 	}
 	return unavailable(pgtx.Commit(ctx))
+}
+
+// inSQLiteTx is InTx on SQLite.
+func (db *DB) inSQLiteTx(ctx context.Context, fn func(tx Tx) error) error {
+	sqltx, err := db.sqldb.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable(err)
+	}
+	if err := fn(SQLTx(sqltx)); err != nil {
+		_ = sqltx.Rollback()
+		return err
+	}
+	return unavailable(sqltx.Commit())
 }
 
 // conn returns a non-transactional querier.
