@@ -227,6 +227,12 @@ func (s *server) handleEmit(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, hook.ErrConflict):
 		writeError(w, http.StatusConflict, err.Error())
 		return
+	case errors.Is(err, hook.ErrClosed):
+		// An embedding program closed its runtime under a live API: the
+		// event was not taken, and saying so beats a bare 500.
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, errStopping)
+		return
 	case errors.Is(err, hook.ErrUnavailable), r.Context().Err() != nil:
 		s.backendError(w, r, err, "")
 		return
@@ -250,6 +256,9 @@ func (s *server) handleEmit(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, status, answer)
 }
+
+// errStopping is the answer to an event sent to a runtime that was closed.
+const errStopping = "hookd is stopping and takes no events: send the event to another node, or again once it has restarted"
 
 // tooLarge answers 413 for a body over limit. A JSON or NDJSON body may
 // be a batch, whose limit is higher: the answer names both.
