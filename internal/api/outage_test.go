@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -155,4 +157,41 @@ func messages(recs []slog.Record) []string {
 		out[i] = r.Message
 	}
 	return out
+}
+
+// TestProbeOutageLoggedOnce: failing health probes during a store outage
+// join the outage's lines rather than logging one WARN each, and the
+// first probe that passes ends it.
+func TestProbeOutageLoggedOnce(t *testing.T) {
+	t.Parallel()
+	b := newFakeBackend()
+	logs := &records{}
+	srv := httptest.NewServer(api.New(b, api.Options{Logger: slog.New(logs)}))
+	t.Cleanup(srv.Close)
+	tb := &testBundle{b: b, srv: srv, logs: &logBuffer{}}
+	b.set(func(b *fakeBackend) { b.healthErr = fmt.Errorf("write probe: %w", hook.ErrUnavailable) })
+	for range 20 {
+		tb.do(t, "GET", "/healthz", "").want(t, http.StatusServiceUnavailable)
+		tb.do(t, "GET", "/readyz", "").want(t, http.StatusServiceUnavailable)
+	}
+	if warns := logs.at(slog.LevelWarn); len(warns) != 1 {
+		t.Fatalf("40 failed probes logged %d WARN lines, want 1: %v", len(warns), messages(warns))
+	}
+	b.set(func(b *fakeBackend) { b.healthErr = nil })
+	tb.do(t, "GET", "/healthz", "").want(t, http.StatusOK)
+	var ended int
+	for _, r := range logs.at(slog.LevelInfo) {
+		if r.Message == "store available again" {
+			ended++
+		}
+	}
+	if ended != 1 {
+		t.Errorf("a passing probe after the outage: %d end lines, want 1", ended)
+	}
+	// A probe failing for another reason (stopping) still says so each time.
+	b.set(func(b *fakeBackend) { b.readyErr = errors.New("stopping") })
+	tb.do(t, "GET", "/readyz", "").want(t, http.StatusServiceUnavailable)
+	if warns := logs.at(slog.LevelWarn); len(warns) != 2 || warns[1].Message != "health check failed" {
+		t.Errorf("a readiness failure that is not the store: %v", messages(warns))
+	}
 }

@@ -355,7 +355,11 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, check func(contex
 	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 	defer cancel()
 	if err := check(ctx); err != nil {
-		s.log.WarnContext(r.Context(), "health check failed", "error", err)
+		if errors.Is(err, hook.ErrUnavailable) {
+			s.outage.refused(r.Context(), r.Method, r.URL.Path, err) // logged once per outage
+		} else {
+			s.log.WarnContext(r.Context(), "health check failed", "error", err)
+		}
 		msg := err.Error()
 		if s.tokenHash != nil || s.public {
 			msg = "backend unhealthy; see the server log"
