@@ -146,6 +146,7 @@ type call struct {
 	method, path, body string
 	header             []string // alternating names and values
 	noToken            bool
+	token              string // sent instead of the right token when set
 	status             int
 	// docRefuses: the document describes the request as invalid too (the
 	// server refuses it for a reason the document states).
@@ -170,7 +171,7 @@ func (l *liveAPI) request(t *testing.T, c call) *http.Request {
 		req.Header.Set(c.header[i], c.header[i+1])
 	}
 	if !c.noToken {
-		req.Header.Set("Authorization", "Bearer "+l.token)
+		req.Header.Set("Authorization", "Bearer "+cmpOr(c.token, l.token))
 	}
 	return req
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/authguard"
 	"github.com/hookrt/hookd/internal/hooktest"
 )
 
@@ -142,6 +143,21 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	l.check(t, call{method: "GET", path: "/readyz", noToken: true, status: 503})
 	l.check(t, call{method: "POST", path: "/v1/events", header: J, status: 503, body: `{"MODULE":"M","EVENT":"E"}`})
 	l.check(t, call{method: "GET", path: "/livez", noToken: true, status: 200})
+
+	// Wrong tokens: 401 while they are free and for the one that starts
+	// the wait, then 429 until the wait is over. Last, because the address
+	// must then wait for its right token too.
+	for i := 0; ; i++ {
+		c := call{method: "GET", path: "/v1/targets", token: "wrong", status: http.StatusUnauthorized, docRefuses: true}
+		if i > authguard.DefaultFree {
+			c.status = http.StatusTooManyRequests
+		}
+		l.check(t, c)
+		if c.status == http.StatusTooManyRequests {
+			break
+		}
+	}
+	l.check(t, call{method: "GET", path: "/metrics", token: "wrong", status: http.StatusTooManyRequests, docRefuses: true})
 
 	// Every operation of the document was answered and validated.
 	var missed []string
