@@ -43,10 +43,49 @@ func registeredRoutes(t *testing.T) []string {
 			seen[lit] = true
 		}
 	}
+	// Modules add routes through hook.RouteProvider; the External WebAPI
+	// is the only one. Another would have to be added here.
+	if got := routeProviders(t); !slices.Equal(got, []string{"webapi"}) {
+		t.Errorf("modules with routes: %q; add the new ones' routes to this test and to openapi.json", got)
+	}
 	for _, r := range (&webapi.Service{}).Routes() {
 		seen[r.Pattern] = true
 	}
 	return slices.Sorted(maps.Keys(seen))
+}
+
+// routeProviders returns the packages under builtin/ that declare a
+// method Routes() []hook.Route (a hook.RouteProvider).
+func routeProviders(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "builtin", "*", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Recv == nil || fn.Name.Name != "Routes" || fn.Type.Results == nil || len(fn.Type.Results.List) != 1 {
+				continue
+			}
+			if arr, ok := fn.Type.Results.List[0].Type.(*ast.ArrayType); ok {
+				if sel, ok := arr.Elt.(*ast.SelectorExpr); ok && sel.Sel.Name == "Route" && !slices.Contains(out, f.Name.Name) {
+					out = append(out, f.Name.Name)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // routeLiterals parses the non-test Go files of dir and returns the
