@@ -93,3 +93,43 @@ script = %q
 		t.Errorf("session record has %d of the 2 outcomes: %+v", seen, evs)
 	}
 }
+
+// TestCombinedPluginForwardsEveryDocument: a plugin domain with
+// combine_interval is called once per event of the interval; every call's
+// XMLMSG commands reach the command sink, merged into one document.
+func TestCombinedPluginForwardsEveryDocument(t *testing.T) {
+	cmds := make(chan string, 4)
+	sink := hook.HandlerFunc(func(ctx context.Context, ev *hook.Event) (hook.Result, error) {
+		cmds <- ev.Get(hook.CommandFieldXML)
+		return hook.Result{}, nil
+	})
+	obs := hooktest.NewObservations()
+	rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+[http_events]
+per_domain = true
+per_domain_strict = true
+[plugins]
+cache_dir = %q
+[[domain]]
+id = "echo"
+script = %q
+combine_interval = "2s"
+%s
+`, t.TempDir(), fixture(t, "echo.wasm"), pluginSettings), hookrt.WithObserver(obs.Observe), hookrt.WithCommandSink(sink))
+	ctx := context.Background()
+	for _, s := range []string{"s1", "s2", "s3"} {
+		if _, err := rt.Emit(ctx, event("echo", "START", "SESSIONID", s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	obs.Wait(t, "the three events delivered, the commands forwarded", func(o []hook.Observation) bool {
+		return hooktest.Count(o, "delivered", httpevents.DomainTargetPrefix+"echo") == 3 &&
+			hooktest.Count(o, "delivered", hook.CommandsTarget) >= 1
+	})
+	doc := <-cmds
+	for _, s := range []string{"s1", "s2", "s3"} {
+		if !strings.Contains(doc, `<session id="`+s+`"><drop/></session>`) {
+			t.Errorf("the forwarded document lacks the drop of %s:\n%s", s, doc)
+		}
+	}
+}

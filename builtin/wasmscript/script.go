@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/hookrt/hookd/hook"
@@ -100,11 +101,15 @@ func (s *Script) judge(out hostapi.Outcome, err error) (hook.Result, string, err
 }
 
 // HandleBatch runs the plugin on each event in order; the batch fails at
-// the first failure (and is retried whole, like a combined request).
+// the first failure (and is retried whole, like a combined request). The
+// XMLMSG documents of the calls are merged into one (xmlmsg.Merge), so
+// that every command reaches the command sink, which takes one document
+// per attempt.
 func (s *Script) HandleBatch(ctx context.Context, evs []*hook.Event) (hook.Result, error) {
 	var (
-		last hook.Result
-		docs int
+		last      hook.Result
+		docs      [][]byte
+		summaries []string
 	)
 	for _, ev := range evs {
 		res, err := s.Handle(ctx, ev)
@@ -112,17 +117,24 @@ func (s *Script) HandleBatch(ctx context.Context, evs []*hook.Event) (hook.Resul
 			return res, err
 		}
 		if len(res.Commands) > 0 {
-			docs++
+			docs = append(docs, res.Commands)
+			summaries = append(summaries, res.Summary)
 		}
 		last = res
 	}
-	if docs > 1 {
-		// One forward per command document would need one per event; the
-		// command sink takes documents one at a time, so keep the last and
-		// say so. Combined plugin replies are rare (a plugin is local).
-		s.log.Warn("combined plugin call produced several XMLMSG documents; forwarding the last",
-			slog.String("domain", s.spec.Domain), slog.Int("documents", docs))
+	if len(docs) == 0 {
+		return last, nil
 	}
+	merged, err := xmlmsg.Merge(docs...)
+	if err != nil {
+		// Answers with different secrets cannot share one document:
+		// forward the last and say what was not forwarded.
+		s.log.Warn("combined plugin call produced XMLMSG documents that cannot be merged; forwarding the last",
+			slog.String("domain", s.spec.Domain), slog.Int("documents", len(docs)), slog.String("error", err.Error()))
+		last.Commands, last.Summary = docs[len(docs)-1], summaries[len(summaries)-1]+fmt.Sprintf("; %d earlier XMLMSG documents not forwarded: %v", len(docs)-1, err)
+		return last, nil
+	}
+	last.Commands, last.Summary = merged, strings.Join(summaries, "; ")
 	return last, nil
 }
 

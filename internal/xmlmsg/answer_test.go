@@ -228,3 +228,46 @@ func TestJudge(t *testing.T) {
 		}
 	}
 }
+
+// TestMerge: the documents of a combined delivery's answers become one,
+// every command in order; another secret or an oversized result is
+// refused.
+func TestMerge(t *testing.T) {
+	t.Parallel()
+	doc := func(body string) []byte {
+		t.Helper()
+		a, err := xmlmsg.ReadAnswer([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Document()
+	}
+	a := doc(`<module secret="s&gt;1"><islLight><session id="a"><drop/></session></islLight></module>`)
+	b := doc(`<module secret="s&gt;1"><islPronto><chat id="c"><close/></chat></islPronto></module>`)
+	c := doc(`<module secret="other"><islLight><session id="c"><drop/></session></islLight></module>`)
+	merged, err := xmlmsg.Merge(a, nil, b, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := xmlmsg.Parse(merged)
+	if err != nil || r.Secret != "s>1" || len(r.Commands) != 2 || len(r.Unknown) != 1 ||
+		!strings.Contains(string(merged), `</islLight><islPronto><chat id="c"><close/></chat></islPronto><islLight>`) {
+		t.Errorf("merged %s: %v %v", merged, r, err)
+	}
+	if one, err := xmlmsg.Merge(nil, b, nil); err != nil || string(one) != string(b) {
+		t.Errorf("one document: %s, %v", one, err)
+	}
+	if none, err := xmlmsg.Merge(nil, nil); err != nil || none != nil {
+		t.Errorf("no document: %s, %v", none, err)
+	}
+	if _, err := xmlmsg.Merge(a, c); !errors.Is(err, xmlmsg.ErrNotXMLMSG) {
+		t.Errorf("another secret: %v", err)
+	}
+	big := doc(`<module><islPronto><x>` + strings.Repeat("y", 40000) + `</x></islPronto></module>`)
+	if _, err := xmlmsg.Merge(big, big); !errors.Is(err, xmlmsg.ErrTooLarge) {
+		t.Errorf("over MaxDocument: %v", err)
+	}
+	if _, err := xmlmsg.Merge([]byte("<module/>"), a); err == nil {
+		t.Error("a document not made by Answer.Document was merged")
+	}
+}
