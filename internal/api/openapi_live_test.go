@@ -60,6 +60,7 @@ func loadOpenAPI(t *testing.T) *openapi3.T {
 // answers against the document.
 type liveAPI struct {
 	srv        *httptest.Server
+	public     *httptest.Server // api.NewPublic over the same runtime
 	token      string
 	rt         *hookrt.Runtime
 	router     routers.Router
@@ -132,13 +133,31 @@ forgot_password = true
 		Routes: append(slices.Clip(l.rt.Routes()), adminPage), Metrics: l.rt.Metrics()}))
 	t.Cleanup(l.srv.Close)
 
+	l.router = routerFor(t, l.srv.URL)
+	l.errSchema = loadOpenAPI(t).Components.Schemas["Error"].Value
+	l.public = httptest.NewServer(api.NewPublic(l.rt, logger))
+	t.Cleanup(l.public.Close)
+	return l
+}
+
+// routerFor finds the document's operations for requests to base.
+func routerFor(t *testing.T, base string) routers.Router {
+	t.Helper()
 	doc := loadOpenAPI(t)
-	doc.Servers = openapi3.Servers{{URL: l.srv.URL}}
-	if l.router, err = legacy.NewRouter(doc); err != nil {
+	doc.Servers = openapi3.Servers{{URL: base}}
+	r, err := legacy.NewRouter(doc)
+	if err != nil {
 		t.Fatal(err)
 	}
-	l.errSchema = doc.Components.Schemas["Error"].Value
-	return l
+	return r
+}
+
+// publicAPI is the same API as l's server.public_listen serves it
+// (api.NewPublic): the keys and the probes, without a token.
+func (l *liveAPI) publicAPI(t *testing.T) *liveAPI {
+	p := *l
+	p.srv, p.router = l.public, routerFor(t, l.public.URL)
+	return &p
 }
 
 // call is one request of the test and the status it must be answered with.

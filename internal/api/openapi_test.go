@@ -131,6 +131,15 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	l.check(t, call{method: "GET", path: "/metrics", status: 401, noToken: true, docRefuses: true})
 	l.check(t, call{method: "GET", path: "/admin/", noToken: true, status: http.StatusSeeOther})
 
+	// The public listener serves the same answers for its four routes,
+	// and nothing else.
+	pub := l.publicAPI(t)
+	for _, p := range []string{"/.well-known/jwks.json", "/healthz", "/livez", "/readyz"} {
+		pub.check(t, call{method: "GET", path: p, noToken: true, status: 200})
+	}
+	pub.checkUnrouted(t, call{method: "GET", path: "/v1/deliveries", status: 404})
+	pub.checkUnrouted(t, call{method: "GET", path: "/v1/openapi.json", status: 404})
+
 	// What no operation describes: a wrong method, an unknown path.
 	l.checkUnrouted(t, call{method: "GET", path: "/v1/events", status: 405})
 	l.checkUnrouted(t, call{method: "DELETE", path: "/v1/deliveries/1", status: 405})
@@ -141,6 +150,7 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.check(t, call{method: "GET", path: "/readyz", noToken: true, status: 503})
+	pub.check(t, call{method: "GET", path: "/readyz", noToken: true, status: 503})
 	l.check(t, call{method: "POST", path: "/v1/events", header: J, status: 503, body: `{"MODULE":"M","EVENT":"E"}`})
 	l.check(t, call{method: "GET", path: "/livez", noToken: true, status: 200})
 
