@@ -108,7 +108,7 @@ func ReadAnswer(body []byte) (*Answer, error) {
 // Document returns the XMLMSG document to POST as text/xml to the proxy's
 // XMLMSG endpoint: the answer's <module> element re-encoded as UTF-8, or
 // nil when there is nothing to forward (<nomessage/>, an answer that is
-// not XMLMSG, a <module> without any element in it).
+// not XMLMSG, a <module> without any element to forward).
 func (a *Answer) Document() []byte {
 	if a == nil {
 		return nil
@@ -144,6 +144,8 @@ func (a *Answer) Summary() string {
 		if n := len(a.Reply.Unknown); n > 0 {
 			s += "; +" + strconv.Itoa(n) + " unknown"
 		}
+	case a.doc == nil:
+		s = "xmlmsg: nothing to forward"
 	default:
 		s = "xmlmsg: " + commandList(a.Reply.Commands)
 		if n := len(a.Reply.Unknown); n > 0 {
@@ -182,8 +184,10 @@ func Judge(body []byte, strict bool) (summary string, commands []byte, err error
 		return "", nil, err
 	case errors.Is(err, ErrNotXML) && len(bytes.Trim(bytes.TrimPrefix(body, utf8BOM), xmlSpace)) == 0:
 		return "empty reply (not strict: accepted)", nil, nil
-	default:
+	case errors.Is(err, ErrNotXML):
 		return "reply not XML (not strict: ignored)", nil, nil
+	default:
+		return "reply refused (not strict: ignored): " + err.Error(), nil, nil
 	}
 }
 
@@ -227,8 +231,8 @@ func copyDocument(body []byte) (*copied, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if p.depth == 2 {
-				c.children++
+			if p.depth == 2 && t.Name.Space == "" {
+				c.children++ // a child that is forwarded
 			}
 			if skip > 0 || t.Name.Space != "" {
 				if skip == 0 {

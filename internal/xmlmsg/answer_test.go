@@ -138,6 +138,11 @@ func TestReadAnswerForwardsUnchecked(t *testing.T) {
 	if doc := string(a.Document()); !strings.Contains(doc, `<send to="client"><msgbox>1</msgbox><title>Note</title></send>`) {
 		t.Errorf("document:\n%s", doc)
 	}
+	// A <module> whose only element is namespaced has nothing to forward.
+	a, err = xmlmsg.ReadAnswer([]byte(`<module secret="s"><x:audit xmlns:x="urn:x"/></module>`))
+	if err != nil || a.Document() != nil || a.Summary() != "xmlmsg: nothing to forward; 1 namespaced left out" {
+		t.Errorf("namespaced only: %v %q %v", a, a.Document(), err)
+	}
 	// A <module> with no element in it has nothing to forward.
 	a, err = xmlmsg.ReadAnswer([]byte(`<module secret="s"> </module>`))
 	if err != nil || a.Document() != nil || !strings.HasPrefix(a.Summary(), "xmlmsg: nothing to forward (line 1: <module> holds no product element") {
@@ -215,7 +220,8 @@ func TestJudge(t *testing.T) {
 		{"", true, "", false},
 		{" \n", false, "empty reply (not strict: accepted)", false},
 		{"<!DOCTYPE html><html/>", true, "", false},
-		{"<!DOCTYPE html><html/>", false, "reply not XML (not strict: ignored)", false},
+		{"<!DOCTYPE html><html/>", false, `reply refused (not strict: ignored): line 1: DTDs are not allowed, found "<!DOCTYPE html>"`, false},
+		{inSession(strings.Repeat("<drop/>", xmlmsg.MaxCommands+1)), false, "reply refused (not strict: ignored): line 1: more than 100 commands", false},
 	} {
 		summary, doc, err := xmlmsg.Judge([]byte(tc.body), tc.strict)
 		switch {
