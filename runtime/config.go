@@ -57,6 +57,11 @@ type Config struct {
 	// is not in the map: that feature is off. Each value is the section's
 	// config; the runtime provisions a fresh copy of it on every start.
 	Modules map[string]hook.Module `toml:"-"`
+
+	// sources maps each dotted key the file or the environment set to
+	// where it came from (see [Config.Source]); nil for a config built
+	// in Go.
+	sources map[string]string
 }
 
 // ServerConfig is the [server] section: the daemon's HTTP API.
@@ -206,10 +211,19 @@ type MetricsConfig struct {
 }
 
 // TracingConfig is the [tracing] section: OpenTelemetry traces, sent over
-// OTLP/HTTP. Off unless Endpoint is set. When on, [Open] installs the
-// process's global tracer provider and W3C trace-context propagator, so a
-// program that embeds hookd and has its own tracing leaves this off.
+// OTLP/HTTP or written to stdout. Off unless Exporter is "stdout" or
+// "otlp", Endpoint is set, or the standard OTEL_EXPORTER_OTLP_ENDPOINT /
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT variable is. When on, [Open]
+// installs the process's global tracer provider and W3C trace-context
+// propagator, so a program that embeds hookd and has its own tracing
+// leaves this off.
 type TracingConfig struct {
+	// Exporter is where spans go: "otlp" (OTLP/HTTP, to Endpoint or to
+	// what the OTEL_EXPORTER_OTLP_* variables say), "stdout" (one JSON
+	// line per span on standard output, no collector needed) or "none"
+	// (off, whatever the environment says). Defaults to "" (otlp when an
+	// endpoint is set, here or in the environment; else off).
+	Exporter string `toml:"exporter"`
 	// Endpoint is the OTLP/HTTP traces endpoint, e.g.
 	// "http://otel-collector:4318/v1/traces". Defaults to "" (off).
 	Endpoint string `toml:"endpoint"`
@@ -220,9 +234,35 @@ type TracingConfig struct {
 	// that comes in with a sampled parent is always recorded. Defaults to
 	// 1.
 	SampleRatio float64 `toml:"sample_ratio"`
-	// ServiceName is the service.name of the spans. Defaults to "hookd".
+	// ServiceName is the service.name of the spans. Defaults to the
+	// OTEL_SERVICE_NAME variable, else "hookd".
 	ServiceName string `toml:"service_name"`
 }
+
+// The values of [TracingConfig].Exporter.
+const (
+	ExporterOTLP   = "otlp"
+	ExporterStdout = "stdout"
+	ExporterNone   = "none"
+)
+
+// exporter is the exporter in use: ExporterOTLP, ExporterStdout or "" (off).
+func (t TracingConfig) exporter() string {
+	switch t.Exporter {
+	case ExporterStdout, ExporterOTLP:
+		return t.Exporter
+	case ExporterNone:
+		return ""
+	}
+	if t.Endpoint != "" || os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
+		return ExporterOTLP
+	}
+	return ""
+}
+
+// Enabled reports whether traces are recorded and exported (see
+// [TracingConfig]): the daemon then starts a span per API request.
+func (t TracingConfig) Enabled() bool { return t.exporter() != "" }
 
 // LogConfig is the [log] section.
 type LogConfig struct {
@@ -297,7 +337,7 @@ func (c *Config) withDefaults() {
 	c.Log.Format = cmp.Or(c.Log.Format, "text")
 
 	c.Tracing.SampleRatio = cmp.Or(c.Tracing.SampleRatio, 1)
-	c.Tracing.ServiceName = cmp.Or(c.Tracing.ServiceName, "hookd")
+	c.Tracing.ServiceName = cmp.Or(c.Tracing.ServiceName, os.Getenv("OTEL_SERVICE_NAME"), "hookd")
 
 	if c.Modules == nil {
 		c.Modules = map[string]hook.Module{}

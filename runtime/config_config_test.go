@@ -59,8 +59,13 @@ func TestParseEmptyIsDefaults(t *testing.T) {
 
 	want := *DefaultConfig()
 	want.Path, want.Dir = "config.toml", "."
-	if !reflect.DeepEqual(*c, want) {
-		t.Errorf("parseAs(\"\") = %+v\nDefaults() = %+v", *c, want)
+	got := *c
+	got.sources = nil // an empty file sets nothing: every key is a default
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parseAs(\"\") = %+v\nDefaults() = %+v", got, want)
+	}
+	if src := c.Source("server.listen"); src != SourceDefault {
+		t.Errorf("an empty file: server.listen comes from %q, want %q", src, SourceDefault)
 	}
 }
 
@@ -117,6 +122,7 @@ per_target = true
 listen = "127.0.0.1:9700"
 
 [tracing]
+exporter = "otlp"
 endpoint = "https://otel.example.com/v1/traces"
 headers = { authorization = "Bearer t" }
 sample_ratio = 0.25
@@ -159,7 +165,7 @@ func TestParseFull(t *testing.T) {
 		{"store.dsn", c.Store.DSN, "postgres://hookd@db/hookd"},
 		{"store.dsn_file", c.Store.DSNFile, "/etc/hookd/secrets/dsn"},
 		{"metrics", c.Metrics, MetricsConfig{PerTarget: true, Listen: "127.0.0.1:9700"}},
-		{"tracing", c.Tracing, TracingConfig{Endpoint: "https://otel.example.com/v1/traces",
+		{"tracing", c.Tracing, TracingConfig{Exporter: "otlp", Endpoint: "https://otel.example.com/v1/traces",
 			Headers: map[string]string{"authorization": "Bearer t"}, SampleRatio: 0.25, ServiceName: "hookd-eu"}},
 		{"delivery.retry_schedule", d.RetrySchedule, durations(time.Second, time.Minute, 90*time.Minute)},
 		{"delivery.jitter", d.Jitter, 0.0},

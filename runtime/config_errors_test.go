@@ -38,11 +38,23 @@ var badConfigs = []struct {
 	{"key differing only in case", "[server]\nListen = '127.0.0.1:1'\n",
 		`config.toml: unknown key "server.Listen"; allowed in [server]: listen, token_file, server_id, public_listen`},
 	{"unknown key in module section", "[fake_hook]\nurll = 'http://x'\n",
-		`config.toml: unknown key "fake_hook.urll"; allowed in [fake_hook]: url, enabled, claims, events`},
+		`config.toml: unknown key "fake_hook.urll"; allowed in [fake_hook]: url, enabled, claims, events` + "\n" +
+			`config.toml: [fake_hook]: url: required`},
+	// Issue 16: four mistakes of four kinds, every one reported, in file
+	// order, although two are found by decoding and two by validation.
+	{"four mistakes of four kinds", "[delivery]\njitter = 'lots'\nworkerz = 3\ntimeout = '0s'\n[log]\nlevel = 'loud'\n",
+		"config.toml: delivery.jitter: wrong type: want a number, got a string\n" +
+			`config.toml: unknown key "delivery.workerz"; allowed in [delivery]: retry_schedule, jitter, timeout, max_age, workers, retry_after_cap, breaker_threshold, breaker_cooldown, poll_interval, disable_after` + "\n" +
+			"config.toml: delivery.timeout: must be between 100ms and 5m, got 0s\n" +
+			`config.toml: log.level: must be one of debug, info, warn, error; got "loud"`},
+	{"a wrong type in a module beside a bad core value", "[fake_hook]\nurl = 7\n[delivery]\nworkers = 0\n",
+		"config.toml: fake_hook.url: wrong type: want a string, got an integer\n" +
+			"config.toml: delivery.workers: must be between 1 and 1000, got 0"},
 	{"unknown nested key", "[fake_hook]\nurl = 'http://x'\n[fake_hook.events]\na = true\nb = true\n",
 		`config.toml: unknown key "fake_hook.events.b"; allowed in [fake_hook.events]: a`},
 	{"unknown nested table reported once", "[fake_hook.bogus]\nx = 1\ny = 2\n",
-		`config.toml: unknown key "fake_hook.bogus"; allowed in [fake_hook]: url, enabled, claims, events`},
+		`config.toml: unknown key "fake_hook.bogus"; allowed in [fake_hook]: url, enabled, claims, events` + "\n" +
+			`config.toml: [fake_hook]: url: required`},
 	{"unknown dotted key", "[fake_hook]\nurl = 'http://x'\nevents.b.c = 1\n",
 		`config.toml: unknown key "fake_hook.events.b"; allowed in [fake_hook.events]: a`},
 	{"unknown key in array of tables", "[[fake_domain]]\nid = 'a'\nbogus = 1\n",

@@ -49,6 +49,8 @@ jitter = 1.5
 `), ".")
 	fmt.Println(err)
 	// Output:
+	// config.toml: server.token_file: required when server.listen is not a loopback address (0.0.0.0:7700); the HTTP API needs a bearer token
+	// config.toml: delivery.jitter: must be at least 0 and less than 1, got 1.5
 	// config.toml: unknown key "delivery.timeuot"; allowed in [delivery]: retry_schedule, jitter, timeout, max_age, workers, retry_after_cap, breaker_threshold, breaker_cooldown, poll_interval, disable_after
 	// config.toml: server.token_file: required when server.listen is not a loopback address (0.0.0.0:7700); the HTTP API needs a bearer token
 	// config.toml: delivery.jitter: must be at least 0 and less than 1, got 1.5

@@ -47,27 +47,72 @@ func ParseConfig(data []byte, dir string) (*Config, error) {
 // EnvStoreDSN names the environment variable whose value, when set and
 // not empty, is the PostgreSQL DSN ([StoreConfig].DSN), over the config
 // file's dsn and dsn_file: how a container or a systemd unit passes a
-// secret without writing it into the file.
+// secret without writing it into the file. It is one case of [EnvPrefix].
 const EnvStoreDSN = "HOOKD_STORE_DSN"
+
+// EnvPrefix starts the environment variables that set config keys:
+// HOOKD_<SECTION>_<KEY>, upper case, dots as underscores
+// (HOOKD_SERVER_LISTEN, HOOKD_DELIVERY_RETRY_SCHEDULE="5s,1m",
+// HOOKD_JWT_WEBHOOK_EVENTS_USER_CREATE=true). [LoadConfig] and
+// [ParseConfig] apply them over the file: the environment wins, and an
+// empty variable is unset. An array of tables ([[domain]]) cannot be set
+// this way. Setting store.dsn from the environment also drops the file's
+// store.dsn_file. [Config.Sources] tells where each value came from.
+const EnvPrefix = "HOOKD_"
 
 // parseConfig decodes data strictly with reg's modules over the defaults,
 // applies the environment, resolves paths and validates.
 func parseConfig(path, dir string, data []byte, reg *hook.Registry) (*Config, error) {
-	c := &Config{Path: path, Dir: dir}
-	c.withDefaults()
-	mods, err := config.Decode(c.name(), data, c, reg)
-	if err != nil {
-		return nil, err
-	}
-	c.Modules = mods
-	if dsn := os.Getenv(EnvStoreDSN); dsn != "" {
-		c.Store.DSN, c.Store.DSNFile = dsn, ""
-	}
-	c.resolvePaths()
-	if err := c.Validate(); err != nil {
-		return nil, err
+	c, errs := parseConfigAll(path, dir, data, reg, os.Environ())
+	if len(errs) > 0 {
+		return nil, config.JoinErrors(c.name(), errs)
 	}
 	return c, nil
+}
+
+// parseConfigAll is parseConfig with every problem it can reach: the
+// file's unknown keys and wrong types, the environment's, and the invalid
+// values of what did decode (a key whose type was wrong is not validated
+// again), sorted in file order.
+func parseConfigAll(path, dir string, data []byte, reg *hook.Registry, environ []string) (*Config, []error) {
+	c := &Config{Path: path, Dir: dir}
+	c.withDefaults()
+	res, errs := config.DecodeAll(c.name(), data, c, nil, reg)
+	if res.Modules == nil { // a syntax error: nothing decoded
+		return c, errs
+	}
+	c.Modules = res.Modules
+	c.setSources(res.Keys, SourceFile)
+	env, envErrs := config.FromEnv(EnvPrefix, environ, c, reg)
+	for _, s := range env {
+		r, serrs := config.DecodeAll(s.File(), s.Doc, c, c.Modules, reg)
+		if r.Modules != nil {
+			c.Modules = r.Modules
+		}
+		if len(serrs) > 0 {
+			envErrs = append(envErrs, serrs...)
+			continue
+		}
+		c.setSources([]string{s.Key}, s.Var)
+		if s.Key == "store.dsn" {
+			c.Store.DSNFile = ""
+		}
+	}
+	c.resolvePaths()
+	bad := map[string]bool{}
+	for _, e := range errs {
+		if ce, ok := e.(*config.Error); ok {
+			bad[ce.Key()] = true
+		}
+	}
+	for _, e := range c.problems() {
+		if ce, ok := e.(*config.Error); ok && bad[ce.Key()] {
+			continue // its wrong type is reported already
+		}
+		errs = append(errs, e)
+	}
+	config.SortErrors(errs, res.Keys)
+	return c, append(errs, envErrs...)
 }
 
 // name is the file name errors start with.

@@ -7,8 +7,11 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/hookrt/hookd/hook"
 )
 
 // RedactedValue is what stands in for a secret in [Config.Redacted].
@@ -38,24 +41,47 @@ const RedactedValue = "<redacted>"
 //     config (a golden test holds it to that), except that the order of
 //     keys in free-form tables (claims, a plugin's config) is sorted.
 //   - The core sections come first, then the module sections by ID.
+//   - Values are the effective ones: a module's zero that stands for a
+//     default is printed as that default (a plugin's instances = 4), a
+//     [[domain]] whose script is a URL has no plugin block, and a
+//     section that is off says so in a comment.
+//   - Each key of a loaded config ends with a comment saying where its
+//     value came from: "# file", "# default" or "# env HOOKD_…" (see
+//     [Config.Source]).
 func (c *Config) Redacted() ([]byte, error) {
 	var buf bytes.Buffer
 	core := redact(reflect.ValueOf(c).Elem(), "").Interface()
 	if err := encodeTOML(&buf, core); err != nil {
 		return nil, fmt.Errorf("%s: encode: %w", c.name(), err)
 	}
+	lookup := func(id string) (hook.Module, bool) { m, ok := c.Modules[id]; return m, ok }
 	for _, id := range c.moduleIDs() {
 		m := c.Modules[id]
 		if !isModuleValue(m) {
 			continue
 		}
+		var v any = m
+		if e, ok := m.(effective); ok {
+			v = e.Effective(c.Delivery.timeout(), lookup)
+		}
 		buf.WriteString("\n")
-		section := map[string]any{id: redact(reflect.ValueOf(m), id).Interface()}
+		if why := offReason(m); why != "" {
+			buf.WriteString("# " + offMessage(id, why) + "\n")
+		}
+		section := map[string]any{id: redact(reflect.ValueOf(v), id).Interface()}
 		if err := encodeTOML(&buf, section); err != nil {
 			return nil, fmt.Errorf("%s: [%s]: encode: %w", c.name(), id, err)
 		}
 	}
-	return buf.Bytes(), nil
+	return c.annotateSources(buf.Bytes()), nil
+}
+
+// effective is a module section that shows the values it runs with, its
+// defaults filled in (a plugin's instances = 4, not 0), rather than its
+// zeros: what [Config.Redacted] prints. requestTimeout is the [delivery]
+// timeout, the default of a module's own; lookup finds other sections.
+type effective interface {
+	Effective(requestTimeout time.Duration, lookup func(id string) (hook.Module, bool)) any
 }
 
 // encodeTOML writes v as TOML without indenting subtables, as config.toml

@@ -102,7 +102,9 @@ var redactSecrets = []string{"S3dsn", "S3xmlmsg", "S3plugin", "S3nested", "S3ser
 
 // TestConfigRedacted: no secret of the input is in the output, every
 // stand-in is one, file names and other values are kept, and the output
-// with its secrets filled back in parses to the same config.
+// with its secrets filled back in parses to a config that runs the same:
+// its own redaction is the same, but for where the values came from
+// (the effective values are all in the file now).
 func TestConfigRedacted(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -141,13 +143,15 @@ func TestConfigRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the redacted config, filled back, does not parse: %v\n%s", err, filled)
 	}
-	if !reflect.DeepEqual(cfg, again) {
-		t.Errorf("the redacted config, filled back, parses to another config:\n%s", filled)
-		for id, m := range cfg.Modules {
-			if !reflect.DeepEqual(m, again.Modules[id]) {
-				t.Errorf("[%s]: %#v\nwant %#v", id, again.Modules[id], m)
-			}
-		}
+	out2, err := again.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := withoutSources(out), withoutSources(out2); a != b {
+		t.Errorf("the redacted config, filled back, parses to another config:\n%s\nredacted again:\n%s", a, b)
+	}
+	if !reflect.DeepEqual(cfg.Store, again.Store) || !reflect.DeepEqual(cfg.Delivery, again.Delivery) || !reflect.DeepEqual(cfg.Server, again.Server) {
+		t.Errorf("the core sections differ after a round trip:\n%+v\n%+v", cfg, again)
 	}
 	// Redacting does not touch the config itself.
 	if cfg.Store.DSN != "postgres://hookd:S3dsn@db:5432/hookd?sslmode=disable" {
@@ -191,4 +195,19 @@ func FuzzRedactString(f *testing.F) {
 			}
 		}
 	})
+}
+
+// withoutSources drops the "  # file" comments Redacted ends key lines
+// with.
+func withoutSources(out []byte) string {
+	lines := strings.Split(string(out), "\n")
+	for i, l := range lines {
+		for _, src := range []string{"  # " + SourceFile, "  # " + SourceDefault, "  # env "} {
+			if j := strings.LastIndex(l, src); j >= 0 {
+				l = l[:j]
+			}
+		}
+		lines[i] = l
+	}
+	return strings.Join(lines, "\n")
 }

@@ -38,6 +38,12 @@ var (
 // [LoadConfig], [ParseConfig], [Open] and [Check] call it; a proxy that
 // builds its config in Go may call it first to report problems early.
 func (c *Config) Validate() error {
+	return config.JoinErrors(c.name(), c.problems())
+}
+
+// problems are what Validate reports, not joined, for parseConfig to sort
+// them with the problems of decoding.
+func (c *Config) problems() []error {
 	v := config.Validator{File: c.name()}
 
 	s := c.Server
@@ -146,6 +152,9 @@ func (c *Config) Validate() error {
 			v.Add("tracing.endpoint", "must be an http:// or https:// URL of an OTLP/HTTP traces endpoint, got %q", t.Endpoint)
 		}
 	}
+	if e := c.Tracing.Exporter; e != "" && e != ExporterOTLP && e != ExporterStdout && e != ExporterNone {
+		v.Add("tracing.exporter", "must be %q, %q or %q, got %q", ExporterOTLP, ExporterStdout, ExporterNone, e)
+	}
 	if r := c.Tracing.SampleRatio; !(r >= 0 && r <= 1) {
 		v.Add("tracing.sample_ratio", "must be between 0 and 1, got %v", r)
 	}
@@ -172,11 +181,14 @@ func (c *Config) Validate() error {
 			v.Add("["+id+"]", "the module's config must be a non-nil pointer, got %T", m)
 			continue
 		}
+		if offReason(m) != "" {
+			continue // off: nothing of it runs (see switchable)
+		}
 		if mv, ok := m.(hook.Validator); ok {
 			v.Module(id, mv.Validate())
 		}
 	}
-	return v.Err()
+	return v.Errs()
 }
 
 // Warnings returns what is valid in c but probably not what the operator
@@ -186,10 +198,46 @@ func (c *Config) Warnings() []string {
 	lookup := func(id string) (hook.Module, bool) { m, ok := c.Modules[id]; return m, ok }
 	var out []string
 	for _, id := range c.moduleIDs() {
+		if offReason(c.Modules[id]) != "" {
+			continue // Off says so
+		}
 		if w, ok := c.Modules[id].(hook.Warner); ok {
 			for _, msg := range w.Warnings(lookup) {
 				out = append(out, c.name()+": ["+id+"]: "+msg)
 			}
+		}
+	}
+	return out
+}
+
+// switchable is a module section that can be present and off, as the
+// proxy's sections with every switch off are: [jwt_webhook] with no event
+// on, [http_events] with neither script, [webapi] with no use. Off says
+// why it is off, or "" when it is on. An off section is valid whatever
+// else it holds, and is not provisioned: nothing of it runs.
+type switchable interface{ Off() string }
+
+// offReason is why module section m is off, or "".
+func offReason(m hook.Module) string {
+	if s, ok := m.(switchable); ok && isModuleValue(m) {
+		return s.Off()
+	}
+	return ""
+}
+
+// offMessage is the one line that says a section is off.
+func offMessage(id, why string) string {
+	return "[" + id + "] is off: " + why
+}
+
+// Off lists the module sections of c that are present but off, one line
+// each ("[webapi] is off: none of signup, notification, forgot_password is
+// on"): `hookd check` prints them, and Open logs each once.
+func (c *Config) Off() []string {
+	var out []string
+	for _, id := range c.moduleIDs() {
+		if why := offReason(c.Modules[id]); why != "" {
+			out = append(out, offMessage(id, why))
 		}
 	}
 	return out

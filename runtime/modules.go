@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,9 @@ type modules struct {
 // order, so that routing and errors are deterministic), provisions it and
 // collects its targets, public keys and routes. A module whose Provision
 // was called is closed by [modules.close] whether or not it succeeded; on
-// error, provision closes them itself.
+// error, provision closes them itself. Every module is provisioned even
+// after one fails, and the error joins every failure, one line each. A
+// section that is off ([Config.Off]) is not provisioned; it is logged once.
 func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
 	ms := &modules{log: o.logger, byID: map[string]hook.Module{}, state: newLateState()}
 	sections := make(map[string]hook.Module, len(cfg.Modules))
@@ -45,7 +48,12 @@ func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
 	}
 	lookup := func(id string) (hook.Module, bool) { m, ok := sections[id]; return m, ok }
 	keys := []json.RawMessage{}
+	var errs []error
 	for _, id := range cfg.moduleIDs() {
+		if why := offReason(sections[id]); why != "" {
+			o.logger.InfoContext(ctx, offMessage(id, why), slog.String("module", id))
+			continue
+		}
 		m := fresh(sections[id])
 		ms.list = append(ms.list, m)
 		ms.byID[id] = m
@@ -61,8 +69,13 @@ func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
 				Counters:       o.counters,
 			}
 			if err := p.Provision(ctx, env); err != nil {
-				ms.close()
-				return nil, fmt.Errorf("%s: [%s]: %w", cfg.name(), id, err)
+				// Go on with the others, so that every module's problem
+				// (a key file, a plugin) is reported at once.
+				errs = append(errs, fmt.Errorf("%s: [%s]: %w", cfg.name(), id, err))
+				if ctx.Err() != nil {
+					break
+				}
+				continue
 			}
 		}
 		ms.tgts = append(ms.tgts, m.Targets()...)
@@ -75,6 +88,10 @@ func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
 		if rp, ok := m.(hook.RouteProvider); ok {
 			ms.routes = append(ms.routes, rp.Routes()...)
 		}
+	}
+	if len(errs) > 0 {
+		ms.close()
+		return nil, errors.Join(errs...)
 	}
 	ms.tgts = append(ms.tgts, o.targets...)
 	ms.jwks, _ = json.Marshal(map[string]any{"keys": keys})
@@ -220,7 +237,12 @@ func CheckStore(ctx context.Context, cfg *Config) error {
 		return fmt.Errorf("%s: %w", cfg.name(), err)
 	}
 	if err := store.Probe(ctx, cfg.Store.Driver, cfg.Store.Path, dsn); err != nil {
-		return fmt.Errorf("%s: [store]: %w", cfg.name(), err)
+		return fmt.Errorf("%s: [store]: %s", cfg.name(), strings.TrimPrefix(err.Error(), "store: "))
+	}
+	if cfg.Store.Driver == DriverSQLite {
+		if err := store.CheckLock(cfg.Store.Path); err != nil {
+			return fmt.Errorf("%s: store.path: %w", cfg.name(), err)
+		}
 	}
 	return nil
 }

@@ -177,7 +177,9 @@ func (e *Events) globalURL() (string, error) {
 	return u, nil
 }
 
-// Validate checks the section without I/O.
+// Validate checks the section without I/O. It refuses a section that is
+// off ([Events.Off]), which the runtime does not validate: for the
+// runtime such a section is simply off.
 func (e *Events) Validate() error {
 	var errs []error
 	if e.Global {
@@ -196,7 +198,7 @@ func (e *Events) Validate() error {
 	if _, err := outbound.ParsePrefixes(e.AllowPrivate); err != nil {
 		errs = append(errs, fmt.Errorf("allow_private: %w", err))
 	}
-	if !e.Global && !e.PerDomain {
+	if e.Off() != "" {
 		errs = append(errs, errors.New("neither global nor per_domain is on; turn one on (or remove the [http_events] section)"))
 	}
 	return errors.Join(errs...)
@@ -204,3 +206,63 @@ func (e *Events) Validate() error {
 
 // SaveToSession implements hook.SessionSaver.
 func (e *Events) SaveToSession() bool { return e.SaveSession }
+
+// Effective returns the section as it runs: timeout 0 is the [delivery]
+// timeout (requestTimeout). `hookd config` and the admin page show it.
+func (e *Events) Effective(requestTimeout time.Duration, _ func(string) (hook.Module, bool)) any {
+	c := *e
+	c.targets, c.clients, c.plugins = nil, nil, nil
+	if c.Timeout == 0 {
+		c.Timeout = hook.Duration(requestTimeout)
+	}
+	return &c
+}
+
+// Off says why the section is off, or "" when it is on: neither global
+// nor per_domain is on. The proxy treats such a section as off, not as a
+// mistake, and so does hookd (with one log line at start).
+func (e *Events) Off() string {
+	if !e.Global && !e.PerDomain {
+		return "neither global nor per_domain is on"
+	}
+	return ""
+}
+
+// effectiveDomain is a [[domain]] entry as it runs: a URL script has no
+// plugin block, a plugin's limits have their defaults filled in, and
+// strict and combine_interval are the [http_events] values when the entry
+// does not set its own.
+type effectiveDomain struct {
+	ID              string               `toml:"id"`
+	Script          string               `toml:"script"`
+	Strict          bool                 `toml:"strict"`
+	CombineInterval hook.Duration        `toml:"combine_interval"`
+	Plugin          *wasmscript.Settings `toml:"plugin,omitempty"`
+	Config          map[string]any       `toml:"config,omitempty"`
+}
+
+// Effective returns the entries as they run (see effectiveDomain).
+func (ds *Domains) Effective(_ time.Duration, lookup func(string) (hook.Module, bool)) any {
+	var ev Events
+	if m, ok := lookup(ID); ok {
+		if e, ok := m.(*Events); ok && e != nil {
+			ev = *e
+		}
+	}
+	out := make([]effectiveDomain, 0, len(*ds))
+	for _, d := range *ds {
+		ed := effectiveDomain{ID: d.ID, Script: d.Script, Strict: ev.PerDomainStrict, CombineInterval: ev.CombineInterval, Config: d.Config}
+		if d.Strict != nil {
+			ed.Strict = *d.Strict
+		}
+		if d.CombineInterval != nil {
+			ed.CombineInterval = *d.CombineInterval
+		}
+		if d.IsPlugin() {
+			s := d.Plugin.Effective()
+			ed.Plugin = &s
+		}
+		out = append(out, ed)
+	}
+	return out
+}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/hookrt/hookd/hook"
 )
 
 // ID is the module ID and the config section name.
@@ -132,7 +134,9 @@ func join(path, k string) string {
 }
 
 // Validate checks the section without I/O (the key file is read by
-// Provision).
+// Provision). It refuses a section that is off ([Webhook.Off]), which the
+// runtime does not validate: for the runtime such a section is simply
+// off, while a caller that validates one means to use it.
 func (w *Webhook) Validate() error {
 	var errs []error
 	if w.URL == "" {
@@ -152,7 +156,7 @@ func (w *Webhook) Validate() error {
 	if lt := time.Duration(w.Lifetime); lt != 0 && (lt < minLifetime || lt > maxLifetime) {
 		errs = append(errs, fmt.Errorf("lifetime: must be between %s and %s, got %s", minLifetime, maxLifetime, time.Duration(w.Lifetime)))
 	}
-	if len(w.Events.enabled()) == 0 {
+	if why := w.Off(); why != "" {
 		errs = append(errs, errors.New("events: none is enabled; set at least one of events.user_create, events.user_delete, events.user_undelete, events.domain_delete to true (or remove the [jwt_webhook] section)"))
 	}
 	return errors.Join(errs...)
@@ -164,4 +168,25 @@ func (w *Webhook) lifetime() time.Duration {
 		return defaultLifetime
 	}
 	return time.Duration(w.Lifetime)
+}
+
+// Off says why the section is off, or "" when it is on: no event is
+// enabled. The proxy treats a webhook with every event switched off as
+// off, not as a mistake, and so does hookd (with one log line at start).
+func (w *Webhook) Off() string {
+	if len(w.Events.enabled()) == 0 {
+		return "no event is enabled (events.user_create, events.user_delete, events.user_undelete, events.domain_delete)"
+	}
+	return ""
+}
+
+// Effective returns the section as it runs: lifetime 0 is the default
+// 300s. `hookd config` and the admin page show it.
+func (w *Webhook) Effective(time.Duration, func(string) (hook.Module, bool)) any {
+	c := Webhook{URL: w.URL, PrivateKey: w.PrivateKey, Alg: w.Alg, Claims: w.Claims, Lifetime: w.Lifetime,
+		PreviousKeys: w.PreviousKeys, Events: w.Events}
+	if c.Lifetime == 0 {
+		c.Lifetime = hook.Duration(defaultLifetime)
+	}
+	return &c
 }

@@ -161,3 +161,36 @@ func (s *Settings) grants(config map[string]any, privateDir, userAgent string) (
 	}
 	return g, nil
 }
+
+// Effective returns s with every default filled in: the limits a plugin
+// runs with, for `hookd config` and the admin page, which show what runs
+// rather than the zeros that stand for the defaults.
+func (s Settings) Effective() Settings {
+	s.state = stateBinding{}
+	fill := func(p *int, d int) {
+		if *p == 0 {
+			*p = d
+		}
+	}
+	if s.MemoryPages == 0 {
+		s.MemoryPages = hostapi.DefaultMemoryPages
+	}
+	if s.Timeout == 0 {
+		s.Timeout = hook.Duration(hostapi.DefaultTimeout)
+	}
+	fill(&s.MaxReply, hostapi.DefaultMaxReply)
+	fill(&s.Instances, hostapi.DefaultInstances)
+	if s.HTTPTimeout == 0 {
+		s.HTTPTimeout = hook.Duration(hostapi.DefaultHTTPTimeout)
+	}
+	fill(&s.HTTPMaxRequests, hostapi.DefaultHTTPMaxRequests)
+	if s.HTTPMaxResponse == 0 {
+		s.HTTPMaxResponse = hostapi.DefaultHTTPMaxResponse
+	}
+	fill(&s.StateMaxValue, hostapi.DefaultStateMaxValue)
+	fill(&s.StateMaxKeys, hostapi.DefaultStateMaxKeys)
+	if s.StateMaxBytes == 0 {
+		s.StateMaxBytes = hostapi.DefaultStateMaxBytes
+	}
+	return s
+}

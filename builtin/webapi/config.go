@@ -152,6 +152,9 @@ func (s *Service) withDefaults() {
 
 // Validate checks the section, defaults applied, without I/O and without
 // changing s.
+//
+// It refuses a section that is off ([Service.Off]), which the runtime
+// does not validate: for the runtime such a section is simply off.
 func (s *Service) Validate() error {
 	c := *s
 	c.withDefaults()
@@ -169,7 +172,7 @@ func (s *Service) validate() error {
 	if t := time.Duration(s.Timeout); t < minTimeout || t > maxTimeout {
 		errs = append(errs, fmt.Errorf("timeout: must be between %s and %s, got %s", minTimeout, hook.Duration(maxTimeout), s.Timeout))
 	}
-	if !s.UseSignup && !s.UseNotification && !s.UseForgotPassword {
+	if s.Off() != "" {
 		errs = append(errs, errors.New("none of signup, notification, forgot_password is on; turn one on (or remove the [webapi] section)"))
 	}
 	switch {
@@ -212,4 +215,15 @@ func (s *Service) language(l string) string {
 		return l
 	}
 	return s.Language
+}
+
+// Off says why the section is off, or "" when it is on: none of signup,
+// notification and forgot_password is on. The proxy treats such a
+// section as off, not as a mistake, and so does hookd (with one log line
+// at start).
+func (s *Service) Off() string {
+	if !s.UseSignup && !s.UseNotification && !s.UseForgotPassword {
+		return "none of signup, notification, forgot_password is on"
+	}
+	return ""
 }

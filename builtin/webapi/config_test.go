@@ -53,7 +53,6 @@ func TestConfigErrors(t *testing.T) {
 		{"no url", "[webapi]\nsignup = true\n", "config.toml: [webapi]: url: required: the base URL of the account/1 service, e.g. https://accounts.example/webapi"},
 		{"relative url", "[webapi]\nurl = \"/webapi\"\nsignup = true\n", `config.toml: [webapi]: url: must be an absolute http:// or https:// URL, got "/webapi"`},
 		{"ftp url", "[webapi]\nurl = \"ftp://h/\"\nsignup = true\n", `url: must be an absolute http:// or https:// URL, got "ftp://h/"`},
-		{"nothing on", "[webapi]\nurl = \"http://h/\"\n", "[webapi]: none of signup, notification, forgot_password is on; turn one on (or remove the [webapi] section)"},
 		{"timeout too short", base + "timeout = \"50ms\"\n", "[webapi]: timeout: must be between 100ms and 1m, got 50ms"},
 		{"timeout too long", base + "timeout = 61\n", "[webapi]: timeout: must be between 100ms and 1m, got 1m1s"},
 		{"timeout float", base + "timeout = 1.5\n", "webapi.timeout"},

@@ -67,23 +67,51 @@ func readError(err error) error {
 //     most 50), in file order: every unknown section, unknown key and
 //     wrong type. Values are not validated here.
 func Decode(file string, data []byte, core any, reg *hook.Registry) (map[string]hook.Module, error) {
+	res, errs := DecodeAll(file, data, core, nil, reg)
+	if err := JoinErrors(file, errs); err != nil {
+		return nil, err
+	}
+	return res.Modules, nil
+}
+
+// Result is what [DecodeAll] decoded.
+type Result struct {
+	// Modules are the module sections that decoded cleanly, by ID (with
+	// the modules DecodeAll was given).
+	Modules map[string]hook.Module
+	// Keys are the keys data sets, dotted, in file order: what
+	// [SortErrors] orders problems by, and where a value came from.
+	Keys []string
+}
+
+// DecodeAll is [Decode] for a caller that goes on after a problem, to
+// report every problem of every phase at once: it returns what decoded
+// and every problem, not joined. A core section with a wrong type keeps
+// its other keys (each decoded on its own, so that the result does not
+// depend on the order toml visits them) and the old value of the wrong
+// one; a module section with a wrong type is left out of Modules.
+//
+// modules, when not nil, are module values decoded before (from the file,
+// when data is an overlay such as the environment): a section of data
+// whose ID is in it decodes over that value instead of a new one.
+func DecodeAll(file string, data []byte, core any, modules map[string]hook.Module, reg *hook.Registry) (Result, []error) {
 	if reg == nil {
 		reg = hook.NewRegistry()
 	}
 	sections, err := coreSections(core)
 	if err != nil {
-		return nil, &Error{File: file, Err: err}
+		return Result{}, []error{&Error{File: file, Err: err}}
 	}
 	for _, s := range sections {
 		if _, ok := reg.Lookup(s.name); ok {
-			return nil, &Error{File: file, Err: fmt.Errorf("module ID %q is taken by a core section", s.name)}
+			return Result{}, []error{&Error{File: file, Err: fmt.Errorf("module ID %q is taken by a core section", s.name)}}
 		}
 	}
 	if len(data) > MaxSize {
-		return nil, &Error{File: file, Err: fmt.Errorf("file is larger than %d bytes (1 MiB)", MaxSize)}
+		return Result{}, []error{&Error{File: file, Err: fmt.Errorf("file is larger than %d bytes (1 MiB)", MaxSize)}}
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // UTF-8 BOM; keeps columns right
-	return decode(file, data, sections, reg)
+	return decode(file, data, sections, modules, reg)
 }
 
 // section is one core section: its name and where it decodes to.
@@ -109,11 +137,11 @@ func coreSections(core any) ([]section, error) {
 
 // decode decodes data over the sections' defaults: each top-level key as
 // a toml.Primitive, then each into its destination, then the strict check.
-func decode(file string, data []byte, sections []section, reg *hook.Registry) (map[string]hook.Module, error) {
+func decode(file string, data []byte, sections []section, have map[string]hook.Module, reg *hook.Registry) (Result, []error) {
 	var top map[string]toml.Primitive
 	md, err := toml.Decode(string(data), &top)
 	if err != nil {
-		return nil, syntaxError(file, data, err)
+		return Result{}, []error{syntaxError(file, data, err)}
 	}
 	core := map[string]any{}
 	var names []string
@@ -123,25 +151,33 @@ func decode(file string, data []byte, sections []section, reg *hook.Registry) (m
 	}
 
 	modules := map[string]hook.Module{}
+	for id, m := range have {
+		modules[id] = m
+	}
 	order := topLevelOrder(&md, top)
 	var keyOrd keyOrder                  // built on the first section that fails
 	failed := map[string][]error{}       // section → why it did not decode
 	decoded := map[string]reflect.Type{} // section → type it decoded into
 	for _, name := range order {
-		dest, ok := core[name]
+		dest, isCore := core[name]
 		var mod hook.Module
-		if !ok {
+		if !isCore {
 			info, ok := reg.Lookup(name)
 			if !ok {
 				failed[name] = []error{unknownSection(file, &md, name, names, reg)}
 				continue
 			}
-			mod = info.New()
+			if m, ok := have[name]; ok {
+				mod = m
+			} else {
+				mod = info.New()
+			}
 			if v := reflect.ValueOf(mod); !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
-				return nil, &Error{File: file, Err: fmt.Errorf("[%s]: module's New must return a non-nil pointer, got %T", name, mod)}
+				return Result{}, []error{&Error{File: file, Err: fmt.Errorf("[%s]: module's New must return a non-nil pointer, got %T", name, mod)}}
 			}
 			dest = mod
 		}
+		snap := snapshot(dest)
 		if err := md.PrimitiveDecode(top[name], dest); err != nil {
 			if keyOrd == nil {
 				keyOrd = newKeyOrder(md.Keys())
@@ -153,6 +189,13 @@ func decode(file string, data []byte, sections []section, reg *hook.Registry) (m
 			for _, err := range errs {
 				failed[name] = append(failed[name], decodeError(file, name, err))
 			}
+			restore(dest, snap)
+			if isCore || have[name] != nil {
+				decodeGood(&md, top[name], dest)
+			} else {
+				delete(modules, name)
+			}
+			decoded[name] = reflect.TypeOf(dest)
 			continue
 		}
 		if mod != nil {
@@ -167,21 +210,69 @@ func decode(file string, data []byte, sections []section, reg *hook.Registry) (m
 		undecoded[k.String()] = true
 	}
 	keys := map[string][]toml.Key{}
+	res := Result{Modules: modules}
 	for _, k := range md.Keys() {
 		keys[k[0]] = append(keys[k[0]], k)
+		res.Keys = append(res.Keys, k.String())
 	}
 	var errs []error
 	for _, name := range order {
-		if ferrs, ok := failed[name]; ok {
-			errs = append(errs, ferrs...)
+		ferrs, isFailed := failed[name]
+		errs = append(errs, ferrs...)
+		if t, ok := decoded[name]; ok {
+			ks := keys[name]
+			if isFailed { // a key with a wrong type is not unknown too
+				bad := map[string]bool{}
+				for _, e := range ferrs {
+					if ce, ok := e.(*Error); ok {
+						bad[ce.Key()] = true
+					}
+				}
+				ks = slices.DeleteFunc(slices.Clone(ks), func(k toml.Key) bool { return underReported(k, bad) })
+			}
+			errs = append(errs, unknownKeys(file, ks, undecoded, t, isFailed)...)
+		}
+	}
+	return res, errs
+}
+
+// snapshot returns a shallow copy of the value dest points to.
+func snapshot(dest any) reflect.Value {
+	v := reflect.ValueOf(dest).Elem()
+	c := reflect.New(v.Type()).Elem()
+	c.Set(v)
+	return c
+}
+
+// restore puts back what snapshot copied.
+func restore(dest any, snap reflect.Value) { reflect.ValueOf(dest).Elem().Set(snap) }
+
+// decodeGood decodes each key of the table prim into its field of the
+// struct dest points to, one at a time, skipping those that fail: what a
+// section with a wrong type keeps, so that validation still sees the
+// keys that were right.
+func decodeGood(md *toml.MetaData, prim toml.Primitive, dest any) {
+	v := reflect.ValueOf(dest).Elem()
+	if v.Kind() != reflect.Struct {
+		return
+	}
+	var sub map[string]toml.Primitive
+	if md.PrimitiveDecode(prim, &sub) != nil {
+		return
+	}
+	for _, f := range fields(v.Type()) {
+		p, ok := sub[f.name]
+		if !ok {
 			continue
 		}
-		errs = append(errs, unknownKeys(file, keys[name], undecoded, decoded[name])...)
+		sf, _ := v.Type().FieldByName(f.goName)
+		fv := v.FieldByIndex(sf.Index)
+		tmp := reflect.New(fv.Type())
+		tmp.Elem().Set(fv)
+		if md.PrimitiveDecode(p, tmp.Interface()) == nil {
+			fv.Set(tmp.Elem())
+		}
 	}
-	if err := JoinErrors(file, errs); err != nil {
-		return nil, err
-	}
-	return modules, nil
 }
 
 // maxErrors is how many problems an error reports, at most.
@@ -227,6 +318,6 @@ func unknownSection(file string, md *toml.MetaData, name string, core []string, 
 		what = "top-level key"
 	}
 	allowed := append(slices.Clone(core), reg.IDs()...)
-	return &Error{File: file, Err: fmt.Errorf("unknown %s %q; allowed sections: %s",
+	return &Error{File: file, key: name, Err: fmt.Errorf("unknown %s %q; allowed sections: %s",
 		what, toml.Key{name}.String(), strings.Join(allowed, ", "))}
 }

@@ -27,6 +27,44 @@ type Error struct {
 	Line int    // 1-based line of a syntax error; 0 when not known
 	Col  int    // 1-based byte column of a syntax error; 0 when not known
 	Err  error  // what is wrong, starting with the key when there is one
+	// key is the dotted key the problem is about when Err does not start
+	// with it (an unknown key): what [SortErrors] orders by.
+	key string
+}
+
+// Key returns the dotted key the problem is about ("delivery.timeout",
+// "jwt_webhook.url"), or "" when it is about no key (a syntax error). A
+// module's own problem ("[jwt_webhook]: url: required") is about the key
+// its message starts with.
+func (e *Error) Key() string {
+	if e.key != "" {
+		return e.key
+	}
+	var ke *keyError
+	if !errors.As(e.Err, &ke) {
+		return ""
+	}
+	k := ke.key
+	if strings.HasPrefix(k, "[") && strings.HasSuffix(k, "]") { // "[id]": a module's Validate
+		k = strings.Trim(k, "[]")
+		if name, _, ok := strings.Cut(ke.msg, ":"); ok && isKeyName(name) {
+			k += "." + name
+		}
+	}
+	return k
+}
+
+// isKeyName reports whether s looks like a (dotted) bare TOML key.
+func isKeyName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // Error returns the problem on one line: line breaks in the message (toml

@@ -20,7 +20,11 @@ import (
 // keys are case-sensitive, so we do not). Keys under a destination that
 // takes anything (an `any` or map[string]any field, a toml.Unmarshaler,
 // a toml.Primitive) are never unknown, although toml leaves them undecoded.
-func unknownKeys(file string, keys []toml.Key, undecoded map[string]bool, t reflect.Type) []error {
+//
+// In a section that failed to decode (failed), toml's record of what it
+// decoded is not to be trusted, and only keys that name no field are
+// unknown.
+func unknownKeys(file string, keys []toml.Key, undecoded map[string]bool, t reflect.Type, failed bool) []error {
 	var errs []error
 	reported := map[string]bool{}
 	for _, k := range keys {
@@ -28,7 +32,7 @@ func unknownKeys(file string, keys []toml.Key, undecoded map[string]bool, t refl
 			continue
 		}
 		w := walk(t, k[1:])
-		if w.known && (w.opaque || !undecoded[k.String()]) {
+		if w.known && (w.opaque || failed || !undecoded[k.String()]) {
 			continue
 		}
 		k = k[:w.depth+2] // the first step that is wrong
@@ -41,7 +45,7 @@ func unknownKeys(file string, keys []toml.Key, undecoded map[string]bool, t refl
 		if names := fieldNames(w.parent); len(names) > 0 {
 			allowed = "allowed in " + parent + ": " + strings.Join(names, ", ")
 		}
-		errs = append(errs, &Error{File: file, Err: fmt.Errorf("unknown key %q; %s", k.String(), allowed)})
+		errs = append(errs, &Error{File: file, key: k.String(), Err: fmt.Errorf("unknown key %q; %s", k.String(), allowed)})
 	}
 	return errs
 }

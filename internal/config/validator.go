@@ -32,6 +32,10 @@ func (v *Validator) Module(id string, err error) {
 	}
 }
 
+// Errs returns the problems, not joined, for a caller that sorts them
+// with the problems of other phases ([SortErrors]).
+func (v *Validator) Errs() []error { return v.errs }
+
 // Err returns the problems joined (see [JoinErrors]), or nil.
 func (v *Validator) Err() error { return JoinErrors(v.File, v.errs) }
 
