@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/hookrt/hookd/internal/secretfile"
@@ -141,31 +142,43 @@ func loadConfig(name string, args []string, more ...func(*flag.FlagSet)) (*hookr
 	return hookrt.LoadConfig(*path)
 }
 
-// cmdCheck refuses what serve refuses at start: the config (strictly),
+// cmdCheck refuses what serve refuses at start, with serve's messages,
+// all at once: the config (strictly, every problem in file order), then
 // the token file, the modules' key files and plugins (provisioned and
-// closed again), and, unless -offline, the store's reachability. Warnings
-// (valid but probably not meant) are printed and do not fail the check.
+// closed again), the listeners (bound and closed again: a port in use
+// fails) and the store (the SQLite file writable and not locked by a
+// running hookd, or the PostgreSQL DSN connecting). -offline skips the
+// listeners and PostgreSQL, and says so. Warnings (valid but probably not
+// meant) and sections that are off are printed and do not fail the check.
 func cmdCheck(ctx context.Context, args []string, stdout io.Writer) error {
 	var offline bool
 	cfg, err := loadConfig("check", args, func(fs *flag.FlagSet) {
-		fs.BoolVar(&offline, "offline", false, "skip the checks that need the network (the PostgreSQL DSN)")
+		fs.BoolVar(&offline, "offline", false, "skip what depends on this machine and the network: binding the listeners, connecting to PostgreSQL")
 	})
 	if err != nil {
 		return err
 	}
-	if _, err := readToken(cfg.Server.TokenFile); err != nil {
-		return fmt.Errorf("%s: %w", cfg.Path, err)
+	// serve's preflight first, then the modules, as serve meets them.
+	var errs []error
+	pf := &preflight{offline: offline}
+	if err := pf.run(ctx, cfg, slog.New(slog.DiscardHandler)); err != nil {
+		errs = append(errs, err)
+	}
+	pf.close()
+	for _, s := range pf.skipped {
+		fmt.Fprintln(stdout, "skipped (-offline):", s)
 	}
 	if _, err := hookrt.Check(ctx, cfg); err != nil {
-		return err
+		errs = append(errs, err)
 	}
-	if !offline || cfg.Store.Driver != hookrt.DriverPostgres {
-		if err := hookrt.CheckStore(ctx, cfg); err != nil {
-			return err
-		}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(stdout, "warning:", w)
+	}
+	for _, o := range cfg.Off() {
+		fmt.Fprintf(stdout, "note: %s: %s\n", cfg.Path, o)
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", cfg.Path)
 	return nil

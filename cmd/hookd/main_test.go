@@ -411,14 +411,14 @@ func TestCheckRefusesWhatServeRefuses(t *testing.T) {
 		code := run(context.Background(), append([]string{"check", "-config", cfg}, args...), &out, &errb)
 		return code, out.String() + errb.String()
 	}
-	ok := "[server]\nlisten = \"0.0.0.0:7700\"\ntoken_file = \"token\"\n[store]\npath = \"data/hookd.db\"\n"
+	ok := "[server]\nlisten = \"" + freeAddr(t) + "\"\ntoken_file = \"token\"\n[store]\npath = \"data/hookd.db\"\n"
 	if code, out := check(ok); code != 0 {
 		t.Fatalf("a good config: %d %s", code, out)
 	}
 	for _, tc := range []struct {
 		name, setup, want string
 	}{
-		{"missing token file", "rm", "server.token_file: open"},
+		{"missing token file", "rm", "server.token_file: " + token + " does not exist"},
 		{"empty token file", "", "must hold one token"},
 		{"token readable by others", "0644", "is readable by group or others (mode 0644)"},
 	} {

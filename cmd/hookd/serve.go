@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -33,37 +32,36 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := cfg.Log.NewLogger(stderr)
-	token, err := readToken(cfg.Server.TokenFile)
-	if err != nil {
+	// What check checks, by the same code, before anything starts: a busy
+	// port or a locked store stops the start with check's message.
+	pf := &preflight{}
+	if err := pf.run(ctx, cfg, log); err != nil {
 		return err
 	}
+	token := pf.token
 	rt, err := hookrt.Open(ctx, cfg, hookrt.WithLogger(log), hookrt.WithVersion(hookdVersion()))
 	if err != nil {
+		pf.close()
 		return err
 	}
 	// The admin page checks the token itself (a login form, then a session).
 	adminPage := hook.Route{Pattern: "/admin/", Handler: admin.New(rt, admin.Options{Token: token, Logger: log, Config: cfg.Redacted})}
 	var apiHandler http.Handler = api.New(rt, api.Options{Token: token, Logger: log, Routes: append(slices.Clip(rt.Routes()), adminPage), Metrics: rt.Metrics()})
-	if cfg.Tracing.Endpoint != "" {
+	if cfg.Tracing.Enabled() {
 		// A span per request, continuing the caller's trace (traceparent).
 		apiHandler = otelhttp.NewHandler(apiHandler, "hookd.api", otelhttp.WithSpanNameFormatter(
 			func(_ string, r *http.Request) string { return "hookd.api " + r.Method }))
 	}
-	servers, err := listen(log, []listener{
-		{"server.listen", cfg.Server.Listen, apiHandler},
-		{"server.public_listen", cfg.Server.PublicListen, api.NewPublic(rt, log)},
-		{"metrics.listen", cfg.Metrics.Listen, metricsOnly(rt.Metrics())},
-	})
-	if err != nil {
-		closeRuntime(rt, log)
-		return err
+	handlers := map[string]http.Handler{
+		"server.listen":        apiHandler,
+		"server.public_listen": api.NewPublic(rt, log),
+		"metrics.listen":       metricsOnly(rt.Metrics()),
 	}
-	log.InfoContext(ctx, "hookd serving", slog.String("version", hookdVersion()),
-		slog.String("listen", servers[0].addr), slog.String("store", cfg.Store.Driver),
-		slog.Any("targets", rt.Targets()), slog.Bool("auth", token != ""))
-	for _, sv := range servers[1:] {
-		log.InfoContext(ctx, "also serving", slog.String("what", sv.name), slog.String("listen", sv.addr))
+	servers := pf.servers
+	for i := range servers {
+		servers[i].srv.Handler = handlers[servers[i].name]
 	}
+	logServing(ctx, log, cfg, servers, rt.Targets(), token != "")
 	errc := make(chan error, len(servers))
 	for _, sv := range servers {
 		go func() { errc <- sv.srv.Serve(sv.ln) }()
@@ -101,10 +99,9 @@ wait:
 }
 
 // listener is one HTTP listener of the daemon: the config key naming its
-// address (for errors), the address ("" for none) and what it serves.
+// address (for errors) and the address ("" for none).
 type listener struct {
 	name, addr string
-	h          http.Handler
 }
 
 // served is a listener bound and ready to serve.
@@ -114,32 +111,45 @@ type served struct {
 	srv        *http.Server
 }
 
-// listen binds every listener that has an address, all or none, so that a
-// port already taken stops the start before anything is served.
-func listen(log *slog.Logger, ls []listener) ([]served, error) {
-	var out []served
-	for _, l := range ls {
-		if l.addr == "" {
-			continue
+// logServing writes the first lines of a started daemon: where to go next
+// (the API, the admin page, the metrics, as URLs one can open), then the
+// version, the store, the targets and whether the API needs a token.
+func logServing(ctx context.Context, log *slog.Logger, cfg *hookrt.Config, servers []served, targets []string, auth bool) {
+	api := servers[0]
+	metrics := urlOf(api.addr, "/metrics")
+	for _, sv := range servers[1:] {
+		if sv.name == "metrics.listen" {
+			metrics = urlOf(sv.addr, "/metrics")
 		}
-		ln, err := net.Listen("tcp", l.addr)
-		if err != nil {
-			for _, s := range out {
-				s.ln.Close()
-			}
-			return nil, fmt.Errorf("%s: %w", l.name, err)
-		}
-		out = append(out, served{name: l.name, addr: ln.Addr().String(), ln: ln, srv: &http.Server{
-			Handler:           l.h,
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}})
 	}
-	return out, nil
+	log.InfoContext(ctx, "hookd serving",
+		slog.String("api", urlOf(api.addr, "/v1/")), slog.String("admin", urlOf(api.addr, "/admin/")),
+		slog.String("metrics", metrics),
+		slog.String("version", hookdVersion()), slog.String("listen", api.addr), slog.String("store", cfg.Store.Driver),
+		slog.Any("targets", targets), slog.Bool("auth", auth))
+	for _, sv := range servers[1:] {
+		if sv.name == "server.public_listen" {
+			log.InfoContext(ctx, "also serving", slog.String("what", sv.name), slog.String("listen", sv.addr),
+				slog.String("jwks", urlOf(sv.addr, "/.well-known/jwks.json")), slog.String("health", urlOf(sv.addr, "/healthz")))
+		}
+	}
+}
+
+// urlOf is the http URL of path on a bound address; an unspecified host
+// (0.0.0.0, ::) is written as the loopback address, where the URL opens
+// on this machine.
+func urlOf(addr, path string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr + path
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port) + path
 }
 
 // metricsOnly serves h at GET /metrics and nothing else: the handler of

@@ -7,8 +7,10 @@
 package secretfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"strings"
@@ -22,7 +24,11 @@ import (
 // them.
 func Read(path string, max int, what string) (string, error) {
 	f, err := os.Open(path)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", notExist(path)
+	} else if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return "", fmt.Errorf("cannot %s %s: %w", pe.Op, path, pe.Err)
+	} else if err != nil {
 		return "", err
 	}
 	defer f.Close()
@@ -52,3 +58,12 @@ func size(n int) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// notExist is the error of a missing file: "PATH does not exist", once
+// (an *fs.PathError would say "open PATH: no such file or directory",
+// and wrapping fs.ErrNotExist with %w would add "file does not exist"),
+// and errors.Is(err, fs.ErrNotExist) holds.
+type notExist string
+
+func (e notExist) Error() string { return string(e) + " does not exist" }
+func (notExist) Unwrap() error   { return fs.ErrNotExist }

@@ -1,6 +1,8 @@
 package secretfile_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -52,7 +54,8 @@ func TestRead(t *testing.T) {
 			}
 		})
 	}
-	if _, err := secretfile.Read(filepath.Join(dir, "missing"), 1024, "one line"); !os.IsNotExist(err) {
-		t.Errorf("missing file: %v, want not-exist", err)
+	missing := filepath.Join(dir, "missing")
+	if _, err := secretfile.Read(missing, 1024, "one line"); !errors.Is(err, fs.ErrNotExist) || err.Error() != missing+" does not exist" {
+		t.Errorf("missing file: %v, want %q, matching fs.ErrNotExist", err, missing+" does not exist")
 	}
 }
