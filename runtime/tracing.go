@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/hookrt/hookd/internal/tracing"
 )
@@ -15,14 +17,22 @@ import (
 // receiver), one per plugin call.
 func startTracing(ctx context.Context, cfg *Config, o options) (func(context.Context) error, error) {
 	t := cfg.Tracing
-	if t.Endpoint == "" {
+	exp := t.exporter()
+	if exp == "" {
 		return nil, nil
 	}
-	shutdown, err := tracing.Setup(ctx, tracing.Options{Endpoint: t.Endpoint, Headers: t.Headers,
-		SampleRatio: t.SampleRatio, ServiceName: t.ServiceName, Version: o.version})
+	opts := tracing.Options{Endpoint: t.Endpoint, Headers: t.Headers,
+		SampleRatio: t.SampleRatio, ServiceName: t.ServiceName, Version: o.version}
+	where := t.Endpoint
+	if exp == ExporterStdout {
+		opts.Stdout, where = os.Stdout, "stdout"
+	} else if where == "" {
+		where = cmp.Or(os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) + " (OTEL_EXPORTER_OTLP_*)"
+	}
+	shutdown, err := tracing.Setup(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: [tracing]: %w", cfg.name(), err)
 	}
-	o.logger.InfoContext(ctx, "tracing on", "endpoint", t.Endpoint, "sample_ratio", t.SampleRatio)
+	o.logger.InfoContext(ctx, "tracing on", "exporter", exp, "to", where, "service", t.ServiceName, "sample_ratio", t.SampleRatio)
 	return shutdown, nil
 }

@@ -10,6 +10,8 @@ package tracing
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -30,8 +32,14 @@ func Tracer() trace.Tracer { return otel.Tracer(Name) }
 
 // Options configure Setup.
 type Options struct {
+	// Stdout, when not nil, is where spans go, one JSON line each,
+	// instead of an OTLP collector.
+	Stdout io.Writer
 	// Endpoint is the OTLP/HTTP traces URL, e.g.
-	// "http://collector:4318/v1/traces".
+	// "http://collector:4318/v1/traces"; "" leaves it to the standard
+	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT
+	// variables, which the exporter reads (with OTEL_EXPORTER_OTLP_HEADERS,
+	// _TIMEOUT, _COMPRESSION and the TLS ones).
 	Endpoint string
 	// Headers go with every export (an API key of a hosted collector).
 	Headers map[string]string
@@ -46,15 +54,31 @@ type Options struct {
 // trace-context propagator, as the process's globals. The returned
 // shutdown flushes what is buffered; call it once, at exit.
 func Setup(ctx context.Context, o Options) (shutdown func(context.Context) error, err error) {
-	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(o.Endpoint), otlptracehttp.WithHeaders(o.Headers),
-		otlptracehttp.WithTimeout(10*time.Second))
-	if err != nil {
-		return nil, fmt.Errorf("tracing: OTLP exporter: %w", err)
+	var exp sdktrace.SpanExporter = &writerExporter{w: o.Stdout}
+	if o.Stdout == nil {
+		var opts []otlptracehttp.Option
+		if o.Endpoint != "" {
+			opts = append(opts, otlptracehttp.WithEndpointURL(o.Endpoint))
+		}
+		if len(o.Headers) > 0 {
+			opts = append(opts, otlptracehttp.WithHeaders(o.Headers))
+		}
+		if os.Getenv("OTEL_EXPORTER_OTLP_TIMEOUT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") == "" {
+			opts = append(opts, otlptracehttp.WithTimeout(10*time.Second))
+		}
+		exp, err = otlptracehttp.New(ctx, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("OTLP exporter: %w", err)
+		}
 	}
 	res := resource.NewSchemaless(semconv.ServiceName(o.ServiceName), semconv.ServiceVersion(o.Version),
 		attribute.String("telemetry.sdk.name", "opentelemetry"))
+	export := sdktrace.WithBatcher(exp)
+	if o.Stdout != nil {
+		export = sdktrace.WithSyncer(exp) // a line as each span ends
+	}
 	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exp),
+		export,
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(o.SampleRatio))),
 	)
