@@ -33,7 +33,7 @@ func TestEnvSetsEveryKey(t *testing.T) {
 		"HOOKD_JWT_WEBHOOK_URL=https://hooks.example/",
 		"HOOKD_JWT_WEBHOOK_PRIVATE_KEY=webhook.pem",
 		"HOOKD_JWT_WEBHOOK_EVENTS_USER_CREATE=true",
-		"HOOKD_LOG_FORMAT=",                    // empty: unset
+		"HOOKD_LOG_FORMAT=",                   // empty: unset
 		"HOOKD_CONFIG=/etc/hookd/config.toml", // the client's
 		"HOOKD_TOKEN=x",
 		"HOOKD_TEST_POSTGRES_DSN=postgres://x",
@@ -86,7 +86,7 @@ func TestEnvErrors(t *testing.T) {
 	}
 	want := []string{
 		`config.toml: log.level: must be one of debug, info, warn, error; got "loud"`,
-		"config.toml: delivery.timeout: must be between 100ms and 5m, got 0s",
+		"environment HOOKD_DELIVERY_TIMEOUT: delivery.timeout: must be between 100ms and 5m, got 0s",
 		`environment HOOKD_DELIVERY_JITTER: delivery.jitter: want a number, got "lots"`,
 		"environment HOOKD_DOMAIN_ID: [[domain]] is an array of tables, which cannot be set from the environment; set it in the config file",
 		"environment HOOKD_SERVER_LISTN: names no key of [server]; allowed: HOOKD_SERVER_LISTEN, HOOKD_SERVER_TOKEN_FILE, HOOKD_SERVER_SERVER_ID, HOOKD_SERVER_PUBLIC_LISTEN",
@@ -204,5 +204,37 @@ url = "https://accounts.example/webapi"
 	// treats the section as off.
 	if err := (&jwtwebhook.Webhook{URL: "https://hooks.example/", PrivateKey: "k.pem"}).Validate(); err == nil {
 		t.Error("Webhook.Validate accepts a webhook with no event")
+	}
+}
+
+// TestTracingExporters (issue 16, point 7): exporter = "stdout" needs no
+// endpoint; the standard OTEL_EXPORTER_OTLP_ENDPOINT turns OTLP on and
+// OTEL_SERVICE_NAME names the service unless the file does; "none" is
+// off whatever the environment says; anything else is refused.
+func TestTracingExporters(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	t.Setenv("OTEL_SERVICE_NAME", "")
+	c, err := parse("[tracing]\nexporter = \"stdout\"\n")
+	if err != nil || !c.Tracing.Enabled() || c.Tracing.exporter() != ExporterStdout {
+		t.Fatalf("stdout: %v, %+v", err, c)
+	}
+	if c, _ := parse(""); c.Tracing.Enabled() {
+		t.Error("tracing on without exporter, endpoint or OTEL variables")
+	}
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
+	t.Setenv("OTEL_SERVICE_NAME", "proxy-hooks")
+	c, err = parse("")
+	if err != nil || c.Tracing.exporter() != ExporterOTLP || c.Tracing.ServiceName != "proxy-hooks" {
+		t.Errorf("OTEL variables: %v, %+v", err, c.Tracing)
+	}
+	if c, _ := parse("[tracing]\nservice_name = \"mine\"\n"); c.Tracing.ServiceName != "mine" {
+		t.Errorf("the file's service_name lost to OTEL_SERVICE_NAME: %q", c.Tracing.ServiceName)
+	}
+	if c, _ := parse("[tracing]\nexporter = \"none\"\n"); c.Tracing.Enabled() {
+		t.Error(`exporter = "none" is on`)
+	}
+	if _, err := parse("[tracing]\nexporter = \"jaeger\"\n"); err == nil || !strings.Contains(err.Error(), `tracing.exporter: must be "otlp", "stdout" or "none", got "jaeger"`) {
+		t.Errorf("exporter = jaeger: %v", err)
 	}
 }

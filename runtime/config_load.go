@@ -106,8 +106,14 @@ func parseConfigAll(path, dir string, data []byte, reg *hook.Registry, environ [
 		}
 	}
 	for _, e := range c.problems() {
-		if ce, ok := e.(*config.Error); ok && bad[ce.Key()] {
+		ce, ok := e.(*config.Error)
+		if ok && bad[ce.Key()] {
 			continue // its wrong type is reported already
+		}
+		if ok {
+			if src := c.Source(ce.Key()); src != SourceFile && src != SourceDefault {
+				ce.File = "environment " + src // the value is the variable's, not the file's
+			}
 		}
 		errs = append(errs, e)
 	}

@@ -19,9 +19,11 @@ commands:
   serve     -config FILE   run the daemon (HTTP API, delivery workers); SIGTERM/SIGINT shut down
                            gracefully, a second one exits at once; SIGHUP reloads plugins
   check     -config FILE [-offline]
-                           refuse what serve would refuse (config, token and key files, plugins,
-                           the store; -offline skips the PostgreSQL connection); exit 1 with the errors
-  config    -config FILE   print the effective config: defaults applied, secrets "<redacted>"
+                           refuse what serve would refuse, every problem at once (config, token and
+                           key files, plugins, ports in use, a store locked or unreachable; -offline
+                           skips the ports and PostgreSQL); exit 1 with the errors
+  config    -config FILE   print the effective config: defaults applied, secrets "<redacted>", each
+                           value marked file, default or env HOOKD_<SECTION>_<KEY>
   keys jwks -config FILE   print the JWK set served at /.well-known/jwks.json
   keys generate -out FILE [-type ed25519|p256|p384|p521|rsa2048|rsa3072|rsa4096]
                            write a new private key (mode 0600) for the JWT webhook
@@ -43,7 +45,8 @@ token from -token-file FILE or $HOOKD_TOKEN):
   health                          GET /healthz: exit 0 when healthy, 1 if not
 
 "hookd help COMMAND" or "hookd COMMAND -h" prints a command's flags. -config defaults
-to $HOOKD_CONFIG, else config.toml.
+to $HOOKD_CONFIG, else config.toml. Any config key can be set as HOOKD_<SECTION>_<KEY>
+(HOOKD_SERVER_LISTEN, HOOKD_DELIVERY_RETRY_SCHEDULE=5s,1m), over the file.
 `
 
 // run is main without the process: tests call it directly. It returns

@@ -9,8 +9,10 @@ import (
 // configHelp is the usage of `hookd config`.
 var configHelp = cmdHelp{
 	synopsis: "hookd config [-config FILE]",
-	about: "Print the effective config as TOML: every section with its defaults applied and its\n" +
-		"relative paths resolved, as serve runs it. Secrets are printed as \"<redacted>\": the\n" +
+	about: "Print the effective config as TOML: every section with its defaults applied (a plugin's\n" +
+		"instances = 4, not 0) and its relative paths resolved, as serve runs it, each key followed\n" +
+		"by where its value came from: # file, # default or # env HOOKD_<SECTION>_<KEY> (the\n" +
+		"environment wins over the file). Secrets are printed as \"<redacted>\": the\n" +
 		"password of a URL or of the store's DSN (the rest of it is kept), and the value of any\n" +
 		"key or query parameter named like a secret (password, secret, token, api_key, …) or\n" +
 		"holding a PEM key. File names (token_file, private_key) are printed as they are. The\n" +
