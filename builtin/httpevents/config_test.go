@@ -7,7 +7,6 @@ import (
 
 func TestConfigErrors(t *testing.T) {
 	for _, tc := range []struct{ name, doc, want string }{
-		{"nothing on", "[http_events]\n", "neither global nor per_domain is on"},
 		{"global without server", "[http_events]\nglobal = true\n", "global_server: required when global = true"},
 		{"server with path", "[http_events]\nglobal = true\nglobal_server = \"localhost:8080/x\"\n", "global_server: must be host:port"},
 		{"server without port", "[http_events]\nglobal = true\nglobal_server = \"localhost\"\n", "global_server: must be host:port"},
@@ -35,6 +34,10 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("got %v; want an error containing %q", err, tc.want)
 			}
 		})
+	}
+	// A section with every switch off is off, as in the proxy: accepted.
+	if _, err := parse(t, "[http_events]\nglobal_strict = true\n"); err != nil {
+		t.Errorf("[http_events] with global and per_domain off: %v; want it accepted as off", err)
 	}
 	// Integer seconds and duration strings both work for the interval.
 	for _, v := range []string{"30", `"30s"`, "0"} {

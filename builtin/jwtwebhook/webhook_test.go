@@ -158,7 +158,6 @@ func TestConfigRules(t *testing.T) {
 		{"ftp url", "[jwt_webhook]\nurl = \"ftp://x/\"\nprivate_key = \"k.pem\"\n" + events, "url: must be an absolute http:// or https:// URL"},
 		{"no key", "[jwt_webhook]\nurl = \"https://x/\"\n" + events, "private_key: required"},
 		{"short lifetime", base + "lifetime = \"1s\"\n" + events, "lifetime: must be between 10s and 24h0m0s"},
-		{"no events", base, "events: none is enabled"},
 		{"unknown event", base + events + "user_rename = true\n", `unknown key "jwt_webhook.events.user_rename"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,6 +166,14 @@ func TestConfigRules(t *testing.T) {
 				t.Fatalf("got %v; want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestAllEventsOff: a webhook with every event switched off is off, as in
+// the proxy: the section is accepted.
+func TestAllEventsOff(t *testing.T) {
+	if _, err := parse(t, "[jwt_webhook]\nurl = \"https://example.com/hook\"\nprivate_key = \"k.pem\"\n"); err != nil {
+		t.Errorf("no event on: %v; want the section accepted as off", err)
 	}
 }
 
