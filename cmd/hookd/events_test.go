@@ -93,7 +93,7 @@ xmlmsg_url = %q
 			t.Fatalf("session record: %+v", rec)
 		}
 	}
-	if o := rec.Events[0].Targets[0]; o.Target != "http_events.global" || o.Summary != "xmlmsg: drop 5a1d" || rec.Events[0].Fields["EVENT"] != "NEWSESSION" {
+	if o := rec.Events[0].Targets[0]; o.Target != "http_events.global" || o.Summary != "xmlmsg: drop 5a1d" || rec.Events[0].Fields["EVENT"] != "NEW SESSION" {
 		t.Errorf("session record: %+v", rec)
 	}
 }
