@@ -23,8 +23,16 @@ func (rt *Runtime) Delivery(ctx context.Context, id int64) (*hook.Delivery, erro
 // Retry replays a delivery now: a dead or discarded one gets a fresh
 // attempt budget and age; a retrying one is attempted at once instead of
 // at its scheduled time. A delivered one cannot be replayed (an error
-// matching [hook.ErrConflict]).
-func (rt *Runtime) Retry(ctx context.Context, id int64) error { return rt.eng.Retry(ctx, id) }
+// matching [hook.ErrConflict]); neither can one of a disabled or paused
+// target, whose replay would not deliver it (the error names the target's
+// state; [Runtime.RetryForced] replays it anyway).
+func (rt *Runtime) Retry(ctx context.Context, id int64) error { return rt.eng.Retry(ctx, id, false) }
+
+// RetryForced is [Runtime.Retry], also for a delivery of a disabled or
+// paused target (it goes back to dead, or waits for the resume).
+func (rt *Runtime) RetryForced(ctx context.Context, id int64) error {
+	return rt.eng.Retry(ctx, id, true)
+}
 
 // Discard stops a live or dead delivery for good (it can still be
 // replayed); a delivered or discarded one is an error matching
@@ -45,12 +53,38 @@ func (rt *Runtime) Discard(ctx context.Context, id int64) error { return rt.eng.
 //   - Unlike [Runtime.ListDeliveries], Limit has no maximum here and 0
 //     means no limit.
 //   - A negative Limit is an error.
+//   - Nothing is replayed, and the error (matching [hook.ErrConflict])
+//     names the target's state, when a target of the selected deliveries
+//     is disabled or paused: [Runtime.RetryMatchingForced] replays anyway.
 func (rt *Runtime) RetryMatching(ctx context.Context, f hook.DeliveryFilter) (int, error) {
+	return rt.retryMatching(ctx, f, false)
+}
+
+// RetryMatchingForced is [Runtime.RetryMatching], also into a disabled or
+// paused target.
+func (rt *Runtime) RetryMatchingForced(ctx context.Context, f hook.DeliveryFilter) (int, error) {
+	return rt.retryMatching(ctx, f, true)
+}
+
+func (rt *Runtime) retryMatching(ctx context.Context, f hook.DeliveryFilter, force bool) (int, error) {
 	if f.State == "" {
 		f.State = hook.StateDead
 	}
-	return rt.eng.RetryMatching(ctx, f.State, f.Target, f.Since, f.Limit)
+	return rt.eng.RetryMatching(ctx, f.State, f.Target, f.Since, f.Limit, force)
 }
+
+// HeldDetails returns, for each of ds, why it is not moving: "held:
+// breaker open until 05:38:04 UTC" (on this node), "held: target paused by
+// operator: maintenance", "held: target disabled by hookd: …"; "" for a
+// delivery nothing holds or that is not pending or retrying.
+func (rt *Runtime) HeldDetails(ctx context.Context, ds []hook.Delivery) []string {
+	return rt.eng.HeldDetails(ctx, ds)
+}
+
+// BreakerDetails returns, per target whose circuit breaker opened on this
+// node, its last transition: "opened 05:37:34 UTC: HTTP 500: … (open until
+// 05:38:04 UTC)" or "closed 05:39:10 UTC (opened …)".
+func (rt *Runtime) BreakerDetails() map[string]string { return rt.eng.BreakerDetails() }
 
 // SessionEvents returns the record of a session: its events in order, each
 // with the outcome at every target. Empty unless a module saves sessions

@@ -23,7 +23,20 @@ func (e *Engine) Delivery(ctx context.Context, id int64) (*hook.Delivery, error)
 // Retry replays a delivery now: a dead or discarded one gets a fresh
 // attempt budget and age; a retrying one is attempted at once instead of
 // at its scheduled time. A delivered one cannot be replayed.
-func (e *Engine) Retry(ctx context.Context, id int64) error {
+//
+// A delivery of a disabled or paused target is refused (an error matching
+// hook.ErrConflict that names the target's state) unless force: see
+// [Engine.ReplayRefusal].
+func (e *Engine) Retry(ctx context.Context, id int64, force bool) error {
+	if !force { // before the transaction: on SQLite it holds the only connection
+		target, err := e.db.DeliveryTarget(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := e.ReplayRefusal(ctx, target); err != nil {
+			return err
+		}
+	}
 	return e.db.InTx(ctx, func(tx store.Tx) error {
 		gen, target, err := store.Requeue(ctx, tx, id)
 		if err != nil {
@@ -56,7 +69,10 @@ const replayBatch = 500
 // A replayed delivery no longer matches (it is pending), so each batch
 // takes the next ones; one that fails again and is back in state before
 // the loop ends can be taken twice, which a limit bounds.
-func (e *Engine) RetryMatching(ctx context.Context, state hook.DeliveryState, target string, since time.Time, limit int) (int, error) {
+//
+// Unless force, nothing is replayed when a target of the matching
+// deliveries is disabled or paused (see [Engine.ReplayRefusal]).
+func (e *Engine) RetryMatching(ctx context.Context, state hook.DeliveryState, target string, since time.Time, limit int, force bool) (int, error) {
 	switch state {
 	case hook.StateDead, hook.StateDiscarded, hook.StateRetrying:
 	default:
@@ -68,6 +84,20 @@ func (e *Engine) RetryMatching(ctx context.Context, state hook.DeliveryState, ta
 	if target != "" {
 		if _, err := e.target(target); err != nil {
 			return 0, err
+		}
+	}
+	if !force {
+		names := []string{target}
+		if target == "" {
+			var err error
+			if names, err = e.db.ReplayTargets(ctx, state, since); err != nil {
+				return 0, err
+			}
+		}
+		for _, name := range names {
+			if err := e.ReplayRefusal(ctx, name); err != nil {
+				return 0, err
+			}
 		}
 	}
 	total := 0
@@ -121,4 +151,23 @@ func (e *Engine) Discard(ctx context.Context, id int64) error {
 // each with the outcome at every target.
 func (e *Engine) SessionEvents(ctx context.Context, sessionID string) ([]hook.SessionEvent, error) {
 	return e.db.SessionEvents(ctx, sessionID, 1000)
+}
+
+// ReplayRefusal says why replaying deliveries of the target name now would
+// not deliver them: it is disabled (they would go straight back to dead)
+// or paused (they would wait until it is resumed). The error matches
+// hook.ErrConflict and names the state, its reason and who set it; nil
+// when the target is enabled (or not configured: its replay fails as it
+// always did).
+func (e *Engine) ReplayRefusal(ctx context.Context, name string) error {
+	row, off, err := e.targetState(ctx, name)
+	if err != nil || !off {
+		return err
+	}
+	then := "its replayed deliveries would go straight back to dead; enable it first"
+	if row.State == hook.TargetPaused {
+		then = "its replayed deliveries would wait until it is resumed; resume it first"
+	}
+	return fmt.Errorf("target %s is %s by %s (%s): %s, or force the replay: %w",
+		name, row.State, row.Actor, row.Reason, then, hook.ErrConflict)
 }

@@ -62,13 +62,16 @@ func (e *Engine) preflight(ctx context.Context, name string, t *target, works []
 	for _, wk := range works {
 		why := dead
 		if why == "" && e.maxAge > 0 && now.Sub(wk.Since) > e.maxAge {
-			why = fmt.Sprintf("older than the maximum age %s", e.maxAge)
+			why = fmt.Sprintf("older than the maximum age %s", hook.Duration(e.maxAge))
+			if wk.LastError == "" {
+				why += e.heldWhy(t, now) // what kept it from being attempted
+			}
 		}
 		if why == "" {
 			live = append(live, wk)
 			continue
 		}
-		if err := e.finish(ctx, wk, store.Outcome{State: hook.StateDead, Error: why}); err != nil {
+		if err := e.finish(ctx, wk, store.Outcome{State: hook.StateDead, Error: store.GaveUp(wk.LastError, why)}); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -118,11 +121,15 @@ func (e *Engine) attempt(ctx context.Context, t *target, works []*store.Work, di
 	if herr != nil && ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 		// Shutting down: release the job for the next start instead of
 		// counting an attempt that was cut short. At-least-once holds.
-		t.breaker.record(true, start)
+		t.breaker.abandon()
 		return round{}, nil
 	}
 	end := time.Now()
-	t.breaker.record(herr == nil, end)
+	cause := ""
+	if herr != nil {
+		cause = herr.Error()
+	}
+	e.breakerChanged(ctx, t, t.breaker.record(herr == nil, end, cause), cause)
 	failingSince, failures := t.failing.note(herr == nil, end)
 
 	if herr == nil {
@@ -181,11 +188,11 @@ func (e *Engine) decide(t *target, wk *store.Work, herr error, now time.Time) st
 	}
 	n := wk.Attempts + 1 - wk.BaseAttempts // attempts in this round
 	if t.Policy.MaxAttempts > 0 && n >= t.Policy.MaxAttempts {
-		return store.Outcome{State: hook.StateDead, Error: fmt.Sprintf("%s (gave up after %d attempts)", msg, n)}
+		return store.Outcome{State: hook.StateDead, Error: store.GaveUp(msg, fmt.Sprintf("after %d attempts (the target's limit)", n))}
 	}
 	next := now.Add(e.retryDelay(t, n, herr))
 	if e.maxAge > 0 && next.Sub(wk.Since) > e.maxAge {
-		return store.Outcome{State: hook.StateDead, Error: fmt.Sprintf("%s (next attempt would pass the maximum age %s)", msg, e.maxAge)}
+		return store.Outcome{State: hook.StateDead, Error: store.GaveUp(msg, fmt.Sprintf("next attempt would pass the maximum age %s", hook.Duration(e.maxAge)))}
 	}
 	return store.Outcome{State: hook.StateRetrying, NextAttempt: next, Error: msg}
 }

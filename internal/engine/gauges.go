@@ -14,7 +14,8 @@ import (
 func (e *Engine) Snapshot(ctx context.Context) (metrics.Snapshot, error) {
 	g, err := e.db.Gauges(ctx)
 	s := metrics.Snapshot{Deliveries: g.Deliveries, Jobs: g.Jobs,
-		Targets: map[string]int64{hook.TargetEnabled: 0, hook.TargetPaused: 0, hook.TargetDisabled: 0}}
+		Targets:     map[string]int64{hook.TargetEnabled: 0, hook.TargetPaused: 0, hook.TargetDisabled: 0},
+		BreakerOpen: make(map[string]bool, len(e.order))}
 	now := time.Now()
 	if !g.OldestPending.IsZero() {
 		s.OldestPending = max(0, now.Sub(g.OldestPending))
@@ -25,7 +26,9 @@ func (e *Engine) Snapshot(ctx context.Context) (metrics.Snapshot, error) {
 			state = row.State
 		}
 		s.Targets[state]++
-		if _, open := t.breaker.openUntilAt(now); open {
+		_, open := t.breaker.openUntilAt(now)
+		s.BreakerOpen[t.Name] = open
+		if open {
 			s.BreakersOpen++
 		}
 	}

@@ -50,6 +50,19 @@ type breaker struct {
 	opens     int       // consecutive openings (failed probes + 1)
 	cooldown  time.Duration
 	probing   bool
+
+	// The last transitions, for the target's detail: when it last opened
+	// (and the error that opened it) and when it last closed.
+	openedAt, closedAt time.Time
+	cause              string
+}
+
+// breakerChange is what one recorded outcome did to a breaker: opened
+// (from closed, with until) or closed (from open); neither when it stayed
+// as it was, a failed probe included (it was open and stays open).
+type breakerChange struct {
+	opened, closed bool
+	until          time.Time
 }
 
 // admit reports how long a job must wait before it may attempt; 0 means go.
@@ -69,25 +82,61 @@ func (b *breaker) admit(now time.Time) time.Duration {
 	return 0
 }
 
-// record notes the outcome of an admitted attempt.
-func (b *breaker) record(ok bool, now time.Time) {
+// record notes the outcome of an admitted attempt (cause: its error, for
+// a failure) and reports whether it opened or closed the breaker, so that
+// the caller logs each transition once.
+func (b *breaker) record(ok bool, now time.Time, cause string) breakerChange {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	wasProbe := b.probing
 	b.probing = false
 	if ok {
+		wasOpen := !b.openUntil.IsZero()
 		b.failures, b.openUntil, b.opens, b.cooldown = 0, time.Time{}, 0, 0
-		return
+		if wasOpen {
+			b.closedAt = now
+		}
+		return breakerChange{closed: wasOpen}
 	}
 	b.failures++
 	if b.failures < b.threshold && !wasProbe {
-		return
+		return breakerChange{}
 	}
-	if b.openUntil.IsZero() || wasProbe {
+	wasOpen := !b.openUntil.IsZero()
+	if !wasOpen || wasProbe {
 		b.opens++
 		b.cooldown = min(b.sched.delay(b.opens), b.cap)
 	}
 	b.openUntil = now.Add(b.cooldown)
+	if wasOpen {
+		return breakerChange{}
+	}
+	b.openedAt, b.cause = now, cause
+	return breakerChange{opened: true, until: b.openUntil}
+}
+
+// abandon ends an admitted attempt that was cut short (shutdown) without
+// an outcome: a probe may go again; nothing else changes.
+func (b *breaker) abandon() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.probing = false
+}
+
+// breakerView is a breaker's state and last transitions, at one moment.
+type breakerView struct {
+	open               bool
+	until              time.Time
+	openedAt, closedAt time.Time
+	cause              string
+}
+
+// view returns the breaker's state at now and its last transitions.
+func (b *breaker) view(now time.Time) breakerView {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return breakerView{open: !b.openUntil.IsZero() && now.Before(b.openUntil), until: b.openUntil,
+		openedAt: b.openedAt, closedAt: b.closedAt, cause: b.cause}
 }
 
 // openUntilAt reports whether the breaker is open at now, and until when.

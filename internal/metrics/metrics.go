@@ -120,7 +120,7 @@ func New(o Options) *Metrics {
 		if ttl <= 0 {
 			ttl = 10 * time.Second
 		}
-		m.reg.MustRegister(newStoreCollector(o.Source, ttl))
+		m.reg.MustRegister(newStoreCollector(o.Source, ttl, o.PerTarget))
 	}
 	if o.Plugins != nil {
 		m.reg.MustRegister(newPluginCollector(o.Plugins, o.PerTarget))

@@ -25,6 +25,9 @@ type Snapshot struct {
 	// BreakersOpen those whose breaker is open on this node.
 	Targets      map[string]int64
 	BreakersOpen int64
+	// BreakerOpen says, per target, whether its breaker is open on this
+	// node (hookd_breaker_open, by target kind or by target).
+	BreakerOpen map[string]bool
 	// Jobs counts River's jobs by state (available, scheduled, running,
 	// retryable): the queue of retries and of what the direct path could
 	// not take.
@@ -38,8 +41,9 @@ const snapshotTimeout = 5 * time.Second
 // most once per ttl however often Prometheus scrapes: on SQLite, with one
 // connection, a scrape must not compete with deliveries.
 type storeCollector struct {
-	src Source
-	ttl time.Duration
+	src       Source
+	ttl       time.Duration
+	perTarget bool
 
 	mu   sync.Mutex
 	at   time.Time
@@ -48,11 +52,18 @@ type storeCollector struct {
 
 	deliveries, targets, jobs      *prometheus.Desc
 	oldest, breakers, scrapeErrors *prometheus.Desc
+	breakerOpen                    *prometheus.Desc
 }
 
-func newStoreCollector(src Source, ttl time.Duration) *storeCollector {
+func newStoreCollector(src Source, ttl time.Duration, perTarget bool) *storeCollector {
+	labels := []string{"target_kind"}
+	if perTarget {
+		labels = append(labels, "target")
+	}
 	return &storeCollector{
-		src: src, ttl: ttl,
+		src: src, ttl: ttl, perTarget: perTarget,
+		breakerOpen: prometheus.NewDesc("hookd_breaker_open",
+			"Targets whose circuit breaker is open on this node, by target kind (or by target, 0 or 1, with per_target).", labels, nil),
 		deliveries: prometheus.NewDesc("hookd_deliveries", "Deliveries waiting (pending, retrying) and dead letters, from the store.", []string{"state"}, nil),
 		oldest:     prometheus.NewDesc("hookd_delivery_oldest_pending_age_seconds", "Age of the oldest delivery not yet made (pending or retrying); 0 when none.", nil, nil),
 		targets:    prometheus.NewDesc("hookd_targets", "Targets by state: enabled, paused, disabled.", []string{"state"}, nil),
@@ -64,7 +75,7 @@ func newStoreCollector(src Source, ttl time.Duration) *storeCollector {
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.deliveries, c.oldest, c.targets, c.breakers, c.jobs, c.scrapeErrors} {
+	for _, d := range []*prometheus.Desc{c.deliveries, c.oldest, c.targets, c.breakers, c.breakerOpen, c.jobs, c.scrapeErrors} {
 		ch <- d
 	}
 }
@@ -84,6 +95,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.targets, prometheus.GaugeValue, float64(n), state)
 	}
 	ch <- prometheus.MustNewConstMetric(c.breakers, prometheus.GaugeValue, float64(s.BreakersOpen))
+	c.collectBreakers(ch, s.BreakerOpen)
 	for state, n := range s.Jobs {
 		ch <- prometheus.MustNewConstMetric(c.jobs, prometheus.GaugeValue, float64(n), state)
 	}
@@ -105,4 +117,29 @@ func (c *storeCollector) snapshot() (Snapshot, error) {
 		c.last = s
 	}
 	return c.last, c.err
+}
+
+// collectBreakers reports hookd_breaker_open: per target (0 or 1) with
+// per_target, else per target kind (how many of that kind are open), so
+// that the per-domain targets make one series.
+func (c *storeCollector) collectBreakers(ch chan<- prometheus.Metric, open map[string]bool) {
+	one := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	if c.perTarget {
+		for name, o := range open {
+			ch <- prometheus.MustNewConstMetric(c.breakerOpen, prometheus.GaugeValue, one(o), TargetKind(name), name)
+		}
+		return
+	}
+	kinds := map[string]float64{}
+	for name, o := range open {
+		kinds[TargetKind(name)] += one(o)
+	}
+	for kind, n := range kinds {
+		ch <- prometheus.MustNewConstMetric(c.breakerOpen, prometheus.GaugeValue, n, kind)
+	}
 }

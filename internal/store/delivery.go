@@ -31,6 +31,7 @@ type Work struct {
 	Attempts     int
 	BaseAttempts int
 	Since        time.Time
+	LastError    string // the last attempt's error; "" before the first failure
 	Event        hook.Event
 }
 
@@ -43,10 +44,10 @@ func (db *DB) LoadWork(ctx context.Context, id int64) (*Work, error) {
 		evAt   int64
 		fields string
 	)
-	err := db.conn().queryRow(ctx, `SELECT d.target, d.state, d.gen, d.attempts, d.base_attempts, d.since,
+	err := db.conn().queryRow(ctx, `SELECT d.target, d.state, d.gen, d.attempts, d.base_attempts, d.since, d.last_error,
 		e.id, e.created_at, e.fields
 		FROM hookd_delivery d JOIN hookd_event e ON e.id = d.event_id WHERE d.id = ?`, id).
-		Scan(&w.Target, &state, &w.Gen, &w.Attempts, &w.BaseAttempts, &since, &w.Event.ID, &evAt, &fields)
+		Scan(&w.Target, &state, &w.Gen, &w.Attempts, &w.BaseAttempts, &since, &w.LastError, &w.Event.ID, &evAt, &fields)
 	if err != nil {
 		return nil, fmt.Errorf("store: load delivery %d: %w", id, err)
 	}
@@ -55,6 +56,36 @@ func (db *DB) LoadWork(ctx context.Context, id int64) (*Work, error) {
 	}
 	w.ID, w.State, w.Since, w.Event.Created = id, hook.DeliveryState(state), fromMicros(since), fromMicros(evAt)
 	return &w, nil
+}
+
+// gaveUpSep joins a dead letter's last attempt error to why hookd gave
+// up; gaveUpPrefix starts the reason of one that was never attempted.
+const (
+	gaveUpSep    = " — gave up: "
+	gaveUpPrefix = "gave up: "
+)
+
+// GaveUp is the error a dead letter keeps: its last attempt's error (""
+// if none was made) and why hookd stopped, as in
+// "HTTP 500: database is down — gave up: next attempt would pass the
+// maximum age 40s". [AttemptError] takes the attempt's part back.
+func GaveUp(lastErr, why string) string {
+	if lastErr = AttemptError(lastErr); lastErr == "" {
+		return gaveUpPrefix + why
+	}
+	return lastErr + gaveUpSep + why
+}
+
+// AttemptError returns the attempt's error in a delivery's last error:
+// without the give-up reason GaveUp adds; "" when no attempt failed.
+func AttemptError(lastErr string) string {
+	if strings.HasPrefix(lastErr, gaveUpPrefix) {
+		return ""
+	}
+	if i := strings.Index(lastErr, gaveUpSep); i >= 0 {
+		return lastErr[:i]
+	}
+	return lastErr
 }
 
 // Outcome is how an attempt (or a decision without one) leaves a delivery.

@@ -147,3 +147,38 @@ func (db *DB) RescueStuckJobs(ctx context.Context, kinds []string, cutoff time.T
 	}
 	return n, nil
 }
+
+// ReplayTargets returns the targets of the deliveries in state created at
+// or after since: those a bulk replay of every target would touch, so that
+// it can be refused before anything is requeued.
+func (db *DB) ReplayTargets(ctx context.Context, state hook.DeliveryState, since time.Time) ([]string, error) {
+	rs, err := db.conn().query(ctx, `SELECT DISTINCT target FROM hookd_delivery WHERE state = ? AND created_at >= ?`,
+		string(state), micros(since))
+	if err != nil {
+		return nil, fmt.Errorf("store: targets of %s deliveries: %w", state, err)
+	}
+	defer rs.Close()
+	var out []string
+	for rs.Next() {
+		var name string
+		if err := rs.Scan(&name); err != nil {
+			return nil, fmt.Errorf("store: targets of %s deliveries: %w", state, err)
+		}
+		out = append(out, name)
+	}
+	return out, unavailable(rs.Err())
+}
+
+// DeliveryTarget returns the target of delivery id (an error matching
+// hook.ErrNotFound when there is none).
+func (db *DB) DeliveryTarget(ctx context.Context, id int64) (string, error) {
+	var target string
+	err := db.conn().queryRow(ctx, `SELECT target FROM hookd_delivery WHERE id = ?`, id).Scan(&target)
+	if err == hook.ErrNotFound {
+		return "", fmt.Errorf("delivery %d: %w", id, hook.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: get delivery %d: %w", id, err)
+	}
+	return target, nil
+}

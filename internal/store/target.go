@@ -80,7 +80,7 @@ func (db *DB) TargetState(ctx context.Context, target string) (TargetRow, bool, 
 type TargetLoad struct {
 	Pending       int       // live deliveries: pending or retrying
 	OldestPending time.Time // when the oldest of them was created; zero without any
-	LastError     string    // the error of its most recently failed delivery
+	LastError     string    // the last attempt error of its most recently failed delivery (not why hookd gave up)
 	LastErrorAt   time.Time
 }
 
@@ -110,9 +110,11 @@ func (db *DB) TargetLoads(ctx context.Context) (map[string]TargetLoad, error) {
 	if err := unavailable(rs.Err()); err != nil {
 		return nil, err
 	}
-	// The latest failure per target: the newest delivery with an error.
+	// The latest failure per target: the newest delivery with an
+	// attempt's error (a dead letter never attempted has none).
 	rs, err = c.query(ctx, `SELECT d.target, d.last_error, d.updated_at FROM hookd_delivery d
-		JOIN (SELECT target, MAX(id) AS id FROM hookd_delivery WHERE last_error <> '' GROUP BY target) m ON m.id = d.id`)
+		JOIN (SELECT target, MAX(id) AS id FROM hookd_delivery WHERE last_error <> '' AND last_error NOT LIKE ?
+		      GROUP BY target) m ON m.id = d.id`, gaveUpPrefix+"%")
 	if err != nil {
 		return nil, fmt.Errorf("store: target errors: %w", err)
 	}
@@ -126,7 +128,7 @@ func (db *DB) TargetLoads(ctx context.Context) (map[string]TargetLoad, error) {
 			return nil, fmt.Errorf("store: target errors: %w", err)
 		}
 		l := out[name]
-		l.LastError, l.LastErrorAt = msg, fromMicros(at)
+		l.LastError, l.LastErrorAt = AttemptError(msg), fromMicros(at)
 		out[name] = l
 	}
 	return out, unavailable(rs.Err())

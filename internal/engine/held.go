@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+)
+
+// Why a live delivery is not moving is decided here, once, from what owns
+// it: the target's stored state and this node's breaker. The API, the CLI
+// (through the API) and the admin page show these texts as they are.
+
+// clock formats a time of day for a held detail: UTC, to the second.
+func clock(t time.Time) string { return t.UTC().Format("15:04:05") + " UTC" }
+
+// holdOf says why a live delivery of the target name is held at now, or
+// "" when nothing holds it: a disabled or paused target (every node), or
+// a breaker open on this node.
+func (e *Engine) holdOf(ctx context.Context, name string, now time.Time) string {
+	t := e.targets[name]
+	if t == nil {
+		return fmt.Sprintf("held: target %q is not configured any more (its next attempt makes it dead)", name)
+	}
+	if row, off := e.states.get(ctx, e.db, name); off {
+		return fmt.Sprintf("held: target %s by %s: %s", row.State, row.Actor, row.Reason)
+	}
+	if b := t.breaker.view(now); b.open {
+		return "held: breaker open until " + clock(b.until)
+	}
+	return ""
+}
+
+// HeldDetails returns, for each of ds, why it is not moving ("held:
+// breaker open until 05:38:04 UTC", "held: target paused by operator:
+// maintenance"), or "" for one that nothing holds or that is not live
+// (pending or retrying).
+func (e *Engine) HeldDetails(ctx context.Context, ds []hook.Delivery) []string {
+	out := make([]string, len(ds))
+	now := time.Now()
+	memo := map[string]string{}
+	for i, d := range ds {
+		if !d.State.Live() {
+			continue
+		}
+		h, ok := memo[d.Target]
+		if !ok {
+			h = e.holdOf(ctx, d.Target, now)
+			memo[d.Target] = h
+		}
+		out[i] = h
+	}
+	return out
+}
+
+// heldWhy is what a dead letter never attempted adds to its reason: what
+// held it while it aged (", while the breaker was open"), or "".
+func (e *Engine) heldWhy(t *target, now time.Time) string {
+	if t == nil {
+		return ""
+	}
+	if b := t.breaker.view(now); !b.openedAt.IsZero() && b.openedAt.After(b.closedAt) {
+		return ", never attempted: the breaker has been open since " + clock(b.openedAt) + " (" + b.cause + ")"
+	}
+	return ", never attempted"
+}
+
+// breakerChanged logs a transition of t's breaker, once: it opened (the
+// error that opened it, and until when it waits before a probe) or it
+// closed (a probe succeeded).
+func (e *Engine) breakerChanged(ctx context.Context, t *target, ch breakerChange, cause string) {
+	switch {
+	case ch.opened:
+		e.log.WarnContext(ctx, "breaker opened", slog.String("target", t.Name), slog.String("cause", cause),
+			slog.Time("until", ch.until), slog.Int("threshold", t.breaker.threshold))
+	case ch.closed:
+		e.log.InfoContext(ctx, "breaker closed", slog.String("target", t.Name), slog.String("cause", "a probe succeeded"))
+	}
+}
+
+// breakerDetail says how t's breaker last changed on this node, for the
+// target's detail: "opened 05:37:34 UTC: HTTP 500: database is down (open
+// until 05:38:04 UTC)" or "closed 05:39:10 UTC (opened 05:37:34 UTC: …)";
+// "" when it never changed.
+func breakerDetail(b breakerView) string {
+	if b.openedAt.IsZero() {
+		return ""
+	}
+	opened := "opened " + clock(b.openedAt) + ": " + b.cause
+	if b.closedAt.After(b.openedAt) {
+		return "closed " + clock(b.closedAt) + " (" + opened + ")"
+	}
+	if b.open {
+		return opened + " (open until " + clock(b.until) + ")"
+	}
+	return opened + " (a probe may go since " + clock(b.until) + ")"
+}
+
+// BreakerDetails returns, per configured target whose breaker changed on
+// this node, how it last changed (see breakerDetail).
+func (e *Engine) BreakerDetails() map[string]string {
+	out := map[string]string{}
+	now := time.Now()
+	for _, t := range e.order {
+		if s := breakerDetail(t.breaker.view(now)); s != "" {
+			out[t.Name] = s
+		}
+	}
+	return out
+}

@@ -1,0 +1,259 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/engine"
+	"github.com/hookrt/hookd/internal/hooktest"
+	"github.com/hookrt/hookd/internal/storetest"
+	hookrt "github.com/hookrt/hookd/runtime"
+)
+
+// logBuffer is a slog destination tests read while the engine writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// lines returns the log lines that contain s.
+func (l *logBuffer) lines(s string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(l.b.String(), "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// openLogged is open with a logger writing to the returned buffer.
+func openLogged(t *testing.T, st hookrt.StoreConfig, d engine.DeliveryOptions, obs *hooktest.Observations, targets ...hook.Target) (*engine.Engine, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	e, err := engine.Open(context.Background(), engine.Options{
+		Store:    engine.StoreOptions{Driver: st.Driver, Path: st.Path, DSN: st.DSN},
+		Delivery: d, ServerID: "test", Targets: targets, Observer: obs.Observe,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close(context.Background()) })
+	return e, logs
+}
+
+// dbDown fails every attempt as a receiver answering 500 would.
+var dbDown = hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
+	return hook.Result{Status: 500}, errors.New("HTTP 500: database is down")
+})
+
+func emitN(t *testing.T, e *engine.Engine, n int) {
+	t.Helper()
+	for range n {
+		if _, err := e.Emit(context.Background(), map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBreakerSaysSo: a breaker that opens is logged once (target, cause,
+// until) however many attempts failed, the deliveries it holds say so,
+// and the target's detail names the transition and its cause.
+func TestBreakerSaysSo(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
+		d := fast()
+		d.BreakerThreshold, d.BreakerCooldown = 1, time.Hour
+		d.Schedule, d.MaxAge = []time.Duration{time.Hour}, 100*time.Hour // open for an hour: the test reads it at leisure
+		obs := hooktest.NewObservations()
+		e, logs := openLogged(t, st, d, obs, hook.Target{Name: "down", Handler: dbDown})
+		ctx := context.Background()
+		emitN(t, e, 1)
+		obs.Wait(t, "the first attempt failed", func(o []hook.Observation) bool { return hooktest.Count(o, "retrying", "down") == 1 })
+		emitN(t, e, 2) // held by the open breaker: no attempt
+		ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{Target: "down"})
+		if err != nil || len(ds) != 3 {
+			t.Fatalf("deliveries: %v, %v", ds, err)
+		}
+		for i, h := range e.HeldDetails(ctx, ds) {
+			if !strings.HasPrefix(h, "held: breaker open until ") || !strings.HasSuffix(h, " UTC") {
+				t.Errorf("delivery %d (%s): held %q, want the open breaker named", ds[i].ID, ds[i].State, h)
+			}
+		}
+		opened := logs.lines("breaker opened")
+		if len(opened) != 1 || !strings.Contains(opened[0], "target=down") ||
+			!strings.Contains(opened[0], `cause="HTTP 500: database is down"`) || !strings.Contains(opened[0], "until=") {
+			t.Errorf("breaker log lines: %q; want one naming target, cause and until", opened)
+		}
+		if got := e.BreakerDetails()["down"]; !strings.HasPrefix(got, "opened ") ||
+			!strings.Contains(got, ": HTTP 500: database is down (open until ") {
+			t.Errorf("breaker detail %q", got)
+		}
+		if s, err := e.Snapshot(ctx); err != nil || !s.BreakerOpen["down"] || s.BreakersOpen != 1 {
+			t.Errorf("metrics snapshot: %+v, %v; want the breaker of down open", s.BreakerOpen, err)
+		}
+	})
+}
+
+// TestHeldByTargetState: the deliveries of a paused or disabled target say
+// so, with who did it and why; delivered ones say nothing.
+func TestHeldByTargetState(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
+		obs := hooktest.NewObservations()
+		e := open(t, st, fast(), obs, hook.Target{Name: "t", Handler: dbDown})
+		ctx := context.Background()
+		if err := e.PauseTarget(ctx, "t", "maintenance"); err != nil {
+			t.Fatal(err)
+		}
+		emitN(t, e, 1)
+		ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := e.HeldDetails(ctx, ds); len(h) != 1 || h[0] != "held: target paused by operator: maintenance" {
+			t.Errorf("held %q", h)
+		}
+		if err := e.DisableTarget(ctx, "t", "receiver retired", "operator"); err != nil {
+			t.Fatal(err)
+		}
+		if h := e.HeldDetails(ctx, ds); h[0] != "held: target disabled by operator: receiver retired" {
+			t.Errorf("held %q", h)
+		}
+		ds[0].State = hook.StateDelivered
+		if h := e.HeldDetails(ctx, ds); h[0] != "" {
+			t.Errorf("a delivered delivery is held: %q", h[0])
+		}
+	})
+}
+
+// TestDeadLetterKeepsCause: a dead letter keeps its last attempt's error
+// and says why hookd gave up; the target's last error stays the attempt's
+// error, also after a dead letter that was never attempted.
+func TestDeadLetterKeepsCause(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
+		d := fast()
+		d.Schedule, d.MaxAge = []time.Duration{time.Hour}, 500*time.Millisecond
+		obs := hooktest.NewObservations()
+		to := func(name string) func(*hook.Event) bool {
+			return func(ev *hook.Event) bool { return ev.Get("TO") == name }
+		}
+		e := open(t, st, d, obs, hook.Target{Name: "down", Handler: dbDown, Match: to("")},
+			hook.Target{Name: "paused", Handler: dbDown, Match: to("paused")})
+		ctx := context.Background()
+		emitN(t, e, 1)
+		seen := obs.Wait(t, "dead after one attempt", func(o []hook.Observation) bool { return hooktest.Count(o, "dead", "down") == 1 })
+		want := "HTTP 500: database is down — gave up: next attempt would pass the maximum age 500ms"
+		if last := seen[len(seen)-1]; last.Reason != want {
+			t.Errorf("dead because %q, want %q", last.Reason, want)
+		}
+		ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{State: hook.StateDead})
+		if err != nil || len(ds) != 1 || ds[0].LastError != want {
+			t.Fatalf("dead letters %+v, %v", ds, err)
+		}
+		status := func(name string) hook.TargetStatus {
+			ts, err := e.TargetStatuses(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range ts {
+				if s.Name == name {
+					return s
+				}
+			}
+			t.Fatalf("no target %s in %+v", name, ts)
+			return hook.TargetStatus{}
+		}
+		if s := status("down"); s.LastError != "HTTP 500: database is down" {
+			t.Errorf("target's last error %q, want the attempt's", s.LastError)
+		}
+
+		// A delivery that aged while its target was paused is dead, never
+		// attempted, when resumed; the target has no last error from it.
+		if err := e.PauseTarget(ctx, "paused", "maintenance"); err != nil {
+			t.Fatal(err)
+		}
+		emitted := time.Now()
+		if _, err := e.Emit(ctx, map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "TO": "paused"}); err != nil {
+			t.Fatal(err)
+		}
+		for time.Since(emitted) <= d.MaxAge { // waiting for the event to age past max_age
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err := e.EnableTarget(ctx, "paused", true); err != nil {
+			t.Fatal(err)
+		}
+		seen = obs.Wait(t, "dead once resumed", func(o []hook.Observation) bool { return hooktest.Count(o, "dead", "paused") == 1 })
+		if last := seen[len(seen)-1]; last.Reason != "gave up: older than the maximum age 500ms, never attempted" {
+			t.Errorf("dead because %q", last.Reason)
+		}
+		if s := status("paused"); s.LastError != "" {
+			t.Errorf("a never attempted dead letter made the target's last error %q", s.LastError)
+		}
+	})
+}
+
+// TestReplayRefused: replaying into a disabled or paused target is refused
+// before anything is requeued, naming the target's state, unless forced.
+func TestReplayRefused(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
+		d := fast()
+		d.MaxAge = 0
+		obs := hooktest.NewObservations()
+		perm := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
+			return hook.Result{Status: 400}, hook.Permanent(errors.New("HTTP 400"))
+		})
+		e := open(t, st, d, obs, hook.Target{Name: "t", Handler: perm})
+		ctx := context.Background()
+		emitN(t, e, 2)
+		obs.Wait(t, "two dead", func(o []hook.Observation) bool { return hooktest.Count(o, "dead", "t") == 2 })
+		dead := func() []hook.Delivery {
+			ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{State: hook.StateDead})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ds
+		}
+		if err := e.DisableTarget(ctx, "t", "receiver retired", "operator"); err != nil {
+			t.Fatal(err)
+		}
+		for _, target := range []string{"t", ""} {
+			n, err := e.RetryMatching(ctx, hook.StateDead, target, time.Time{}, 0, false)
+			if !errors.Is(err, hook.ErrConflict) || n != 0 || !strings.Contains(err.Error(),
+				"target t is disabled by operator (receiver retired): its replayed deliveries would go straight back to dead") {
+				t.Errorf("replay of %q into a disabled target: %d, %v", target, n, err)
+			}
+		}
+		id := dead()[0].ID
+		if err := e.Retry(ctx, id, false); !errors.Is(err, hook.ErrConflict) || !strings.Contains(err.Error(), "disabled") {
+			t.Errorf("single replay into a disabled target: %v", err)
+		}
+		if got := len(dead()); got != 2 {
+			t.Fatalf("%d dead after refused replays, want 2 (nothing requeued)", got)
+		}
+		if err := e.PauseTarget(ctx, "t", "maintenance"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Retry(ctx, id, false); !errors.Is(err, hook.ErrConflict) ||
+			!strings.Contains(err.Error(), "target t is paused by operator (maintenance): its replayed deliveries would wait until it is resumed") {
+			t.Errorf("single replay into a paused target: %v", err)
+		}
+		if n, err := e.RetryMatching(ctx, hook.StateDead, "t", time.Time{}, 0, true); err != nil || n != 2 {
+			t.Errorf("forced replay: %d, %v; want 2", n, err)
+		}
+	})
+}
