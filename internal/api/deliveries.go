@@ -14,6 +14,47 @@ import (
 	"github.com/hookrt/hookd/hook"
 )
 
+// explainer is implemented by a Backend that can say why live deliveries
+// are not moving and how targets' breakers last changed (the runtime
+// does; see hookrt.Runtime.HeldDetails). The texts are made there, once:
+// the API passes them on as they are.
+type explainer interface {
+	HeldDetails(ctx context.Context, ds []hook.Delivery) []string
+	BreakerDetails() map[string]string
+}
+
+// forcer is implemented by a Backend that refuses to replay into a
+// disabled or paused target unless forced (the runtime does): the
+// replay routes call it when the request says force=true.
+type forcer interface {
+	RetryForced(ctx context.Context, id int64) error
+	RetryMatchingForced(ctx context.Context, f hook.DeliveryFilter) (int, error)
+}
+
+// deliveryView is a delivery as the API answers it: with Held, why it is
+// not moving ("held: breaker open until 05:38:04 UTC"), when something
+// holds it.
+type deliveryView struct {
+	hook.Delivery
+	Held string `json:"held,omitempty"`
+}
+
+// views adds to ds why each is held, when the backend can say.
+func (s *server) views(ctx context.Context, ds []hook.Delivery) []deliveryView {
+	out := make([]deliveryView, len(ds))
+	var held []string
+	if x, ok := s.b.(explainer); ok {
+		held = x.HeldDetails(ctx, ds)
+	}
+	for i, d := range ds {
+		out[i].Delivery = d
+		if i < len(held) {
+			out[i].Held = held[i]
+		}
+	}
+	return out
+}
+
 // maxListLimit is the largest page GET /v1/deliveries returns.
 const maxListLimit = 1000
 
@@ -32,12 +73,9 @@ func (s *server) handleList(w http.ResponseWriter, r *http.Request) {
 		s.backendError(w, r, err, "")
 		return
 	}
-	if ds == nil {
-		ds = []hook.Delivery{} // answer [], not null
-	}
 	writeJSON(w, http.StatusOK, struct {
-		Deliveries []hook.Delivery `json:"deliveries"`
-	}{ds})
+		Deliveries []deliveryView `json:"deliveries"`
+	}{s.views(r.Context(), ds)}) // [], not null, when there is none
 }
 
 // parseFilter checks the query of GET /v1/deliveries. Unknown or repeated
@@ -109,7 +147,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 }
 
 // retryParams are the query parameters POST /v1/deliveries/retry accepts.
-var retryParams = []string{"state", "target", "since", "limit"}
+var retryParams = []string{"state", "target", "since", "limit", "force"}
 
 // maxReplayLimit is the largest limit of one bulk replay: enough for a
 // round of a client that replays in rounds to show progress, small enough
@@ -123,11 +161,16 @@ const maxReplayLimit = 10000
 // ones replayed no longer match) and show its progress.
 func (s *server) handleRetryMatching(w http.ResponseWriter, r *http.Request) {
 	f, err := parseRetryFilter(r.URL.Query())
-	if err != nil {
+	force, ferr := parseForce(r.URL.Query())
+	if err = cmpOrErr(err, ferr); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	n, err := s.b.RetryMatching(r.Context(), f)
+	replay := s.b.RetryMatching
+	if x, ok := s.b.(forcer); ok && force {
+		replay = x.RetryMatchingForced
+	}
+	n, err := replay(r.Context(), f)
 	if err != nil {
 		s.backendError(w, r, err, "no target "+quoteCut(f.Target))
 		return
@@ -179,12 +222,45 @@ func (s *server) handleGet(w http.ResponseWriter, r *http.Request) {
 		s.backendError(w, r, err, notFoundMsg(id))
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, s.views(r.Context(), []hook.Delivery{*d})[0])
 }
 
-// handleRetry serves POST /v1/deliveries/{id}/retry.
+// handleRetry serves POST /v1/deliveries/{id}/retry[?force=true]: a
+// delivery of a disabled or paused target is refused (409, naming the
+// target's state) unless forced.
 func (s *server) handleRetry(w http.ResponseWriter, r *http.Request) {
-	s.act(w, r, s.b.Retry, http.StatusAccepted, "queued")
+	force, err := parseForce(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	retry := s.b.Retry
+	if x, ok := s.b.(forcer); ok && force {
+		retry = x.RetryForced
+	}
+	s.act(w, r, retry, http.StatusAccepted, "queued")
+}
+
+// parseForce reads the optional force parameter of the replay routes.
+func parseForce(q url.Values) (bool, error) {
+	if !q.Has("force") {
+		return false, nil
+	}
+	force, err := strconv.ParseBool(q.Get("force"))
+	if err != nil || len(q["force"]) > 1 {
+		return false, fmt.Errorf("force %s: must be true or false (given once)", quoteCut(q.Get("force")))
+	}
+	return force, nil
+}
+
+// cmpOrErr returns the first non-nil error.
+func cmpOrErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // handleDiscard serves POST /v1/deliveries/{id}/discard.

@@ -126,7 +126,7 @@ func TestRetryMatchingLimit(t *testing.T) {
 		"limit=many":        `limit "many": ` + allowed,
 		"limit=":            `limit "": ` + allowed,
 		"limit=1&limit=2":   `query parameter "limit" given more than once`,
-		"lmit=5":            `unknown query parameter "lmit": use state, target, since, limit`,
+		"lmit=5":            `unknown query parameter "lmit": use state, target, since, limit, force`,
 		"state=pending":     `state "pending": replay takes dead (the default), discarded or retrying`,
 		"limit=5&since=bad": `since "bad": must be an RFC 3339 time (2026-11-29T10:00:00Z) or a duration back from now (24h)`,
 	} {

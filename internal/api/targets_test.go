@@ -63,7 +63,7 @@ func TestRetryMatching(t *testing.T) {
 	for query, msg := range map[string]string{
 		"state=delivered": `state "delivered": replay takes dead (the default), discarded or retrying`,
 		"since=yesterday": `since "yesterday": must be an RFC 3339 time (2026-11-29T10:00:00Z) or a duration back from now (24h)`,
-		"targte=x":        `unknown query parameter "targte": use state, target, since, limit`,
+		"targte=x":        `unknown query parameter "targte": use state, target, since, limit, force`,
 	} {
 		tb.do(t, "POST", "/v1/deliveries/retry?"+query, "").wantError(t, http.StatusBadRequest, msg)
 	}
