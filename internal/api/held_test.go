@@ -154,4 +154,3 @@ func TestReplayRefusedInAPI(t *testing.T) {
 }
 
 func heldID(n int64) string { return strconv.FormatInt(n, 10) }
-
