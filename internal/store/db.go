@@ -105,7 +105,7 @@ func OpenSQLite(ctx context.Context, path string, o SQLiteOptions) (*DB, error) 
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, errors.Join(hook.ErrUnavailable, err))
 	}
 	db := &DB{dialect: SQLite, sqldb: sqldb, lock: lock, lost: lost, marker: marker}
-	db.ckpt = startCheckpointer(db, walCheckpointEvery, walRetryEvery)
+	db.ckpt = startCheckpointer(db, path+"-wal", walCheckpointEvery, walRetryEvery)
 	return db, nil
 }
 

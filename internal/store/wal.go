@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
 	"sync"
 	"time"
 
@@ -30,6 +32,7 @@ const (
 // checkpointer truncates a SQLite store's WAL in the background.
 type checkpointer struct {
 	db     *DB
+	wal    string        // the WAL file's path
 	every  time.Duration // the checkpoint by time
 	retry  time.Duration // the retries after a failed write
 	failed chan struct{} // a write failed: checkpoint now (capacity 1)
@@ -38,10 +41,11 @@ type checkpointer struct {
 }
 
 // startCheckpointer starts db's checkpointer, checkpointing every every
-// and, after a failed write, every retry until a checkpoint succeeds.
-func startCheckpointer(db *DB, every, retry time.Duration) *checkpointer {
+// (when the WAL file at path wal is not empty) and, after a failed write,
+// every retry until a checkpoint succeeds.
+func startCheckpointer(db *DB, wal string, every, retry time.Duration) *checkpointer {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &checkpointer{db: db, every: every, retry: retry, failed: make(chan struct{}, 1), stop: cancel}
+	c := &checkpointer{db: db, wal: wal, every: every, retry: retry, failed: make(chan struct{}, 1), stop: cancel}
 	c.done.Go(func() { c.run(ctx) })
 	return c
 }
@@ -78,15 +82,21 @@ func (c *checkpointer) run(ctx context.Context) {
 			retrying = true
 		case <-tick.C:
 		}
+		if !retrying && c.walEmpty() {
+			tick.Reset(c.every) // idle: nothing to checkpoint, leave the connection be
+			continue
+		}
 		cctx, cancel := context.WithTimeout(ctx, walCheckpointLimit)
 		err := c.db.Checkpoint(cctx)
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
-		// A checkpoint that fails for a full disk keeps retrying quickly;
-		// one that failed for another reason (the connection held by an
-		// embedder's transaction) waits for the next tick.
+		// After a failed write, and after a checkpoint that failed for a
+		// full disk, retry quickly until one succeeds; a tick's checkpoint
+		// that failed for another reason (the connection held by an
+		// embedder's transaction past walCheckpointLimit) waits for the
+		// next tick.
 		retrying = retrying && err != nil
 		if retrying || diskFull(err) {
 			retrying = true
@@ -95,6 +105,16 @@ func (c *checkpointer) run(ctx context.Context) {
 			tick.Reset(c.every)
 		}
 	}
+}
+
+// walEmpty reports whether the store's WAL file is empty or absent (an
+// error to stat it counts as not empty: the checkpoint will say more).
+func (c *checkpointer) walEmpty() bool {
+	if c.wal == "" {
+		return false
+	}
+	fi, err := os.Stat(c.wal)
+	return errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Size() == 0)
 }
 
 // diskFull reports whether err is SQLite's "database or disk is full" or

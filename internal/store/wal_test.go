@@ -25,7 +25,7 @@ func TestCheckpointAfterFailedWrite(t *testing.T) {
 	}
 	defer db.Close()
 	db.ckpt.close()
-	db.ckpt = startCheckpointer(db, time.Hour, 10*time.Millisecond)
+	db.ckpt = startCheckpointer(db, path+"-wal", time.Hour, 10*time.Millisecond)
 
 	if _, err := db.sqldb.ExecContext(ctx, `CREATE TABLE t (b BLOB)`); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestCheckpointByTime(t *testing.T) {
 	}
 	defer db.Close()
 	db.ckpt.close()
-	db.ckpt = startCheckpointer(db, 20*time.Millisecond, time.Hour)
+	db.ckpt = startCheckpointer(db, path+"-wal", 20*time.Millisecond, time.Hour)
 	if _, err := db.sqldb.ExecContext(ctx, `CREATE TABLE t (b BLOB); INSERT INTO t VALUES (randomblob(100000))`); err != nil {
 		t.Fatal(err)
 	}
