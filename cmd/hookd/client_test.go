@@ -131,7 +131,7 @@ func TestClientToken(t *testing.T) {
 		{write("ok", "file-token\n", 0o600), "file-token", ""},
 		{write("loose", "file-token\n", 0o644), "", "is readable by group or others (mode 0644)"},
 		{write("two", "a b\n", 0o600), "", "must hold one token"},
-		{filepath.Join(dir, "missing"), "", "-token-file: open "},
+		{filepath.Join(dir, "missing"), "", "missing does not exist"},
 	} {
 		got, err := (&clientOpts{tokenFile: tc.file}).readToken()
 		if got != tc.want || (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {

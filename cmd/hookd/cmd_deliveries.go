@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -24,7 +25,8 @@ subcommands:
   list [-state S] [-target T] [-event-id ID] [-since D] [-before ID] [-limit N] [-json]
                    deliveries, newest first
   show ID [-json]  one delivery with its event and every attempt
-  retry ID         replay a dead, discarded or retrying delivery now
+  retry ID [-force]
+                   replay a dead, discarded or retrying delivery now
   discard ID       stop retrying a delivery
 
 Run "hookd deliveries <subcommand> -h" for its flags; "hookd replay" replays in bulk.
@@ -36,9 +38,10 @@ func init() {
 	helps["deliveries show"] = cmdHelp{"hookd deliveries show ID [-json]",
 		"Show one delivery with its event's fields and every attempt (time, status, latency,\n" +
 			"result, start of the response)."}
-	helps["deliveries retry"] = cmdHelp{"hookd deliveries retry ID",
+	helps["deliveries retry"] = cmdHelp{"hookd deliveries retry ID [-force]",
 		"Replay one delivery now: a dead or discarded one gets a fresh attempt budget and age; a\n" +
-			"retrying one is attempted at once. A delivered one cannot be replayed."}
+			"retrying one is attempted at once. A delivered one cannot be replayed; one of a disabled or\n" +
+			"paused target is refused unless -force (it would go back to dead, or wait)."}
 	helps["deliveries discard"] = cmdHelp{"hookd deliveries discard ID",
 		"Stop retrying a delivery (it can still be replayed)."}
 }
@@ -102,7 +105,7 @@ func deliveriesList(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	var ans struct {
-		Deliveries []hook.Delivery `json:"deliveries"`
+		Deliveries []shownDelivery `json:"deliveries"`
 	}
 	if printed, err := c.show(ctx, "/v1/deliveries", q, &ans, *asJSON, stdout); printed {
 		return err
@@ -113,8 +116,12 @@ func deliveriesList(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	t := newTable(stdout, "ID", "STATE", "TARGET", "ATTEMPTS", "CREATED", "EVENT_ID", "LAST")
 	for _, d := range ans.Deliveries {
+		last := lastOutcome(d.LastStatus, d.LastError, d.LastSummary, 80)
+		if d.Held != "" { // why it is not moving comes first
+			last = strings.TrimSuffix(clean(d.Held, 60)+" · "+last, " · ")
+		}
 		t.row(strconv.FormatInt(d.ID, 10), clean(string(d.State), 20), clean(d.Target, 60), strconv.Itoa(d.Attempts),
-			fmtTime(&d.CreatedAt), clean(d.EventID, 60), orDash(lastOutcome(d.LastStatus, d.LastError, d.LastSummary, 80)))
+			fmtTime(&d.CreatedAt), clean(d.EventID, 60), orDash(last))
 	}
 	if err := t.flush(); err != nil {
 		return err
@@ -137,20 +144,30 @@ func deliveriesShow(ctx context.Context, args []string, stdout io.Writer) error 
 	if err != nil {
 		return err
 	}
-	var d hook.Delivery
+	var d shownDelivery
 	if printed, err := c.show(ctx, "/v1/deliveries/"+id, nil, &d, *asJSON, stdout); printed {
 		return err
 	}
 	return printDelivery(stdout, &d)
 }
 
+// shownDelivery is a delivery as the API answers it: with why it is held
+// ("held: breaker open until 05:38:04 UTC"), which hookd decides.
+type shownDelivery struct {
+	hook.Delivery
+	Held string `json:"held"`
+}
+
 // printDelivery prints one delivery: its fields, its event, its attempts.
-func printDelivery(w io.Writer, d *hook.Delivery) error {
+func printDelivery(w io.Writer, d *shownDelivery) error {
 	kv := func(k, v string) { fmt.Fprintf(w, "%-12s  %s\n", k, v) }
 	kv("delivery", strconv.FormatInt(d.ID, 10))
 	kv("event_id", clean(d.EventID, 0))
 	kv("target", clean(d.Target, 0))
 	kv("state", clean(string(d.State), 0))
+	if d.Held != "" {
+		kv("held", clean(d.Held, 0))
+	}
 	kv("attempts", strconv.Itoa(d.Attempts))
 	kv("created", fmtTime(&d.CreatedAt))
 	kv("updated", fmtTime(&d.UpdatedAt))
@@ -195,6 +212,10 @@ func printDelivery(w io.Writer, d *hook.Delivery) error {
 func deliveryAction(ctx context.Context, action string, args []string, stdout io.Writer) error {
 	f := newFlags("deliveries " + action)
 	co := addClientFlags(f, 30*time.Second)
+	force := new(bool)
+	if action == "retry" {
+		force = f.Bool("force", false, "replay also into a disabled or paused target")
+	}
 	id, err := parseIDArg(f, args)
 	if err != nil {
 		return err
@@ -207,8 +228,12 @@ func deliveryAction(ctx context.Context, action string, args []string, stdout io
 		ID     int64  `json:"id"`
 		Status string `json:"status"`
 	}
-	if _, err := c.post(ctx, "/v1/deliveries/"+id+"/"+action, nil, nil, &ans); err != nil {
-		return err
+	var q url.Values
+	if *force {
+		q = url.Values{"force": {"true"}}
+	}
+	if _, err := c.post(ctx, "/v1/deliveries/"+id+"/"+action, q, nil, &ans); err != nil {
+		return forceHint(err, "hookd deliveries retry -force "+id)
 	}
 	_, err = fmt.Fprintf(stdout, "delivery %d: %s\n", ans.ID, clean(ans.Status, 40))
 	return err
@@ -270,4 +295,13 @@ func setIf(q url.Values, key, v string) {
 	if v != "" {
 		q.Set(key, v)
 	}
+}
+
+// forceHint adds to a replay refused because of its target's state (409,
+// the API's words naming the state) the command that replays anyway.
+func forceHint(err error, cmd string) error {
+	if e, ok := errors.AsType[*apiError](err); ok && e.Status == http.StatusConflict && strings.Contains(e.Msg, "force the replay") {
+		return fmt.Errorf("%w (%s)", err, cmd)
+	}
+	return err
 }

@@ -205,7 +205,7 @@ func testCLIDeliveriesTargetsReplay(t *testing.T, st hookrt.StoreConfig) {
 	out, errb = mustHookd(t, append([]string{"deliveries", "list", "-state", "dead", "-target", "jwt_webhook", "-since", "1h"}, auth...)...)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != n+1 || !regexp.MustCompile(`^ID +STATE +TARGET +ATTEMPTS +CREATED +EVENT_ID +LAST$`).MatchString(lines[0]) ||
-		!regexp.MustCompile(fmt.Sprintf(`^%d +dead +jwt_webhook +0 +\S+ +%s +target disabled: receiver moving$`, dead.Deliveries[0].ID, dead.Deliveries[0].EventID)).MatchString(lines[1]) ||
+		!regexp.MustCompile(fmt.Sprintf(`^%d +dead +jwt_webhook +0 +\S+ +%s +gave up: target disabled: receiver moving$`, dead.Deliveries[0].ID, dead.Deliveries[0].EventID)).MatchString(lines[1]) ||
 		errb != "" {
 		t.Errorf("deliveries list:\n%s\nstderr: %s", out, errb)
 	}
@@ -227,7 +227,7 @@ func testCLIDeliveriesTargetsReplay(t *testing.T, st hookrt.StoreConfig) {
 	out, _ = mustHookd(t, "deliveries", "show", fmt.Sprint(first.ID))
 	for _, want := range []string{
 		fmt.Sprintf(`(?m)^delivery +%d$`, first.ID), `(?m)^event_id +` + first.EventID + `$`, `(?m)^state +dead$`,
-		`(?m)^last +target disabled: receiver moving$`, `(?m)^event \(\d+ fields\)$`, `(?m)^  USERNAME +user0$`,
+		`(?m)^last +gave up: target disabled: receiver moving$`, `(?m)^event \(\d+ fields\)$`, `(?m)^  USERNAME +user0$`,
 		`(?m)^  EVENT_ID +` + first.EventID + `$`, `(?m)^attempts \(0 recorded\)$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(out) {
@@ -254,6 +254,24 @@ func testCLIDeliveriesTargetsReplay(t *testing.T, st hookrt.StoreConfig) {
 	if code, _, errb := hookd("deliveries", "discard", fmt.Sprint(first.ID)); code != 1 || !strings.Contains(errb, "409 Conflict") {
 		t.Errorf("discard a discarded delivery: exit %d, %s", code, errb)
 	}
+	// While the target is disabled, replays are refused before anything is
+	// requeued, naming its state; -force replays anyway (back to dead).
+	if code, out, errb := hookd("replay", "-target", "jwt_webhook", "-since", "1h"); code != 1 || out != "" ||
+		!strings.Contains(errb, "409 Conflict: target jwt_webhook is disabled by operator (receiver moving)") ||
+		!strings.Contains(errb, "(hookd replay -force …)") {
+		t.Errorf("replay into a disabled target: exit %d, stdout %q, stderr %q", code, out, errb)
+	}
+	if code, _, errb := hookd("deliveries", "retry", fmt.Sprint(second.ID)); code != 1 ||
+		!strings.Contains(errb, "target jwt_webhook is disabled by operator (receiver moving)") ||
+		!strings.Contains(errb, fmt.Sprintf("(hookd deliveries retry -force %d)", second.ID)) {
+		t.Errorf("retry into a disabled target: exit %d, %s", code, errb)
+	}
+	waitListed(t, "6 dead deliveries still", func(l listed) bool { return len(l.Deliveries) == n-1 }, "-state", "dead")
+	if out, _ := mustHookd(t, "deliveries", "retry", "-force", fmt.Sprint(second.ID)); out != fmt.Sprintf("delivery %d: queued\n", second.ID) {
+		t.Errorf("retry -force: %q", out)
+	}
+	waitListed(t, "the forced one dead again", func(l listed) bool { return len(l.Deliveries) == n-1 }, "-state", "dead")
+
 	out, _ = mustHookd(t, "targets", "enable", "jwt_webhook")
 	if out != "target jwt_webhook: enabled\n" {
 		t.Errorf("targets enable: %q", out)
@@ -297,6 +315,20 @@ func testCLIDeliveriesTargetsReplay(t *testing.T, st hookrt.StoreConfig) {
 	}
 	d.recv.waitFor(t, "the discarded delivery, replayed", func(got map[string]int) bool { return got[first.EventID] == 1 })
 	waitListed(t, "all delivered", func(l listed) bool { return len(l.Deliveries) == n }, "-state", "delivered")
+
+	// A paused target's deliveries say they are held, and why.
+	mustHookd(t, "targets", "pause", "jwt_webhook", "-reason", "maintenance")
+	postEvent(t, d.base, "s3cret", map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "DOMAIN_ID": "3", "USERNAME": "held"})
+	held := waitListed(t, "one pending delivery", func(l listed) bool { return len(l.Deliveries) == 1 }, "-state", "pending")
+	out, _ = mustHookd(t, "deliveries", "list", "-state", "pending")
+	if !regexp.MustCompile(fmt.Sprintf(`(?m)^%d +pending +jwt_webhook +0 +\S+ +\S+ +held: target paused by operator: maintenance$`, held.Deliveries[0].ID)).MatchString(out) {
+		t.Errorf("deliveries list of a held delivery:\n%s", out)
+	}
+	out, _ = mustHookd(t, "deliveries", "show", fmt.Sprint(held.Deliveries[0].ID))
+	if !regexp.MustCompile(`(?m)^held +held: target paused by operator: maintenance$`).MatchString(out) {
+		t.Errorf("deliveries show of a held delivery:\n%s", out)
+	}
+	mustHookd(t, "targets", "resume", "jwt_webhook")
 
 	// health, here and where nothing listens.
 	if out, _ := mustHookd(t, "health"); out != d.base+": ok\n" {

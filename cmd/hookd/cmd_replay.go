@@ -17,14 +17,16 @@ import (
 )
 
 func init() {
-	helps["replay"] = cmdHelp{"hookd replay -target NAME -since WHEN [-state dead|discarded|retrying] [-batch N] [-dry-run]",
+	helps["replay"] = cmdHelp{"hookd replay -target NAME -since WHEN [-state dead|discarded|retrying] [-batch N] [-dry-run] [-force]",
 		"Replay, in bulk, the dead (or discarded, or retrying) deliveries of one target created since\n" +
 			"WHEN, as \"deliveries retry\" does for one. hookd first counts what matches (one request per\n" +
 			"1000 deliveries), then replays them oldest first in rounds of -batch, with a progress bar on\n" +
 			"stderr when it is a terminal (plain lines otherwise), and prints a summary on stdout. It\n" +
 			"replays at most the number counted: a delivery that fails again meanwhile is not replayed\n" +
 			"twice by one run. Ctrl-C stops it; what was replayed stays replayed, and running it again\n" +
-			"replays the rest. Replay each target in turn (hookd targets list)."}
+			"replays the rest. Replay each target in turn (hookd targets list). A disabled or paused\n" +
+			"target is refused before anything is replayed (its deliveries would go back to dead, or\n" +
+			"wait): enable or resume it first, or give -force."}
 }
 
 // replayRounds bounds -batch: the API's limit of one bulk replay.
@@ -38,6 +40,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	state := f.String("state", string(hook.StateDead), "replay deliveries in `STATE`: dead, discarded or retrying")
 	batch := f.Int("batch", 500, "replay `N` deliveries per request (1 to 10000)")
 	dryRun := f.Bool("dry-run", false, "count what would be replayed, replay nothing")
+	force := f.Bool("force", false, "replay also into a disabled or paused target")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -72,6 +75,9 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// One absolute time for every request, so that counting and the rounds
 	// select the same deliveries.
 	q := url.Values{"state": {*state}, "target": {*target}, "since": {from.Format(time.RFC3339Nano)}}
+	if *force {
+		q.Set("force", "true")
+	}
 	what := func(n int) string {
 		noun := "deliveries"
 		if n == 1 {
@@ -117,6 +123,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	p.finish()
 	took := time.Since(start).Round(time.Millisecond)
 	switch {
+	case err != nil && done == 0:
+		return forceHint(err, "hookd replay -force …") // refused before anything was replayed
 	case err != nil:
 		fmt.Fprintf(stdout, "replayed %d of %d %s before an error, in %s (%s)\n", done, total, what(total), plural(rounds, "round"), took)
 		return err
@@ -164,6 +172,7 @@ func countMatching(ctx context.Context, c *client, q url.Values, p progress) (in
 	n := 0
 	lq := maps.Clone(q)
 	lq.Set("limit", strconv.Itoa(maxListPage))
+	lq.Del("force") // a replay parameter, not a list one
 	for {
 		var page struct {
 			Deliveries []struct {

@@ -17,7 +17,7 @@ The targets of a running hookd (the JWT webhook, the events scripts, the command
 over its API (-addr, $HOOKD_ADDR; token from -token-file or $HOOKD_TOKEN).
 
 subcommands:
-  list [-json]                 every target's state, breaker, attempts in flight, pending
+  list [-json]                 every target's state, breaker (and its last change), attempts in flight, pending
                                deliveries, oldest pending, latest error
   disable NAME [-reason TEXT]  its deliveries go to the dead-letter list until enabled
   pause NAME [-reason TEXT]    its deliveries wait, undelivered, until resumed
@@ -30,7 +30,8 @@ A change applies on every node. Run "hookd targets <subcommand> -h" for its flag
 
 func init() {
 	helps["targets list"] = cmdHelp{"hookd targets list [-json]",
-		"List every target: state (and why, by whom, since when), breaker, attempts in flight on\n" +
+		"List every target: state (and why, by whom, since when), breaker (and when and why it last\n" +
+			"opened or closed), attempts in flight on\n" +
 			"the node answering, live deliveries and the oldest of them, latest error."}
 	helps["targets disable"] = cmdHelp{"hookd targets disable NAME [-reason TEXT]",
 		"Disable a target on every node: its deliveries go to the dead-letter list until it is enabled."}
@@ -70,7 +71,10 @@ func targetsList(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	var ans struct {
-		Targets []hook.TargetStatus `json:"targets"`
+		Targets []struct {
+			hook.TargetStatus
+			BreakerChange string `json:"breaker_change"`
+		} `json:"targets"`
 	}
 	if printed, err := c.show(ctx, "/v1/targets", nil, &ans, *asJSON, stdout); printed {
 		return err
@@ -89,7 +93,11 @@ func targetsList(ctx context.Context, args []string, stdout io.Writer) error {
 		if lastErr != "" && s.LastErrorAt != nil {
 			lastErr = fmtTime(s.LastErrorAt) + " " + lastErr
 		}
-		t.row(clean(s.Name, 60), clean(s.State, 20), clean(s.Breaker, 20), strconv.Itoa(s.InFlight), strconv.Itoa(s.Pending),
+		breaker := clean(s.Breaker, 20)
+		if s.BreakerChange != "" { // its last transition, as hookd words it
+			breaker += " · " + clean(s.BreakerChange, 80)
+		}
+		t.row(clean(s.Name, 60), clean(s.State, 20), breaker, strconv.Itoa(s.InFlight), strconv.Itoa(s.Pending),
 			fmtTime(s.OldestPending), orDash(reason), orDash(lastErr))
 	}
 	return t.flush()
