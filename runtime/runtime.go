@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,6 +31,10 @@ type Runtime struct {
 	metrics *metrics.Metrics
 	// stopTracing flushes the spans at Close; nil when tracing is off.
 	stopTracing func(context.Context) error
+	// dbShared is set once DB has handed the SQLite store's *sql.DB out:
+	// from then on an emit that times out may be blocked by the
+	// program's own transaction (emitWait).
+	dbShared atomic.Bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -178,14 +183,20 @@ func (rt *Runtime) Close(ctx context.Context) error {
 //     [hook.ErrClosed], that the runtime was closed.
 //   - Concurrent Emit calls share transactions (group commit): on SQLite,
 //     with one writer, that is what lets many proxy threads emit at once.
+//   - Emit honours ctx: if ctx ends before the event's transaction has
+//     begun, Emit returns ctx's error and nothing is written; once it has
+//     begun, Emit waits for its commit, to tell the truth.
 //   - Do not call Emit while holding a transaction of your own on
-//     [Runtime.DB]: SQLite has one connection; use [Runtime.EmitTx].
+//     [Runtime.DB]: SQLite has one connection, and Emit waits for your
+//     transaction to end; use [Runtime.EmitTx] with it. Such an Emit
+//     returns at ctx's deadline with an error saying so (and hookd logs a
+//     warning after 5 s); without a deadline it waits.
 func (rt *Runtime) Emit(ctx context.Context, fields map[string]string) (string, error) {
 	id, err := rt.eng.Emit(ctx, fields)
 	if err == nil {
 		rt.countEvents(fields)
 	}
-	return id, err
+	return id, rt.emitWait(ctx, err)
 }
 
 // EmitWithKey is [Runtime.Emit] with an idempotency key, for a caller that
@@ -202,7 +213,7 @@ func (rt *Runtime) EmitWithKey(ctx context.Context, key string, fields map[strin
 	if err == nil && !repeated {
 		rt.countEvents(fields)
 	}
-	return id, repeated, err
+	return id, repeated, rt.emitWait(ctx, err)
 }
 
 // EmitMany commits several events in one transaction, all or none, and
@@ -214,7 +225,7 @@ func (rt *Runtime) EmitMany(ctx context.Context, events []map[string]string) ([]
 	if err == nil {
 		rt.countEvents(events...)
 	}
-	return ids, err
+	return ids, rt.emitWait(ctx, err)
 }
 
 // EmitManyWithKey is [Runtime.EmitMany] with an idempotency key covering
@@ -227,7 +238,7 @@ func (rt *Runtime) EmitManyWithKey(ctx context.Context, key string, events []map
 	if err == nil && !repeated {
 		rt.countEvents(events...)
 	}
-	return ids, repeated, err
+	return ids, repeated, rt.emitWait(ctx, err)
 }
 
 // Tx is a transaction of the embedding proxy on the runtime's own
@@ -283,4 +294,26 @@ func (rt *Runtime) EmitTx(ctx context.Context, tx Tx, fields map[string]string) 
 //     EnableTarget, SessionEvents, Health, and the delivery workers); only
 //     EmitTx with that transaction goes on. Signup and ForgotPassword do
 //     not use the store.
-func (rt *Runtime) DB() *sql.DB { return rt.eng.DB().SQL() }
+func (rt *Runtime) DB() *sql.DB {
+	db := rt.eng.DB().SQL()
+	if db != nil {
+		rt.dbShared.Store(true)
+	}
+	return db
+}
+
+// emitWait explains an emit that gave up waiting for the store when the
+// likely cause is the caller's own transaction: on SQLite, after DB handed
+// the store out, with its one connection in use. The error still matches
+// ctx's (errors.Is), and nothing was written.
+func (rt *Runtime) emitWait(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || !errors.Is(err, ctx.Err()) || !rt.dbShared.Load() {
+		return err
+	}
+	if db := rt.eng.DB().SQL(); db == nil || db.Stats().InUse == 0 {
+		return err
+	}
+	return fmt.Errorf("hookd: nothing was emitted: the SQLite store's one connection stayed in use until the call gave up; "+
+		"if the caller holds a transaction of Runtime.DB(), emit inside it with Runtime.EmitTx(ctx, hookrt.SQLTx(tx), fields) "+
+		"(Emit waits for that transaction to end): %w", err)
+}

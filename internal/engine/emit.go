@@ -148,14 +148,24 @@ type emitItem struct {
 // key is held already is answered with the holder (same fields) or a
 // conflict (other fields), and commits nothing; the others commit together.
 // Their deliveries then take the direct path where there are slots.
-func (e *Engine) commitItems(ctx context.Context, items []*emitItem) []error {
+//
+// begin (see groupCommit) is called as soon as the transaction has begun:
+// the items of callers that left before it are withdrawn, and not written.
+// The outcome feeds readiness (health.go): a refused commit makes the node
+// unready, the next good one ready again.
+func (e *Engine) commitItems(ctx context.Context, items []*emitItem, begin func() []bool) []error {
 	errs := make([]error, len(items))
 	now := time.Now()
 	var em *emission
 	err := e.db.InTx(ctx, func(tx store.Tx) error {
+		keep := begin()
 		em = &emission{e: e, tx: tx, now: now, direct: true}
 		for i, it := range items {
 			it.heldBy = nil
+			if !keep[i] {
+				errs[i] = context.Canceled // its caller left: never seen
+				continue
+			}
 			if it.key == "" {
 				continue
 			}
@@ -185,6 +195,7 @@ func (e *Engine) commitItems(ctx context.Context, items []*emitItem) []error {
 		}
 		return em.flush(ctx)
 	})
+	e.health.noteEmit(ctx, err)
 	if err != nil {
 		if em != nil {
 			em.abandon()
@@ -192,6 +203,7 @@ func (e *Engine) commitItems(ctx context.Context, items []*emitItem) []error {
 		return repeat(err, len(items))
 	}
 	em.dispatch()
+	e.clock.noteJobs(em.jobs)
 	return errs
 }
 

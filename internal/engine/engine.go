@@ -89,7 +89,8 @@ type Engine struct {
 
 	states stateCache // targets that are not enabled, from the store
 
-	rescue    *rescuer // PostgreSQL: takes over the running jobs of dead nodes
+	rescue    *rescuer    // PostgreSQL: takes over the running jobs of dead nodes
+	clock     *retryClock // makes due retries available on time; nil without workers
 	retention RetentionOptions
 	health    healthProbe
 
@@ -130,6 +131,7 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		observer:     o.Observer,
 		targets:      map[string]*target{},
 		saveSessions: o.SaveSessions,
+		health:       newHealthProbe(),
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -167,8 +169,8 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		return nil, err
 	}
 	e.retention = o.Retention
-	e.settles = newGroupCommit(maxGroup, e.commitSettles)
-	e.emits = newGroupCommit(maxGroup, e.commitItems)
+	e.settles = newGroupCommit(maxGroup, e.commitSettleGroup, nil)
+	e.emits = newGroupCommit(maxGroup, e.commitItems, e.emitStalled)
 	e.q, err = newQueue(ctx, e.db, queueConfig{
 		workers:      d.Workers,
 		pollInterval: d.PollInterval,
@@ -194,6 +196,7 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 			return nil, fmt.Errorf("start workers: %w", err)
 		}
 		e.direct = newDirectPath(d.Workers)
+		e.clock = startClock(e.log, e.q.promote)
 		e.rescue = startRescue(e)
 		if e.db.Dialect() == store.Postgres {
 			e.log.InfoContext(ctx, "a node's running deliveries are taken over by the others if it stops",
@@ -260,13 +263,16 @@ func (e *Engine) DB() *store.DB { return e.db }
 // between get its last result.
 func (e *Engine) Health(ctx context.Context) error { return e.health.check(ctx, e.db) }
 
-// Ready reports whether the node should get traffic: its store is healthy
-// and it is not stopping.
+// Ready reports whether the node should get traffic: it is not stopping,
+// and the store took the last write asked of it. The first emit whose
+// commit the store refuses makes the node unready, the next good one
+// ready again; the write probe covers the time no emits come in (see
+// healthProbe).
 func (e *Engine) Ready(ctx context.Context) error {
 	if e.stopping.Load() {
 		return fmt.Errorf("stopping: %w", hook.ErrClosed)
 	}
-	return e.Health(ctx)
+	return e.health.ready(ctx, e.db)
 }
 
 // Close stops the workers (in-flight attempts finish, or are released to
@@ -277,6 +283,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.closeOnce.Do(func() {
 		var errs []error
 		e.rescue.stop()
+		e.clock.stop()
 		var wg sync.WaitGroup
 		wg.Go(func() { e.direct.stop(ctx) })
 		if err := e.q.stop(ctx); err != nil {
@@ -325,3 +332,30 @@ func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
 	return minLevel{h.Handler.WithAttrs(a), h.min}
 }
 func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }
+
+// commitSettleGroup commits a group of attempt records (commitSettles)
+// and notes the due time of the jobs it added on the retry clock, now
+// that they are committed. It does not call begin: a worker that gives up
+// waiting (it is stopping) leaves its record to the commit or not; its
+// delivery is attempted again either way.
+func (e *Engine) commitSettleGroup(ctx context.Context, items []settle, _ func() []bool) []error {
+	errs := e.commitSettles(ctx, items)
+	for i, it := range items {
+		if it.add != nil && errs[i] == nil {
+			e.clock.note(it.add.at)
+		}
+	}
+	return errs
+}
+
+// emitStalled says that emits have waited long for their transaction: on
+// SQLite, most likely a transaction or rows of the embedding program's
+// held open on the store's one connection, which no emit can pass.
+func (e *Engine) emitStalled(waited time.Duration) {
+	msg := "emits have waited for the store's transaction to begin"
+	if e.db.Dialect() == store.SQLite {
+		msg += "; on SQLite a transaction or rows of Runtime.DB() held open block every emit: " +
+			"a program emitting while it holds such a transaction must use Runtime.EmitTx with it"
+	}
+	e.log.Warn(msg, slog.Duration("waited", waited.Round(time.Millisecond)))
+}

@@ -51,10 +51,31 @@ type jobQueue interface {
 	insert(ctx context.Context, tx store.Tx, jobs []job) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
+	// promote makes the scheduled jobs due by until available, keeping
+	// their due time: River's scheduler pass, run when hookd needs it
+	// (retryclock.go).
+	promote(ctx context.Context, until time.Time) error
 }
 
 type riverQueue[TTx any] struct {
 	client *river.Client[TTx]
+	exec   riverdriver.Executor
+}
+
+// promoteMax bounds the jobs one promotion statement moves.
+const promoteMax = 1000
+
+func (q *riverQueue[TTx]) promote(ctx context.Context, until time.Time) error {
+	until = until.UTC()
+	for {
+		res, err := q.exec.JobSchedule(ctx, &riverdriver.JobScheduleParams{Max: promoteMax, Now: &until})
+		if err != nil {
+			return err
+		}
+		if len(res) < promoteMax {
+			return nil
+		}
+	}
 }
 
 // insertOpts: hookd counts attempts itself and snoozes between them, so
@@ -165,5 +186,5 @@ func buildQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], c que
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
-	return &riverQueue[TTx]{client: client}, nil
+	return &riverQueue[TTx]{client: client, exec: drv.GetExecutor()}, nil
 }

@@ -39,7 +39,7 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	case err != nil:
 		return err
 	case wait > 0:
-		return river.JobSnooze(wait)
+		return e.snooze(wait)
 	case len(live) == 0:
 		return nil
 	}
@@ -48,9 +48,9 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	case err != nil:
 		return err
 	case !r.attempted:
-		return river.JobSnooze(r.wait)
+		return e.snooze(r.wait)
 	case r.recorded[0] && r.outcomes[0].State == hook.StateRetrying:
-		return river.JobSnooze(max(0, time.Until(r.outcomes[0].NextAttempt)))
+		return e.snooze(max(0, time.Until(r.outcomes[0].NextAttempt)))
 	}
 	return nil
 }
@@ -105,9 +105,9 @@ func (w *batchWorker) Work(ctx context.Context, j *river.Job[batchArgs]) error {
 	case wait > 0:
 		// Paused: the target's one batch job looks again soon, since a
 		// resume cannot arm a second one beside it.
-		return river.JobSnooze(2*stateRefresh + spread(time.Second))
+		return e.snooze(2*stateRefresh + spread(time.Second))
 	case len(live) == 0:
-		return river.JobSnooze(0) // take the next ones
+		return e.snooze(0) // take the next ones
 	}
 	more := len(works) == maxBatch
 	if trimmed := trimBatch(live); len(trimmed) < len(live) {
@@ -123,19 +123,26 @@ func (w *batchWorker) Work(ctx context.Context, j *river.Job[batchArgs]) error {
 	case err != nil:
 		return err
 	case !r.attempted:
-		return river.JobSnooze(r.wait)
+		return e.snooze(r.wait)
 	case r.err == nil:
 		if err := e.db.BatchFailures(ctx, name, 0); err != nil {
 			return err
 		}
 		if more {
-			return river.JobSnooze(0) // more are waiting
+			return e.snooze(0) // more are waiting
 		}
-		return river.JobSnooze(t.Policy.Combine)
+		return e.snooze(t.Policy.Combine)
 	}
 	failures++
 	if err := e.db.BatchFailures(ctx, name, failures); err != nil {
 		return err
 	}
-	return river.JobSnooze(e.retryDelay(t, failures, r.err))
+	return e.snooze(e.retryDelay(t, failures, r.err))
+}
+
+// snooze has River run the job again after d, and the retry clock make it
+// available on time (retryclock.go).
+func (e *Engine) snooze(d time.Duration) error {
+	e.clock.noteSnooze(d)
+	return river.JobSnooze(d)
 }
