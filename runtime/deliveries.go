@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/engine"
 )
 
 // ListDeliveries returns the deliveries f selects, newest first, without
@@ -27,6 +28,12 @@ func (rt *Runtime) Delivery(ctx context.Context, id int64) (*hook.Delivery, erro
 // target, whose replay would not deliver it (the error names the target's
 // state; [Runtime.RetryForced] replays it anyway).
 func (rt *Runtime) Retry(ctx context.Context, id int64) error { return rt.eng.Retry(ctx, id, false) }
+
+// ErrReplayRefused is matched by the error of [Runtime.Retry] and
+// [Runtime.RetryMatching] when they refuse a disabled or paused target
+// (the error also matches [hook.ErrConflict]); the Forced variants replay
+// anyway.
+var ErrReplayRefused = engine.ErrReplayRefused
 
 // RetryForced is [Runtime.Retry], also for a delivery of a disabled or
 // paused target (it goes back to dead, or waits for the resume).

@@ -31,6 +31,16 @@ type Backend interface {
 	// RetryMatching replays the deliveries a filter selects (State, Target,
 	// Since) and returns how many.
 	RetryMatching(ctx context.Context, f hook.DeliveryFilter) (int, error)
+	// Retry and RetryMatching refuse a disabled or paused target with an
+	// error matching hookrt.ErrReplayRefused; the page then asks the
+	// operator to confirm, and these replay anyway.
+	RetryForced(ctx context.Context, id int64) error
+	RetryMatchingForced(ctx context.Context, f hook.DeliveryFilter) (int, error)
+	// HeldDetails says, per delivery, why it is not moving ("held: breaker
+	// open until 05:38:04 UTC"), or ""; BreakerDetails, per target, how its
+	// breaker last changed. The page shows them as they are.
+	HeldDetails(ctx context.Context, ds []hook.Delivery) []string
+	BreakerDetails() map[string]string
 	// SessionEvents returns a session's record.
 	SessionEvents(ctx context.Context, sessionID string) ([]hook.SessionEvent, error)
 	// TargetStatuses returns every target's state, breaker and load.

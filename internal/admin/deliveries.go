@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	hookrt "github.com/hookrt/hookd/runtime"
 )
 
 // pageSize is how many deliveries a list page shows.
@@ -116,7 +118,7 @@ type listData struct {
 	Error      string // a filter that was refused
 	States     []hook.DeliveryState
 	Targets    []string
-	Deliveries []hook.Delivery
+	Deliveries []deliveryRow
 	// Older pages on; Newest goes back to the first page.
 	Older, Newest string
 	// ReplayStates are the states a bulk replay takes.
@@ -164,7 +166,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, se *session, dead 
 		if form.Before != "" {
 			d.Newest = pageURL(path, form, 0, dead)
 		}
-		d.Deliveries = ds
+		d.Deliveries = s.rows(r.Context(), ds)
 	}
 	d.Targets = s.targetNames(r, form.Target)
 	if !dead {
@@ -214,9 +216,30 @@ func (s *server) targetNames(r *http.Request, selected string) []string {
 	return names
 }
 
+// deliveryRow is a delivery with why it is held, when something holds it
+// (the backend's words: "held: breaker open until 05:38:04 UTC").
+type deliveryRow struct {
+	hook.Delivery
+	Held string
+}
+
+// rows adds to ds why each is held.
+func (s *server) rows(ctx context.Context, ds []hook.Delivery) []deliveryRow {
+	held := s.b.HeldDetails(ctx, ds)
+	out := make([]deliveryRow, len(ds))
+	for i, d := range ds {
+		out[i].Delivery = d
+		if i < len(held) {
+			out[i].Held = held[i]
+		}
+	}
+	return out
+}
+
 // deliveryData is what the page of one delivery shows.
 type deliveryData struct {
 	D          *hook.Delivery
+	Held       string
 	CanRetry   bool
 	CanDiscard bool
 }
@@ -237,14 +260,19 @@ func (s *server) handleDelivery(w http.ResponseWriter, r *http.Request, se *sess
 		return
 	}
 	v := s.newView(r, se, fmt.Sprintf("Delivery %d", id), "deliveries")
-	v.Data = deliveryData{D: d, CanRetry: d.State != hook.StateDelivered,
-		CanDiscard: d.State.Live() || d.State == hook.StateDead}
+	v.Data = deliveryData{D: d, Held: s.rows(r.Context(), []hook.Delivery{*d})[0].Held,
+		CanRetry: d.State != hook.StateDelivered, CanDiscard: d.State.Live() || d.State == hook.StateDead}
 	s.render(w, r, http.StatusOK, "delivery", v)
 }
 
-// handleRetry replays one delivery.
+// handleRetry replays one delivery; one of a disabled or paused target
+// only once the operator confirms (force).
 func (s *server) handleRetry(w http.ResponseWriter, r *http.Request, se *session) {
-	s.deliveryAction(w, r, se, "replayed", "is queued for another attempt", s.b.Retry)
+	retry := s.b.Retry
+	if forced(r) {
+		retry = s.b.RetryForced
+	}
+	s.deliveryAction(w, r, se, "replayed", "is queued for another attempt", retry)
 }
 
 // handleDiscard discards one delivery.
@@ -263,6 +291,10 @@ func (s *server) deliveryAction(w http.ResponseWriter, r *http.Request, se *sess
 	err = do(r.Context(), id)
 	if err == nil {
 		s.log.InfoContext(r.Context(), "admin: delivery "+verb, "delivery", id, "remote", r.RemoteAddr)
+	}
+	if errors.Is(err, hookrt.ErrReplayRefused) {
+		s.confirm(w, r, se, err, fmt.Sprintf("/admin/deliveries/%d/retry", id), nil, fmt.Sprintf("/admin/deliveries/%d", id))
+		return
 	}
 	s.done(w, r, se, err, fmt.Sprintf("Delivery %d %s.", id, outcome), fmt.Sprintf("/admin/deliveries/%d", id))
 }
@@ -290,7 +322,16 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request, se *sessio
 		http.Redirect(w, r, back(form.Get("back"), "/admin/dead"), http.StatusSeeOther)
 		return
 	}
-	n, err := s.b.RetryMatching(r.Context(), f)
+	replay := s.b.RetryMatching
+	if forced(r) {
+		replay = s.b.RetryMatchingForced
+	}
+	n, err := replay(r.Context(), f)
+	if errors.Is(err, hookrt.ErrReplayRefused) {
+		fields := []confirmField{{"state", form.Get("state")}, {"target", form.Get("target")}, {"since", form.Get("since")}}
+		s.confirm(w, r, se, err, "/admin/deliveries/replay", fields, back(form.Get("back"), "/admin/dead"))
+		return
+	}
 	if err == nil {
 		s.log.InfoContext(r.Context(), "admin: deliveries replayed", "state", f.State, "target", f.Target,
 			"since", f.Since, "count", n, "remote", r.RemoteAddr)
@@ -303,6 +344,31 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request, se *sessio
 		what += " since " + f.Since.UTC().Format("2006-01-02 15:04:05")
 	}
 	s.done(w, r, se, err, fmt.Sprintf("Replayed %d %s %s.", n, plural(n, "delivery", "deliveries"), what), "/admin/dead")
+}
+
+// forced reports whether the operator confirmed a replay into a disabled
+// or paused target (the confirm page's force field).
+func forced(r *http.Request) bool { return r.PostForm.Get("force") == "1" }
+
+// confirmField is a field the confirm page posts again.
+type confirmField struct{ Name, Value string }
+
+// confirmData is what the confirm page shows: why the replay was refused
+// (the backend's words, naming the target's state), and a form that
+// posts it again with force, or a way back.
+type confirmData struct {
+	Message, Action, Back string
+	Fields                []confirmField
+}
+
+// confirm answers a replay refused because of its target's state with a
+// page that says why and asks whether to replay anyway: nothing was
+// requeued.
+func (s *server) confirm(w http.ResponseWriter, r *http.Request, se *session, err error, action string, fields []confirmField, backTo string) {
+	s.log.InfoContext(r.Context(), "admin: replay refused, asking to confirm", "error", err, "remote", r.RemoteAddr)
+	v := s.newView(r, se, "Replay into a target that is not enabled?", "dead")
+	v.Data = confirmData{Message: strings.TrimSuffix(err.Error(), ": "+hook.ErrConflict.Error()), Action: action, Back: backTo, Fields: fields}
+	s.render(w, r, http.StatusConflict, "confirm", v)
 }
 
 func plural(n int, one, many string) string {

@@ -31,6 +31,9 @@ type fakeBackend struct {
 	stats      hookrt.Stats
 	actErr     error // returned by every action when set
 	reloadErr  error
+	refused    error             // returned by Retry and RetryMatching (not forced) when set
+	held       map[int64]string  // HeldDetails per delivery id
+	changes    map[string]string // BreakerDetails
 
 	calls   []string
 	filters []hook.DeliveryFilter
@@ -85,6 +88,9 @@ func (f *fakeBackend) Delivery(_ context.Context, id int64) (*hook.Delivery, err
 }
 
 func (f *fakeBackend) Retry(_ context.Context, id int64) error {
+	if f.refused != nil {
+		return f.refused
+	}
 	f.record("retry %d", id)
 	return f.actErr
 }
@@ -99,9 +105,32 @@ func (f *fakeBackend) RetryMatching(_ context.Context, flt hook.DeliveryFilter) 
 	if !flt.Since.IsZero() {
 		since = flt.Since.UTC().Format(time.RFC3339)
 	}
+	if f.refused != nil {
+		return 0, f.refused
+	}
 	f.record("replay state=%s target=%s since=%s", flt.State, flt.Target, since)
 	return 3, f.actErr
 }
+
+func (f *fakeBackend) RetryForced(_ context.Context, id int64) error {
+	f.record("retry -force %d", id)
+	return f.actErr
+}
+
+func (f *fakeBackend) RetryMatchingForced(_ context.Context, flt hook.DeliveryFilter) (int, error) {
+	f.record("replay -force state=%s target=%s", flt.State, flt.Target)
+	return 3, f.actErr
+}
+
+func (f *fakeBackend) HeldDetails(_ context.Context, ds []hook.Delivery) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = f.held[d.ID]
+	}
+	return out
+}
+
+func (f *fakeBackend) BreakerDetails() map[string]string { return f.changes }
 
 func (f *fakeBackend) SessionEvents(_ context.Context, id string) ([]hook.SessionEvent, error) {
 	return f.sessions[id], nil

@@ -32,3 +32,11 @@ func (nopBackend) ResumeTarget(context.Context, string) error                  {
 func (nopBackend) Reload(context.Context) error                                { return nil }
 func (nopBackend) Plugins() []hook.PluginStatus                                { return nil }
 func (nopBackend) Stats() hookrt.Stats                                         { return hookrt.Stats{} }
+func (nopBackend) RetryForced(context.Context, int64) error                    { return nil }
+func (nopBackend) RetryMatchingForced(context.Context, hook.DeliveryFilter) (int, error) {
+	return 0, nil
+}
+func (nopBackend) HeldDetails(_ context.Context, ds []hook.Delivery) []string {
+	return make([]string, len(ds))
+}
+func (nopBackend) BreakerDetails() map[string]string { return nil }

@@ -26,7 +26,7 @@ var assets embed.FS
 
 // pageNames are the templates of assets/, each rendered inside
 // assets/layout.html.
-var pageNames = []string{"login", "error", "deliveries", "delivery", "targets", "sessions", "plugins", "config"}
+var pageNames = []string{"login", "error", "deliveries", "delivery", "targets", "sessions", "plugins", "config", "confirm"}
 
 // pages holds one parsed template per page.
 type pages struct{ byName map[string]*template.Template }

@@ -169,5 +169,15 @@ func (e *Engine) ReplayRefusal(ctx context.Context, name string) error {
 		then = "its replayed deliveries would wait until it is resumed; resume it first"
 	}
 	return fmt.Errorf("target %s is %s by %s (%s): %s, or force the replay: %w",
-		name, row.State, row.Actor, row.Reason, then, hook.ErrConflict)
+		name, row.State, row.Actor, row.Reason, then, ErrReplayRefused)
 }
+
+// ErrReplayRefused is matched by the error of a replay refused because of
+// its target's state (see [Engine.ReplayRefusal]), so that a view can
+// offer to force it; it also matches hook.ErrConflict.
+var ErrReplayRefused error = replayRefused{}
+
+type replayRefused struct{}
+
+func (replayRefused) Error() string        { return hook.ErrConflict.Error() }
+func (replayRefused) Is(target error) bool { return target == hook.ErrConflict }
