@@ -157,7 +157,7 @@ func TestParseInterspersed(t *testing.T) {
 // still wins.
 func TestConfigFromEnv(t *testing.T) {
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, "127.0.0.1:7700", "http://127.0.0.1:1/", "")
+	cfg := writeConfig(t, dir, freeAddr(t), "http://127.0.0.1:1/", "")
 	t.Setenv("HOOKD_CONFIG", cfg)
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"check"}, &out, &errb); code != 0 || !strings.Contains(out.String(), cfg+": ok") {

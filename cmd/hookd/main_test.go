@@ -374,7 +374,7 @@ func TestServeAPI(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, "127.0.0.1:7700", "http://127.0.0.1:1/", "")
+	cfg := writeConfig(t, dir, freeAddr(t), "http://127.0.0.1:1/", "")
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"check", "-config", cfg}, &out, &errb); code != 0 {
 		t.Fatalf("check: %d %s", code, errb.String())
