@@ -25,8 +25,12 @@ import (
 //     allowed. Several are joined with [errors.Join], one per line.
 //   - Files named by the config (keys, plugins, the DSN file) are read
 //     later, by [Open] or [Check].
-//   - The environment variable HOOKD_STORE_DSN ([EnvStoreDSN]), when set,
-//     is the store's DSN, over the file's dsn and dsn_file.
+//   - Every problem is reported, in file order: unknown keys, wrong types
+//     and invalid values together.
+//   - Environment variables HOOKD_<SECTION>_<KEY> ([EnvPrefix]) set keys
+//     over the file; HOOKD_STORE_DSN ([EnvStoreDSN]) is the store's DSN,
+//     over the file's dsn and dsn_file. [Config.Source] says where each
+//     value came from.
 func LoadConfig(path string) (*Config, error) {
 	data, err := config.ReadFile(path)
 	if err != nil {

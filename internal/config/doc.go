@@ -34,8 +34,16 @@
 //	config.toml: delivery.timeout: must be between 100ms and 5m, got 0s   (a [Validator])
 //	config.toml: [jwt_webhook]: url: required                             (a module's Validate)
 //
-// Decoding reports every unknown key and every wrong type, in file order;
-// validation runs only on a config that decoded cleanly, and then reports
-// every invalid value. Several errors are joined with [errors.Join], one
-// per line (at most 50), so that `hookd check` shows them all at once.
+// Decoding reports every unknown key and every wrong type; [DecodeAll]
+// goes on after them (a section with a wrong type keeps its other keys),
+// so that validation reports every invalid value of what did decode, and
+// [SortErrors] puts the problems of both phases in file order. Several
+// errors are joined with [errors.Join], one per line (at most 50), so
+// that `hookd check` shows them all at once.
+//
+// # Environment
+//
+// [FromEnv] turns variables named HOOKD_<SECTION>_<KEY> into one-key
+// documents that [DecodeAll] decodes over the file's values, with the
+// same strictness and the same errors, naming the variable.
 package config
