@@ -145,7 +145,7 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 	ok := false
 	defer func() {
 		if !ok {
-			e.closeStore()
+			e.closeStore(ctx)
 		}
 	}()
 	var err error
@@ -290,7 +290,7 @@ func (e *Engine) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
 		}
 		wg.Wait()
-		if err := e.closeStore(); err != nil {
+		if err := e.closeStore(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		e.closeErr = errors.Join(errs...)
@@ -300,12 +300,12 @@ func (e *Engine) Close(ctx context.Context) error {
 
 // closeStore ends the group commits (after the workers stopped) and closes
 // the store.
-func (e *Engine) closeStore() error {
+func (e *Engine) closeStore(ctx context.Context) error {
 	if e.emits != nil {
-		e.emits.close()
+		e.emits.close(ctx)
 	}
 	if e.settles != nil {
-		e.settles.close()
+		e.settles.close(ctx)
 	}
 	if e.db == nil {
 		return nil

@@ -50,6 +50,11 @@ type groupCommit[T any] struct {
 	mu     sync.RWMutex // guards closed against sends on a closed channel
 	closed bool
 
+	// aborted ends when a close runs out of time: groups that have not
+	// begun stop waiting, and their callers get hook.ErrClosed.
+	aborted context.Context
+	abort   context.CancelFunc
+
 	smu sync.Mutex // guards the state of requests and groups
 }
 
@@ -86,6 +91,7 @@ type group struct {
 // begin reports false for (see groupCommit).
 func newGroupCommit[T any](max int, commit func(ctx context.Context, items []T, begin func() []bool) []error, onStall func(time.Duration)) *groupCommit[T] {
 	g := &groupCommit[T]{commit: commit, max: max, reqs: make(chan *groupReq[T], max), onStall: onStall}
+	g.aborted, g.abort = context.WithCancel(context.Background())
 	g.wg.Add(1)
 	go g.loop()
 	return g
@@ -160,6 +166,13 @@ func (g *groupCommit[T]) loop() {
 		}
 		ctx, cancel := context.WithCancel(context.WithoutCancel(first.ctx))
 		gr := &group{cancel: cancel}
+		stopAbort := context.AfterFunc(g.aborted, func() {
+			g.smu.Lock()
+			defer g.smu.Unlock()
+			if !gr.begun {
+				cancel()
+			}
+		})
 		batch, items = in[:0], items[:0]
 		g.smu.Lock()
 		for _, req := range in {
@@ -172,10 +185,12 @@ func (g *groupCommit[T]) loop() {
 		}
 		g.smu.Unlock()
 		if len(batch) == 0 {
+			stopAbort()
 			cancel()
 			continue
 		}
 		g.run(ctx, gr, batch, items)
+		stopAbort()
 		cancel()
 	}
 }
@@ -213,6 +228,9 @@ func (g *groupCommit[T]) run(ctx context.Context, gr *group, batch []*groupReq[T
 	errs := g.commit(ctx, items, begin)
 	g.smu.Lock()
 	defer g.smu.Unlock()
+	if !gr.begun && g.aborted.Err() != nil {
+		errs = repeat(hook.ErrClosed, len(items))
+	}
 	for _, req := range batch {
 		mine := errs[:len(req.items):len(req.items)]
 		errs = errs[len(req.items):]
@@ -224,17 +242,27 @@ func (g *groupCommit[T]) run(ctx context.Context, gr *group, batch []*groupReq[T
 	}
 }
 
-// close stops the loop once everything handed in is committed.
-func (g *groupCommit[T]) close() {
+// close stops the loop once everything handed in is committed. If ctx
+// ends first, what has not begun its transaction is answered with
+// hook.ErrClosed instead (a begun transaction still finishes), so that a
+// transaction the program holds on SQLite's one connection cannot keep
+// Close from returning.
+func (g *groupCommit[T]) close(ctx context.Context) {
 	g.mu.Lock()
-	if g.closed {
-		g.mu.Unlock()
-		return
+	if !g.closed {
+		g.closed = true
+		close(g.reqs)
 	}
-	g.closed = true
-	close(g.reqs)
 	g.mu.Unlock()
-	g.wg.Wait()
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		g.abort()
+		<-done
+	}
+	g.abort()
 }
 
 // repeat returns n copies of err.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/store"
 )
 
@@ -129,7 +130,7 @@ func await[T any](t *testing.T, what string, ch <-chan T) T {
 func TestGroupCommitLeavesAtDeadline(t *testing.T) {
 	r := newRowsDB(t)
 	g := newGroupCommit(maxGroup, r.commit, nil)
-	defer g.close()
+	defer g.close(context.Background())
 	release := r.hold(t)
 	defer release()
 
@@ -163,7 +164,7 @@ func TestGroupCommitLeavesAtDeadline(t *testing.T) {
 func TestGroupCommitWithdrawsBeforeBegin(t *testing.T) {
 	r := newRowsDB(t)
 	g := newGroupCommit(maxGroup, r.commit, nil)
-	defer g.close()
+	defer g.close(context.Background())
 
 	// A first group holds the loop (inside its transaction) while two
 	// callers queue up behind it, so that they form the next group.
@@ -201,7 +202,7 @@ func TestGroupCommitWithdrawsBeforeBegin(t *testing.T) {
 func TestGroupCommitBoundAfterBegin(t *testing.T) {
 	r := newRowsDB(t)
 	g := newGroupCommit(maxGroup, r.commit, nil)
-	defer g.close()
+	defer g.close(context.Background())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := submitAsync(g, ctx, "gate") // waits for r.gate inside its transaction
 	await(t, "the group", r.started)
@@ -226,7 +227,7 @@ func TestGroupCommitBoundAfterBegin(t *testing.T) {
 func TestGroupCommitQueuedLeaves(t *testing.T) {
 	r := newRowsDB(t)
 	g := newGroupCommit(maxGroup, r.commit, nil)
-	defer g.close()
+	defer g.close(context.Background())
 	gateDone := submitAsync(g, context.Background(), "gate")
 	await(t, "the first group", r.started)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -271,5 +272,32 @@ func waitCond(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("waited %s for %s", patience, what)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestGroupCommitCloseAtDeadline: a close whose context ends while a
+// group waits for a held connection returns, and that group's caller,
+// which had no deadline of its own, learns the store closed.
+func TestGroupCommitCloseAtDeadline(t *testing.T) {
+	r := newRowsDB(t)
+	g := newGroupCommit(maxGroup, r.commit, nil)
+	release := r.hold(t)
+	defer release()
+	done := submitAsync(g, context.Background(), "stuck")
+	await(t, "the group", r.started)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	closed := make(chan struct{})
+	go func() { g.close(ctx); close(closed) }()
+	await(t, "close at its deadline", closed)
+	if err := await(t, "the caller of the abandoned group", done); !errors.Is(err, hook.ErrClosed) {
+		t.Fatalf("the caller got %v, want hook.ErrClosed", err)
+	}
+	if err := g.submit(context.Background(), "after")[0]; !errors.Is(err, hook.ErrClosed) {
+		t.Fatalf("a submission after close got %v, want hook.ErrClosed", err)
+	}
+	release()
+	if got := r.names(t); len(got) != 0 {
+		t.Errorf("rows %v, want none", got)
 	}
 }
