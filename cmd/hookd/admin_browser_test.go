@@ -277,7 +277,8 @@ func TestAdminBrowser(t *testing.T) {
 	}
 	// retry_schedule 2h with max_age 1h: the next attempt after a failure
 	// would be past the maximum age, so a failed delivery is dead at once;
-	// a replay gives it a fresh age.
+	// a replay gives it a fresh age. The first failure opens the JWT
+	// webhook's breaker for a second; the replay's success closes it.
 	cfg := fmt.Sprintf(`
 [server]
 listen = %q
@@ -288,6 +289,8 @@ path = "data/hookd.db"
 [delivery]
 retry_schedule = ["2h"]
 max_age = "1h"
+breaker_threshold = 1
+breaker_cooldown = "1s"
 jitter = 0
 timeout = "5s"
 poll_interval = "20ms"
@@ -403,6 +406,11 @@ secret = %q
 	if st := b.attr(row, "data-state"); st != "dead" {
 		t.Fatalf("the dead letter's state: %s", st)
 	}
+	// It keeps the attempt's error and says why hookd gave up.
+	if got := b.attr(row+" td.err", "title"); !strings.HasPrefix(got, "HTTP 500") ||
+		!strings.HasSuffix(got, " — gave up: next attempt would pass the maximum age 1h") {
+		t.Errorf("the dead letter's error: %q", got)
+	}
 	b.shot("dead")
 	b.submit(row+" button", ".flash")
 	if got := b.text(".flash"); got != fmt.Sprintf("Delivery %d is queued for another attempt.", dead[0]) {
@@ -428,6 +436,30 @@ secret = %q
 	}
 	b.shot("delivery")
 
+	// The breaker opened at the failure and closed at the replay's success:
+	// the targets page says so, with the cause, and the log once each.
+	b.open("/admin/targets", `tr[data-target="jwt_webhook"] .breaker-change`)
+	if got := b.text(`tr[data-target="jwt_webhook"] .breaker-change`); !strings.HasPrefix(got, "closed ") || !strings.Contains(got, ": HTTP 500") {
+		t.Errorf("the breaker's last change: %q", got)
+	}
+	if n := strings.Count(logs.String(), "breaker opened"); n != 1 || !strings.Contains(logs.String(), "breaker closed") {
+		t.Errorf("%d breaker opened lines; want one, and one closed:\n%s", n, logs.String())
+	}
+
+	// A paused target's delivery says it is held, and why.
+	apiTargetAction(t, base, token, "jwt_webhook", "pause", "nightly maintenance")
+	heldEvent := postEvent(t, base, token, map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "DOMAIN_ID": "3",
+		"USERNAME": "bob", "EMAIL": "bob@example.com"})
+	held := waitDeliveries(t, base, token, url.Values{"state": {"pending"}, "target": {"jwt_webhook"}, "event_id": {heldEvent}})
+	heldRow := fmt.Sprintf(`tr[data-id="%d"] .held`, held[0])
+	b.open("/admin/?target=jwt_webhook", heldRow)
+	if got := b.text(heldRow); got != "held: target paused by operator: nightly maintenance" {
+		t.Errorf("the held delivery's row says %q", got)
+	}
+	b.shot("held")
+	apiTargetAction(t, base, token, "jwt_webhook", "resume", "")
+	recv.waitFor(t, "the held event, once resumed", func() bool { return len(recv.got[heldEvent]) == 1 })
+
 	// Disable the JWT webhook, with a reason.
 	b.open("/admin/targets", `tr[data-target="jwt_webhook"]`)
 	b.do(chromedp.SendKeys(chromedp.CSS("#disable-jwt_webhook"), "receiver migrating"))
@@ -442,6 +474,17 @@ secret = %q
 		t.Errorf("the API says jwt_webhook is %s", st)
 	}
 	b.shot("targets")
+
+	// A bulk replay into the disabled target is refused before anything is
+	// requeued, naming its state; the operator may confirm or cancel.
+	b.open("/admin/dead", "form.replay")
+	b.do(chromedp.SetValue(chromedp.CSS(`form.replay select[name="target"]`), "jwt_webhook"))
+	b.submit("form.replay button", "#refused")
+	if got := b.text("#refused"); !strings.Contains(got, "target jwt_webhook is disabled by operator (receiver migrating)") {
+		t.Errorf("the refused replay says %q", got)
+	}
+	b.shot("replay-refused")
+	b.submit("#confirm a", "#deliveries")
 
 	// A session's record.
 	b.open("/admin/sessions", `input[name="id"]`)
@@ -535,4 +578,23 @@ func targetState(t *testing.T, base, token, name string) string {
 		}
 	}
 	return "missing"
+}
+
+// apiTargetAction changes a target's state through the API.
+func apiTargetAction(t *testing.T, base, token, name, action, reason string) {
+	t.Helper()
+	body := ""
+	if reason != "" {
+		body = fmt.Sprintf(`{"reason":%q}`, reason)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/targets/"+name+"/"+action, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %s", action, name, resp.Status)
+	}
 }

@@ -368,7 +368,7 @@ func (s *server) confirm(w http.ResponseWriter, r *http.Request, se *session, er
 	s.log.InfoContext(r.Context(), "admin: replay refused, asking to confirm", "error", err, "remote", r.RemoteAddr)
 	v := s.newView(r, se, "Replay into a target that is not enabled?", "dead")
 	v.Data = confirmData{Message: strings.TrimSuffix(err.Error(), ": "+hook.ErrConflict.Error()), Action: action, Back: backTo, Fields: fields}
-	s.render(w, r, http.StatusConflict, "confirm", v)
+	s.render(w, r, http.StatusOK, "confirm", v) // a question, not an error: browsers log 4xx pages as errors
 }
 
 func plural(n int, one, many string) string {
