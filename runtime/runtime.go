@@ -291,9 +291,11 @@ func (rt *Runtime) EmitTx(ctx context.Context, tx Tx, fields map[string]string) 
 //     transaction or rows open longer than needed. While a transaction of
 //     the proxy's is open, every Runtime method that uses the store waits
 //     for it (Emit, EmitMany, ListDeliveries, Delivery, Retry, Discard,
-//     EnableTarget, SessionEvents, Health, and the delivery workers); only
-//     EmitTx with that transaction goes on. Signup and ForgotPassword do
-//     not use the store.
+//     EnableTarget, SessionEvents, Health, and the delivery workers), up
+//     to its context's end, when it returns the context's error; only
+//     EmitTx with that transaction goes on. So the goroutine holding the
+//     transaction must emit with EmitTx: its own Emit could only give up.
+//     Signup and ForgotPassword do not use the store.
 func (rt *Runtime) DB() *sql.DB {
 	db := rt.eng.DB().SQL()
 	if db != nil {
