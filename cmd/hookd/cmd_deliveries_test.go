@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -336,5 +337,25 @@ func testCLIDeliveriesTargetsReplay(t *testing.T, st hookrt.StoreConfig) {
 	}
 	if code, _, errb := hookd("health", "-addr", freeAddr(t)); code != 1 || !strings.Contains(errb, "hookd: unhealthy: cannot reach hookd at http://127.0.0.1:") {
 		t.Errorf("health of nothing: exit %d, %s", code, errb)
+	}
+}
+
+// TestTargetsListBreakerChange: targets list prints the breaker's last
+// change as the API words it, after its state.
+func TestTargetsListBreakerChange(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/targets" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"targets":[{"name":"jwt_webhook","state":"enabled","breaker":"open","in_flight":0,"pending":3,`+
+			`"breaker_change":"opened 05:37:34 UTC: HTTP 500: database is down (open until 05:38:04 UTC)","last_error":"HTTP 500: database is down"}]}`)
+	}))
+	defer api.Close()
+	t.Setenv("HOOKD_TOKEN", "")
+	out, _ := mustHookd(t, "targets", "list", "-addr", api.URL)
+	if !strings.Contains(out, "open · opened 05:37:34 UTC: HTTP 500: database is down (open until 05:38:04 UTC)") {
+		t.Errorf("targets list:\n%s", out)
 	}
 }
