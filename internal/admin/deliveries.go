@@ -293,7 +293,8 @@ func (s *server) deliveryAction(w http.ResponseWriter, r *http.Request, se *sess
 		s.log.InfoContext(r.Context(), "admin: delivery "+verb, "delivery", id, "remote", r.RemoteAddr)
 	}
 	if errors.Is(err, hookrt.ErrReplayRefused) {
-		s.confirm(w, r, se, err, fmt.Sprintf("/admin/deliveries/%d/retry", id), nil, fmt.Sprintf("/admin/deliveries/%d", id))
+		s.confirm(w, r, se, err, fmt.Sprintf("/admin/deliveries/%d/retry", id), nil,
+			back(r.PostForm.Get("back"), fmt.Sprintf("/admin/deliveries/%d", id)))
 		return
 	}
 	s.done(w, r, se, err, fmt.Sprintf("Delivery %d %s.", id, outcome), fmt.Sprintf("/admin/deliveries/%d", id))

@@ -52,7 +52,7 @@ func TestReplayConfirm(t *testing.T) {
 	}{
 		{"/admin/deliveries/replay", url.Values{"state": {"dead"}, "target": {"jwt_webhook"}, "back": {"/admin/dead"}},
 			"replay -force state=dead target=jwt_webhook"},
-		{"/admin/deliveries/3/retry", url.Values{"back": {"/admin/deliveries/3"}}, "retry -force 3"},
+		{"/admin/deliveries/3/retry", url.Values{"back": {"/admin/?state=retrying"}}, "retry -force 3"},
 	} {
 		tc.form.Set("csrf", csrf)
 		r := c.post(tc.path, tc.form)
