@@ -30,7 +30,8 @@
 //
 // POST, Content-Type application/x-www-form-urlencoded; charset=utf-8, the
 // event's fields (names case-preserved, sorted) plus EVENT_ID; headers
-// User-Agent hookd/<version> and X-Event-Id.
+// User-Agent hookd/<version> and X-Event-Id. Field names and values are
+// sent as received: EVENT "NEW SESSION" stays "NEW SESSION".
 //
 // A combined request (combine_interval > 0) carries the events of one
 // interval, oldest first: every field suffixed with the event's index
@@ -40,9 +41,15 @@
 //
 // # Strict and not strict
 //
-// Strict: success is a 2xx answer whose body is <nomessage/> or an XMLMSG
-// document (see internal/xmlmsg); anything else is a failure, recorded with
-// its reason ("HTTP 200 but body is not XML: <html>…") and retried on the
+// Strict: success is a 2xx answer whose body is well-formed XML, as the
+// proxy's documentation asks ("valid XML content"; internal/xmlmsg.Judge,
+// the rule plugins follow too). <nomessage/> does nothing; an XMLMSG
+// document (root <module>) is forwarded whole to the command sink, every
+// command in it, those hookd does not know included, for the proxy to
+// execute or refuse; any other XML is acknowledged and its attempt record
+// says "acknowledged: XML not an XMLMSG document, nothing executed (…)". A
+// non-2xx answer or a body that is not XML ("HTTP 200 but body is not XML:
+// <html>…") is a failure, recorded with its reason and retried on the
 // delivery schedule until acknowledged. Not strict: one attempt, any HTTP
 // answer delivers; transport errors get at most 3 attempts (after 100 ms
 // and 500 ms). In both modes, XMLMSG commands in a 2xx reply go to the

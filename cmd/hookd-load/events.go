@@ -46,8 +46,8 @@ func userCreate(run string, seq int) []field {
 	}
 }
 
-// newSession is ISL Light's NEW SESSION (sent as NEWSESSION, as hookd
-// stores it): an HTTP events event; the JWT webhook does not take it.
+// newSession is ISL Light's NEW SESSION (sent as NEWSESSION, as the
+// XMLMSG page spells it): an HTTP events event; the JWT webhook does not take it.
 func newSession(run string, seq int) []field {
 	n := strconv.Itoa(seq)
 	return []field{
