@@ -315,7 +315,7 @@ func (rt *Runtime) emitWait(ctx context.Context, err error) error {
 	if db := rt.eng.DB().SQL(); db == nil || db.Stats().InUse == 0 {
 		return err
 	}
-	return fmt.Errorf("hookd: nothing was emitted: the SQLite store's one connection stayed in use until the call gave up; "+
+	return fmt.Errorf("nothing was emitted: the SQLite store's one connection stayed in use until the call gave up; "+
 		"if the caller holds a transaction of Runtime.DB(), emit inside it with Runtime.EmitTx(ctx, hookrt.SQLTx(tx), fields) "+
 		"(Emit waits for that transaction to end): %w", err)
 }
