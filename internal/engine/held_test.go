@@ -142,29 +142,22 @@ func TestHeldByTargetState(t *testing.T) {
 }
 
 // TestDeadLetterKeepsCause: a dead letter keeps its last attempt's error
-// and says why hookd gave up; the target's last error stays the attempt's
-// error, also after a dead letter that was never attempted.
+// and says why hookd gave up, also when it ages past max_age between
+// attempts (the old text replaced the error); the target's last error
+// stays the attempt's, also after a dead letter that was never attempted.
 func TestDeadLetterKeepsCause(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
 		d := fast()
-		d.Schedule, d.MaxAge = []time.Duration{time.Hour}, 500*time.Millisecond
+		d.Schedule, d.MaxAge = []time.Duration{time.Hour}, 2*time.Second
 		obs := hooktest.NewObservations()
 		to := func(name string) func(*hook.Event) bool {
 			return func(ev *hook.Event) bool { return ev.Get("TO") == name }
 		}
 		e := open(t, st, d, obs, hook.Target{Name: "down", Handler: dbDown, Match: to("")},
-			hook.Target{Name: "paused", Handler: dbDown, Match: to("paused")})
+			hook.Target{Name: "paused", Handler: dbDown, Match: to("paused")},
+			// retried after 1s, before max_age: paused meanwhile, it ages past it
+			hook.Target{Name: "aged", Handler: dbDown, Match: to("aged"), Policy: hook.Policy{Schedule: []time.Duration{time.Second}}})
 		ctx := context.Background()
-		emitN(t, e, 1)
-		seen := obs.Wait(t, "dead after one attempt", func(o []hook.Observation) bool { return hooktest.Count(o, "dead", "down") == 1 })
-		want := "HTTP 500: database is down — gave up: next attempt would pass the maximum age 500ms"
-		if last := seen[len(seen)-1]; last.Reason != want {
-			t.Errorf("dead because %q, want %q", last.Reason, want)
-		}
-		ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{State: hook.StateDead})
-		if err != nil || len(ds) != 1 || ds[0].LastError != want {
-			t.Fatalf("dead letters %+v, %v", ds, err)
-		}
 		status := func(name string) hook.TargetStatus {
 			ts, err := e.TargetStatuses(ctx)
 			if err != nil {
@@ -178,28 +171,67 @@ func TestDeadLetterKeepsCause(t *testing.T) {
 			t.Fatalf("no target %s in %+v", name, ts)
 			return hook.TargetStatus{}
 		}
+		emitTo := func(name string) time.Time {
+			at := time.Now()
+			if _, err := e.Emit(ctx, map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "TO": name}); err != nil {
+				t.Fatal(err)
+			}
+			return at
+		}
+		lastReason := func(o []hook.Observation, target string) string {
+			for i := len(o) - 1; i >= 0; i-- {
+				if o[i].Target == target && o[i].State == hook.StateDead {
+					return o[i].Reason
+				}
+			}
+			return ""
+		}
+
+		// The next attempt would pass max_age: dead after the attempt.
+		emitN(t, e, 1)
+		seen := obs.Wait(t, "dead after one attempt", func(o []hook.Observation) bool { return hooktest.Count(o, "dead", "down") == 1 })
+		want := "HTTP 500: database is down — gave up: next attempt would pass the maximum age 2s"
+		if got := lastReason(seen, "down"); got != want {
+			t.Errorf("dead because %q, want %q", got, want)
+		}
+		ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{State: hook.StateDead, Target: "down"})
+		if err != nil || len(ds) != 1 || ds[0].LastError != want {
+			t.Errorf("dead letters %+v, %v", ds, err)
+		}
 		if s := status("down"); s.LastError != "HTTP 500: database is down" {
 			t.Errorf("target's last error %q, want the attempt's", s.LastError)
 		}
 
-		// A delivery that aged while its target was paused is dead, never
-		// attempted, when resumed; the target has no last error from it.
+		// Aged past max_age while paused: after a failed attempt, and
+		// never attempted.
 		if err := e.PauseTarget(ctx, "paused", "maintenance"); err != nil {
 			t.Fatal(err)
 		}
-		emitted := time.Now()
-		if _, err := e.Emit(ctx, map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "TO": "paused"}); err != nil {
+		emitted := emitTo("paused")
+		emitTo("aged")
+		obs.Wait(t, "aged's first attempt failed", func(o []hook.Observation) bool { return hooktest.Count(o, "retrying", "aged") == 1 })
+		if err := e.PauseTarget(ctx, "aged", "maintenance"); err != nil {
 			t.Fatal(err)
 		}
-		for time.Since(emitted) <= d.MaxAge { // waiting for the event to age past max_age
+		for time.Since(emitted) <= d.MaxAge+100*time.Millisecond { // waiting for both events to age past max_age
 			time.Sleep(50 * time.Millisecond)
 		}
-		if err := e.EnableTarget(ctx, "paused", true); err != nil {
-			t.Fatal(err)
+		for _, name := range []string{"paused", "aged"} {
+			if err := e.EnableTarget(ctx, name, true); err != nil {
+				t.Fatal(err)
+			}
 		}
-		seen = obs.Wait(t, "dead once resumed", func(o []hook.Observation) bool { return hooktest.Count(o, "dead", "paused") == 1 })
-		if last := seen[len(seen)-1]; last.Reason != "gave up: older than the maximum age 500ms, never attempted" {
-			t.Errorf("dead because %q", last.Reason)
+		seen = obs.Wait(t, "both dead once resumed", func(o []hook.Observation) bool {
+			return hooktest.Count(o, "dead", "paused") == 1 && hooktest.Count(o, "dead", "aged") == 1
+		})
+		if got := lastReason(seen, "aged"); got != "HTTP 500: database is down — gave up: older than the maximum age 2s" {
+			t.Errorf("aged between attempts: dead because %q", got)
+		}
+		if got := lastReason(seen, "paused"); got != "gave up: older than the maximum age 2s, never attempted" {
+			t.Errorf("never attempted: dead because %q", got)
+		}
+		if s := status("aged"); s.LastError != "HTTP 500: database is down" {
+			t.Errorf("aged target's last error %q, want the attempt's", s.LastError)
 		}
 		if s := status("paused"); s.LastError != "" {
 			t.Errorf("a never attempted dead letter made the target's last error %q", s.LastError)
