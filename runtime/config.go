@@ -136,7 +136,11 @@ type DeliveryConfig struct {
 	// Timeout bounds one delivery attempt. Defaults to 10s.
 	Timeout hook.Duration `toml:"timeout"`
 	// MaxAge retires a delivery to the dead-letter list once its event is
-	// this old; at least Timeout. Defaults to 72h.
+	// this old; at least Timeout. 0 never gives up: a delivery is retried
+	// on the schedule until it succeeds or an operator discards it, as the
+	// proxy retries a strict script "indefinitely" (it and its event are
+	// kept meanwhile: retention never prunes a pending delivery). Defaults
+	// to 72h (absent from the file; an explicit 0 is kept).
 	MaxAge hook.Duration `toml:"max_age"`
 	// Workers is how many deliveries run at once; one target may use at
 	// most half. On SQLite, fewer workers than the event rate needs make

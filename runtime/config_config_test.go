@@ -255,6 +255,9 @@ func TestParseAccepts(t *testing.T) {
 		{"integer max_age is seconds", "[delivery]\njitter = 0\nmax_age = 3600\n", func(c *Config) any {
 			return want(c.Delivery.MaxAge, hook.Duration(time.Hour))
 		}},
+		{"max_age 0 means never give up", "[delivery]\nmax_age = \"0\"\n", func(c *Config) any {
+			return want(c.Delivery.MaxAge, hook.Duration(0))
+		}},
 		{"ipv6 loopback needs no token", "[server]\nlisten = '[::1]:7700'\n", func(c *Config) any {
 			return want(c.ListenIsLoopback(), true)
 		}},

@@ -103,8 +103,8 @@ func (c *Config) problems() []error {
 	if t := time.Duration(d.Timeout); t < minTimeout || t > maxTimeout {
 		v.Add("delivery.timeout", "must be between %s and %s, got %s", hook.Duration(minTimeout), hook.Duration(maxTimeout), d.Timeout)
 	}
-	if d.MaxAge < d.Timeout {
-		v.Add("delivery.max_age", "must be at least delivery.timeout (%s), got %s", d.Timeout, d.MaxAge)
+	if d.MaxAge < 0 || (d.MaxAge != 0 && d.MaxAge < d.Timeout) { // 0: never give up
+		v.Add("delivery.max_age", "must be 0 (never give up) or at least delivery.timeout (%s), got %s", d.Timeout, d.MaxAge)
 	}
 	if d.Workers < 1 || d.Workers > maxWorkers {
 		v.Add("delivery.workers", "must be between 1 and %d, got %d", maxWorkers, d.Workers)
