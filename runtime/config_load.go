@@ -61,7 +61,7 @@ const EnvStoreDSN = "HOOKD_STORE_DSN"
 // [ParseConfig] apply them over the file: the environment wins, and an
 // empty variable is unset. An array of tables ([[domain]]) cannot be set
 // this way. Setting store.dsn from the environment also drops the file's
-// store.dsn_file. [Config.Sources] tells where each value came from.
+// store.dsn_file. [Config.Source] tells where each value came from.
 const EnvPrefix = "HOOKD_"
 
 // parseConfig decodes data strictly with reg's modules over the defaults,
