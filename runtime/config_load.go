@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 
@@ -37,6 +38,29 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, err
 	}
 	return parseConfig(path, filepath.Dir(path), data, builtin.Registry())
+}
+
+// LoadConfigAll is [LoadConfig] for a caller that goes on after problems
+// in the config, to check what it still can: it returns the config as far
+// as it decoded (a key that was wrong keeps its default) together with
+// every problem, or nil and the error when the file cannot be read or is
+// not TOML. `hookd check` uses it to report, beside the config's own
+// problems, those of the files, ports and store that its valid keys name.
+// A config returned with problems must not be opened.
+func LoadConfigAll(path string) (*Config, error) {
+	data, err := config.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, errs := parseConfigAll(path, filepath.Dir(path), data, builtin.Registry(), os.Environ())
+	if len(errs) == 0 {
+		return c, nil
+	}
+	var ce *config.Error
+	if errors.As(errs[0], &ce) && ce.Line > 0 { // a syntax error: nothing decoded
+		return nil, errs[0]
+	}
+	return c, config.JoinErrors(c.name(), errs)
 }
 
 // ParseConfig parses data, the contents of a config file, as [LoadConfig]

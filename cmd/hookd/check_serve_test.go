@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 // at once, with exactly the lines serve prints; -offline skips the ports
 // and says so, but still finds the locked file.
 func TestCheckRefusesBusyPortsAndALockedStore(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	listen, metricsAddr := freeAddr(t), freeAddr(t)
 	cfg := filepath.Join(dir, "config.toml")
@@ -81,6 +83,7 @@ func TestCheckRefusesBusyPortsAndALockedStore(t *testing.T) {
 // same from check and from serve; a key file and a plugin that are
 // missing are reported by check beside it, not one at a time.
 func TestCheckAndServeSayTheSame(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.toml")
 	conf := "[server]\nlisten = \"" + freeAddr(t) + "\"\ntoken_file = \"token\"\n" +
@@ -106,5 +109,43 @@ func TestCheckAndServeSayTheSame(t *testing.T) {
 		if strings.Contains(checkErr.String()+serveErr.String(), leak) {
 			t.Errorf("a message says %q:\n%s%s", leak, checkErr.String(), serveErr.String())
 		}
+	}
+}
+
+// TestCheckGoesOnAfterConfigProblems (issue 16, point 4): a config with
+// an invalid value still has its token file and its ports checked, where
+// the keys that name them are valid: every problem of every phase that
+// can be reached, at once.
+func TestCheckGoesOnAfterConfigProblems(t *testing.T) {
+	dir := t.TempDir()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cfg := filepath.Join(dir, "config.toml")
+	conf := "[server]\nlisten = \"" + busy.Addr().String() + "\"\ntoken_file = \"token\"\n[delivery]\njitter = 2\n[metrics]\nlisten = \"nonsense\"\n"
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"check", "-config", cfg}, &out, &errb); code != 1 {
+		t.Fatalf("check: exit %d\n%s", code, errb.String())
+	}
+	want := "hookd: " + cfg + ": delivery.jitter: must be at least 0 and less than 1, got 2\n" +
+		cfg + `: metrics.listen: must be host:port with a numeric port, got "nonsense"` + "\n" +
+		cfg + ": server.token_file: " + filepath.Join(dir, "token") + " does not exist\n"
+	if got := errb.String(); got != want {
+		t.Errorf("check said\n%s\nwant\n%s", got, want)
+	}
+	// metrics.listen is wrong, so the listeners are not bound: the busy
+	// server.listen is reported once the config is fixed.
+	conf = strings.Replace(conf, "listen = \"nonsense\"", "listen = \"\"", 1)
+	os.WriteFile(cfg, []byte(conf), 0o600)
+	errb.Reset()
+	run(context.Background(), []string{"check", "-config", cfg}, &out, &errb)
+	if !strings.Contains(errb.String(), cfg+": server.listen: cannot listen on "+busy.Addr().String()+": the address is already in use") ||
+		!strings.Contains(errb.String(), "delivery.jitter") {
+		t.Errorf("check said\n%s\nwant the jitter and the busy port", errb.String())
 	}
 }

@@ -130,6 +130,16 @@ const keysUsage = `usage:
 // adds) and loads the file. -config defaults to $HOOKD_CONFIG, else
 // config.toml; -h gives the command's usage (see helps).
 func loadConfig(name string, args []string, more ...func(*flag.FlagSet)) (*hookrt.Config, error) {
+	path, err := configFlag(name, args, more...)
+	if err != nil {
+		return nil, err
+	}
+	return hookrt.LoadConfig(path)
+}
+
+// configFlag parses the flags of a subcommand that reads the config and
+// returns the config file's path (see loadConfig).
+func configFlag(name string, args []string, more ...func(*flag.FlagSet)) (string, error) {
 	f := newFlags(name)
 	path := f.String("config", configDefault(), "the config `FILE`; $HOOKD_CONFIG when set")
 	for _, add := range more {
@@ -137,12 +147,12 @@ func loadConfig(name string, args []string, more ...func(*flag.FlagSet)) (*hookr
 	}
 	pos, err := f.parse(args)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if err := f.wantArgs(pos); err != nil {
-		return nil, err
+		return "", err
 	}
-	return hookrt.LoadConfig(*path)
+	return *path, nil
 }
 
 // cmdCheck refuses what serve refuses at start, with serve's messages,
@@ -155,15 +165,24 @@ func loadConfig(name string, args []string, more ...func(*flag.FlagSet)) (*hookr
 // meant) and sections that are off are printed and do not fail the check.
 func cmdCheck(ctx context.Context, args []string, stdout io.Writer) error {
 	var offline bool
-	cfg, err := loadConfig("check", args, func(fs *flag.FlagSet) {
+	path, err := configFlag("check", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&offline, "offline", false, "skip what depends on this machine and the network: binding the listeners, connecting to PostgreSQL")
 	})
 	if err != nil {
 		return err
 	}
-	// serve's preflight first, then the modules, as serve meets them.
+	// The config's problems, then serve's preflight for what its valid
+	// keys name, then the modules (only of a valid config), as serve meets
+	// them.
+	cfg, cfgErr := hookrt.LoadConfigAll(path)
+	if cfg == nil {
+		return cfgErr
+	}
 	var errs []error
-	pf := &preflight{offline: offline}
+	if cfgErr != nil {
+		errs = append(errs, cfgErr)
+	}
+	pf := &preflight{offline: offline, bad: problemKeys(cfgErr)}
 	if err := pf.run(ctx, cfg, slog.New(slog.DiscardHandler)); err != nil {
 		errs = append(errs, err)
 	}
@@ -171,8 +190,10 @@ func cmdCheck(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, s := range pf.skipped {
 		fmt.Fprintln(stdout, "skipped (-offline):", s)
 	}
-	if _, err := hookrt.Check(ctx, cfg); err != nil {
-		errs = append(errs, err)
+	if cfgErr == nil {
+		if _, err := hookrt.Check(ctx, cfg); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookrt/hookd/internal/config"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -25,6 +26,9 @@ type preflight struct {
 	// runs). skipped says what was skipped.
 	offline bool
 	skipped []string
+	// bad holds the config keys that have problems (check of a config
+	// with problems): what they name is not checked, the rest is.
+	bad map[string]bool
 
 	token   string
 	servers []served // bound, in the order of listeners
@@ -34,29 +38,71 @@ type preflight struct {
 // starts with the config file and the key.
 func (p *preflight) run(ctx context.Context, cfg *hookrt.Config, log *slog.Logger) error {
 	var errs []error
-	tok, err := readToken(cfg.Server.TokenFile)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", cfg.Path, err))
+	if !p.bad["server.token_file"] {
+		tok, err := readToken(cfg.Server.TokenFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", cfg.Path, err))
+		}
+		p.token = tok
 	}
-	p.token = tok
-	if p.offline {
+	switch {
+	case p.anyBad("server.listen", "server.public_listen", "metrics.listen"):
+	case p.offline:
 		p.skipped = append(p.skipped, "binding "+joinAddrs(cfg))
-	} else {
+	default:
+		var err error
 		p.servers, err = bind(cfg, log)
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if p.offline && cfg.Store.Driver == hookrt.DriverPostgres {
+	switch {
+	case p.anyBad("store.driver", "store.path", "store.dsn", "store.dsn_file", "store.synchronous"):
+	case p.offline && cfg.Store.Driver == hookrt.DriverPostgres:
 		p.skipped = append(p.skipped, "connecting to PostgreSQL (store.dsn)")
-	} else if err := hookrt.CheckStore(ctx, cfg); err != nil {
-		errs = append(errs, err)
+	default:
+		if err := hookrt.CheckStore(ctx, cfg); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		p.close()
 		return errors.Join(errs...)
 	}
 	return nil
+}
+
+// anyBad reports whether one of keys has a problem in the config.
+func (p *preflight) anyBad(keys ...string) bool {
+	for _, k := range keys {
+		if p.bad[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// problemKeys returns the keys the problems of a config are about
+// (nil for none).
+func problemKeys(err error) map[string]bool {
+	if err == nil {
+		return nil
+	}
+	keys := map[string]bool{}
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		if ce, ok := errors.AsType[*config.Error](err); ok {
+			keys[ce.Key()] = true
+		}
+	}
+	walk(err)
+	return keys
 }
 
 // close closes the listeners bound and not served.
