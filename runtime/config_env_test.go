@@ -149,7 +149,7 @@ user_create = true
 	}
 	out := string(b)
 	for _, want := range []string{"instances = 4  # default", "max_reply = 16384  # default", "memory_pages = 256  # default",
-		`timeout = "1s"  # file`, `timeout = "7s"  # default`, `lifetime = "5m"  # default`, "strict = true", "strict = false"} {
+		`timeout = "1s"  # file`, `timeout = "7s"  # default`, `lifetime = "5m"  # default`, "strict = true  # default", "strict = false  # file"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("hookd config lacks %q:\n%s", want, out)
 		}

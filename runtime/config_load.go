@@ -110,7 +110,7 @@ func parseConfigAll(path, dir string, data []byte, reg *hook.Registry, environ [
 		return c, errs
 	}
 	c.Modules = res.Modules
-	c.setSources(res.Keys, SourceFile)
+	c.setSources(res.Sourced, SourceFile)
 	env, envErrs := config.FromEnv(EnvPrefix, environ, c, reg)
 	for _, s := range env {
 		r, serrs := config.DecodeAll(s.File(), s.Doc, c, c.Modules, reg)

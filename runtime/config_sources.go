@@ -3,6 +3,7 @@ package runtime
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"strings"
 )
 
@@ -15,7 +16,8 @@ const (
 )
 
 // Source says where the value of key (dotted: "server.listen",
-// "jwt_webhook.events.user_create") came from: [SourceFile], the name of
+// "jwt_webhook.events.user_create", "domain[1].strict" for the second
+// [[domain]] entry) came from: [SourceFile], the name of
 // the environment variable that set it, or [SourceDefault] for a key
 // neither set. A key under a table the file sets whole (a plugin's config,
 // the claims) is the file's. A config built in Go has no sources: every
@@ -63,6 +65,7 @@ func (c *Config) annotateSources(out []byte) []byte {
 	}
 	var buf bytes.Buffer
 	table := ""
+	entry := map[string]int{} // array of tables → the entry being written
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	for sc.Scan() {
@@ -70,9 +73,19 @@ func (c *Config) annotateSources(out []byte) []byte {
 		t := strings.TrimSpace(line)
 		switch {
 		case strings.HasPrefix(t, "[[") && strings.HasSuffix(t, "]]"):
-			table = strings.Trim(t, "[] ")
+			name := strings.Trim(t, "[] ")
+			n, seen := entry[name]
+			if seen {
+				n++
+			}
+			entry[name] = n
+			table = fmt.Sprintf("%s[%d]", name, n)
 		case strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]"):
 			table = strings.Trim(t, "[] ")
+			first, rest, _ := strings.Cut(table, ".")
+			if n, ok := entry[first]; ok && rest != "" { // [domain.plugin] of the current [[domain]]
+				table = fmt.Sprintf("%s[%d].%s", first, n, rest)
+			}
 		default:
 			key, _, ok := strings.Cut(t, " = ")
 			if !ok || strings.HasPrefix(t, "#") || strings.HasPrefix(key, `"`) {

@@ -80,8 +80,12 @@ type Result struct {
 	// the modules DecodeAll was given).
 	Modules map[string]hook.Module
 	// Keys are the keys data sets, dotted, in file order: what
-	// [SortErrors] orders problems by, and where a value came from.
+	// [SortErrors] orders problems by.
 	Keys []string
+	// Sourced are the same keys with the entry of an array of tables
+	// numbered ("domain[1].strict"; the [[domain]] headers themselves
+	// left out): what sets which value, for telling where one came from.
+	Sourced []string
 }
 
 // DecodeAll is [Decode] for a caller that goes on after a problem, to
@@ -211,9 +215,19 @@ func decode(file string, data []byte, sections []section, have map[string]hook.M
 	}
 	keys := map[string][]toml.Key{}
 	res := Result{Modules: modules}
+	entry := map[string]int{} // array of tables → entries seen
 	for _, k := range md.Keys() {
 		keys[k[0]] = append(keys[k[0]], k)
 		res.Keys = append(res.Keys, k.String())
+		if len(k) == 1 && md.Type(k[0]) == "ArrayHash" {
+			entry[k[0]]++
+			continue
+		}
+		if n, ok := entry[k[0]]; ok {
+			res.Sourced = append(res.Sourced, fmt.Sprintf("%s[%d].%s", toml.Key{k[0]}, n-1, k[1:]))
+			continue
+		}
+		res.Sourced = append(res.Sourced, k.String())
 	}
 	var errs []error
 	for _, name := range order {
