@@ -34,19 +34,24 @@ func (s DeliveryState) Live() bool { return s == StatePending || s == StateRetry
 // Delivery is one event on its way to one target, as the delivery log
 // keeps it.
 type Delivery struct {
-	ID          int64             `json:"id"`
-	EventID     string            `json:"event_id"`
-	Target      string            `json:"target"`
-	State       DeliveryState     `json:"state"`
-	Attempts    int               `json:"attempts"`
-	CreatedAt   time.Time         `json:"created_at"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	NextAttempt *time.Time        `json:"next_attempt_at,omitempty"`
-	LastStatus  int               `json:"last_status,omitempty"`
-	LastError   string            `json:"last_error,omitempty"`
-	LastSummary string            `json:"last_summary,omitempty"`
-	Event       map[string]string `json:"event,omitempty"`        // filled for one delivery, not in lists
-	History     []Attempt         `json:"attempts_log,omitempty"` // filled for one delivery, not in lists
+	ID          int64         `json:"id"`
+	EventID     string        `json:"event_id"`
+	Target      string        `json:"target"`
+	State       DeliveryState `json:"state"`
+	Attempts    int           `json:"attempts"`
+	CreatedAt   time.Time     `json:"created_at"`
+	UpdatedAt   time.Time     `json:"updated_at"`
+	NextAttempt *time.Time    `json:"next_attempt_at,omitempty"`
+	LastStatus  int           `json:"last_status,omitempty"`
+	LastError   string        `json:"last_error,omitempty"`
+	LastSummary string        `json:"last_summary,omitempty"`
+	// Held says why a live (pending or retrying) delivery is not moving:
+	// "held: breaker open until 05:38:04 UTC" (this node's breaker),
+	// "held: target paused by operator: maintenance", "held: target
+	// disabled by hookd: …"; empty when nothing holds it.
+	Held    string            `json:"held,omitempty"`
+	Event   map[string]string `json:"event,omitempty"`        // filled for one delivery, not in lists
+	History []Attempt         `json:"attempts_log,omitempty"` // filled for one delivery, not in lists
 }
 
 // Attempt is one recorded try of a delivery.
@@ -145,4 +150,8 @@ type TargetStatus struct {
 	OldestPending *time.Time `json:"oldest_pending,omitempty"`
 	LastError     string     `json:"last_error,omitempty"`
 	LastErrorAt   *time.Time `json:"last_error_at,omitempty"`
+	// BreakerChange is how the breaker last changed on this node: "opened
+	// 05:37:34 UTC: HTTP 500: … (open until 05:38:04 UTC)" or "closed
+	// 05:39:10 UTC (opened …)"; empty when it never did.
+	BreakerChange string `json:"breaker_change,omitempty"`
 }

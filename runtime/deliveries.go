@@ -80,19 +80,6 @@ func (rt *Runtime) retryMatching(ctx context.Context, f hook.DeliveryFilter, for
 	return rt.eng.RetryMatching(ctx, f.State, f.Target, f.Since, f.Limit, force)
 }
 
-// HeldDetails returns, for each of ds, why it is not moving: "held:
-// breaker open until 05:38:04 UTC" (on this node), "held: target paused by
-// operator: maintenance", "held: target disabled by hookd: …"; "" for a
-// delivery nothing holds or that is not pending or retrying.
-func (rt *Runtime) HeldDetails(ctx context.Context, ds []hook.Delivery) []string {
-	return rt.eng.HeldDetails(ctx, ds)
-}
-
-// BreakerDetails returns, per target whose circuit breaker opened on this
-// node, its last transition: "opened 05:37:34 UTC: HTTP 500: … (open until
-// 05:38:04 UTC)" or "closed 05:39:10 UTC (opened …)".
-func (rt *Runtime) BreakerDetails() map[string]string { return rt.eng.BreakerDetails() }
-
 // SessionEvents returns the record of a session: its events in order, each
 // with the outcome at every target. Empty unless a module saves sessions
 // ([http_events] save_to_session = true).

@@ -36,11 +36,6 @@ type Backend interface {
 	// operator to confirm, and these replay anyway.
 	RetryForced(ctx context.Context, id int64) error
 	RetryMatchingForced(ctx context.Context, f hook.DeliveryFilter) (int, error)
-	// HeldDetails says, per delivery, why it is not moving ("held: breaker
-	// open until 05:38:04 UTC"), or ""; BreakerDetails, per target, how its
-	// breaker last changed. The page shows them as they are.
-	HeldDetails(ctx context.Context, ds []hook.Delivery) []string
-	BreakerDetails() map[string]string
 	// SessionEvents returns a session's record.
 	SessionEvents(ctx context.Context, sessionID string) ([]hook.SessionEvent, error)
 	// TargetStatuses returns every target's state, breaker and load.

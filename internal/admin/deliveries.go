@@ -118,7 +118,7 @@ type listData struct {
 	Error      string // a filter that was refused
 	States     []hook.DeliveryState
 	Targets    []string
-	Deliveries []deliveryRow
+	Deliveries []hook.Delivery
 	// Older pages on; Newest goes back to the first page.
 	Older, Newest string
 	// ReplayStates are the states a bulk replay takes.
@@ -166,7 +166,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, se *session, dead 
 		if form.Before != "" {
 			d.Newest = pageURL(path, form, 0, dead)
 		}
-		d.Deliveries = s.rows(r.Context(), ds)
+		d.Deliveries = ds
 	}
 	d.Targets = s.targetNames(r, form.Target)
 	if !dead {
@@ -216,26 +216,6 @@ func (s *server) targetNames(r *http.Request, selected string) []string {
 	return names
 }
 
-// deliveryRow is a delivery with why it is held, when something holds it
-// (the backend's words: "held: breaker open until 05:38:04 UTC").
-type deliveryRow struct {
-	hook.Delivery
-	Held string
-}
-
-// rows adds to ds why each is held.
-func (s *server) rows(ctx context.Context, ds []hook.Delivery) []deliveryRow {
-	held := s.b.HeldDetails(ctx, ds)
-	out := make([]deliveryRow, len(ds))
-	for i, d := range ds {
-		out[i].Delivery = d
-		if i < len(held) {
-			out[i].Held = held[i]
-		}
-	}
-	return out
-}
-
 // deliveryData is what the page of one delivery shows.
 type deliveryData struct {
 	D          *hook.Delivery
@@ -260,7 +240,7 @@ func (s *server) handleDelivery(w http.ResponseWriter, r *http.Request, se *sess
 		return
 	}
 	v := s.newView(r, se, fmt.Sprintf("Delivery %d", id), "deliveries")
-	v.Data = deliveryData{D: d, Held: s.rows(r.Context(), []hook.Delivery{*d})[0].Held,
+	v.Data = deliveryData{D: d, Held: d.Held,
 		CanRetry: d.State != hook.StateDelivered, CanDiscard: d.State.Live() || d.State == hook.StateDead}
 	s.render(w, r, http.StatusOK, "delivery", v)
 }

@@ -19,8 +19,8 @@ func TestHeldShown(t *testing.T) {
 	t.Parallel()
 	fb := newFake()
 	id := fb.deliveries[0].ID
-	fb.held = map[int64]string{id: "held: breaker open until 05:38:04 UTC"}
-	fb.changes = map[string]string{fb.targets[0].Name: "opened 05:37:34 UTC: HTTP 500: database is down (open until 05:38:04 UTC)"}
+	fb.deliveries[0].Held = "held: breaker open until 05:38:04 UTC"
+	fb.targets[0].BreakerChange = "opened 05:37:34 UTC: HTTP 500: database is down (open until 05:38:04 UTC)"
 	fb.detail[id] = &fb.deliveries[0]
 	c := setup(t, fb, admin.Options{Token: testToken})
 	c.login(testToken)

@@ -31,9 +31,7 @@ type fakeBackend struct {
 	stats      hookrt.Stats
 	actErr     error // returned by every action when set
 	reloadErr  error
-	refused    error             // returned by Retry and RetryMatching (not forced) when set
-	held       map[int64]string  // HeldDetails per delivery id
-	changes    map[string]string // BreakerDetails
+	refused    error // returned by Retry and RetryMatching (not forced) when set
 
 	calls   []string
 	filters []hook.DeliveryFilter
@@ -121,16 +119,6 @@ func (f *fakeBackend) RetryMatchingForced(_ context.Context, flt hook.DeliveryFi
 	f.record("replay -force state=%s target=%s", flt.State, flt.Target)
 	return 3, f.actErr
 }
-
-func (f *fakeBackend) HeldDetails(_ context.Context, ds []hook.Delivery) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = f.held[d.ID]
-	}
-	return out
-}
-
-func (f *fakeBackend) BreakerDetails() map[string]string { return f.changes }
 
 func (f *fakeBackend) SessionEvents(_ context.Context, id string) ([]hook.SessionEvent, error) {
 	return f.sessions[id], nil

@@ -36,7 +36,3 @@ func (nopBackend) RetryForced(context.Context, int64) error                    {
 func (nopBackend) RetryMatchingForced(context.Context, hook.DeliveryFilter) (int, error) {
 	return 0, nil
 }
-func (nopBackend) HeldDetails(_ context.Context, ds []hook.Delivery) []string {
-	return make([]string, len(ds))
-}
-func (nopBackend) BreakerDetails() map[string]string { return nil }

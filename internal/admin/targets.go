@@ -21,21 +21,9 @@ func (s *server) handleTargets(w http.ResponseWriter, r *http.Request, se *sessi
 		s.backendError(w, r, err)
 		return
 	}
-	changes := s.b.BreakerDetails()
-	rows := make([]targetRow, len(ts))
-	for i, t := range ts {
-		rows[i] = targetRow{TargetStatus: t, BreakerChange: changes[t.Name]}
-	}
 	v := s.newView(r, se, "Targets", "targets")
-	v.Data = rows
+	v.Data = ts
 	s.render(w, r, http.StatusOK, "targets", v)
-}
-
-// targetRow is a target's status with how its breaker last changed on this
-// node (the backend's words), when it did.
-type targetRow struct {
-	hook.TargetStatus
-	BreakerChange string
 }
 
 // handleTargetAction changes a target's state: the form's name, action

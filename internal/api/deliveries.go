@@ -14,45 +14,12 @@ import (
 	"github.com/hookrt/hookd/hook"
 )
 
-// explainer is implemented by a Backend that can say why live deliveries
-// are not moving and how targets' breakers last changed (the runtime
-// does; see hookrt.Runtime.HeldDetails). The texts are made there, once:
-// the API passes them on as they are.
-type explainer interface {
-	HeldDetails(ctx context.Context, ds []hook.Delivery) []string
-	BreakerDetails() map[string]string
-}
-
 // forcer is implemented by a Backend that refuses to replay into a
 // disabled or paused target unless forced (the runtime does): the
 // replay routes call it when the request says force=true.
 type forcer interface {
 	RetryForced(ctx context.Context, id int64) error
 	RetryMatchingForced(ctx context.Context, f hook.DeliveryFilter) (int, error)
-}
-
-// deliveryView is a delivery as the API answers it: with Held, why it is
-// not moving ("held: breaker open until 05:38:04 UTC"), when something
-// holds it.
-type deliveryView struct {
-	hook.Delivery
-	Held string `json:"held,omitempty"`
-}
-
-// views adds to ds why each is held, when the backend can say.
-func (s *server) views(ctx context.Context, ds []hook.Delivery) []deliveryView {
-	out := make([]deliveryView, len(ds))
-	var held []string
-	if x, ok := s.b.(explainer); ok {
-		held = x.HeldDetails(ctx, ds)
-	}
-	for i, d := range ds {
-		out[i].Delivery = d
-		if i < len(held) {
-			out[i].Held = held[i]
-		}
-	}
-	return out
 }
 
 // maxListLimit is the largest page GET /v1/deliveries returns.
@@ -74,8 +41,8 @@ func (s *server) handleList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Deliveries []deliveryView `json:"deliveries"`
-	}{s.views(r.Context(), ds)}) // [], not null, when there is none
+		Deliveries []hook.Delivery `json:"deliveries"`
+	}{orEmpty(ds)}) // [], not null, when there is none
 }
 
 // parseFilter checks the query of GET /v1/deliveries. Unknown or repeated
@@ -222,7 +189,7 @@ func (s *server) handleGet(w http.ResponseWriter, r *http.Request) {
 		s.backendError(w, r, err, notFoundMsg(id))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.views(r.Context(), []hook.Delivery{*d})[0])
+	writeJSON(w, http.StatusOK, d)
 }
 
 // handleRetry serves POST /v1/deliveries/{id}/retry[?force=true]: a

@@ -62,3 +62,12 @@ func quoteCut(s string) string {
 	}
 	return strconv.Quote(s[:32]) + "..."
 }
+
+// orEmpty returns s, or an empty slice for nil, so that a list answers
+// [] rather than null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -21,25 +21,9 @@ func (s *server) handleTargets(w http.ResponseWriter, r *http.Request) {
 		s.backendError(w, r, err, "")
 		return
 	}
-	var changes map[string]string
-	if x, ok := s.b.(explainer); ok {
-		changes = x.BreakerDetails()
-	}
-	out := make([]targetView, len(ts)) // [], not null, when there is none
-	for i, t := range ts {
-		out[i] = targetView{TargetStatus: t, BreakerChange: changes[t.Name]}
-	}
 	writeJSON(w, http.StatusOK, struct {
-		Targets []targetView `json:"targets"`
-	}{out})
-}
-
-// targetView is a target's status as the API answers it: with
-// BreakerChange, how its breaker last changed on this node ("opened
-// 05:37:34 UTC: HTTP 500: … (open until 05:38:04 UTC)"), when it did.
-type targetView struct {
-	hook.TargetStatus
-	BreakerChange string `json:"breaker_change,omitempty"`
+		Targets []hook.TargetStatus `json:"targets"`
+	}{orEmpty(ts)}) // [], not null, when there is none
 }
 
 // handleTargetAction serves POST /v1/targets/{name}/disable|enable|pause|resume,

@@ -12,12 +12,24 @@ import (
 
 // ListDeliveries returns deliveries matching f, newest first.
 func (e *Engine) ListDeliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook.Delivery, error) {
-	return e.db.ListDeliveries(ctx, f)
+	ds, err := e.db.ListDeliveries(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	e.explainHeld(ctx, ds)
+	return ds, nil
 }
 
 // Delivery returns one delivery with its event and attempts.
 func (e *Engine) Delivery(ctx context.Context, id int64) (*hook.Delivery, error) {
-	return e.db.GetDelivery(ctx, id)
+	d, err := e.db.GetDelivery(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.State.Live() {
+		d.Held = e.holdOf(ctx, d.Target, time.Now())
+	}
+	return d, nil
 }
 
 // Retry replays a delivery now: a dead or discarded one gets a fresh

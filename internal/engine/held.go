@@ -33,12 +33,10 @@ func (e *Engine) holdOf(ctx context.Context, name string, now time.Time) string 
 	return ""
 }
 
-// HeldDetails returns, for each of ds, why it is not moving ("held:
-// breaker open until 05:38:04 UTC", "held: target paused by operator:
-// maintenance"), or "" for one that nothing holds or that is not live
-// (pending or retrying).
-func (e *Engine) HeldDetails(ctx context.Context, ds []hook.Delivery) []string {
-	out := make([]string, len(ds))
+// explainHeld sets each live (pending or retrying) delivery's Held: why
+// it is not moving ("held: breaker open until 05:38:04 UTC", "held:
+// target paused by operator: maintenance"), or "" when nothing holds it.
+func (e *Engine) explainHeld(ctx context.Context, ds []hook.Delivery) {
 	now := time.Now()
 	memo := map[string]string{}
 	for i, d := range ds {
@@ -50,9 +48,8 @@ func (e *Engine) HeldDetails(ctx context.Context, ds []hook.Delivery) []string {
 			h = e.holdOf(ctx, d.Target, now)
 			memo[d.Target] = h
 		}
-		out[i] = h
+		ds[i].Held = h
 	}
-	return out
 }
 
 // heldWhy is what a dead letter never attempted adds to its reason: what
@@ -96,17 +93,4 @@ func breakerDetail(b breakerView) string {
 		return opened + " (open until " + clock(b.until) + ")"
 	}
 	return opened + " (a probe may go since " + clock(b.until) + ")"
-}
-
-// BreakerDetails returns, per configured target whose breaker changed on
-// this node, how it last changed (see breakerDetail).
-func (e *Engine) BreakerDetails() map[string]string {
-	out := map[string]string{}
-	now := time.Now()
-	for _, t := range e.order {
-		if s := breakerDetail(t.breaker.view(now)); s != "" {
-			out[t.Name] = s
-		}
-	}
-	return out
 }

@@ -90,19 +90,26 @@ func TestBreakerSaysSo(t *testing.T) {
 		if err != nil || len(ds) != 3 {
 			t.Fatalf("deliveries: %v, %v", ds, err)
 		}
-		for i, h := range e.HeldDetails(ctx, ds) {
-			if !strings.HasPrefix(h, "held: breaker open until ") || !strings.HasSuffix(h, " UTC") {
-				t.Errorf("delivery %d (%s): held %q, want the open breaker named", ds[i].ID, ds[i].State, h)
+		for _, d := range ds {
+			if !strings.HasPrefix(d.Held, "held: breaker open until ") || !strings.HasSuffix(d.Held, " UTC") {
+				t.Errorf("delivery %d (%s): held %q, want the open breaker named", d.ID, d.State, d.Held)
 			}
+		}
+		if one, err := e.Delivery(ctx, ds[0].ID); err != nil || one.Held != ds[0].Held {
+			t.Errorf("one delivery: held %q, %v; want %q as in the list", one.Held, err, ds[0].Held)
 		}
 		opened := logs.lines("breaker opened")
 		if len(opened) != 1 || !strings.Contains(opened[0], "target=down") ||
 			!strings.Contains(opened[0], `cause="HTTP 500: database is down"`) || !strings.Contains(opened[0], "until=") {
 			t.Errorf("breaker log lines: %q; want one naming target, cause and until", opened)
 		}
-		if got := e.BreakerDetails()["down"]; !strings.HasPrefix(got, "opened ") ||
+		ts, err := e.TargetStatuses(ctx)
+		if err != nil || len(ts) != 1 {
+			t.Fatalf("targets: %v, %v", ts, err)
+		}
+		if got := ts[0].BreakerChange; !strings.HasPrefix(got, "opened ") ||
 			!strings.Contains(got, ": HTTP 500: database is down (open until ") {
-			t.Errorf("breaker detail %q", got)
+			t.Errorf("breaker change %q", got)
 		}
 		if s, err := e.Snapshot(ctx); err != nil || !s.BreakerOpen["down"] || s.BreakersOpen != 1 {
 			t.Errorf("metrics snapshot: %+v, %v; want the breaker of down open", s.BreakerOpen, err)
@@ -115,28 +122,35 @@ func TestBreakerSaysSo(t *testing.T) {
 func TestHeldByTargetState(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
 		obs := hooktest.NewObservations()
-		e := open(t, st, fast(), obs, hook.Target{Name: "t", Handler: dbDown})
+		ok := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) { return hook.Result{}, nil })
+		e := open(t, st, fast(), obs, hook.Target{Name: "t", Handler: dbDown}, hook.Target{Name: "ok", Handler: ok})
 		ctx := context.Background()
 		if err := e.PauseTarget(ctx, "t", "maintenance"); err != nil {
 			t.Fatal(err)
 		}
 		emitN(t, e, 1)
-		ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{})
-		if err != nil {
-			t.Fatal(err)
+		obs.Wait(t, "the other target's delivery delivered", func(o []hook.Observation) bool {
+			return hooktest.Count(o, hook.StateDelivered, "ok") == 1
+		})
+		held := func(target string) string {
+			t.Helper()
+			ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{Target: target})
+			if err != nil || len(ds) != 1 {
+				t.Fatalf("deliveries of %s: %v, %v", target, ds, err)
+			}
+			return ds[0].Held
 		}
-		if h := e.HeldDetails(ctx, ds); len(h) != 1 || h[0] != "held: target paused by operator: maintenance" {
+		if h := held("t"); h != "held: target paused by operator: maintenance" {
 			t.Errorf("held %q", h)
 		}
 		if err := e.DisableTarget(ctx, "t", "receiver retired", "operator"); err != nil {
 			t.Fatal(err)
 		}
-		if h := e.HeldDetails(ctx, ds); h[0] != "held: target disabled by operator: receiver retired" {
+		if h := held("t"); h != "held: target disabled by operator: receiver retired" {
 			t.Errorf("held %q", h)
 		}
-		ds[0].State = hook.StateDelivered
-		if h := e.HeldDetails(ctx, ds); h[0] != "" {
-			t.Errorf("a delivered delivery is held: %q", h[0])
+		if h := held("ok"); h != "" {
+			t.Errorf("a delivered delivery is held: %q", h)
 		}
 	})
 }

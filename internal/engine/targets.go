@@ -208,6 +208,7 @@ func (e *Engine) TargetStatuses(ctx context.Context) ([]hook.TargetStatus, error
 		if until, open := t.breaker.openUntilAt(now); open {
 			st.Breaker, st.BreakerUntil = "open", &until
 		}
+		st.BreakerChange = breakerDetail(t.breaker.view(now))
 		if l, ok := loads[t.Name]; ok {
 			st.Pending, st.LastError = l.Pending, l.LastError
 			if !l.OldestPending.IsZero() {
