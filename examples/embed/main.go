@@ -54,7 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("embed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.listen, "listen", "127.0.0.1:8081", "address the proxy's HTTP API listens on")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8082", "address the proxy's HTTP API listens on")
 	fs.StringVar(&f.config, "config", "hookd.toml", "hookd's config file; relative paths in it resolve against its directory")
 	if err := fs.Parse(args); err != nil {
 		return f, err
