@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -15,7 +15,8 @@ import (
 // (what the admin page's chart draws) before any observer of the caller's
 // hears of them.
 func TestStats(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
+	t.Parallel()
+	teststore.EachStore(t, func(t *testing.T, st hookrt.StoreConfig) {
 		obs := newObservations()
 		ok := hook.HandlerFunc(func(ctx context.Context, ev *hook.Event) (hook.Result, error) {
 			return hook.Result{Status: 200, Latency: 3 * time.Millisecond}, nil

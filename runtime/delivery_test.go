@@ -15,7 +15,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/outbound"
-	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -75,13 +75,15 @@ func refusedURL(t *testing.T) string {
 }
 
 func TestDeliverySuite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
-		t.Parallel()
+	t.Parallel()
+	teststore.EachStore(t, func(t *testing.T, st hookrt.StoreConfig) {
 		cfg := testConfig(st)
 		cfg.Delivery.RetrySchedule = []hook.Duration{hook.Duration(50 * time.Millisecond)}
 		// Long enough that a loaded machine never times out a receiver
-		// that answers; the hanging ones take it per attempt.
-		const timeout = 2 * time.Second
+		// that answers. The two receivers that hang have a target timeout
+		// of their own, shorter, so that their two attempts do not take
+		// the 2 s each: what is checked is that a hang is a timeout.
+		const timeout, hangTimeout = 2 * time.Second, 300 * time.Millisecond
 		cfg.Delivery.Timeout = hook.Duration(timeout)
 
 		ok := newReceiver(t, status(200))
@@ -107,7 +109,11 @@ func TestDeliverySuite(t *testing.T) {
 			"ok": ok.URL, "redirect": redirect.URL, "bad": bad.URL, "gone": gone.URL, "limited": limited.URL,
 			"broken": broken.URL, "hang": hang.URL, "slow": slow.URL, "refused": refused,
 		} {
-			opts = append(opts, hookrt.WithTarget(postTarget(name, url, timeout)))
+			d := timeout
+			if name == "hang" || name == "slow" {
+				d = hangTimeout
+			}
+			opts = append(opts, hookrt.WithTarget(postTarget(name, url, d)))
 		}
 		rt := open(t, cfg, opts...)
 		ctx := context.Background()
@@ -193,8 +199,8 @@ func TestDeliverySuite(t *testing.T) {
 // most half the workers, so a healthy target's events all arrive while the
 // dead one's first attempts are still hanging.
 func TestDeadTargetDoesNotDelayOthers(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
-		t.Parallel()
+	t.Parallel()
+	teststore.EachStore(t, func(t *testing.T, st hookrt.StoreConfig) {
 		cfg := testConfig(st)
 		cfg.Delivery.Workers = 8
 		cfg.Delivery.Timeout = hook.Duration(time.Minute)
@@ -232,7 +238,8 @@ var _ sync.Mutex
 // the next attempt is due at once (a regression: a negative snooze made
 // River back off by itself, for seconds, then minutes).
 func TestAttemptLongerThanRetryStep(t *testing.T) {
-	cfg := testConfig(storetest.SQLite(t))
+	t.Parallel()
+	cfg := testConfig(teststore.SQLite(t))
 	cfg.Delivery.RetrySchedule = []hook.Duration{hook.Duration(time.Millisecond)}
 	slow := hook.HandlerFunc(func(ctx context.Context, _ *hook.Event) (hook.Result, error) {
 		<-ctx.Done() // every attempt runs into the timeout
@@ -253,7 +260,8 @@ func TestAttemptLongerThanRetryStep(t *testing.T) {
 // delivery resumes within the schedule's step once the receiver is back
 // (the breaker used to wait its 30 s cool-down whatever the schedule said).
 func TestResumeAfterOutage(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
+	t.Parallel()
+	teststore.EachStore(t, func(t *testing.T, st hookrt.StoreConfig) {
 		cfg := testConfig(st)
 		cfg.Delivery.RetrySchedule = []hook.Duration{hook.Duration(200 * time.Millisecond)}
 		cfg.Delivery.BreakerThreshold = 2

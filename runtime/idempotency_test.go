@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -17,7 +17,8 @@ import (
 // committed once, even when the repeats race or come through another node;
 // the key with other fields is a conflict.
 func TestEmitWithKey(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
+	t.Parallel()
+	teststore.EachStore(t, func(t *testing.T, st hookrt.StoreConfig) {
 		rt := open(t, testConfig(st), hookrt.WithoutWorkers(),
 			hookrt.WithTarget(hook.Target{Name: "t", Handler: hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
 				return hook.Result{}, nil
@@ -82,7 +83,8 @@ func TestEmitWithKey(t *testing.T) {
 // TestEmitManyWithKey: a batch is committed all or none, and its key
 // covers the whole batch: a repeat gets the same EVENT_IDs, in order.
 func TestEmitManyWithKey(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
+	t.Parallel()
+	teststore.EachStore(t, func(t *testing.T, st hookrt.StoreConfig) {
 		rt := open(t, testConfig(st), hookrt.WithoutWorkers(),
 			hookrt.WithTarget(hook.Target{Name: "t", Handler: hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
 				return hook.Result{}, nil

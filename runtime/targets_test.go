@@ -10,7 +10,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
-	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -19,7 +19,8 @@ import (
 // database (a second node) sees it at once; a bulk replay brings dead
 // deliveries back.
 func TestTargetControl(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
+	t.Parallel()
+	teststore.EachStore(t, func(t *testing.T, st hookrt.StoreConfig) {
 		obs := newObservations()
 		var calls atomic.Int64
 		counted := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
@@ -109,7 +110,8 @@ func TestTargetControl(t *testing.T) {
 // TestPruneJobRuns: the retention's periodic job is scheduled by River's
 // leader and runs (what it deletes is tested in internal/engine).
 func TestPruneJobRuns(t *testing.T) {
-	cfg := testConfig(storetest.SQLite(t))
+	t.Parallel()
+	cfg := testConfig(teststore.SQLite(t))
 	cfg.Retention.Interval = hook.Duration(time.Second)
 	rt := open(t, cfg)
 	deadline := time.Now().Add(hooktest.Patience)
