@@ -10,7 +10,7 @@ import (
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
-	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -20,6 +20,7 @@ import (
 // "nothing executed" in its record, and one answering XMLMSG commands
 // hookd does not know has them forwarded whole to the command sink.
 func TestPluginAnswersMeanWhatScriptAnswersMean(t *testing.T) {
+	t.Parallel()
 	cmds := make(chan string, 4)
 	sink := hook.HandlerFunc(func(ctx context.Context, ev *hook.Event) (hook.Result, error) {
 		cmds <- ev.Get(hook.CommandFieldTarget) + " " + ev.Get(hook.CommandFieldXML)
@@ -33,7 +34,7 @@ func TestPluginAnswersMeanWhatScriptAnswersMean(t *testing.T) {
 		return p
 	}
 	obs := hooktest.NewObservations()
-	rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+	rt := start(t, teststore.SQLite(t), fmt.Sprintf(`
 [http_events]
 per_domain = true
 per_domain_strict = true
@@ -98,13 +99,14 @@ script = %q
 // combine_interval is called once per event of the interval; every call's
 // XMLMSG commands reach the command sink, merged into one document.
 func TestCombinedPluginForwardsEveryDocument(t *testing.T) {
+	t.Parallel()
 	cmds := make(chan string, 4)
 	sink := hook.HandlerFunc(func(ctx context.Context, ev *hook.Event) (hook.Result, error) {
 		cmds <- ev.Get(hook.CommandFieldXML)
 		return hook.Result{}, nil
 	})
 	obs := hooktest.NewObservations()
-	rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+	rt := start(t, teststore.SQLite(t), fmt.Sprintf(`
 [http_events]
 per_domain = true
 per_domain_strict = true

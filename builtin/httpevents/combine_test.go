@@ -53,6 +53,7 @@ func users(from, to int) []map[string]string {
 // request, in order; a failed request is retried with what arrived since;
 // pending events survive a restart.
 func TestCombining(t *testing.T) {
+	t.Parallel()
 	r := hooktest.NewReceiver(t, hooktest.Status(500, "down"))
 	st := hookrt.StoreConfig{Driver: "sqlite", Path: filepath.Join(t.TempDir(), "hookd.db")}
 	ctx := context.Background()

@@ -6,6 +6,7 @@ import (
 )
 
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, doc, want string }{
 		{"global without server", "[http_events]\nglobal = true\n", "global_server: required when global = true"},
 		{"server with path", "[http_events]\nglobal = true\nglobal_server = \"localhost:8080/x\"\n", "global_server: must be host:port"},

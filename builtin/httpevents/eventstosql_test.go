@@ -16,13 +16,14 @@ import (
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
-	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
 // TestEventsToSQL wires examples/events-to-sql as the global strict script
 // (as the README shows) and checks its table holds every event once.
 func TestEventsToSQL(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "events-to-sql")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/events-to-sql").CombinedOutput(); err != nil {
@@ -53,7 +54,7 @@ func TestEventsToSQL(t *testing.T) {
 	}
 
 	obs := hooktest.NewObservations()
-	rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+	rt := start(t, teststore.SQLite(t), fmt.Sprintf(`
 [http_events]
 global = true
 global_server = %q

@@ -12,7 +12,7 @@ import (
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
-	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -26,6 +26,7 @@ func dropFor(session string) string {
 func hostPort(r *hooktest.Receiver) string { return strings.TrimPrefix(r.URL, "http://") }
 
 func TestRouting(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name              string
 		global, perDomain bool
@@ -36,11 +37,12 @@ func TestRouting(t *testing.T) {
 		{"per-domain only", false, true, 0, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			global := hooktest.NewReceiver(t, hooktest.Status(200, nomessage))
 			d5 := hooktest.NewReceiver(t, hooktest.Status(200, nomessage))
 			d6 := hooktest.NewReceiver(t, hooktest.Status(200, nomessage))
 			obs := hooktest.NewObservations()
-			rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+			rt := start(t, teststore.SQLite(t), fmt.Sprintf(`
 [http_events]
 global = %v
 global_server = %q
@@ -112,6 +114,7 @@ script = "%s/d6"
 // whole (commands hookd does not know included), and what was not
 // executed is said in the attempt's summary.
 func TestReplies(t *testing.T) {
+	t.Parallel()
 	type answer struct {
 		name string
 		mode func(r *hooktest.Receiver) http.HandlerFunc
@@ -161,7 +164,7 @@ func TestReplies(t *testing.T) {
 			return hook.Result{}, nil
 		})
 	)
-	rt := start(t, storetest.SQLite(t), cfg.String(), hookrt.WithObserver(obs.Observe), hookrt.WithCommandSink(sink))
+	rt := start(t, teststore.SQLite(t), cfg.String(), hookrt.WithObserver(obs.Observe), hookrt.WithCommandSink(sink))
 	ctx := context.Background()
 	for id := range recv {
 		if _, err := rt.Emit(ctx, event(id, "START", "SESSIONID", "s9")); err != nil {
@@ -255,20 +258,27 @@ func TestReplies(t *testing.T) {
 // TestSSRF: a domain owner's script on loopback or a metadata address is
 // refused at dial time, unless allow_private lets it through.
 func TestSSRF(t *testing.T) {
-	r := hooktest.NewReceiver(t, hooktest.Status(200, nomessage))
-	_, port, _ := net.SplitHostPort(hostPort(r))
+	t.Parallel()
+	// Each case has a receiver of its own, so that the cases run at once
+	// and still tell whether their script was reached. The script is
+	// given as a template: {{url}} is the case's receiver, {{port}} its
+	// port.
 	for _, tc := range []struct {
 		name, allow, script, want string
 	}{
-		{"loopback", "", r.URL, "loopback"},
-		{"localhost name", "", "http://localhost:" + port + "/", "loopback"},
+		{"loopback", "", "{{url}}", "loopback"},
+		{"localhost name", "", "http://localhost:{{port}}/", "loopback"},
 		{"metadata", "", "http://169.254.169.254/latest/meta-data/", "metadata"},
-		{"allowed", `"127.0.0.0/8"`, r.URL, ""},
+		{"allowed", `"127.0.0.0/8"`, "{{url}}", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := hooktest.NewReceiver(t, hooktest.Status(200, nomessage))
+			_, port, _ := net.SplitHostPort(hostPort(r))
+			tc.script = strings.NewReplacer("{{url}}", r.URL, "{{port}}", port).Replace(tc.script)
 			before := len(r.Requests())
 			obs := hooktest.NewObservations()
-			rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+			rt := start(t, teststore.SQLite(t), fmt.Sprintf(`
 [http_events]
 per_domain = true
 per_domain_strict = true

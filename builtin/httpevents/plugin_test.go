@@ -14,7 +14,7 @@ import (
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
-	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -38,13 +38,14 @@ func fixture(t *testing.T, name string) string {
 // sink), a trapping plugin is retried in strict mode without affecting
 // another domain, and a lax one is accepted after its attempts.
 func TestPluginScripts(t *testing.T) {
+	t.Parallel()
 	cmds := make(chan string, 4)
 	sink := hook.HandlerFunc(func(ctx context.Context, ev *hook.Event) (hook.Result, error) {
 		cmds <- ev.Get(hook.CommandFieldXML)
 		return hook.Result{}, nil
 	})
 	obs := hooktest.NewObservations()
-	rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+	rt := start(t, teststore.SQLite(t), fmt.Sprintf(`
 [http_events]
 per_domain = true
 per_domain_strict = true
@@ -129,11 +130,12 @@ func gathered(t *testing.T, rt *hookrt.Runtime, name string) float64 {
 // TestPluginReload: replacing the file swaps the plugin; a broken file is
 // refused and the running version keeps serving.
 func TestPluginReload(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "domain.wasm")
 	copyFile(t, fixture(t, "ok.wasm"), path)
 	obs := hooktest.NewObservations()
-	rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+	rt := start(t, teststore.SQLite(t), fmt.Sprintf(`
 [http_events]
 per_domain = true
 per_domain_strict = true
@@ -187,6 +189,7 @@ func copyFile(t *testing.T, from, to string) {
 // TestPluginsConcurrently: many events across many plugin domains at once
 // (run with -race): every one is delivered, each by its own domain.
 func TestPluginsConcurrently(t *testing.T) {
+	t.Parallel()
 	const domains, perDomain = 8, 40
 	var cfg strings.Builder
 	cfg.WriteString("[http_events]\nper_domain = true\nper_domain_strict = true\n")
@@ -194,7 +197,7 @@ func TestPluginsConcurrently(t *testing.T) {
 		fmt.Fprintf(&cfg, "[[domain]]\nid = \"d%d\"\nscript = %q\n%sinstances = 2\n", i, fixture(t, "echo.wasm"), pluginSettings)
 	}
 	obs := hooktest.NewObservations()
-	rt := start(t, storetest.SQLite(t), cfg.String(), hookrt.WithObserver(obs.Observe))
+	rt := start(t, teststore.SQLite(t), cfg.String(), hookrt.WithObserver(obs.Observe))
 	ctx := context.Background()
 	done := make(chan error, domains)
 	for i := range domains {

@@ -12,7 +12,7 @@ import (
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
-	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -38,9 +38,10 @@ func (s *syncBuffer) String() string {
 // as the proxy sent them; echo.wasm logs the form it reads, which must
 // carry EVENT=NEW SESSION, not hookd's canonical NEWSESSION.
 func TestPluginReadsTheEventAsSent(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	obs := hooktest.NewObservations()
-	rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+	rt := start(t, teststore.SQLite(t), fmt.Sprintf(`
 [http_events]
 per_domain = true
 per_domain_strict = true

@@ -9,7 +9,7 @@ import (
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
-	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -46,10 +46,11 @@ var seedEvents = []map[string]string{
 // EVENT_ID, TIMESTAMP and SERVERID: no name or value rewritten ("NEW
 // SESSION" included).
 func TestSeedEventsEndToEnd(t *testing.T) {
+	t.Parallel()
 	global := hooktest.NewReceiver(t, hooktest.Status(200, nomessage))
 	domain := hooktest.NewReceiver(t, hooktest.Status(200, "saved"))
 	obs := hooktest.NewObservations()
-	rt := start(t, storetest.SQLite(t), fmt.Sprintf(`
+	rt := start(t, teststore.SQLite(t), fmt.Sprintf(`
 [http_events]
 global = true
 global_server = %q

@@ -8,15 +8,18 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
 // TestSessionRecords: with save_to_session on, a session's events are kept
 // in order with each target's outcome; off, nothing is indexed.
 func TestSessionRecords(t *testing.T) {
-	for _, c := range storetest.All() {
+	t.Parallel()
+	for _, c := range []storetest.Case{{Name: "sqlite", Store: teststore.SQLite}, {Name: "postgres", Store: storetest.Postgres}} {
 		for _, on := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/save_to_session=%v", c.Name, on), func(t *testing.T) {
+				t.Parallel()
 				st := c.Store(t)
 				global := hooktest.NewReceiver(t, hooktest.Status(200, nomessage))
 				d1 := hooktest.NewReceiver(t, hooktest.Status(200, dropFor("s-1")))
