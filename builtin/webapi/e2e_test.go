@@ -3,11 +3,15 @@ package webapi_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +20,8 @@ import (
 	"github.com/hookrt/hookd/builtin/webapi"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
+	"github.com/hookrt/hookd/internal/testsupport"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -49,13 +55,34 @@ func accountService(t *testing.T, bin, addr, db string) (stop func()) {
 	}
 }
 
+// buildAccountService builds examples/account-service once for the test
+// binary (TestMain removes it), for every test that runs it; under
+// -short the test is skipped instead.
 func buildAccountService(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "account-service")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/account-service").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	t.Helper()
+	testsupport.Short(t, "examples/account-service built")
+	bin, err := accountServiceBuild()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
+
+// accountServiceDir is where accountServiceBuild put the binary.
+var accountServiceDir string
+
+var accountServiceBuild = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "hookd-account-service")
+	if err != nil {
+		return "", err
+	}
+	accountServiceDir = dir
+	bin := filepath.Join(dir, "account-service")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/account-service").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build examples/account-service: %v\n%s", err, out)
+	}
+	return bin, nil
+})
 
 func freeAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -68,6 +95,11 @@ func freeAddr(t *testing.T) string {
 
 func openRuntime(t *testing.T, dir, serviceAddr string, obs *hooktest.Observations) *hookrt.Runtime {
 	t.Helper()
+	// A first start finds a migrated store (teststore: the migration is
+	// not what these tests are about); a restart finds what it left.
+	if _, err := os.Stat(filepath.Join(dir, "hookd.db")); errors.Is(err, fs.ErrNotExist) {
+		teststore.MigratedSQLite(t, filepath.Join(dir, "hookd.db"))
+	}
 	cfg, err := hookrt.ParseConfig([]byte(fmt.Sprintf(`
 [store]
 path = "hookd.db"
@@ -98,6 +130,7 @@ notification_params = '"userName": {{name}}, "userDomain": {{domain}}, "email": 
 // TestAgainstAccountService runs the three flows end to end against
 // examples/account-service over loopback.
 func TestAgainstAccountService(t *testing.T) {
+	t.Parallel()
 	bin := buildAccountService(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
@@ -151,6 +184,7 @@ func TestAgainstAccountService(t *testing.T) {
 // notification waits in the store across a hookd restart, and is
 // delivered once the service is up.
 func TestNotificationSurvivesOutageAndRestart(t *testing.T) {
+	t.Parallel()
 	bin := buildAccountService(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
