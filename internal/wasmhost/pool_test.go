@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/internal/hostfn"
+	"github.com/hookrt/hookd/internal/testsupport"
 )
 
 // TestConcurrentCalls hammers several plugins, healthy and failing, from
@@ -190,9 +191,9 @@ func mustRead(t testing.TB, path string) []byte {
 	return b
 }
 
-// TestReloadHeap reloads 200 times under load and checks the live heap
-// comes back to where it started: old versions are freed. Not parallel:
-// other tests would move the heap.
+// TestReloadHeap reloads 200 times under load (1,000 under make
+// test-long) and checks the live heap comes back to where it started: old
+// versions are freed. Not parallel: other tests would move the heap.
 func TestReloadHeap(t *testing.T) {
 	e := newEngine(t)
 	ctx := context.Background()
@@ -219,8 +220,16 @@ func TestReloadHeap(t *testing.T) {
 			t.Errorf("call: %v", err)
 		}
 	}
-	n := 1000 // the issue: 1,000 reloads under load
-	if testing.Short() {
+	// The issue's soak, 1,000 reloads under load, runs under make
+	// test-long (it was 47 s of a loaded machine's test run). make test
+	// runs 200: a version left alive by each reload (a module, its
+	// instances) is far above the slack below after 200 as after 1,000,
+	// and so is a leak of 1 KiB per reload (200 KiB).
+	n := 200
+	switch {
+	case testsupport.LongRun():
+		n = 1000
+	case testing.Short():
 		n = 50
 	}
 
