@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookrt/hookd/internal/testsupport"
 )
 
 // TestSecondSignalExitsAtOnce: the built daemon, whose graceful shutdown
@@ -21,6 +23,8 @@ import (
 // code 1 and says so at a second signal, instead of waiting out the
 // shutdown grace (which would end with code 0).
 func TestSecondSignalExitsAtOnce(t *testing.T) {
+	t.Parallel()
+	testsupport.Short(t, "the hookd binary built")
 	arrived := make(chan struct{}, 1)
 	release := make(chan struct{})
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookrt/hookd/internal/testsupport"
 )
 
 // TestCrashDuringDirectAttempts: the daemon attempts each delivery as soon
@@ -17,6 +19,8 @@ import (
 // restarted, it must still deliver every event: on SQLite the restart
 // hands the leases of the dead process's attempts to River at once.
 func TestCrashDuringDirectAttempts(t *testing.T) {
+	t.Parallel()
+	testsupport.Short(t, "the hookd binary built")
 	dir := t.TempDir()
 	listen, hookAddr := freeAddr(t), freeAddr(t)
 	base := "http://" + listen

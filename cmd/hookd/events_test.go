@@ -18,6 +18,7 @@ import (
 // script; the script's XMLMSG drop is POSTed to the proxy's XMLMSG
 // endpoint as text/xml; the session record shows the outcome.
 func TestServeHTTPEvents(t *testing.T) {
+	t.Parallel()
 	xmlmsg := make(chan string, 4)
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)

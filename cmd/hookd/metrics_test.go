@@ -20,6 +20,7 @@ import (
 // after a delivery the metrics count it, and promtool finds the exposition
 // clean.
 func TestServeMetricsAndListeners(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	listen, public, metricsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
 	base := "http://" + listen

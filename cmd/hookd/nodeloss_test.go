@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport"
 )
 
 // holdingScript is a strict events script that holds every request until
@@ -49,6 +50,8 @@ func (h *holdingScript) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the rescue bound (the longest target timeout + 15 s), and every event is
 // delivered.
 func TestNodeLossRescue(t *testing.T) {
+	t.Parallel()
+	testsupport.Short(t, "the hookd binary built")
 	st := storetest.Postgres(t)
 	script := &holdingScript{release: make(chan struct{}), arrived: make(chan struct{}, 64), acked: map[string]bool{}}
 	srv := httptest.NewServer(script)

@@ -16,6 +16,7 @@ import (
 // TestServeWebAPI: a non-Go proxy calls sign-up and forgot-password through
 // the daemon's /v1/webapi routes, which delegate to the account/1 service.
 func TestServeWebAPI(t *testing.T) {
+	t.Parallel()
 	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body map[string]string
 		json.NewDecoder(r.Body).Decode(&body)
