@@ -62,6 +62,10 @@ type Config struct {
 	// where it came from (see [Config.Source]); nil for a config built
 	// in Go.
 	sources map[string]string
+	// keys are the keys of the file in order, for reporting problems
+	// found later (provisioning) in file order; nil for a config built
+	// in Go.
+	keys []string
 }
 
 // ServerConfig is the [server] section: the daemon's HTTP API.

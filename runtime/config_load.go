@@ -111,6 +111,7 @@ func parseConfigAll(path, dir string, data []byte, reg *hook.Registry, environ [
 	}
 	c.Modules = res.Modules
 	c.setSources(res.Sourced, SourceFile)
+	c.keys = res.Keys
 	env, envErrs := config.FromEnv(EnvPrefix, environ, c, reg)
 	for _, s := range env {
 		r, serrs := config.DecodeAll(s.File(), s.Doc, c, c.Modules, reg)

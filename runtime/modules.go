@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/config"
 	"github.com/hookrt/hookd/internal/engine"
 	"github.com/hookrt/hookd/internal/store"
 )
@@ -71,7 +72,9 @@ func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
 			if err := p.Provision(ctx, env); err != nil {
 				// Go on with the others, so that every module's problem
 				// (a key file, a plugin) is reported at once.
-				errs = append(errs, fmt.Errorf("%s: [%s]: %w", cfg.name(), id, err))
+				v := config.Validator{File: cfg.name()}
+				v.Module(id, err) // "config.toml: [id]: …", one per problem
+				errs = append(errs, v.Errs()...)
 				if ctx.Err() != nil {
 					break
 				}
@@ -91,6 +94,7 @@ func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
 	}
 	if len(errs) > 0 {
 		ms.close()
+		config.SortErrors(errs, cfg.keys) // in file order, as the config's own problems
 		return nil, errors.Join(errs...)
 	}
 	ms.tgts = append(ms.tgts, o.targets...)
