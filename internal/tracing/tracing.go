@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -32,8 +33,9 @@ func Tracer() trace.Tracer { return otel.Tracer(Name) }
 
 // Options configure Setup.
 type Options struct {
-	// Stdout, when not nil, is where spans go, one JSON line each,
-	// instead of an OTLP collector.
+	// Stdout, when not nil, is where spans go, one JSON object each as
+	// it ends ([tracing] exporter = "stdout"), instead of an OTLP
+	// collector.
 	Stdout io.Writer
 	// Endpoint is the OTLP/HTTP traces URL, e.g.
 	// "http://collector:4318/v1/traces"; "" leaves it to the standard
@@ -54,8 +56,15 @@ type Options struct {
 // trace-context propagator, as the process's globals. The returned
 // shutdown flushes what is buffered; call it once, at exit.
 func Setup(ctx context.Context, o Options) (shutdown func(context.Context) error, err error) {
-	var exp sdktrace.SpanExporter = &writerExporter{w: o.Stdout}
-	if o.Stdout == nil {
+	var exp sdktrace.SpanExporter
+	if o.Stdout != nil {
+		// OpenTelemetry's own stdout exporter: one JSON object per span,
+		// in the SDK's span model (SpanContext, Parent, Attributes, …).
+		exp, err = stdouttrace.New(stdouttrace.WithWriter(o.Stdout))
+		if err != nil {
+			return nil, fmt.Errorf("stdout exporter: %w", err)
+		}
+	} else {
 		var opts []otlptracehttp.Option
 		if o.Endpoint != "" {
 			opts = append(opts, otlptracehttp.WithEndpointURL(o.Endpoint))
