@@ -161,7 +161,8 @@ func privateDir(dir string) error {
 
 // prune removes wasm copies, compiled entries and module locks untouched for
 // pruneAge. Removing a file another process is about to read is a cache
-// miss for it, nothing worse; build/ is left alone (its locks must stay).
+// miss for it, nothing worse; build/ and bin/ are left alone (their locks
+// must stay).
 func (c *cache) prune() {
 	old := time.Now().Add(-pruneAge)
 	_ = filepath.WalkDir(c.root, func(p string, d fs.DirEntry, err error) error {
@@ -169,7 +170,7 @@ func (c *cache) prune() {
 			return nil
 		}
 		if d.IsDir() {
-			if d.Name() == "build" {
+			if d.Name() == "build" || d.Name() == "bin" {
 				return filepath.SkipDir
 			}
 			return nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hookrt/hookd/internal/plugintest/exampletest"
+	"github.com/hookrt/hookd/internal/testsupport"
 )
 
 // The AssemblyScript examples (plugins/examples-as) are built with asc and
@@ -48,6 +49,7 @@ func TestExamples(t *testing.T) {
 // 100 MB); jwt-relay's package files must be the same but for the name.
 func TestExampleBuild(t *testing.T) {
 	t.Parallel()
+	testsupport.Long(t, "npm ci of the example's 100 MB of packages, then its npm run build")
 	compiler(t) // skips without node and npm
 	npm, err := exec.LookPath("npm")
 	if err != nil {

@@ -2,12 +2,12 @@ package pdkas_test
 
 import (
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/hookrt/hookd/internal/daemontest"
+	"github.com/hookrt/hookd/internal/plugintest"
 	"github.com/hookrt/hookd/internal/plugintest/exampletest"
+	"github.com/hookrt/hookd/internal/testsupport"
 )
 
 // TestServeASPlugins runs both AssemblyScript examples through `hookd
@@ -16,7 +16,8 @@ import (
 // runs with the Go ones.
 func TestServeASPlugins(t *testing.T) {
 	t.Parallel()
-	bin := buildHookd(t)
+	testsupport.Short(t, "the hookd binary built")
+	bin := plugintest.Binary(t, "github.com/hookrt/hookd/cmd/hookd")
 	exampletest.Serve{
 		SessionGuard: buildAS(t, sessionGuard),
 		JWTRelay:     buildAS(t, jwtRelay),
@@ -25,16 +26,4 @@ func TestServeASPlugins(t *testing.T) {
 			return d.Exited, d.Out
 		},
 	}.Run(t)
-}
-
-// buildHookd builds cmd/hookd into t's temporary directory (without the
-// race detector: the daemon is the system under test, not this binary).
-func buildHookd(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "hookd")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/hookrt/hookd/cmd/hookd")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build cmd/hookd: %v\n%s", err, out)
-	}
-	return bin
 }
