@@ -119,7 +119,7 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Runtime, error) {
 	if err != nil {
 		ms.close()
 		stopSpans(stopTracing)
-		return nil, fmt.Errorf("runtime: %w", err)
+		return nil, err // the engine's errors name the store or the target they are about
 	}
 	src.set(eng, ms)
 	ms.state.bind(eng.DB()) // plugin state, now that the store is open

@@ -110,7 +110,7 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 			spec.Settings = spec.Settings.WithState(env.State, id) // state = true: the runtime's store
 			sc, err := e.plugins.Load(ctx, spec)
 			if err != nil {
-				return fmt.Errorf("[[domain]] id %q: script %s: %w", id, d.Script, err)
+				return fmt.Errorf("[[domain]] id %q: %w", id, err) // the plugin's errors name its file
 			}
 			h = sc
 			p.Timeout = 0 // the plugin's own deadline applies inside the delivery timeout

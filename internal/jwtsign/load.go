@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/hookrt/hookd/internal/secretfile"
 )
 
 // MaxKeyFileSize is the largest key file [LoadKey] reads. A PEM-encoded RSA
@@ -48,8 +50,12 @@ func LoadKey(dir, name, alg string) (*Key, error) {
 	}
 	name = filepath.Clean(name) // "keys/../k.pem" is "k.pem" from here on
 	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, fmt.Errorf("open private directory: %w", err)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, secretfile.NotExist("private directory " + dir)
+	} else if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return nil, fmt.Errorf("private directory %s: cannot %s: %w", dir, pe.Op, pe.Err)
+	} else if err != nil {
+		return nil, fmt.Errorf("private directory %s: %w", dir, err)
 	}
 	defer root.Close()
 
@@ -102,7 +108,7 @@ func lstatNoSymlinks(root *os.Root, name, shown string) (fs.FileInfo, error) {
 		var err error
 		info, err = root.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("key file %q does not exist: %w", shown, fs.ErrNotExist)
+			return nil, secretfile.NotExist(fmt.Sprintf("key file %q", shown))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("key file %q: %w", shown, err)

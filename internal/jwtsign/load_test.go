@@ -234,6 +234,10 @@ func TestLoadKeyRefusals(t *testing.T) {
 			if !errors.Is(err, tt.is) {
 				t.Errorf("error = %q, want errors.Is(err, %v)", err, tt.is)
 			}
+			// One message per problem: no wrapped error repeats it.
+			if strings.Count(err.Error(), "does not exist") > 1 || strings.Count(err.Error(), "no such file") > 0 {
+				t.Errorf("error = %q says the same thing twice", err)
+			}
 		})
 	}
 }

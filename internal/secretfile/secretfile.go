@@ -65,5 +65,10 @@ func size(n int) string {
 // and errors.Is(err, fs.ErrNotExist) holds.
 type notExist string
 
+// NotExist is the error of a missing thing, named once: NotExist("key file
+// \"k.pem\"") says `key file "k.pem" does not exist` and matches
+// fs.ErrNotExist.
+func NotExist(what string) error { return notExist(what) }
+
 func (e notExist) Error() string { return string(e) + " does not exist" }
 func (notExist) Unwrap() error   { return fs.ErrNotExist }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -98,12 +100,25 @@ func (e *Engine) Load(ctx context.Context, path string, lim Limits, g hostfn.Gra
 	return p, nil
 }
 
+// fileError says what is wrong with a plugin file, naming it once:
+// "plugin PATH does not exist", "plugin PATH: cannot open: permission
+// denied" (an *fs.PathError would name the path a second time).
+func fileError(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return newError("plugin "+path+" does not exist", ErrRefused, err)
+	}
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return newError("plugin "+path+": cannot "+pe.Op+": "+pe.Err.Error(), ErrRefused, err)
+	}
+	return newError("plugin "+path+": "+err.Error(), ErrRefused, err)
+}
+
 // readBinary reads a plugin file of at most MaxBinary bytes and hashes it;
 // it also returns the file's stat, taken from the file it read.
 func readBinary(path string) ([]byte, string, os.FileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, "", nil, newError("plugin "+path+": "+err.Error(), ErrRefused, err)
+		return nil, "", nil, fileError(path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
@@ -192,7 +207,7 @@ func (p *Plugin) Reload(ctx context.Context) (bool, error) {
 	}
 	if err != nil {
 		// A missing or unreadable file is said once, until that changes.
-		err = newError(fmt.Sprintf("plugin %s: %v; %s keeps serving", p.path, err, old.sha[:12]), ErrRefused, err)
+		err = newError(fmt.Sprintf("%v; %s keeps serving", fileError(p.path, err), old.sha[:12]), ErrRefused, err)
 		if p.refused == nil && p.refusal != nil && p.refusal.Error() == err.Error() {
 			return false, nil
 		}

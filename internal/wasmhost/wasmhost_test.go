@@ -317,12 +317,14 @@ func TestBadABIRefused(t *testing.T) {
 	writeFile(t, notWasm, []byte("#!/bin/sh\necho hi\n"))
 	for path, want := range map[string]string{
 		notWasm:                        "plugin does not compile",
-		filepath.Join(dir, "missing"):  "no such file",
+		filepath.Join(dir, "missing"):  "does not exist",
 		dir:                            "not a regular file",
 		fixture("ok") + "/not-a-child": "not a directory",
 	} {
 		if _, err := e.Load(context.Background(), path, Limits{}, hostfn.Grants{}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Load(%s) = %v, want %q", path, err, want)
+		} else if n := strings.Count(err.Error(), path); n != 1 {
+			t.Errorf("Load(%s) = %v: the path %d times, want once", path, err, n)
 		}
 	}
 	big := filepath.Join(dir, "big.wasm")
