@@ -5,7 +5,7 @@ PKGS := ./...
 # nearest v* tag, else the commit; "make release VERSION=v1.2.0" for a release.
 VERSION ?= $(shell git describe --tags --always --dirty --match 'v*' 2>/dev/null || echo dev)
 
-.PHONY: help run test test/short test/race cross bench fuzz lint format check tidy plugins fixtures
+.PHONY: help run test test-short test-long test/short test/race cross bench fuzz lint format check tidy plugins fixtures
 
 help: ## show this help
 	@grep -hE '^[a-zA-Z/_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -13,12 +13,37 @@ help: ## show this help
 run: ## run the daemon on the default config.toml
 	$(GO) run ./cmd/hookd serve -config config.toml
 
-test: ## the full test suite with the race detector, examples/embed included (PostgreSQL cases run when HOOKD_TEST_POSTGRES_DSN is set)
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
-	cd examples/embed && $(GO) test -race -count=1 -timeout 10m ./...
+# The tests (docs/development.md, "Tests"). make test is what CI runs: every
+# test with the race detector, examples/embed included; make test-short is
+# the edit loop; make test-long adds the long soak cases, and CI runs it.
+#
+# TESTFLAGS: -p 4 runs up to four test binaries (or builds) at once where
+# go test's default is one per CPU. Most of the slow packages (cmd/hookd,
+# runtime, the plugins') wait on daemons, receivers and retry steps more
+# than they compute, and with two slots a 2-core machine sat idle behind
+# them. examples/embed (its own module) runs beside the main module, once
+# `go build -race ./runtime` has compiled what both need.
+TESTFLAGS ?= -p 4
+# What make test-short skips by name, in files that do not call
+# testsupport.Short yet: the admin page in Chromium, a daemon built and
+# SIGKILLed, and max_age's expiry (10 s of waiting per store).
+SHORT_SKIP ?= ^TestAdminBrowser$$|^TestCrashRecovery$$|^TestMaxAge$$
 
-test/short: ## quick tests, no race detector
-	$(GO) test -short $(PKGS)
+test: ## the full test suite with the race detector, examples/embed included (PostgreSQL cases run when HOOKD_TEST_POSTGRES_DSN is set)
+	$(GO) build -race ./runtime
+	@rc=0; \
+	(cd examples/embed && $(GO) test -race -count=1 -timeout 10m ./...) & embed=$$!; \
+	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) $(PKGS) || rc=$$?; \
+	wait $$embed || rc=$$?; \
+	exit $$rc
+
+test-short: ## the edit loop: go test -short without the race detector, cached results reused; skips what needs a built binary, Chromium, PostgreSQL or long waits
+	HOOKD_TEST_POSTGRES_DSN= HOOKD_REQUIRE_POSTGRES= HOOKD_TEST_LONG= $(GO) test -short -skip '$(SHORT_SKIP)' $(TESTFLAGS) $(PKGS)
+
+test-long: ## make test with the long soak cases too (HOOKD_TEST_LONG=1): 1,000 plugin reloads under load and the like; CI runs it
+	HOOKD_TEST_LONG=1 $(MAKE) test
+
+test/short: test-short ## alias of test-short
 
 test/race: test ## alias of test
 
