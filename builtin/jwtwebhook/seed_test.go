@@ -20,7 +20,7 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/jwtsign"
-	"github.com/hookrt/hookd/internal/storetest"
+	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -91,7 +91,7 @@ claims = '{"iss":"some_iss", "rid":"456"}'
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.Store = storetest.SQLite(t)
+			cfg.Store = teststore.SQLite(t)
 			obs := hooktest.NewObservations()
 			rt, err := hookrt.Open(context.Background(), cfg, hookrt.WithObserver(obs.Observe))
 			if err != nil {
