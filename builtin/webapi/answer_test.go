@@ -11,6 +11,7 @@ import (
 )
 
 func TestParseAnswer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		body string
 		want *webapi.Answer

@@ -17,6 +17,7 @@ func parse(t testing.TB, doc string) (*hookrt.Config, error) {
 }
 
 func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
 	cfg, err := parse(t, "[webapi]\nurl = \"https://accounts.example/webapi2\"\nsignup = true\n")
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +49,7 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	const base = "[webapi]\nurl = \"http://h/\"\nsignup = true\n"
 	for _, tc := range []struct{ name, doc, want string }{
 		{"no url", "[webapi]\nsignup = true\n", "config.toml: [webapi]: url: required: the base URL of the account/1 service, e.g. https://accounts.example/webapi"},

@@ -18,6 +18,7 @@ import (
 // to, the user is told the same thing, by the library and over HTTP; only
 // the log and the counters know.
 func TestForgotPasswordSaysTheSame(t *testing.T) {
+	t.Parallel()
 	want := webapi.ForgotResult{Outcome: webapi.Allowed, Message: "If the account exists, we have sent instructions to reset the password.", MessageID: "password.forgot.sent"}
 	var wantHTTP []byte
 	for _, tc := range []struct {
@@ -79,6 +80,7 @@ func TestForgotPasswordSaysTheSame(t *testing.T) {
 }
 
 func TestForgotPasswordStats(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, nil)
 	s, _ := provision(t, f.URL, nil)
 	for _, c := range []string{"ok", "ok", "unknown", "500", "500", "500"} {
@@ -97,6 +99,7 @@ func TestForgotPasswordStats(t *testing.T) {
 }
 
 func TestForgotPasswordNotDelegated(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, answerJSON(200, `{"result": {"code": "ok"}}`))
 	s, _ := provision(t, f.URL, func(s *webapi.Service) { s.UseForgotPassword = false })
 	res, err := s.ForgotPassword(context.Background(), webapi.ForgotRequest{Username: "ann"})

@@ -46,6 +46,7 @@ func postRaw(t *testing.T, srv *httptest.Server, method, path, contentType, body
 }
 
 func TestHandlerSignup(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, nil)
 	s, _ := provision(t, f.URL, func(s *webapi.Service) { s.ForwardPassword = true })
 	srv := httptest.NewServer(s.Handler())
@@ -89,6 +90,7 @@ func TestHandlerSignup(t *testing.T) {
 }
 
 func TestHandlerErrors(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, answerJSON(200, `{"result": {"code": "ok"}}`))
 	s, _ := provision(t, f.URL, nil)
 	srv := httptest.NewServer(s.Handler())
@@ -126,6 +128,7 @@ func TestHandlerErrors(t *testing.T) {
 }
 
 func TestHandlerNotProvisioned(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(new(webapi.Service).Handler())
 	defer srv.Close()
 	status, m, _ := post(t, srv, "POST", webapi.PathSignup, "", `{}`)

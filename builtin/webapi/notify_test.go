@@ -35,6 +35,7 @@ func target(t *testing.T, s *webapi.Service) hook.Target {
 }
 
 func TestNotificationTarget(t *testing.T) {
+	t.Parallel()
 	s, _ := provision(t, "http://127.0.0.1:1/", func(s *webapi.Service) { s.Timeout = hook.Duration(3 * time.Second) })
 	tg := target(t, s)
 	if tg.Policy.Timeout != 3*time.Second {
@@ -62,6 +63,7 @@ func TestNotificationTarget(t *testing.T) {
 }
 
 func TestNotificationValues(t *testing.T) {
+	t.Parallel()
 	got := webapi.NotificationValues(cpEvent("USER_CREATE", "USERNAME", "ann", "DOMAIN", "acme", "EMAIL", "a@x", "FULLNAME", "Ann", "USER_ID", "9", "CPUSER_ID", "8"))
 	if want := (webapi.Values{Name: "ann", Domain: "acme", Email: "a@x", FullName: "Ann", ID: "9"}); got != want {
 		t.Errorf("got %+v", got)
@@ -73,6 +75,7 @@ func TestNotificationValues(t *testing.T) {
 }
 
 func TestNotificationDelivered(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, answerJSON(200, `{"result": {"code": "ok"}}`))
 	s, _ := provision(t, f.URL+"/webapi2?key=k", func(s *webapi.Service) {
 		s.NotificationParams = `{"user": {"name": {{name}}, "domain": {{domain}}}, "id": {{id}}, "mail": {{email}}, "full": {{fullname}}, "source": "hookd"}`
@@ -106,6 +109,7 @@ func TestNotificationDelivered(t *testing.T) {
 }
 
 func TestNotificationFailures(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		answer    http.HandlerFunc
@@ -154,6 +158,7 @@ func TestNotificationFailures(t *testing.T) {
 }
 
 func TestNotificationTransportErrors(t *testing.T) {
+	t.Parallel()
 	s, _ := provision(t, closedURL(t), nil)
 	_, err := target(t, s).Handler.Handle(context.Background(), cpEvent("USER_CREATE"))
 	if err == nil || hook.IsPermanent(err) || !strings.Contains(err.Error(), "connection refused") {

@@ -23,6 +23,7 @@ var ann = webapi.SignupRequest{
 }
 
 func TestSignupAllowed(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, answerJSON(200, `{"result": {"code": "ok", "description": "Welcome!"}, "data": {"id": 7}}`))
 	s, _ := provision(t, f.URL+"/webapi2", nil)
 
@@ -56,6 +57,7 @@ func TestSignupAllowed(t *testing.T) {
 }
 
 func TestSignupQuery(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, answerJSON(200, `{"result": {"code": "ok"}}`))
 	for _, tc := range []struct{ base, lang, want string }{
 		{"/webapi2", "", "method=account/signup/1&he=JSON1&ho=JSON1&hl=en"},
@@ -80,6 +82,7 @@ func TestSignupQuery(t *testing.T) {
 }
 
 func TestSignupDecidedByTheService(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, answer, success string
 		want                  webapi.SignupResult
@@ -145,6 +148,7 @@ func TestSignupDecidedByTheService(t *testing.T) {
 var unavailable = webapi.SignupResult{Outcome: webapi.Refused, Message: "The sign-up service is unavailable. Please try again later.", MessageID: "signup.unavailable"}
 
 func TestSignupFailsClosed(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		answer http.HandlerFunc
@@ -184,6 +188,7 @@ func TestSignupFailsClosed(t *testing.T) {
 }
 
 func TestSignupConnectionRefused(t *testing.T) {
+	t.Parallel()
 	s, logs := provision(t, closedURL(t), nil)
 	res, err := s.Signup(context.Background(), ann)
 	if err != nil {
@@ -196,6 +201,7 @@ func TestSignupConnectionRefused(t *testing.T) {
 }
 
 func TestSignupTimeout(t *testing.T) {
+	t.Parallel()
 	const timeout = 200 * time.Millisecond
 	f := newFake(t, nil)
 	f.set(f.blocking)
@@ -218,6 +224,7 @@ func TestSignupTimeout(t *testing.T) {
 }
 
 func TestSignupHonoursTheCallersDeadline(t *testing.T) {
+	t.Parallel()
 	const deadline = 150 * time.Millisecond
 	f := newFake(t, nil)
 	f.set(f.blocking)
@@ -247,6 +254,7 @@ func TestSignupHonoursTheCallersDeadline(t *testing.T) {
 // before it would send the rest, so a client that read it all would hang
 // until the timeout.
 func TestSignupLargeAnswer(t *testing.T) {
+	t.Parallel()
 	const size, sent = 10 << 20, 3 << 19
 	hungUp := make(chan bool, 1)
 	f := newFake(t, nil)
@@ -284,6 +292,7 @@ func TestSignupLargeAnswer(t *testing.T) {
 }
 
 func TestSignupNotDelegated(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, answerJSON(200, `{"result": {"code": "ok"}}`))
 	s, _ := provision(t, f.URL, func(s *webapi.Service) { s.UseSignup = false })
 	res, err := s.Signup(context.Background(), ann)
@@ -303,6 +312,7 @@ func TestSignupNotDelegated(t *testing.T) {
 }
 
 func TestSignupPassword(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		forward  bool
 		password string
@@ -327,6 +337,7 @@ func TestSignupPassword(t *testing.T) {
 }
 
 func TestNotProvisioned(t *testing.T) {
+	t.Parallel()
 	s := &webapi.Service{URL: "http://127.0.0.1:1/", UseSignup: true, UseForgotPassword: true}
 	if _, err := s.Signup(context.Background(), ann); !errors.Is(err, webapi.ErrNotProvisioned) {
 		t.Errorf("Signup: %v", err)

@@ -18,6 +18,7 @@ const (
 )
 
 func TestParseTemplate(t *testing.T) {
+	t.Parallel()
 	v := webapi.Values{Name: "ann", Domain: "acme", Email: "ann@acme.example", FullName: "Ann", ID: "7"}
 	for _, tc := range []struct {
 		tmpl, want, err string
@@ -121,6 +122,7 @@ func checkRendered(t testing.TB, v webapi.Values, b []byte) {
 }
 
 func TestRenderHostileValues(t *testing.T) {
+	t.Parallel()
 	for _, v := range hostile {
 		checkRendered(t, v, render(t, v))
 	}
@@ -130,6 +132,7 @@ func TestRenderHostileValues(t *testing.T) {
 // encoding/json writes them with HTML escaping off, checked against a fixed
 // table (not against the encoder the implementation uses).
 func TestRenderEscaping(t *testing.T) {
+	t.Parallel()
 	tp, err := webapi.ParseTemplate(`"v": {{name}}`)
 	if err != nil {
 		t.Fatal(err)
