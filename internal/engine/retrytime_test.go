@@ -123,30 +123,31 @@ type jobStart struct{ scheduled, attempted time.Time }
 func jobStarts(t *testing.T, e *engine.Engine) []jobStart {
 	t.Helper()
 	const q = `SELECT scheduled_at, attempted_at FROM river_job WHERE kind = 'hookd_delivery' AND attempted_at IS NOT NULL`
-	var out []jobStart
+	var (
+		rows interface {
+			Next() bool
+			Scan(dest ...any) error
+			Err() error
+		}
+		err error
+	)
 	if pool := e.DB().Pool(); pool != nil {
-		rows, err := pool.Query(context.Background(), q)
-		if err != nil {
-			t.Fatal(err)
+		r, qerr := pool.Query(context.Background(), q)
+		if qerr == nil {
+			defer r.Close()
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var j jobStart
-			if err := rows.Scan(&j.scheduled, &j.attempted); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, j)
+		rows, err = r, qerr
+	} else {
+		r, qerr := e.DB().SQL().QueryContext(context.Background(), q)
+		if qerr == nil {
+			defer r.Close()
 		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return out
+		rows, err = r, qerr
 	}
-	rows, err := e.DB().SQL().QueryContext(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
+	var out []jobStart
 	for rows.Next() {
 		var j jobStart
 		if err := rows.Scan(&j.scheduled, &j.attempted); err != nil {
