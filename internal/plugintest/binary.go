@@ -3,7 +3,6 @@ package plugintest
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,16 +33,7 @@ var binaries sync.Map // string → *build
 // is no go command.
 func Binary(t testing.TB, pkg string) string {
 	t.Helper()
-	v, _ := binaries.LoadOrStore(pkg, &build{})
-	b := v.(*build)
-	b.once.Do(func() { b.path, b.err = goBuildBinary(pkg) })
-	if b.err != nil {
-		if errors.Is(b.err, errNoGo) {
-			t.Skip(b.err)
-		}
-		t.Fatal(b.err)
-	}
-	return b.path
+	return once(t, &binaries, pkg, goBuildBinary)
 }
 
 func goBuildBinary(pkg string) (string, error) {

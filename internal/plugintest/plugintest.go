@@ -49,7 +49,7 @@ const Timeout = time.Minute
 
 var (
 	mu     sync.Mutex
-	builds = map[string]*build{} // by package path
+	builds sync.Map // package path → *build: the plugins [Build] built
 	engine *wasmhost.Engine
 )
 
@@ -57,6 +57,24 @@ type build struct {
 	once sync.Once
 	path string
 	err  error
+}
+
+// once returns what make builds of pkg, built once per test binary for
+// every caller with the same cache (concurrent callers wait for the same
+// build). It fails t when the build fails, and skips it when there is no
+// go command.
+func once(t testing.TB, cache *sync.Map, pkg string, make func(pkg string) (string, error)) string {
+	t.Helper()
+	v, _ := cache.LoadOrStore(pkg, &build{})
+	b := v.(*build)
+	b.once.Do(func() { b.path, b.err = make(pkg) })
+	if b.err != nil {
+		if errors.Is(b.err, errNoGo) {
+			t.Skip(b.err)
+		}
+		t.Fatal(b.err)
+	}
+	return b.path
 }
 
 // Main runs the tests, then the cleanups given (what the test binary made
@@ -93,21 +111,7 @@ func Main(m *testing.M, cleanups ...func()) {
 // fails, and skips it when there is no go command.
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
-	mu.Lock()
-	b := builds[pkg]
-	if b == nil {
-		b = &build{}
-		builds[pkg] = b
-	}
-	mu.Unlock()
-	b.once.Do(func() { b.path, b.err = goBuild(pkg) })
-	if b.err != nil {
-		if errors.Is(b.err, errNoGo) {
-			t.Skip(b.err)
-		}
-		t.Fatal(b.err)
-	}
-	return b.path
+	return once(t, &builds, pkg, goBuild)
 }
 
 var errNoGo = fmt.Errorf("plugintest: no go command on PATH to build plugins with")
