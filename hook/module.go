@@ -146,6 +146,9 @@ type Env struct {
 	// binds State to the store once it is open, and calls made before
 	// then (a plugin's hookd_v1_init at start) fail with ErrUnavailable.
 	State StateStore
+	// Signup asks a domain's plugin to decide a sign-up (on_signup); nil
+	// when there is none (hookd check).
+	Signup SignupDecider
 }
 
 // Count returns e.Counters, or NopCounters when it is nil.
