@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/webui"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -81,12 +81,9 @@ type Options struct {
 
 // Defaults of [Options].
 const (
-	DefaultSessionTTL  = 12 * time.Hour
-	DefaultMaxSessions = 1000
+	DefaultSessionTTL  = webui.DefaultSessionTTL
+	DefaultMaxSessions = webui.DefaultMaxSessions
 )
-
-// maxForm bounds the body of a POST: a form of a few short fields.
-const maxForm = 16 << 10
 
 // server is the http.Handler New returns.
 type server struct {
@@ -97,9 +94,9 @@ type server struct {
 	// length too.
 	tokenHash []byte
 	config    func() ([]byte, error)
-	sessions  *sessions
-	pages     *pages
-	mux       *http.ServeMux
+	// site is what the admin page shares with the portal: sessions, CSRF,
+	// the origin check, templates and security headers.
+	site *webui.Site
 }
 
 // New returns the admin page's handler, serving b under /admin/. Mount it
@@ -117,7 +114,7 @@ func New(b Backend, o Options) http.Handler {
 	if b == nil {
 		panic("admin: New needs a Backend")
 	}
-	s := &server{b: b, log: o.Logger, config: o.Config, pages: mustParsePages(), mux: http.NewServeMux()}
+	s := &server{b: b, log: o.Logger, config: o.Config}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -125,66 +122,41 @@ func New(b Backend, o Options) http.Handler {
 		h := sha256.Sum256([]byte(o.Token))
 		s.tokenHash = h[:]
 	}
-	s.sessions = newSessions(o.SessionTTL, o.MaxSessions, o.Now)
+	s.site = webui.NewSite(webui.Options{Prefix: "/admin/", Cookie: cookieName, Name: "admin", Logger: s.log,
+		Assets: templates, Pages: pageNames, SessionTTL: o.SessionTTL, MaxSessions: o.MaxSessions, Now: o.Now,
+		Open: o.Token == ""})
 	s.routes()
 	return s
 }
 
+// cookieName is the session cookie. It is scoped to /admin/, so the API
+// never sees it.
+const cookieName = "hookd_admin"
+
 // routes registers every page, action and asset.
 func (s *server) routes() {
-	m := s.mux
-	m.HandleFunc("GET /admin/login", s.handleLoginForm)
-	m.HandleFunc("POST /admin/login", s.handleLogin)
-	m.HandleFunc("POST /admin/logout", s.action(s.handleLogout))
-	m.HandleFunc("GET /admin/static/{file}", s.handleStatic)
+	m := s.site
+	m.HandleFunc("GET /admin/login", m.LoginForm)
+	m.HandleFunc("POST /admin/login", m.Login(s.checkToken, "That is not the API token (server.token_file)."))
+	m.HandleFunc("POST /admin/logout", m.Action(m.Logout))
+	m.HandleFunc("GET /admin/static/{file}", m.Static(static, webui.Shared))
 
-	m.HandleFunc("GET /admin/{$}", s.page(s.handleDeliveries))
-	m.HandleFunc("GET /admin/dead", s.page(s.handleDead))
-	m.HandleFunc("GET /admin/deliveries/{id}", s.page(s.handleDelivery))
-	m.HandleFunc("POST /admin/deliveries/{id}/retry", s.action(s.handleRetry))
-	m.HandleFunc("POST /admin/deliveries/{id}/discard", s.action(s.handleDiscard))
-	m.HandleFunc("POST /admin/deliveries/replay", s.action(s.handleReplay))
-	m.HandleFunc("GET /admin/targets", s.page(s.handleTargets))
-	m.HandleFunc("POST /admin/targets/action", s.action(s.handleTargetAction))
-	m.HandleFunc("GET /admin/sessions", s.page(s.handleSessions))
-	m.HandleFunc("GET /admin/plugins", s.page(s.handlePlugins))
-	m.HandleFunc("POST /admin/plugins/reload", s.action(s.handleReload))
-	m.HandleFunc("GET /admin/config", s.page(s.handleConfig))
-	m.HandleFunc("GET /admin/stats.json", s.api(s.handleStats))
-	m.HandleFunc("/admin/", s.handleNotFound)
+	m.HandleFunc("GET /admin/{$}", m.Page(s.handleDeliveries))
+	m.HandleFunc("GET /admin/dead", m.Page(s.handleDead))
+	m.HandleFunc("GET /admin/deliveries/{id}", m.Page(s.handleDelivery))
+	m.HandleFunc("POST /admin/deliveries/{id}/retry", m.Action(s.handleRetry))
+	m.HandleFunc("POST /admin/deliveries/{id}/discard", m.Action(s.handleDiscard))
+	m.HandleFunc("POST /admin/deliveries/replay", m.Action(s.handleReplay))
+	m.HandleFunc("GET /admin/targets", m.Page(s.handleTargets))
+	m.HandleFunc("POST /admin/targets/action", m.Action(s.handleTargetAction))
+	m.HandleFunc("GET /admin/sessions", m.Page(s.handleSessions))
+	m.HandleFunc("GET /admin/plugins", m.Page(s.handlePlugins))
+	m.HandleFunc("POST /admin/plugins/reload", m.Action(s.handleReload))
+	m.HandleFunc("GET /admin/config", m.Page(s.handleConfig))
+	m.HandleFunc("GET /admin/stats.json", m.API(s.handleStats))
+	m.HandleFunc("/admin/", m.NotFound)
 }
 
-// ServeHTTP sets the security headers every admin answer carries, and
-// routes. A panic in a page is logged and answered with a 500 page.
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Cross-Origin-Resource-Policy", "same-origin")
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			s.log.ErrorContext(r.Context(), "admin page panicked", "method", r.Method, "path", r.URL.Path,
-				"panic", v, "stack", string(debug.Stack()))
-			s.errorPage(w, r, http.StatusInternalServerError, "Internal error; see the server log.")
-		}
-	}()
-	s.mux.ServeHTTP(w, r)
-}
-
-// contentSecurityPolicy allows the page's own scripts, styles, images and
-// JSON, and nothing else: no inline script or style, no framing, no form
-// posted elsewhere.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
-// handleNotFound answers the paths under /admin/ that are no page.
-func (s *server) handleNotFound(w http.ResponseWriter, r *http.Request) {
-	s.errorPage(w, r, http.StatusNotFound, "No such page: "+cut(r.URL.Path, 80))
-}
+// ServeHTTP serves the admin page with the security headers of
+// [webui.Site.ServeHTTP].
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.site.ServeHTTP(w, r) }

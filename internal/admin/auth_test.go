@@ -299,7 +299,7 @@ func TestSecurityHeaders(t *testing.T) {
 	c.login(testToken)
 	check("deliveries", c.get("/admin/"))
 	check("stats", c.get("/admin/stats.json"))
-	css := c.get("/admin/static/admin.css")
+	css := c.get("/admin/static/hookd.css")
 	check("stylesheet", css)
 	js := c.get("/admin/static/admin.js")
 	check("script", js)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/webui"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -40,7 +41,7 @@ func parseList(q url.Values, now time.Time) (hook.DeliveryFilter, listForm, erro
 	if form.State != "" {
 		f.State = hook.DeliveryState(form.State)
 		if !f.State.Valid() {
-			return f, form, fmt.Errorf("state %q is not one of %s", cut(form.State, 32), stateNames())
+			return f, form, fmt.Errorf("state %q is not one of %s", webui.Cut(form.State, 32), stateNames())
 		}
 	}
 	if len(form.Target) > maxNameLen {
@@ -59,7 +60,7 @@ func parseList(q url.Values, now time.Time) (hook.DeliveryFilter, listForm, erro
 	if form.Before != "" {
 		id, err := parseID(form.Before)
 		if err != nil {
-			return f, form, fmt.Errorf("before %q: must be a delivery id (a positive integer)", cut(form.Before, 32))
+			return f, form, fmt.Errorf("before %q: must be a delivery id (a positive integer)", webui.Cut(form.Before, 32))
 		}
 		f.BeforeID = id
 	}
@@ -87,7 +88,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("since %q: must be a duration back from now (90m, 24h), "+
-		"an RFC 3339 time (2026-11-29T10:00:00Z) or a UTC date and time (2026-11-29 10:00)", cut(s, 32))
+		"an RFC 3339 time (2026-11-29T10:00:00Z) or a UTC date and time (2026-11-29 10:00)", webui.Cut(s, 32))
 }
 
 // parseID parses a delivery id: a positive decimal integer.
@@ -127,16 +128,16 @@ type listData struct {
 }
 
 // handleDeliveries serves the list of deliveries, with the live chart.
-func (s *server) handleDeliveries(w http.ResponseWriter, r *http.Request, se *session) {
+func (s *server) handleDeliveries(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	s.list(w, r, se, false)
 }
 
 // handleDead serves the dead letters: the list with state dead.
-func (s *server) handleDead(w http.ResponseWriter, r *http.Request, se *session) {
+func (s *server) handleDead(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	s.list(w, r, se, true)
 }
 
-func (s *server) list(w http.ResponseWriter, r *http.Request, se *session, dead bool) {
+func (s *server) list(w http.ResponseWriter, r *http.Request, se *webui.Session, dead bool) {
 	q := r.URL.Query()
 	if dead {
 		q.Set("state", string(hook.StateDead))
@@ -145,7 +146,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, se *session, dead 
 	if dead {
 		title, nav, path = "Dead letters", "dead", "/admin/dead"
 	}
-	v := s.newView(r, se, title, nav)
+	v := s.site.NewView(r, se, title, nav)
 	d := listData{Dead: dead, States: hook.DeliveryStates,
 		ReplayStates: []hook.DeliveryState{hook.StateDead, hook.StateDiscarded, hook.StateRetrying}}
 	f, form, err := parseList(q, time.Now())
@@ -156,7 +157,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, se *session, dead 
 	} else {
 		ds, err := s.b.ListDeliveries(r.Context(), f)
 		if err != nil {
-			s.backendError(w, r, err)
+			s.site.BackendError(w, r, err)
 			return
 		}
 		if len(ds) > pageSize {
@@ -173,7 +174,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, se *session, dead 
 		d.Summary = summarize(s.b.Stats())
 	}
 	v.Data = d
-	s.render(w, r, status, "deliveries", v)
+	s.site.Render(w, r, status, "deliveries", v)
 }
 
 // pageURL is the list at path with form's filters, before the id given
@@ -225,10 +226,10 @@ type deliveryData struct {
 }
 
 // handleDelivery serves one delivery with its event and every attempt.
-func (s *server) handleDelivery(w http.ResponseWriter, r *http.Request, se *session) {
+func (s *server) handleDelivery(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	id, err := parseID(r.PathValue("id"))
 	if err != nil {
-		s.errorPage(w, r, http.StatusBadRequest, fmt.Sprintf("Delivery id %q: must be a positive integer.", cut(r.PathValue("id"), 32)))
+		s.site.ErrorPage(w, r, http.StatusBadRequest, fmt.Sprintf("Delivery id %q: must be a positive integer.", webui.Cut(r.PathValue("id"), 32)))
 		return
 	}
 	d, err := s.b.Delivery(r.Context(), id)
@@ -236,18 +237,18 @@ func (s *server) handleDelivery(w http.ResponseWriter, r *http.Request, se *sess
 		err = fmt.Errorf("delivery %d: %w", id, hook.ErrNotFound)
 	}
 	if err != nil {
-		s.backendError(w, r, err)
+		s.site.BackendError(w, r, err)
 		return
 	}
-	v := s.newView(r, se, fmt.Sprintf("Delivery %d", id), "deliveries")
+	v := s.site.NewView(r, se, fmt.Sprintf("Delivery %d", id), "deliveries")
 	v.Data = deliveryData{D: d, Held: d.Held,
 		CanRetry: d.State != hook.StateDelivered, CanDiscard: d.State.Live() || d.State == hook.StateDead}
-	s.render(w, r, http.StatusOK, "delivery", v)
+	s.site.Render(w, r, http.StatusOK, "delivery", v)
 }
 
 // handleRetry replays one delivery; one of a disabled or paused target
 // only once the operator confirms (force).
-func (s *server) handleRetry(w http.ResponseWriter, r *http.Request, se *session) {
+func (s *server) handleRetry(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	retry := s.b.Retry
 	if forced(r) {
 		retry = s.b.RetryForced
@@ -256,16 +257,16 @@ func (s *server) handleRetry(w http.ResponseWriter, r *http.Request, se *session
 }
 
 // handleDiscard discards one delivery.
-func (s *server) handleDiscard(w http.ResponseWriter, r *http.Request, se *session) {
+func (s *server) handleDiscard(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	s.deliveryAction(w, r, se, "discarded", "is discarded", s.b.Discard)
 }
 
-func (s *server) deliveryAction(w http.ResponseWriter, r *http.Request, se *session, verb, outcome string,
+func (s *server) deliveryAction(w http.ResponseWriter, r *http.Request, se *webui.Session, verb, outcome string,
 	do func(ctx context.Context, id int64) error,
 ) {
 	id, err := parseID(r.PathValue("id"))
 	if err != nil {
-		s.errorPage(w, r, http.StatusBadRequest, fmt.Sprintf("Delivery id %q: must be a positive integer.", cut(r.PathValue("id"), 32)))
+		s.site.ErrorPage(w, r, http.StatusBadRequest, fmt.Sprintf("Delivery id %q: must be a positive integer.", webui.Cut(r.PathValue("id"), 32)))
 		return
 	}
 	err = do(r.Context(), id)
@@ -274,15 +275,15 @@ func (s *server) deliveryAction(w http.ResponseWriter, r *http.Request, se *sess
 	}
 	if errors.Is(err, hookrt.ErrReplayRefused) {
 		s.confirm(w, r, se, err, fmt.Sprintf("/admin/deliveries/%d/retry", id), nil,
-			back(r.PostForm.Get("back"), fmt.Sprintf("/admin/deliveries/%d", id)))
+			s.site.Back(r, fmt.Sprintf("/admin/deliveries/%d", id)))
 		return
 	}
-	s.done(w, r, se, err, fmt.Sprintf("Delivery %d %s.", id, outcome), fmt.Sprintf("/admin/deliveries/%d", id))
+	s.site.Done(w, r, se, err, fmt.Sprintf("Delivery %d %s.", id, outcome), fmt.Sprintf("/admin/deliveries/%d", id))
 }
 
 // handleReplay replays every delivery the form selects: state (dead,
 // discarded or retrying; dead when empty), target and since.
-func (s *server) handleReplay(w http.ResponseWriter, r *http.Request, se *session) {
+func (s *server) handleReplay(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	form := r.PostForm
 	f := hook.DeliveryFilter{State: hook.DeliveryState(form.Get("state")), Target: strings.TrimSpace(form.Get("target"))}
 	var err error
@@ -290,7 +291,7 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request, se *sessio
 	case f.State == "":
 		f.State = hook.StateDead
 	case f.State != hook.StateDead && f.State != hook.StateDiscarded && f.State != hook.StateRetrying:
-		err = fmt.Errorf("state %q: a replay takes dead, discarded or retrying deliveries", cut(string(f.State), 32))
+		err = fmt.Errorf("state %q: a replay takes dead, discarded or retrying deliveries", webui.Cut(string(f.State), 32))
 	}
 	if err == nil && len(f.Target) > maxNameLen {
 		err = fmt.Errorf("target is %d bytes long; a target name is at most %d", len(f.Target), maxNameLen)
@@ -299,8 +300,8 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request, se *sessio
 		f.Since, err = parseSince(since, time.Now())
 	}
 	if err != nil {
-		s.sessions.setFlash(se, flash{Text: "Nothing replayed: " + err.Error() + ".", Error: true})
-		http.Redirect(w, r, back(form.Get("back"), "/admin/dead"), http.StatusSeeOther)
+		s.site.Sessions.SetFlash(se, webui.Flash{Text: "Nothing replayed: " + err.Error() + ".", Error: true})
+		http.Redirect(w, r, s.site.Back(r, "/admin/dead"), http.StatusSeeOther)
 		return
 	}
 	replay := s.b.RetryMatching
@@ -310,7 +311,7 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request, se *sessio
 	n, err := replay(r.Context(), f)
 	if errors.Is(err, hookrt.ErrReplayRefused) {
 		fields := []confirmField{{"state", form.Get("state")}, {"target", form.Get("target")}, {"since", form.Get("since")}}
-		s.confirm(w, r, se, err, "/admin/deliveries/replay", fields, back(form.Get("back"), "/admin/dead"))
+		s.confirm(w, r, se, err, "/admin/deliveries/replay", fields, s.site.Back(r, "/admin/dead"))
 		return
 	}
 	if err == nil {
@@ -324,7 +325,7 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request, se *sessio
 	if !f.Since.IsZero() {
 		what += " since " + f.Since.UTC().Format("2006-01-02 15:04:05")
 	}
-	s.done(w, r, se, err, fmt.Sprintf("Replayed %d %s %s.", n, plural(n, "delivery", "deliveries"), what), "/admin/dead")
+	s.site.Done(w, r, se, err, fmt.Sprintf("Replayed %d %s %s.", n, webui.Plural(n, "delivery", "deliveries"), what), "/admin/dead")
 }
 
 // forced reports whether the operator confirmed a replay into a disabled
@@ -345,16 +346,9 @@ type confirmData struct {
 // confirm answers a replay refused because of its target's state with a
 // page that says why and asks whether to replay anyway: nothing was
 // requeued.
-func (s *server) confirm(w http.ResponseWriter, r *http.Request, se *session, err error, action string, fields []confirmField, backTo string) {
+func (s *server) confirm(w http.ResponseWriter, r *http.Request, se *webui.Session, err error, action string, fields []confirmField, backTo string) {
 	s.log.InfoContext(r.Context(), "admin: replay refused, asking to confirm", "error", err, "remote", r.RemoteAddr)
-	v := s.newView(r, se, "Replay into a target that is not enabled?", "dead")
+	v := s.site.NewView(r, se, "Replay into a target that is not enabled?", "dead")
 	v.Data = confirmData{Message: strings.TrimSuffix(err.Error(), ": "+hook.ErrConflict.Error()), Action: action, Back: backTo, Fields: fields}
-	s.render(w, r, http.StatusOK, "confirm", v) // a question, not an error: browsers log 4xx pages as errors
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	s.site.Render(w, r, http.StatusOK, "confirm", v) // a question, not an error: browsers log 4xx pages as errors
 }

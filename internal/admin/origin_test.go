@@ -8,50 +8,6 @@ import (
 	"testing"
 )
 
-func newPost(host, origin, referer string) *http.Request {
-	r := httptest.NewRequest(http.MethodPost, "http://"+host+"/admin/deliveries/1/retry", nil)
-	r.Host = host
-	if origin != "" {
-		r.Header.Set("Origin", origin)
-	}
-	if referer != "" {
-		r.Header.Set("Referer", referer)
-	}
-	return r
-}
-
-func TestSameOrigin(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name, origin, referer string
-		tls, ok               bool
-	}{
-		{"same origin", "http://h.example:7700", "", false, true},
-		{"https page behind a TLS proxy", "https://h.example:7700", "", false, true},
-		{"same origin over TLS", "https://h.example:7700", "", true, true},
-		{"http origin of a TLS request", "http://h.example:7700", "", true, false},
-		{"host in another case", "http://H.EXAMPLE:7700", "", false, true},
-		{"other port", "http://h.example:7701", "", false, false},
-		{"other host", "http://evil.example", "", false, false},
-		{"suffix host", "http://h.example:7700.evil.example", "", false, false},
-		{"other scheme", "ftp://h.example:7700", "", false, false},
-		{"referer only", "", "http://h.example:7700/admin/dead", false, true},
-		{"null origin, good referer", "null", "http://h.example:7700/admin/", false, true},
-		{"nothing", "", "", false, false},
-		{"not a URL", "::", "", false, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := newPost("h.example:7700", tc.origin, tc.referer)
-			if tc.tls {
-				r.TLS = &tls.ConnectionState{}
-			}
-			if err := sameOrigin(r); (err == nil) != tc.ok {
-				t.Errorf("sameOrigin: %v; want ok %v", err, tc.ok)
-			}
-		})
-	}
-}
-
 // TestCookieSecureOverTLS: the session cookie is Secure when the request
 // came over TLS.
 func TestCookieSecureOverTLS(t *testing.T) {

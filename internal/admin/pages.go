@@ -3,13 +3,12 @@ package admin
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/webui"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -23,9 +22,9 @@ type sessionData struct {
 
 // handleSessions serves a session's record: ?id=<SESSIONID> lists its
 // events in order, each with its outcome at every target.
-func (s *server) handleSessions(w http.ResponseWriter, r *http.Request, se *session) {
+func (s *server) handleSessions(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	id := strings.TrimSpace(r.URL.Query().Get("id"))
-	v := s.newView(r, se, "Sessions", "sessions")
+	v := s.site.NewView(r, se, "Sessions", "sessions")
 	d := sessionData{ID: id}
 	status := http.StatusOK
 	switch {
@@ -35,34 +34,34 @@ func (s *server) handleSessions(w http.ResponseWriter, r *http.Request, se *sess
 	default:
 		evs, err := s.b.SessionEvents(r.Context(), id)
 		if err != nil {
-			s.backendError(w, r, err)
+			s.site.BackendError(w, r, err)
 			return
 		}
 		d.Events, d.Asked = evs, true
-		v.Title = "Session " + cut(id, 40)
+		v.Title = "Session " + webui.Cut(id, 40)
 	}
 	v.Data = d
-	s.render(w, r, status, "sessions", v)
+	s.site.Render(w, r, status, "sessions", v)
 }
 
 // handlePlugins serves the WASM plugins, with a button that reloads them.
-func (s *server) handlePlugins(w http.ResponseWriter, r *http.Request, se *session) {
-	v := s.newView(r, se, "Plugins", "plugins")
+func (s *server) handlePlugins(w http.ResponseWriter, r *http.Request, se *webui.Session) {
+	v := s.site.NewView(r, se, "Plugins", "plugins")
 	v.Data = s.b.Plugins()
-	s.render(w, r, http.StatusOK, "plugins", v)
+	s.site.Render(w, r, http.StatusOK, "plugins", v)
 }
 
 // handleReload asks the plugins to pick up changed files now (as SIGHUP
 // does). A plugin whose new file is refused keeps running its old one;
 // the page says why.
-func (s *server) handleReload(w http.ResponseWriter, r *http.Request, se *session) {
+func (s *server) handleReload(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	err := s.b.Reload(r.Context())
 	if err != nil {
 		s.log.WarnContext(r.Context(), "admin: plugin reload", "error", err, "remote", r.RemoteAddr)
-		s.sessions.setFlash(se, flash{Text: "Reload: " + cut(err.Error(), 500) + " (the plugins whose reload failed keep their previous version).", Error: true})
+		s.site.Sessions.SetFlash(se, webui.Flash{Text: "Reload: " + webui.Cut(err.Error(), 500) + " (the plugins whose reload failed keep their previous version).", Error: true})
 	} else {
 		s.log.InfoContext(r.Context(), "admin: plugins reloaded", "remote", r.RemoteAddr)
-		s.sessions.setFlash(se, flash{Text: "Plugins reloaded."})
+		s.site.Sessions.SetFlash(se, webui.Flash{Text: "Plugins reloaded."})
 	}
 	http.Redirect(w, r, "/admin/plugins", http.StatusSeeOther)
 }
@@ -74,8 +73,8 @@ type configData struct {
 }
 
 // handleConfig serves the effective config, secrets redacted.
-func (s *server) handleConfig(w http.ResponseWriter, r *http.Request, se *session) {
-	v := s.newView(r, se, "Config", "config")
+func (s *server) handleConfig(w http.ResponseWriter, r *http.Request, se *webui.Session) {
+	v := s.site.NewView(r, se, "Config", "config")
 	var d configData
 	if s.config == nil {
 		d.Error = "The effective config is not available here."
@@ -86,7 +85,7 @@ func (s *server) handleConfig(w http.ResponseWriter, r *http.Request, se *sessio
 		d.TOML = string(b)
 	}
 	v.Data = d
-	s.render(w, r, http.StatusOK, "config", v)
+	s.site.Render(w, r, http.StatusOK, "config", v)
 }
 
 // statsJSON is the chart's data: one column per series, one entry per
@@ -102,7 +101,7 @@ type statsJSON struct {
 }
 
 // handleStats serves /admin/stats.json for the live chart.
-func (s *server) handleStats(w http.ResponseWriter, r *http.Request, _ *session) {
+func (s *server) handleStats(w http.ResponseWriter, r *http.Request, _ *webui.Session) {
 	st := s.b.Stats()
 	out := statsJSON{IntervalMS: st.Interval.Milliseconds(), Delivered: []int{}, Failed: []int{}, Dead: []int{},
 		P50MS: []float64{}, P99MS: []float64{}}
@@ -147,24 +146,4 @@ func summarize(st hookrt.Stats) summary {
 	}
 	out.Rate = fmt.Sprintf("%.1f", float64(lastMinute)/60)
 	return out
-}
-
-// handleStatic serves the embedded stylesheet and script.
-func (s *server) handleStatic(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("file")
-	b, err := fs.ReadFile(assets, "assets/static/"+name)
-	if err != nil || strings.Contains(name, "..") {
-		s.errorPage(w, r, http.StatusNotFound, "No such file: "+cut(name, 80))
-		return
-	}
-	w.Header().Set("Content-Type", staticTypes[path.Ext(name)])
-	_, _ = w.Write(b)
-}
-
-// staticTypes are the content types of the embedded files: with nosniff,
-// a browser runs a script only when it is labelled as one.
-var staticTypes = map[string]string{
-	".css": "text/css; charset=utf-8",
-	".js":  "text/javascript; charset=utf-8",
-	".svg": "image/svg+xml",
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/webui"
 )
 
 // maxReason bounds the reason an operator gives for disabling or pausing
@@ -15,31 +16,31 @@ const maxReason = 500
 // handleTargets serves the targets: their state and why, breaker, load,
 // what waits for them and their last error, with the buttons that change
 // their state.
-func (s *server) handleTargets(w http.ResponseWriter, r *http.Request, se *session) {
+func (s *server) handleTargets(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	ts, err := s.b.TargetStatuses(r.Context())
 	if err != nil {
-		s.backendError(w, r, err)
+		s.site.BackendError(w, r, err)
 		return
 	}
-	v := s.newView(r, se, "Targets", "targets")
+	v := s.site.NewView(r, se, "Targets", "targets")
 	v.Data = ts
-	s.render(w, r, http.StatusOK, "targets", v)
+	s.site.Render(w, r, http.StatusOK, "targets", v)
 }
 
 // handleTargetAction changes a target's state: the form's name, action
 // (disable, pause, enable or resume) and, for disable and pause, an
 // optional reason.
-func (s *server) handleTargetAction(w http.ResponseWriter, r *http.Request, se *session) {
+func (s *server) handleTargetAction(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	form := r.PostForm
 	name, action := form.Get("name"), form.Get("action")
 	reason := strings.TrimSpace(form.Get("reason"))
 	if name == "" || len(name) > maxNameLen {
-		s.errorPage(w, r, http.StatusBadRequest, fmt.Sprintf("The target name must be 1 to %d bytes long.", maxNameLen))
+		s.site.ErrorPage(w, r, http.StatusBadRequest, fmt.Sprintf("The target name must be 1 to %d bytes long.", maxNameLen))
 		return
 	}
 	if len(reason) > maxReason {
-		s.sessions.setFlash(se, flash{Text: fmt.Sprintf("The reason is %d bytes long; at most %d are kept. Nothing changed.", len(reason), maxReason), Error: true})
-		http.Redirect(w, r, back(form.Get("back"), "/admin/targets"), http.StatusSeeOther)
+		s.site.Sessions.SetFlash(se, webui.Flash{Text: fmt.Sprintf("The reason is %d bytes long; at most %d are kept. Nothing changed.", len(reason), maxReason), Error: true})
+		http.Redirect(w, r, s.site.Back(r, "/admin/targets"), http.StatusSeeOther)
 		return
 	}
 	ctx := r.Context()
@@ -55,13 +56,13 @@ func (s *server) handleTargetAction(w http.ResponseWriter, r *http.Request, se *
 	case "resume":
 		err, outcome = s.b.ResumeTarget(ctx, name), "resumed"
 	default:
-		s.errorPage(w, r, http.StatusBadRequest, fmt.Sprintf("No action %q: use disable, pause, enable or resume.", cut(action, 32)))
+		s.site.ErrorPage(w, r, http.StatusBadRequest, fmt.Sprintf("No action %q: use disable, pause, enable or resume.", webui.Cut(action, 32)))
 		return
 	}
 	if err == nil {
 		s.log.InfoContext(ctx, "admin: target "+action, "target", name, "reason", reason, "remote", r.RemoteAddr)
 	}
-	s.done(w, r, se, err, fmt.Sprintf("Target %s is %s.", name, outcome), "/admin/targets")
+	s.site.Done(w, r, se, err, fmt.Sprintf("Target %s is %s.", name, outcome), "/admin/targets")
 }
 
 func orDefault(s, def string) string {
