@@ -30,26 +30,40 @@ var (
 
 // Domain is one [[domain]] entry: a domain's own events script, an
 // http(s) URL or a WebAssembly plugin (a path ending in .wasm).
+//
+// The same entry is what a stored domain's settings decode into (JSON
+// with the same keys, issue 17), so that both are judged by one
+// [Domains.Validate] and built by one [Events.BuildDomain].
 type Domain struct {
-	ID     string `toml:"id"`
-	Script string `toml:"script"`
+	ID     string `toml:"id" json:"id"`
+	Script string `toml:"script" json:"script,omitempty"`
 	// Strict, when set, overrides [http_events] per_domain_strict.
-	Strict *bool `toml:"strict"`
+	Strict *bool `toml:"strict" json:"strict,omitempty"`
 	// CombineInterval, when set, overrides [http_events] combine_interval.
-	CombineInterval *hook.Duration `toml:"combine_interval"`
+	CombineInterval *hook.Duration `toml:"combine_interval" json:"combine_interval,omitempty"`
 	// Plugin holds a .wasm script's limits and capabilities.
-	Plugin wasmscript.Settings `toml:"plugin"`
+	Plugin wasmscript.Settings `toml:"plugin" json:"plugin,omitzero"`
 	// Config is a .wasm script's own configuration, which it reads with
 	// config_read (pdk.Config).
-	Config map[string]any `toml:"config"`
+	Config map[string]any `toml:"config" json:"config,omitempty"`
+	// Module, when set, is the plugin's binary itself (a stored plugin
+	// version) rather than a file: the domain is then a plugin whatever
+	// Script says, and Script is ignored. Never read from a file or JSON:
+	// the store hands it over.
+	Module []byte `toml:"-" json:"-"`
 }
 
-// IsPlugin reports whether the script is a WebAssembly plugin.
-func (d *Domain) IsPlugin() bool { return wasmscript.IsPlugin(d.Script) }
+// IsPlugin reports whether the script is a WebAssembly plugin: a stored
+// module, or a script path ending in .wasm.
+func (d *Domain) IsPlugin() bool { return d.Module != nil || wasmscript.IsPlugin(d.Script) }
 
 // Spec returns what a wasmscript.Host loads for a plugin script: the file
-// resolved with resolve, the settings and config, and the strictness.
+// resolved with resolve (or the stored module), the settings and config,
+// and the strictness.
 func (d *Domain) Spec(resolve func(string) string, strict bool) wasmscript.Spec {
+	if d.Module != nil {
+		return wasmscript.Spec{Domain: d.ID, Module: d.Module, Settings: d.Plugin, Config: d.Config, Strict: strict}
+	}
 	return wasmscript.Spec{Domain: d.ID, Path: resolve(d.Script), Settings: d.Plugin, Config: d.Config, Strict: strict}
 }
 
@@ -102,7 +116,7 @@ func (ds *Domains) Validate() error {
 		}
 		seen[d.ID] = true
 		switch {
-		case d.Script == "":
+		case d.Script == "" && d.Module == nil:
 			errs = append(errs, fmt.Errorf("%s: script: required: an http:// or https:// URL, or the path of a .wasm plugin", at))
 		case d.IsPlugin():
 			if err := d.Plugin.Validate(); err != nil {
@@ -145,8 +159,7 @@ type Events struct {
 	AllowPrivate    []string      `toml:"allow_private"`
 
 	targets []hook.Target
-	clients []*outbound.Client
-	plugins *wasmscript.Host
+	live    *live // set by Provision (module.go)
 }
 
 // globalURL builds the global script's URL from server and path.
@@ -211,7 +224,7 @@ func (e *Events) SaveToSession() bool { return e.SaveSession }
 // timeout (requestTimeout). `hookd config` and the admin page show it.
 func (e *Events) Effective(requestTimeout time.Duration, _ func(string) (hook.Module, bool)) any {
 	c := *e
-	c.targets, c.clients, c.plugins = nil, nil, nil
+	c.targets, c.live = nil, nil
 	if c.Timeout == 0 {
 		c.Timeout = hook.Duration(requestTimeout)
 	}

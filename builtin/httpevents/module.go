@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookrt/hookd/builtin/wasmscript"
@@ -36,25 +37,16 @@ var (
 	_ hook.Warner         = (*Domains)(nil)
 )
 
-// Provision builds the global target and one target per domain script.
+// Provision builds the global target and one target per [[domain]]
+// entry (BuildDomain), and keeps what BuildDomain needs for the domains
+// the runtime adds later (stored domains, issue 17).
 func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 	timeout := time.Duration(e.Timeout)
 	if timeout == 0 {
 		timeout = env.RequestTimeout
 	}
-	newClient := func(guard *outbound.Guard) *outbound.Client {
-		c := outbound.New(outbound.Options{Timeout: timeout, UserAgent: env.UserAgent, MaxBody: xmlmsg.MaxReply, Guard: guard})
-		e.clients = append(e.clients, c)
-		return c
-	}
-	policy := func(strict bool, combine time.Duration) hook.Policy {
-		p := hook.Policy{}
-		if !strict {
-			p = laxPolicy
-		}
-		p.Timeout, p.Combine = timeout, combine
-		return p
-	}
+	l := &live{env: env, timeout: timeout}
+	e.live = l
 	if e.Global {
 		u, err := e.globalURL()
 		if err != nil {
@@ -62,9 +54,9 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 		}
 		e.targets = append(e.targets, hook.Target{
 			Name:    GlobalTarget,
-			Handler: &script{url: u, strict: e.GlobalStrict, client: newClient(nil)},
+			Handler: &script{url: u, strict: e.GlobalStrict, client: l.newClient(nil)},
 			Match:   notInternal,
-			Policy:  policy(e.GlobalStrict, time.Duration(e.CombineInterval)),
+			Policy:  e.policy(e.GlobalStrict, time.Duration(e.CombineInterval)),
 		})
 		env.Logger.Info("global HTTP events", slog.String("url", u), slog.Bool("strict", e.GlobalStrict))
 	}
@@ -79,58 +71,142 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 	if err != nil {
 		return fmt.Errorf("allow_private: %w", err)
 	}
-	guard := outbound.NewGuard(allow)
-	client := newClient(guard)
-	var settings *wasmscript.Plugins
+	l.client = l.newClient(outbound.NewGuard(allow))
 	if m, ok := env.Lookup(wasmscript.ID); ok {
-		settings = m.(*wasmscript.Plugins)
+		l.settings = m.(*wasmscript.Plugins)
 	}
 	for _, d := range domains {
-		strict := e.PerDomainStrict
-		if d.Strict != nil {
-			strict = *d.Strict
+		t, _, err := e.BuildDomain(ctx, d) // closed with the module (Close)
+		if err != nil {
+			return err
 		}
-		combine := time.Duration(e.CombineInterval)
-		if d.CombineInterval != nil {
-			combine = time.Duration(*d.CombineInterval)
-		}
-		id := d.ID
-		var h hook.Handler = &script{url: d.Script, strict: strict, client: client}
-		p := policy(strict, combine)
-		if d.IsPlugin() {
-			if e.plugins == nil {
-				host, err := wasmscript.NewHost(ctx, wasmscript.HostOptions{CacheDir: env.Resolve(settings.CacheDirOrDefault()),
-					PrivateDir: env.PrivateDir, UserAgent: env.UserAgent, Logger: env.Logger, Counters: env.Count()})
-				if err != nil {
-					return err
-				}
-				e.plugins = host
-			}
-			spec := d.Spec(env.Resolve, strict)
-			spec.Settings = spec.Settings.WithState(env.State, id) // state = true: the runtime's store
-			sc, err := e.plugins.Load(ctx, spec)
-			if err != nil {
-				return fmt.Errorf("[[domain]] id %q: %w", id, err) // the plugin's errors name its file
-			}
-			h = sc
-			p.Timeout = 0 // the plugin's own deadline applies inside the delivery timeout
-			env.Logger.Info("domain plugin loaded", slog.String("domain", id), slog.String("path", sc.Path()),
-				slog.String("sha256", sc.SHA256()), slog.Bool("strict", strict))
-		}
-		e.targets = append(e.targets, hook.Target{
-			Name:    DomainTargetPrefix + id,
-			Handler: h,
-			Match:   func(ev *hook.Event) bool { return ev.DomainID() == id && notInternal(ev) },
-			Policy:  p,
-		})
+		e.targets = append(e.targets, t)
 	}
-	if e.plugins != nil {
-		e.plugins.Watch(settings.ReloadIntervalOrDefault())
+	if h := l.host(); h != nil {
+		h.Watch(l.settings.ReloadIntervalOrDefault())
 	}
 	if len(domains) == 0 {
 		env.Logger.Warn("per_domain is on but no [[domain]] has a script")
 	}
 	return nil
+}
+
+// live is what Provision sets up and BuildDomain builds with: the
+// runtime's Env, the per-domain client (with the SSRF guard) and the
+// plugin host, made when the first plugin is loaded. A pointer, so that
+// Effective's copy of the section leaves it behind.
+type live struct {
+	env      hook.Env
+	timeout  time.Duration
+	settings *wasmscript.Plugins
+	client   *outbound.Client // every domain's URL script; nil when per_domain is off
+
+	mu      sync.Mutex
+	clients []*outbound.Client
+	plugins *wasmscript.Host
+}
+
+func (l *live) newClient(guard *outbound.Guard) *outbound.Client {
+	c := outbound.New(outbound.Options{Timeout: l.timeout, UserAgent: l.env.UserAgent, MaxBody: xmlmsg.MaxReply, Guard: guard})
+	l.mu.Lock()
+	l.clients = append(l.clients, c)
+	l.mu.Unlock()
+	return c
+}
+
+// host returns the plugin host, nil until a plugin was loaded.
+func (l *live) host() *wasmscript.Host {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.plugins
+}
+
+// ensureHost returns the plugin host, made on first use.
+func (l *live) ensureHost(ctx context.Context) (*wasmscript.Host, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.plugins == nil {
+		env := l.env
+		host, err := wasmscript.NewHost(ctx, wasmscript.HostOptions{CacheDir: env.Resolve(l.settings.CacheDirOrDefault()),
+			PrivateDir: env.PrivateDir, UserAgent: env.UserAgent, Logger: env.Logger, Counters: env.Count()})
+		if err != nil {
+			return nil, err
+		}
+		l.plugins = host
+	}
+	return l.plugins, nil
+}
+
+// policy is the delivery policy of a script: one attempt (plus quick
+// retries of transport errors) unless strict, within the section's
+// timeout, combining events within combine.
+func (e *Events) policy(strict bool, combine time.Duration) hook.Policy {
+	p := hook.Policy{}
+	if !strict {
+		p = laxPolicy
+	}
+	p.Timeout, p.Combine = e.live.timeout, combine
+	return p
+}
+
+// BuildDomain builds one domain's delivery target: its name
+// (DomainTargetPrefix + id), the events it matches, its policy, and its
+// handler, a URL script or a WebAssembly plugin (from its file or its
+// stored bytes, d.Module) loaded exactly as at start; and the function
+// that closes the handler once the target is no longer used. Provision
+// builds every [[domain]] entry with it, and the runtime every stored
+// domain, so that both are judged and run by the same code.
+//
+//	t, closeOld, err := events.BuildDomain(ctx, d) // d validated with Domains{d}.Validate()
+//
+// # Notes
+//
+//   - The section must be provisioned, with per_domain on; otherwise the
+//     error says that such a domain would receive nothing.
+//   - Errors start with "[[domain]] id %q: "; a plugin's name its file.
+//   - Loading a plugin compiles it and starts its instances: never on the
+//     event path. Its status joins [Events.Plugins] until it is closed.
+//   - Safe for concurrent use with the module's deliveries and reloads.
+func (e *Events) BuildDomain(ctx context.Context, d Domain) (hook.Target, func(context.Context) error, error) {
+	id := d.ID
+	l := e.live
+	if l == nil || l.client == nil {
+		return hook.Target{}, nil, fmt.Errorf("[[domain]] id %q: [http_events] per_domain is off, so a domain script would receive nothing", id)
+	}
+	strict := e.PerDomainStrict
+	if d.Strict != nil {
+		strict = *d.Strict
+	}
+	combine := time.Duration(e.CombineInterval)
+	if d.CombineInterval != nil {
+		combine = time.Duration(*d.CombineInterval)
+	}
+	var h hook.Handler = &script{url: d.Script, strict: strict, client: l.client}
+	closer := func(context.Context) error { return nil } // the client is shared, closed with the module
+	p := e.policy(strict, combine)
+	if d.IsPlugin() {
+		host, err := l.ensureHost(ctx)
+		if err != nil {
+			return hook.Target{}, nil, err
+		}
+		spec := d.Spec(l.env.Resolve, strict)
+		spec.Settings = spec.Settings.WithState(l.env.State, id) // state = true: the runtime's store
+		sc, err := host.Load(ctx, spec)
+		if err != nil {
+			return hook.Target{}, nil, fmt.Errorf("[[domain]] id %q: %w", id, err) // the plugin's errors name its file
+		}
+		h = sc
+		closer = func(ctx context.Context) error { return host.Unload(ctx, sc) }
+		p.Timeout = 0 // the plugin's own deadline applies inside the delivery timeout
+		l.env.Logger.Info("domain plugin loaded", slog.String("domain", id), slog.String("path", sc.Path()),
+			slog.String("sha256", sc.SHA256()), slog.Bool("strict", strict), slog.Bool("stored", d.Module != nil))
+	}
+	return hook.Target{
+		Name:    DomainTargetPrefix + id,
+		Handler: h,
+		Match:   func(ev *hook.Event) bool { return ev.DomainID() == id && notInternal(ev) },
+		Policy:  p,
+	}, closer, nil
 }
 
 // notInternal keeps hookd's own command events away from scripts.
@@ -142,11 +218,17 @@ func (e *Events) Targets() []hook.Target { return e.targets }
 // Close stops plugin reloading, closes the plugins and releases idle
 // connections.
 func (e *Events) Close() error {
-	for _, c := range e.clients {
+	if e.live == nil {
+		return nil
+	}
+	e.live.mu.Lock()
+	clients, plugins := e.live.clients, e.live.plugins
+	e.live.mu.Unlock()
+	for _, c := range clients {
 		c.CloseIdleConnections()
 	}
-	if e.plugins != nil {
-		return e.plugins.Close()
+	if plugins != nil {
+		return plugins.Close()
 	}
 	return nil
 }
@@ -154,16 +236,25 @@ func (e *Events) Close() error {
 // Plugins implements hook.PluginReporter: where each domain's WASM plugin
 // stands (none when no domain script is a plugin).
 func (e *Events) Plugins() []hook.PluginStatus {
-	if e.plugins == nil {
+	if h := e.host(); h != nil {
+		return h.Plugins()
+	}
+	return nil
+}
+
+// host returns the plugin host, nil before Provision or until a plugin
+// was loaded.
+func (e *Events) host() *wasmscript.Host {
+	if e.live == nil {
 		return nil
 	}
-	return e.plugins.Plugins()
+	return e.live.host()
 }
 
 // Reload picks up changed plugin files (SIGHUP).
 func (e *Events) Reload(ctx context.Context) error {
-	if e.plugins == nil {
-		return nil
+	if h := e.host(); h != nil {
+		return h.Reload(ctx)
 	}
-	return e.plugins.Reload(ctx)
+	return nil
 }

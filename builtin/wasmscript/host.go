@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -27,12 +28,19 @@ type HostOptions struct {
 	Counters hook.Counters
 }
 
-// Spec is one plugin to load: its file and how it runs.
+// Spec is one plugin to load: its file (or its bytes) and how it runs.
 type Spec struct {
 	// Domain is the DOMAIN_ID whose events it handles, for logs.
 	Domain string
-	// Path is the .wasm file, resolved.
+	// Path is the .wasm file, resolved. Ignored when Module is set.
 	Path string
+	// Module, when set, is the plugin's binary itself (a stored plugin
+	// version): the host writes it once to a content-addressed file in
+	// its cache directory and loads that file as any other (module.go).
+	Module []byte
+	// SHA256, when set with Module, is the hex SHA-256 the module was
+	// stored with; bytes that do not match it are refused.
+	SHA256 string
 	// Settings are its limits and capabilities.
 	Settings Settings
 	// Config is its own configuration, read with config_read.
@@ -50,10 +58,14 @@ type Host struct {
 	engine *wasmhost.Engine
 	o      HostOptions
 
-	mu      sync.Mutex
-	scripts []*Script
-	stop    chan struct{}
-	stopped sync.WaitGroup
+	mu          sync.Mutex
+	scripts     []*Script
+	stop        chan struct{}
+	stopped     sync.WaitGroup
+	modules     string // the directory of module files (module.go), once made
+	tempModules bool   // modules is the host's own temporary directory
+
+	logs *pluginLogs // the last lines each domain's plugin wrote (logs.go)
 }
 
 // NewHost starts an engine for o.
@@ -68,7 +80,7 @@ func NewHost(ctx context.Context, o HostOptions) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plugins: %w", err)
 	}
-	return &Host{engine: eng, o: o}, nil
+	return &Host{engine: eng, o: o, logs: newPluginLogs(DefaultLogLines)}, nil
 }
 
 // Load compiles spec's plugin (or takes it from the cache), checks it
@@ -85,6 +97,29 @@ func NewHost(ctx context.Context, o HostOptions) (*Host, error) {
 //     memory declaration over memory_pages, an init that refuses, a key
 //     file that cannot be read).
 func (h *Host) Load(ctx context.Context, spec Spec) (*Script, error) {
+	s, err := h.load(ctx, spec, h.o.Counters)
+	if err != nil {
+		return nil, err
+	}
+	s.ring = h.logs
+	h.mu.Lock()
+	h.scripts = append(h.scripts, s)
+	h.mu.Unlock()
+	return s, nil
+}
+
+// load assembles a plugin from spec, for Load and DryRun: its file (or
+// its bytes, written to a file), its limits, its grants, its instances.
+// The script is not registered with the host (no reloads, no status)
+// and counts its calls to count.
+func (h *Host) load(ctx context.Context, spec Spec, count hook.Counters) (*Script, error) {
+	if spec.Module != nil {
+		path, err := h.moduleFile(spec.Module, spec.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		spec.Path, spec.Module = path, nil // the bytes are in the file now; do not keep them twice
+	}
 	if err := spec.Settings.Validate(); err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", spec.Path, err)
 	}
@@ -99,11 +134,24 @@ func (h *Host) Load(ctx context.Context, spec Spec) (*Script, error) {
 		}
 		return nil, err
 	}
-	s := &Script{spec: spec, p: p, http: g.HTTP, log: h.o.Logger, count: h.o.Counters}
+	return &Script{spec: spec, p: p, http: g.HTTP, log: h.o.Logger, count: count}, nil
+}
+
+// Unload closes s, a plugin of this host, and forgets it: no more reloads,
+// no more status. A domain whose plugin is replaced at run time (a stored
+// version activated, a domain deleted) closes the old one with it once
+// its deliveries have moved to the new handler. Calls still running on s
+// finish, or are stopped when ctx ends.
+func (h *Host) Unload(ctx context.Context, s *Script) error {
 	h.mu.Lock()
-	h.scripts = append(h.scripts, s)
+	for i, x := range h.scripts {
+		if x == s {
+			h.scripts = append(h.scripts[:i:i], h.scripts[i+1:]...)
+			break
+		}
+	}
 	h.mu.Unlock()
-	return s, nil
+	return s.close(ctx)
 }
 
 // Watch starts the host's background work, until Close: every interval,
@@ -179,7 +227,11 @@ func (h *Host) Close() error {
 	h.stop = nil
 	scripts := h.scripts
 	h.scripts = nil
+	temp, modules := h.tempModules, h.modules
 	h.mu.Unlock()
+	if temp {
+		defer os.RemoveAll(modules)
+	}
 	if stop != nil {
 		close(stop)
 		h.stopped.Wait()

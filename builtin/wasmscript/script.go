@@ -23,7 +23,8 @@ type Script struct {
 	http  *hostfn.HTTP
 	log   *slog.Logger
 	count hook.Counters
-	stats stats // for the admin page (status.go)
+	stats stats       // for the admin page (status.go)
+	ring  *pluginLogs // the host's per-domain log lines; nil for a dry run
 }
 
 var (
@@ -139,6 +140,9 @@ func (s *Script) HandleBatch(ctx context.Context, evs []*hook.Event) (hook.Resul
 }
 
 func (s *Script) forwardLogs(ctx context.Context, ev *hook.Event, lines []hostapi.LogLine) {
+	if s.ring != nil {
+		s.ring.add(s.spec.Domain, ev.ID, lines)
+	}
 	for _, l := range lines {
 		s.log.Log(ctx, hostfn.SlogLevel(l.Level), l.Text, slog.String("domain", s.spec.Domain),
 			slog.String("source", l.Source), slog.String("event_id", ev.ID))

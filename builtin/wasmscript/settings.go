@@ -24,48 +24,48 @@ func IsPlugin(script string) bool { return strings.HasSuffix(strings.ToLower(scr
 type Settings struct {
 	// MemoryPages is the most linear memory, in 64 KiB pages, 2 to 32768;
 	// Go plugins need at least 64. Defaults to 256 (16 MiB).
-	MemoryPages uint32 `toml:"memory_pages"`
+	MemoryPages uint32 `toml:"memory_pages" json:"memory_pages,omitempty"`
 	// Timeout bounds one call, 1ms to 1m. Defaults to 250ms.
-	Timeout hook.Duration `toml:"timeout"`
+	Timeout hook.Duration `toml:"timeout" json:"timeout,omitempty"`
 	// MaxReply is the largest reply in bytes, up to 1 MiB. Defaults to
 	// 16 KiB.
-	MaxReply int `toml:"max_reply"`
+	MaxReply int `toml:"max_reply" json:"max_reply,omitempty"`
 	// Instances is the size of the warm pool, up to 256. Defaults to 4.
-	Instances int `toml:"instances"`
+	Instances int `toml:"instances" json:"instances,omitempty"`
 	// Keys are key files in the private directory the plugin may sign
 	// with, by name (jwt_sign). Defaults to none.
-	Keys []string `toml:"keys"`
+	Keys []string `toml:"keys" json:"keys,omitempty"`
 	// HTTPAllow lists the origins ("https://api.example.com") the plugin
 	// may call (http_request). Defaults to none: no HTTP.
-	HTTPAllow []string `toml:"http_allow"`
+	HTTPAllow []string `toml:"http_allow" json:"http_allow,omitempty"`
 	// AllowPrivate lists private CIDRs the plugin may reach despite the
 	// SSRF guard. Defaults to none.
-	AllowPrivate []string `toml:"allow_private"`
+	AllowPrivate []string `toml:"allow_private" json:"allow_private,omitempty"`
 	// HTTPTimeout bounds one request. Defaults to 5s.
-	HTTPTimeout hook.Duration `toml:"http_timeout"`
+	HTTPTimeout hook.Duration `toml:"http_timeout" json:"http_timeout,omitempty"`
 	// HTTPMaxRequests bounds the requests of one call. Defaults to 4.
-	HTTPMaxRequests int `toml:"http_max_requests"`
+	HTTPMaxRequests int `toml:"http_max_requests" json:"http_max_requests,omitempty"`
 	// HTTPMaxResponse bounds the bytes kept of a response. Defaults to
 	// 1 MiB.
-	HTTPMaxResponse int64 `toml:"http_max_response"`
+	HTTPMaxResponse int64 `toml:"http_max_response" json:"http_max_response,omitempty"`
 	// SHA256 pins the plugin binary: the hex SHA-256 (sha256sum) the .wasm
 	// file must have, at start and at every reload; another file is
 	// refused, and on reload the running version keeps serving. Defaults
 	// to "" (any binary).
-	SHA256 string `toml:"sha256"`
+	SHA256 string `toml:"sha256" json:"sha256,omitempty"`
 	// State grants durable state (state_get, state_set, state_incr,
 	// state_delete), kept in hookd's store under the domain's id.
 	// Defaults to false: those calls return ERR_DENIED.
-	State bool `toml:"state"`
+	State bool `toml:"state" json:"state,omitempty"`
 	// StateMaxValue bounds one value in bytes, 32 to 1 MiB. Defaults to
 	// 64 KiB.
-	StateMaxValue int `toml:"state_max_value"`
+	StateMaxValue int `toml:"state_max_value" json:"state_max_value,omitempty"`
 	// StateMaxKeys bounds the domain's keys, 1 to 1,000,000. Defaults to
 	// 10,000.
-	StateMaxKeys int `toml:"state_max_keys"`
+	StateMaxKeys int `toml:"state_max_keys" json:"state_max_keys,omitempty"`
 	// StateMaxBytes bounds the domain's keys and values together, 1 KiB
 	// to 1 GiB. Defaults to 16 MiB.
-	StateMaxBytes int64 `toml:"state_max_bytes"`
+	StateMaxBytes int64 `toml:"state_max_bytes" json:"state_max_bytes,omitempty"`
 
 	state stateBinding // the store state = true grants: see WithState
 }

@@ -1,0 +1,92 @@
+package wasmscript
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hookrt/hookd/internal/wasmhost"
+)
+
+// Plugins from bytes
+//
+// A stored plugin version (issue 17) reaches the host as bytes, not as a
+// file. The host writes them once to a content-addressed file,
+// <cache dir>/modules/<sha256>.wasm, and loads that file exactly as a
+// plugin of the TOML file: one path through compile, limits, imports, ABI
+// version and init for both, so that a module uploaded through the API is
+// judged as `hookd serve` judges a file. The file never changes (its name
+// is its content), so the reload poll finds nothing to do, and a node
+// restarting finds the module and its compiled code already there.
+
+// moduleFile returns the file holding module, written if missing (0600,
+// by a rename, so that a reader never sees half of it) and verified if
+// present. want, when set, is the SHA-256 the module was stored with.
+func (h *Host) moduleFile(module []byte, want string) (string, error) {
+	if len(module) > wasmhost.MaxBinary {
+		return "", fmt.Errorf("plugin module: %d bytes, over the %d-byte limit", len(module), wasmhost.MaxBinary)
+	}
+	sum := sha256.Sum256(module)
+	sha := hex.EncodeToString(sum[:])
+	if want != "" && !strings.EqualFold(want, sha) {
+		return "", fmt.Errorf("plugin module: its sha256 is %s, but it was stored as %s", sha, want)
+	}
+	dir, err := h.moduleDir()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, sha+".wasm")
+	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, module) {
+		return path, nil
+	}
+	// Missing, or not what its name says (a torn or tampered file):
+	// (re)write it.
+	f, err := os.CreateTemp(dir, ".tmp-"+sha[:12]+"-*")
+	if err != nil {
+		return "", fmt.Errorf("plugin module: %w", err)
+	}
+	_, werr := f.Write(module)
+	if serr := f.Sync(); werr == nil {
+		werr = serr
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), path)
+	}
+	if werr != nil {
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("plugin module: writing %s: %w", path, werr)
+	}
+	return path, nil
+}
+
+// moduleDir returns the directory of module files: modules/ in the cache
+// directory, or, for a host whose compiled code stays in memory, a
+// temporary directory of its own, removed by Close.
+func (h *Host) moduleDir() (string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.modules != "" {
+		return h.modules, nil
+	}
+	var dir string
+	var err error
+	if h.o.CacheDir != "" {
+		dir = filepath.Join(h.o.CacheDir, "modules")
+		err = os.MkdirAll(dir, 0o700)
+	} else {
+		dir, err = os.MkdirTemp("", "hookd-modules-")
+		h.tempModules = err == nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("plugin module directory: %w", err)
+	}
+	h.modules = dir
+	return dir, nil
+}
