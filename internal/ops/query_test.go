@@ -35,14 +35,14 @@ func TestParseList(t *testing.T) {
 		t.Errorf("empty fields, lax: %+v, %v", f, err)
 	}
 	for q, msg := range map[string]string{
-		"state=bogus":              `state "bogus" is not one of pending, retrying, delivered, dead, discarded`,
-		"limit=abc":                `limit "abc": must be a number from 1 to 1000`,
-		"limit=1001":               `limit "1001": must be a number from 1 to 1000`,
-		"before=-5":                `before "-5": must be a delivery id (a positive integer)`,
-		"since=yesterday":          `since "yesterday": must be a duration back from now (90m, 24h), an RFC 3339 time (2026-11-29T10:00:00Z) or a UTC date and time (2026-11-29 10:00)`,
-		"limt=5":                   `unknown query parameter "limt": use state, target, event_id, since, before, limit`,
-		"state=dead&state=pending": `query parameter "state" given more than once`,
-		"target=" + strings.Repeat("t", 256): `target is 256 bytes long; a target name is at most 255`,
+		"state=bogus":                          `state "bogus" is not one of pending, retrying, delivered, dead, discarded`,
+		"limit=abc":                            `limit "abc": must be a number from 1 to 1000`,
+		"limit=1001":                           `limit "1001": must be a number from 1 to 1000`,
+		"before=-5":                            `before "-5": must be a delivery id (a positive integer)`,
+		"since=yesterday":                      `since "yesterday": must be a duration back from now (90m, 24h), an RFC 3339 time (2026-11-29T10:00:00Z) or a UTC date and time (2026-11-29 10:00)`,
+		"limt=5":                               `unknown query parameter "limt": use state, target, event_id, since, before, limit`,
+		"state=dead&state=pending":             `query parameter "state" given more than once`,
+		"target=" + strings.Repeat("t", 256):   `target is 256 bytes long; a target name is at most 255`,
 		"event_id=" + strings.Repeat("e", 256): `event_id is 256 bytes long; an EVENT_ID is at most 255`,
 	} {
 		if _, err := ops.ParseList(query(t, q), now, ops.Strict); err == nil || err.Error() != msg {

@@ -16,7 +16,9 @@ func TestStatsRing(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	s := NewRecorder(func() time.Time { return now })
 	ctx := context.Background()
-	ok := func(d time.Duration) hook.Observation { return hook.Observation{State: hook.StateDelivered, Latency: d} }
+	ok := func(d time.Duration) hook.Observation {
+		return hook.Observation{State: hook.StateDelivered, Latency: d}
+	}
 	failed := hook.Observation{State: hook.StateRetrying, Err: errors.New("HTTP 500"), Latency: time.Second}
 	dead := hook.Observation{State: hook.StateDead, Reason: "older than the maximum age"} // no attempt
 	for i := 1; i <= 100; i++ {
