@@ -43,6 +43,13 @@ token from -token-file FILE or $HOOKD_TOKEN):
   replay -target T -since D [-state dead|discarded|retrying]
                                   bulk replay, in rounds, with progress and a summary
   health                          GET /healthz: exit 0 when healthy, 1 if not
+  domains list|get|put|delete     domains as data: stored settings, shared by every node
+  domains token create|list|revoke ID
+                                  a domain owner's token (-name NAME [-ttl D]), shown once
+  domains logs|audit|summary ID   a domain's plugin logs, its changes, its deliveries
+  plugin push|versions|activate|rm|test -domain ID
+                                  a domain's stored plugins: upload, roll back, dry-run
+  (a domain token may be the token: it reaches only its own domain)
 
 "hookd help COMMAND" or "hookd COMMAND -h" prints a command's flags. -config defaults
 to $HOOKD_CONFIG, else config.toml. Any config key can be set as HOOKD_<SECTION>_<KEY>
@@ -78,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdTargets(ctx, args, stdout)
 	case "replay":
 		err = cmdReplay(ctx, args, stdout, stderr)
+	case "domains":
+		err = cmdDomains(ctx, args, stdout, stderr)
 	case "health":
 		err = cmdHealth(ctx, args, stdout)
 	case "version", "-version", "--version":

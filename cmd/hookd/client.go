@@ -133,17 +133,26 @@ func (e *apiError) Error() string {
 // do sends one request to path (escaped, under -addr's path) and returns
 // the answer's body when it is 2xx; body (when not nil) is sent as JSON.
 func (c *client) do(ctx context.Context, method, path string, query url.Values, body any) ([]byte, error) {
+	if body == nil {
+		return c.send(ctx, method, path, query, "", nil)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	return c.send(ctx, method, path, query, "application/json", b)
+}
+
+// send is do with a body already encoded as contentType (a multipart
+// upload, a JSON document read from a file); a nil body sends none.
+func (c *client) send(ctx context.Context, method, path string, query url.Values, contentType string, body []byte) ([]byte, error) {
 	u := *c.base // path is escaped already (url.PathEscape of a target's name)
 	u.RawPath = c.base.EscapedPath() + path
 	u.Path, _ = url.PathUnescape(u.RawPath)
 	u.RawQuery = query.Encode()
 	var rd io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
@@ -152,7 +161,7 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "hookd-cli/"+hookdVersion())
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -219,10 +228,16 @@ func (c *client) call(ctx context.Context, method, path string, query url.Values
 	if err != nil {
 		return nil, err
 	}
-	if out != nil {
+	return data, decodeAnswer(method, path, data, out)
+}
+
+// decodeAnswer decodes an answer into out (nil: not at all; an empty
+// answer, such as a 204's, leaves out as it is).
+func decodeAnswer(method, path string, data []byte, out any) error {
+	if out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
-			return nil, fmt.Errorf("%s %s: the answer is not what hookd answers: %w", method, path, err)
+			return fmt.Errorf("%s %s: the answer is not what hookd answers: %w", method, path, err)
 		}
 	}
-	return data, nil
+	return nil
 }

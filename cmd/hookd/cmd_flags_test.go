@@ -19,10 +19,14 @@ var commandsWithHelp = [][]string{
 	{"deliveries", "list"}, {"deliveries", "show"}, {"deliveries", "retry"}, {"deliveries", "discard"},
 	{"targets", "list"}, {"targets", "enable"}, {"targets", "disable"}, {"targets", "pause"}, {"targets", "resume"},
 	{"replay"},
+	{"domains", "list"}, {"domains", "get"}, {"domains", "put"}, {"domains", "delete"},
+	{"domains", "logs"}, {"domains", "audit"}, {"domains", "summary"},
+	{"domains", "token", "create"}, {"domains", "token", "list"}, {"domains", "token", "revoke"},
+	{"plugin", "push"}, {"plugin", "versions"}, {"plugin", "activate"}, {"plugin", "rm"}, {"plugin", "test"},
 }
 
 // groups are the commands that only dispatch to subcommands.
-var groups = []string{"keys", "plugin", "deliveries", "targets"}
+var groups = []string{"keys", "plugin", "deliveries", "targets", "domains"}
 
 // hasCommand reports whether run knows cmd (another engineer adds
 // "config": tested here once it exists).
@@ -114,6 +118,15 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"plugin", "run", "x.wasm"}, "plugin run: -event EVENT.json is required"},
 		{[]string{"check", "extra"}, "check: unexpected arguments: extra"},
 		{[]string{"version", "extra"}, "version: unexpected arguments: extra"},
+		{[]string{"domains", "get"}, "domains get: missing ID"},
+		{[]string{"domains", "put", "42"}, "domains put: missing FILE"},
+		{[]string{"domains", "token", "revoke", "42"}, "domains token revoke: missing TOKEN_ID"},
+		{[]string{"domains", "token", "create", "42", "-name", "ci", "-ttl", "-1h"}, "-ttl -1h0m0s: must be 0 (never expires) or more"},
+		{[]string{"domains", "audit", "42", "-limit", "5000"}, "-limit 5000: must be 1 to 1000"},
+		{[]string{"plugin", "versions"}, "plugin versions: -domain ID is required"},
+		{[]string{"plugin", "push", "-domain", "42"}, "plugin push: missing FILE.wasm"},
+		{[]string{"plugin", "rm", "-domain", "42", "0"}, `VERSION "0": want a version number`},
+		{[]string{"plugin", "test", "-domain", "42", "-last", "-1"}, "-last -1: must be 1 to 100"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(context.Background(), tc.args, &out, &errb)

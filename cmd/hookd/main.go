@@ -7,6 +7,8 @@
 //	hookd keys jwks -config config.toml print the public JWK set
 //	hookd deliveries list -state dead   the delivery log, over the API
 //	hookd replay -target T -since 24h   replay dead letters in bulk
+//	hookd domains token create 42 -name ci   a domain owner's token
+//	hookd plugin push -domain 42 guard.wasm  a domain's plugin, on every node
 //	hookd version                       print the version
 //
 // "hookd help" lists every command, "hookd COMMAND -h" its flags. Exit

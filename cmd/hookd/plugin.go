@@ -24,10 +24,21 @@ const pluginUsage = `usage:
   hookd plugin run FILE.wasm -event EVENT.json [-config FILE] [-domain ID]
                            run one event through a plugin; print reply, logs, host calls, time
 
-Run "hookd plugin check -h" or "hookd plugin run -h" for the flags.
+a domain's stored plugins, on a running hookd (-addr, -token-file or $HOOKD_TOKEN: the
+operator's token or the domain's own):
+  hookd plugin push -domain ID FILE.wasm [-settings FILE] [-activate=false]
+                           upload a version, checked as serve would, and run it on every node
+  hookd plugin versions -domain ID      the stored versions, the active one marked
+  hookd plugin activate -domain ID N    run version N on every node (a rollback: an older one)
+  hookd plugin rm -domain ID N          delete a version that is not active
+  hookd plugin test -domain ID [-module FILE.wasm | -version N] [-events FILE.json | -last N]
+                           dry run on the server: what each event would become; nothing delivered
+
+Run "hookd plugin <subcommand> -h" for the flags.
 `
 
-// cmdPlugin is the developer loop for WASM plugins. Both subcommands load
+// cmdPlugin is the developer loop for WASM plugins, and a domain's stored
+// plugins on a running hookd (cmd_pluginremote.go). check and run load
 // the plugin exactly as `hookd serve` does (wasmscript.Host.Load, with the
 // [[domain]] settings of -config when given), so that check refuses what
 // serve refuses.
@@ -37,8 +48,13 @@ Run "hookd plugin check -h" or "hookd plugin run -h" for the flags.
 // would refuse a plugin that is not in that config yet.
 func cmdPlugin(ctx context.Context, args []string, stdout io.Writer) error {
 	return group("plugin", pluginUsage, args, map[string]func([]string) error{
-		"check": func(a []string) error { return pluginCmd(ctx, "check", a, stdout) },
-		"run":   func(a []string) error { return pluginCmd(ctx, "run", a, stdout) },
+		"check":    func(a []string) error { return pluginCmd(ctx, "check", a, stdout) },
+		"run":      func(a []string) error { return pluginCmd(ctx, "run", a, stdout) },
+		"push":     func(a []string) error { return pluginPush(ctx, a, stdout) },
+		"versions": func(a []string) error { return pluginVersions(ctx, a, stdout) },
+		"activate": func(a []string) error { return pluginVersionAction(ctx, "activate", a, stdout) },
+		"rm":       func(a []string) error { return pluginVersionAction(ctx, "rm", a, stdout) },
+		"test":     func(a []string) error { return pluginTest(ctx, a, stdout) },
 	})
 }
 
