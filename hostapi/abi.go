@@ -18,6 +18,29 @@ const (
 	// ReactorInit is the WASI reactor start function, run first when
 	// exported (Go -buildmode=c-shared).
 	ReactorInit = "_initialize"
+	// SignupExport is the optional guest export that decides a sign-up to
+	// the plugin's domain while the user waits: () -> i32, one of the
+	// Signup results. A plugin without it is not asked.
+	SignupExport = "hookd_v1_on_signup"
+)
+
+// Results of [SignupExport]. Any other value, like a trap or a deadline,
+// means the plugin could not decide: the sign-up is refused (fail closed).
+const (
+	SignupAllow   int32 = 0 // the plugin allows the sign-up
+	SignupRefuse  int32 = 1 // the plugin refuses it; the message of error_set is the reason shown to the user
+	SignupAbstain int32 = 2 // the plugin does not decide: as if it had no on_signup
+)
+
+// The fields of a sign-up, as the event functions read them during a call
+// of [SignupExport]: the fields the External WebAPI is sent, never the
+// password.
+const (
+	SignupUsername = "username"
+	SignupDomain   = "domain"
+	SignupEmail    = "email"
+	SignupFullName = "fullname"
+	SignupLanguage = "language"
 )
 
 // Status codes returned by every host function: >= 0 success (for readers,

@@ -53,3 +53,6 @@ func exportOnEvent() int32 { return onEvent() }
 
 //go:wasmexport hookd_v1_init
 func exportInit() int32 { return onInit() }
+
+//go:wasmexport hookd_v1_on_signup
+func exportOnSignup() int32 { return onSignup() }

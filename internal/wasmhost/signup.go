@@ -1,0 +1,194 @@
+package wasmhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/hostapi"
+	"github.com/hookrt/hookd/internal/hostfn"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Sign-up decisions (issue 17): a plugin may export hookd_v1_on_signup
+// (hostapi.SignupExport) to decide, while the user waits, whether a
+// sign-up to its domain is allowed. The call is an event call in every
+// respect (CPU slots, the breaker, the deadline, discarding an instance
+// that failed) but for the export it runs and the "event" it reads: the
+// sign-up's fields.
+
+// ErrSignupType: the plugin's hookd_v1_on_signup does not have the type
+// () -> i32; also wraps ErrABI.
+var ErrSignupType = errors.New("plugin's " + hostapi.SignupExport + " has the wrong type")
+
+// HasSignup reports whether the running version of the plugin exports
+// hookd_v1_on_signup: whether it takes part in sign-up decisions.
+func (p *Plugin) HasSignup() bool {
+	v := p.cur.Load()
+	return v != nil && signupExported(v.compiled)
+}
+
+// signupExported reports whether m exports hookd_v1_on_signup, whatever
+// its type.
+func signupExported(m wazero.CompiledModule) bool {
+	_, ok := m.ExportedFunctions()[hostapi.SignupExport]
+	return ok
+}
+
+// SignupProblem says what is wrong with m's hookd_v1_on_signup, or ""
+// when it has none or it has the type () -> i32. checkABI's list of
+// problems is the place for it (so that a plugin with a wrong one is
+// refused at load); until then, a call of it fails with [ErrSignupType].
+func SignupProblem(m wazero.CompiledModule) string {
+	f, ok := m.ExportedFunctions()[hostapi.SignupExport]
+	if !ok || signupTyped(f.ParamTypes(), f.ResultTypes()) {
+		return ""
+	}
+	return fmt.Sprintf("its %s has type %s; it must be () -> i32", hostapi.SignupExport, signature(f.ParamTypes(), f.ResultTypes()))
+}
+
+func signupTyped(params, results []api.ValueType) bool {
+	return len(params) == 0 && slices.Equal(results, []api.ValueType{api.ValueTypeI32})
+}
+
+// Signup asks the plugin whether a sign-up with fields (the names of
+// hostapi.SignupUsername…) is allowed: the plan's short form of
+// [Plugin.CallSignup]. decided is false when the plugin has no
+// hookd_v1_on_signup or abstained; reason is the plugin's error_set
+// message when it refused. An error means the plugin could not decide:
+// the caller refuses the sign-up (fail closed).
+func (p *Plugin) Signup(ctx context.Context, fields map[string]string) (decided, allow bool, reason string, err error) {
+	out, err := p.CallSignup(ctx, fields)
+	if err != nil {
+		return false, false, "", err
+	}
+	return SignupVerdict(out)
+}
+
+// SignupVerdict reads the outcome of a hookd_v1_on_signup call: allowed,
+// refused with a reason, abstained (decided false), or any other status,
+// which is an error (the plugin could not decide).
+func SignupVerdict(out Outcome) (decided, allow bool, reason string, err error) {
+	switch out.Status {
+	case hostapi.SignupAllow:
+		return true, true, "", nil
+	case hostapi.SignupRefuse:
+		return true, false, out.Error, nil
+	case hostapi.SignupAbstain:
+		return false, false, "", nil
+	}
+	msg := fmt.Sprintf("plugin's %s returned %d, which is none of 0 (allow), 1 (refuse), 2 (abstain)", hostapi.SignupExport, out.Status)
+	if out.Error != "" {
+		msg += ": " + out.Error
+	}
+	return false, false, "", newError(msg, ErrRefused)
+}
+
+// CallSignup runs the plugin's hookd_v1_on_signup on a sign-up's fields,
+// with an instance from the pool, as [Plugin.Call] runs an event: within
+// the plugin's timeout (or ctx's deadline, if earlier), which starts now,
+// with the same errors. The event functions read fields (no EVENT_ID);
+// a reply the guest sets is ignored.
+//
+// A plugin (version) without the export answers at once with
+// hostapi.SignupAbstain and no error, without taking a CPU slot.
+//
+//	out, err := p.CallSignup(ctx, map[string]string{"username": "ann", "domain": "acme", "email": "ann@acme.example"})
+func (p *Plugin) CallSignup(ctx context.Context, fields map[string]string) (Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return Outcome{}, newError("plugin not called: "+context.Cause(ctx).Error(), ErrCanceled, err)
+	}
+	if n := hook.EventSize(fields); n > hostapi.MaxEvent {
+		return Outcome{}, newError(fmt.Sprintf("sign-up too large for a plugin: %d bytes, limit %d", n, hostapi.MaxEvent),
+			ErrEventTooLarge, hook.ErrInvalidEvent)
+	}
+	v := p.cur.Load()
+	if v == nil {
+		return Outcome{}, newError("plugin "+p.path+" is closed", ErrClosed)
+	}
+	if !signupExported(v.compiled) {
+		return Outcome{Status: hostapi.SignupAbstain}, nil
+	}
+	begin := time.Now()
+	cctx, release := p.withDeadline(ctx, begin)
+	defer release()
+	deadline, _ := cctx.Deadline()
+	t, err := p.gate.admit(cctx, time.Until(deadline).Round(time.Millisecond))
+	if err != nil {
+		return Outcome{}, err
+	}
+	ran := neutral
+	defer func() { t.done(ran) }()
+	v, inst, err := p.take(cctx)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer v.release()
+	var out Outcome
+	out, ran, err = v.runSignup(ctx, cctx, inst, &hook.Event{Fields: fields}, begin)
+	return out, err
+}
+
+// runSignup is [version.run] for hookd_v1_on_signup: the call under cctx
+// on inst, which goes back to the pool, or is discarded when the call
+// failed. It reports whether the guest ran out its deadline, for the
+// breaker.
+func (v *version) runSignup(ctx, cctx context.Context, inst *instance, ev *hook.Event, begin time.Time) (Outcome, outcome, error) {
+	fn := inst.mod.ExportedFunction(hostapi.SignupExport)
+	if fn == nil { // taken from a version without it: cannot be, as the export is the compiled module's
+		v.pool <- inst
+		return Outcome{Status: hostapi.SignupAbstain}, neutral, nil
+	}
+	if d := fn.Definition(); !signupTyped(d.ParamTypes(), d.ResultTypes()) {
+		v.pool <- inst
+		return Outcome{}, neutral, newError("plugin does not fit ABI "+hostapi.ModuleName+": "+SignupProblem(v.compiled),
+			ErrSignupType, ErrABI)
+	}
+	deadline, _ := cctx.Deadline()
+	if !inst.mem.enter() {
+		v.discard(inst)
+		return Outcome{}, neutral, newError("plugin stopped: its instance was closed", ErrClosed)
+	}
+	call := hostfn.NewCall(ev, deadline, v.p.lim.MaxReply, v.p.grants)
+	inst.setCall(call)
+
+	start := time.Now()
+	err := fn.CallWithStack(hostfn.WithCall(cctx, call), inst.stack)
+	d := time.Since(start)
+
+	inst.setCall(nil)
+	out := Outcome{Logs: call.Logs(), HostCalls: call.HostCalls(), Duration: d}
+	ran := ended
+	if err == nil {
+		out.Status = api.DecodeI32(inst.stack[0])
+		out.Error = call.ErrorMessage()
+	} else {
+		err = v.callError(ctx, inst, err, begin, deadline)
+	}
+	if cerr := cctx.Err(); cerr != nil && err == nil {
+		// As in run: the deadline came before the return was seen.
+		code := uint32(sys.ExitCodeContextCanceled)
+		if errors.Is(cerr, context.DeadlineExceeded) {
+			code = sys.ExitCodeDeadlineExceeded
+		}
+		err = v.exitError(ctx, code, begin, deadline)
+	}
+	switch {
+	case errors.Is(err, ErrDeadline):
+		ran = ranOut
+	case errors.Is(err, ErrCanceled):
+		ran = neutral
+	}
+	inst.mem.exit()
+	if err != nil {
+		v.discard(inst)
+		return out, ran, err
+	}
+	v.pool <- inst
+	return out, ran, nil
+}
