@@ -139,4 +139,3 @@ func TestSignupAbstains(t *testing.T) {
 		t.Error("a plugin without a sign-up handler decided")
 	}
 }
-
