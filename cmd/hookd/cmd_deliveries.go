@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/ops"
 )
 
 const deliveriesUsage = `usage: hookd deliveries <subcommand> [flags]
@@ -57,17 +58,17 @@ func cmdDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 // maxListPage is the largest page GET /v1/deliveries answers.
-const maxListPage = 1000
+const maxListPage = ops.MaxListLimit
 
 func deliveriesList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f := newFlags("deliveries list")
 	co := addClientFlags(f, 30*time.Second)
-	state := f.String("state", "", "only deliveries in `STATE`: "+stateNames(hook.DeliveryStates))
+	state := f.String("state", "", "only deliveries in `STATE`: "+ops.StateNames())
 	target := f.String("target", "", "only deliveries to target `NAME` (see hookd targets list)")
 	eventID := f.String("event-id", "", "only the deliveries of the event `ID` (its EVENT_ID)")
-	since := f.String("since", "", "only deliveries created since `WHEN`: an RFC 3339 time or a duration back from now (24h)")
+	since := f.String("since", "", "only deliveries created since `WHEN`: a duration back from now (24h), an RFC 3339 time or a UTC date and time (2026-11-29 10:00)")
 	before := f.Int64("before", 0, "only deliveries with an id below `ID` (the next page)")
-	limit := f.Int("limit", 100, "at most `N` deliveries (1 to 1000)")
+	limit := f.Int("limit", ops.DefaultListLimit, fmt.Sprintf("at most `N` deliveries (1 to %d)", ops.MaxListLimit))
 	asJSON := f.Bool("json", false, "print the API's JSON answer")
 	pos, err := f.parse(args)
 	if err != nil {
@@ -76,30 +77,17 @@ func deliveriesList(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := f.wantArgs(pos); err != nil {
 		return err
 	}
-	q := url.Values{"limit": {strconv.Itoa(*limit)}}
-	if *limit < 1 || *limit > maxListPage {
-		return f.usageErr(fmt.Errorf("-limit %d: must be from 1 to %d", *limit, maxListPage))
+	// The flags are read by the API's own rules (internal/ops), so that
+	// the CLI refuses what the API would, in the same words; -since is
+	// resolved once, on this machine's clock.
+	filter, err := ops.ParseList(url.Values{
+		"state": {*state}, "target": {*target}, "event_id": {*eventID}, "since": {*since},
+		"before": {optInt(*before)}, "limit": {strconv.Itoa(*limit)},
+	}, time.Now(), ops.Strict)
+	if err != nil {
+		return f.usageErr(flagErr(err))
 	}
-	if *state != "" {
-		if !hook.DeliveryState(*state).Valid() {
-			return f.usageErr(fmt.Errorf("-state %q: must be one of %s", *state, stateNames(hook.DeliveryStates)))
-		}
-		q.Set("state", *state)
-	}
-	if *since != "" {
-		t, err := parseSince(*since, time.Now())
-		if err != nil {
-			return f.usageErr(err)
-		}
-		q.Set("since", t.Format(time.RFC3339Nano))
-	}
-	if *before < 0 {
-		return f.usageErr(fmt.Errorf("-before %d: must be a delivery id (a positive integer)", *before))
-	} else if *before > 0 {
-		q.Set("before", strconv.FormatInt(*before, 10))
-	}
-	setIf(q, "target", *target)
-	setIf(q, "event_id", *eventID)
+	q := listQuery(filter)
 	c, err := co.client(f)
 	if err != nil {
 		return err
@@ -126,7 +114,7 @@ func deliveriesList(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := t.flush(); err != nil {
 		return err
 	}
-	if len(ans.Deliveries) == *limit {
+	if len(ans.Deliveries) == filter.Limit {
 		fmt.Fprintf(stderr, "(a full page of %d; the next one: -before %d)\n", *limit, ans.Deliveries[len(ans.Deliveries)-1].ID)
 	}
 	return nil
@@ -249,8 +237,8 @@ func parseIDArg(f *flagSet, args []string) (string, error) {
 	if err := f.wantArgs(pos, "ID"); err != nil {
 		return "", err
 	}
-	id, err := strconv.ParseInt(pos[0], 10, 64)
-	if err != nil || id < 1 {
+	id, err := ops.ParseID(pos[0])
+	if err != nil {
 		return "", f.usageErr(fmt.Errorf("delivery id %q: must be a positive integer (see hookd deliveries list)", pos[0]))
 	}
 	return strconv.FormatInt(id, 10), nil
@@ -269,32 +257,42 @@ func lastOutcome(status int, errText, summary string, maxRunes int) string {
 	return clean(s, maxRunes)
 }
 
-// parseSince reads -since: an RFC 3339 time or a duration back from now,
-// as the API's since does; resolved once, on this machine's clock.
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+// optInt is n as a query value, "" for 0 (not given).
+func optInt(n int64) string {
+	if n == 0 {
+		return ""
 	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, errors.New("-since " + strconv.Quote(s) + ": must be an RFC 3339 time (2026-11-29T10:00:00Z) or a duration back from now (24h)")
+	return strconv.FormatInt(n, 10)
 }
 
-// stateNames lists states for a usage text or an error.
-func stateNames(states []hook.DeliveryState) string {
-	names := make([]string, len(states))
-	for i, s := range states {
-		names[i] = string(s)
-	}
-	return strings.Join(names, ", ")
+// flagErr turns an error of ops, which names the query parameter ("limit
+// \"0\": …"), into one naming the flag ("-limit \"0\": …").
+func flagErr(err error) error {
+	msg := err.Error()
+	msg = strings.Replace(msg, "event_id", "event-id", 1)
+	return errors.New("-" + msg)
 }
 
-// setIf sets q's key to v unless v is empty.
-func setIf(q url.Values, key, v string) {
-	if v != "" {
-		q.Set(key, v)
+// listQuery is the query of GET /v1/deliveries for a parsed filter, its
+// since as an absolute time.
+func listQuery(f hook.DeliveryFilter) url.Values {
+	if f.Limit == 0 {
+		f.Limit = ops.DefaultListLimit
 	}
+	q := url.Values{"limit": {strconv.Itoa(f.Limit)}}
+	set := func(key, v string) {
+		if v != "" {
+			q.Set(key, v)
+		}
+	}
+	set("state", string(f.State))
+	set("target", f.Target)
+	set("event_id", f.EventID)
+	set("before", optInt(f.BeforeID))
+	if !f.Since.IsZero() {
+		q.Set("since", f.Since.Format(time.RFC3339Nano))
+	}
+	return q
 }
 
 // forceHint adds to a replay refused because of its target's state (409,

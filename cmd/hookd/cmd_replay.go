@@ -14,6 +14,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/ops"
 )
 
 func init() {
@@ -30,7 +31,7 @@ func init() {
 }
 
 // replayRounds bounds -batch: the API's limit of one bulk replay.
-const replayRounds = 10000
+const replayRounds = ops.MaxReplayLimit
 
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f := newFlags("replay")
@@ -56,15 +57,13 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *batch < 1 || *batch > replayRounds:
 		return f.usageErr(fmt.Errorf("-batch %d: must be from 1 to %d", *batch, replayRounds))
 	}
-	switch hook.DeliveryState(*state) {
-	case hook.StateDead, hook.StateDiscarded, hook.StateRetrying:
-	default:
-		return f.usageErr(fmt.Errorf("-state %q: replay takes dead, discarded or retrying", *state))
-	}
-	from, err := parseSince(*since, time.Now())
+	// The API's rules (internal/ops) read the flags; -since is resolved
+	// once, on this machine's clock.
+	filter, _, err := ops.ParseReplay(url.Values{"state": {*state}, "target": {*target}, "since": {*since}}, time.Now(), ops.Strict)
 	if err != nil {
-		return f.usageErr(err)
+		return f.usageErr(flagErr(err))
 	}
+	from := filter.Since
 	c, err := co.client(f)
 	if err != nil {
 		return err
@@ -74,7 +73,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// One absolute time for every request, so that counting and the rounds
 	// select the same deliveries.
-	q := url.Values{"state": {*state}, "target": {*target}, "since": {from.Format(time.RFC3339Nano)}}
+	q := url.Values{"state": {string(filter.State)}, "target": {filter.Target}, "since": {from.Format(time.RFC3339Nano)}}
 	if *force {
 		q.Set("force", "true")
 	}
