@@ -107,6 +107,68 @@ var migrations = []string{
 		keys   {{BIGINT}} NOT NULL,
 		bytes  {{BIGINT}} NOT NULL
 	);`,
+	// 6: domains as data (issue 17): stored domains, the revision every
+	// node polls, plugin versions, domain tokens, the audit trail and
+	// the plugin logs of every node (domains.go, domaintokens.go,
+	// pluginversions.go, pluginlog.go).
+	`CREATE TABLE hookd_domain (
+		id             TEXT PRIMARY KEY,
+		spec           TEXT NOT NULL,
+		active_version INTEGER,
+		revision       {{BIGINT}} NOT NULL,
+		stamp          {{BIGINT}} NOT NULL,
+		created_at     {{BIGINT}} NOT NULL,
+		updated_at     {{BIGINT}} NOT NULL,
+		updated_by     TEXT NOT NULL
+	);
+	CREATE TABLE hookd_domain_revision (
+		id       INTEGER PRIMARY KEY,
+		revision {{BIGINT}} NOT NULL
+	);
+	INSERT INTO hookd_domain_revision (id, revision) VALUES (1, 0);
+	CREATE TABLE hookd_plugin_version (
+		domain     TEXT NOT NULL,
+		version    INTEGER NOT NULL,
+		sha256     TEXT NOT NULL,
+		size       {{BIGINT}} NOT NULL,
+		module     {{BYTES}} NOT NULL,
+		settings   TEXT NOT NULL,
+		created_at {{BIGINT}} NOT NULL,
+		created_by TEXT NOT NULL,
+		PRIMARY KEY (domain, version)
+	);
+	CREATE TABLE hookd_domain_token (
+		id         TEXT PRIMARY KEY,
+		domain     TEXT NOT NULL,
+		name       TEXT NOT NULL,
+		hash       TEXT NOT NULL,
+		created_at {{BIGINT}} NOT NULL,
+		created_by TEXT NOT NULL,
+		expires_at {{BIGINT}},
+		revoked_at {{BIGINT}}
+	);
+	CREATE INDEX hookd_domain_token_domain ON hookd_domain_token (domain, created_at);
+	CREATE TABLE hookd_audit (
+		id     {{ID}},
+		at     {{BIGINT}} NOT NULL,
+		actor  TEXT NOT NULL,
+		domain TEXT NOT NULL,
+		action TEXT NOT NULL,
+		detail TEXT NOT NULL
+	);
+	CREATE INDEX hookd_audit_domain ON hookd_audit (domain, id);
+	CREATE TABLE hookd_plugin_log (
+		node     TEXT NOT NULL,
+		domain   TEXT NOT NULL,
+		seq      {{BIGINT}} NOT NULL,
+		at       {{BIGINT}} NOT NULL,
+		event_id TEXT NOT NULL,
+		level    TEXT NOT NULL,
+		line     TEXT NOT NULL,
+		PRIMARY KEY (node, domain, seq)
+	);
+	CREATE INDEX hookd_plugin_log_domain ON hookd_plugin_log (domain, at);
+	CREATE INDEX hookd_plugin_log_at ON hookd_plugin_log (at);`,
 }
 
 func (db *DB) ddl(stmt string) string {
