@@ -51,6 +51,7 @@ type Config struct {
 	Log       LogConfig       `toml:"log"`
 	Metrics   MetricsConfig   `toml:"metrics"`
 	Tracing   TracingConfig   `toml:"tracing"`
+	Domains   DomainsConfig   `toml:"domains"`
 
 	// Modules holds the module sections, keyed by module ID, which is also
 	// the section name ("jwt_webhook"). A module whose section is absent
@@ -272,6 +273,37 @@ func (t TracingConfig) exporter() string {
 // [TracingConfig]): the daemon then starts a span per API request.
 func (t TracingConfig) Enabled() bool { return t.exporter() != "" }
 
+// DomainsConfig is the [domains] section: bounds on what domain owners
+// store through the API (domains as data, their plugin versions, their
+// tokens). TOML [[domain]] entries are not bound by it.
+type DomainsConfig struct {
+	// MaxPluginSize is the largest plugin module a domain may upload, in
+	// bytes, 1 KiB to 256 MiB. Defaults to 8 MiB (a Go plugin built with
+	// TinyGo is a few hundred KiB; one built with Go, a few MiB).
+	MaxPluginSize int64 `toml:"max_plugin_size"`
+	// MaxPluginVersions is how many plugin versions a domain may keep, 1
+	// to 1000; a push beyond it is refused until an unused one is
+	// deleted. Defaults to 10.
+	MaxPluginVersions int `toml:"max_plugin_versions"`
+	// TokenMaxTTL bounds the life of a domain token: a token asked for
+	// without an expiry gets this one, and a longer one is refused. At
+	// least 1m; 0 lets tokens live until revoked. Defaults to 0.
+	TokenMaxTTL hook.Duration `toml:"token_max_ttl"`
+}
+
+// Defaults of [DomainsConfig].
+const (
+	defaultMaxPluginSize     = 8 << 20
+	defaultMaxPluginVersions = 10
+)
+
+// withDefaults fills a [domains] section built in Go with zero values.
+func (d DomainsConfig) withDefaults() DomainsConfig {
+	d.MaxPluginSize = cmp.Or(d.MaxPluginSize, defaultMaxPluginSize)
+	d.MaxPluginVersions = cmp.Or(d.MaxPluginVersions, defaultMaxPluginVersions)
+	return d
+}
+
 // LogConfig is the [log] section.
 type LogConfig struct {
 	// Level is the least severe level logged: debug, info, warn or error.
@@ -340,6 +372,8 @@ func (c *Config) withDefaults() {
 	d.BreakerThreshold = cmp.Or(d.BreakerThreshold, 5)
 	d.BreakerCooldown = cmp.Or(d.BreakerCooldown, hook.Duration(30*time.Second))
 	d.PollInterval = cmp.Or(d.PollInterval, hook.Duration(50*time.Millisecond))
+
+	c.Domains = c.Domains.withDefaults()
 
 	c.Log.Level = cmp.Or(c.Log.Level, "info")
 	c.Log.Format = cmp.Or(c.Log.Format, "text")

@@ -32,6 +32,7 @@ func TestParseEmptyIsDefaults(t *testing.T) {
 		{"store.driver", c.Store.Driver, "sqlite"},
 		{"store.path", c.Store.Path, filepath.Join("data", "hookd.db")},
 		{"store.dsn", c.Store.DSN, ""},
+		{"domains", c.Domains, DomainsConfig{MaxPluginSize: 1 << 20, MaxPluginVersions: 3, TokenMaxTTL: hook.Duration(720 * time.Hour)}},
 		{"delivery.retry_schedule", d.RetrySchedule, durations(5*time.Second, 5*time.Minute, 30*time.Minute, 2*time.Hour, 5*time.Hour, 10*time.Hour)},
 		{"delivery.jitter", d.Jitter, 0.2},
 		{"delivery.timeout", d.Timeout, hook.Duration(10 * time.Second)},
@@ -127,6 +128,11 @@ endpoint = "https://otel.example.com/v1/traces"
 headers = { authorization = "Bearer t" }
 sample_ratio = 0.25
 service_name = "hookd-eu"
+
+[domains]
+max_plugin_size = 1048576
+max_plugin_versions = 3
+token_max_ttl = "720h"
 
 [fake_hook]
 url = "https://example.com/hook"

@@ -25,7 +25,7 @@ const (
 )
 
 // coreSections are the sections of [Config] itself.
-var coreSections = []string{"server", "storage", "store", "delivery", "retention", "log", "metrics", "tracing"}
+var coreSections = []string{"server", "storage", "store", "delivery", "retention", "log", "metrics", "tracing", "domains"}
 
 var (
 	logLevels  = []string{"debug", "info", "warn", "error"}
@@ -162,6 +162,16 @@ func (c *Config) problems() []error {
 		if k == "" || strings.ContainsAny(k, " :\r\n") {
 			v.Add("tracing.headers", "header name %q is not valid", k)
 		}
+	}
+
+	if n := c.Domains.MaxPluginSize; n != 0 && (n < 1<<10 || n > 256<<20) {
+		v.Add("domains.max_plugin_size", "must be between 1024 (1 KiB) and 268435456 (256 MiB) bytes (0: the default, 8 MiB), got %d", n)
+	}
+	if n := c.Domains.MaxPluginVersions; n < 0 || n > 1000 {
+		v.Add("domains.max_plugin_versions", "must be between 1 and 1000 (0: the default, 10), got %d", n)
+	}
+	if t := c.Domains.TokenMaxTTL; t != 0 && time.Duration(t) < time.Minute {
+		v.Add("domains.token_max_ttl", "must be 0 (tokens live until revoked) or at least 1m, got %s", t)
 	}
 
 	if !slices.Contains(logLevels, c.Log.Level) {

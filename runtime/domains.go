@@ -1,0 +1,258 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hookrt/hookd/builtin/httpevents"
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/store"
+)
+
+// Domains as data (issue 17): a domain's integration stored through the
+// API as well as in [[domain]], shared by every node. The store holds the
+// domains, their plugin versions, tokens and audit trail
+// (internal/store/domains.go); this file judges a change exactly as start
+// would and writes it, and the node watcher (domains_watch.go) applies it
+// on every node.
+//
+// Every method takes who asks: the operator sees every domain, a domain
+// token only its own, and a domain the principal may not see is
+// hook.ErrNotFound, never a "forbidden" that would say it exists.
+
+// errDomainsOff is the error of every domains method on a runtime that
+// has not started domains as data (Check's modules, a runtime built
+// before the node watcher is wired).
+var errDomainsOff = errors.New("domains as data are not running on this runtime (the node watcher was not started)")
+
+// state returns the runtime's domains state, or errDomainsOff.
+func (rt *Runtime) domainState() (*domainsState, error) {
+	if rt == nil || rt.domains == nil {
+		return nil, errDomainsOff
+	}
+	return rt.domains, nil
+}
+
+// notFound is the answer about a domain who may not see, or that does not
+// exist: the same text either way.
+func notFound(id string) error {
+	return fmt.Errorf("domain %q: %w", id, hook.ErrNotFound)
+}
+
+// Domains returns the domains who may see, TOML [[domain]] entries
+// (source "config", read-only) and stored ones, by id.
+func (rt *Runtime) Domains(ctx context.Context, who hook.Principal) ([]hook.DomainInfo, error) {
+	s, err := rt.domainState()
+	if err != nil {
+		return nil, err
+	}
+	stored, err := s.db.StoredDomains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []hook.DomainInfo
+	for _, d := range s.config {
+		if who.Sees(d.ID) {
+			out = append(out, configInfo(d))
+		}
+	}
+	for _, d := range stored {
+		if who.Sees(d.ID) {
+			info, err := s.info(ctx, d)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, info)
+		}
+	}
+	sortInfos(out)
+	return out, nil
+}
+
+// Domain returns one domain who may see.
+func (rt *Runtime) Domain(ctx context.Context, who hook.Principal, id string) (hook.DomainInfo, error) {
+	s, err := rt.domainState()
+	if err != nil {
+		return hook.DomainInfo{}, err
+	}
+	if !who.Sees(id) {
+		return hook.DomainInfo{}, notFound(id)
+	}
+	if d, ok := s.configDomain(id); ok {
+		return configInfo(d), nil
+	}
+	d, err := s.db.StoredDomain(ctx, id)
+	if errors.Is(err, hook.ErrNotFound) {
+		return hook.DomainInfo{}, notFound(id)
+	}
+	if err != nil {
+		return hook.DomainInfo{}, err
+	}
+	return s.info(ctx, d)
+}
+
+// PutDomain stores domain id's settings (JSON with the keys of a
+// [[domain]] entry: script, strict, combine_interval, plugin, config; an
+// "id" must be id), creating or replacing them, after judging them as
+// start would (the same Validate, the same build: a plugin is compiled
+// and checked as serve would). It returns once the change is committed
+// and running on this node; the other nodes follow within their next poll
+// (domains_watch.go). A domain token may put only its own domain, and may
+// not grant its plugin the operator's keys or private networks.
+func (rt *Runtime) PutDomain(ctx context.Context, who hook.Principal, id string, spec []byte) (hook.DomainInfo, error) {
+	s, err := rt.domainState()
+	if err != nil {
+		return hook.DomainInfo{}, err
+	}
+	if !who.Sees(id) {
+		return hook.DomainInfo{}, notFound(id)
+	}
+	if err := s.writable(id); err != nil {
+		return hook.DomainInfo{}, err
+	}
+	d, norm, err := decodeDomain(id, spec)
+	if err != nil {
+		return hook.DomainInfo{}, err
+	}
+	if err := checkGrants(who, d); err != nil {
+		return hook.DomainInfo{}, err
+	}
+	// Judge it with what it would run: its active stored plugin, if its
+	// script is "".
+	var active int
+	if cur, err := s.db.StoredDomain(ctx, id); err == nil {
+		active = cur.ActiveVersion
+	} else if !errors.Is(err, hook.ErrNotFound) {
+		return hook.DomainInfo{}, err
+	}
+	if d.Script == "" && active == 0 {
+		return hook.DomainInfo{}, hook.Invalid("domain %q: script: \"\" runs the domain's active stored plugin, and it has none; "+
+			"upload one first (PUT /v1/domains/%s/plugin, hookd plugin push -domain %s), or set an http(s) URL", id, id, id)
+	}
+	if err := s.check(ctx, d, active, nil, nil); err != nil {
+		return hook.DomainInfo{}, err
+	}
+	row, err := s.db.PutDomain(ctx, id, norm, who.String(), time.Now())
+	if err != nil {
+		return hook.DomainInfo{}, err
+	}
+	s.syncNow(ctx)
+	return s.info(ctx, row)
+}
+
+// DeleteDomain deletes a stored domain with its plugin versions and
+// tokens (operator only; its audit trail stays). Its target leaves every
+// node; deliveries of it that are still live wait (they are not
+// dead-lettered) until an operator discards them or the domain comes back.
+func (rt *Runtime) DeleteDomain(ctx context.Context, who hook.Principal, id string) error {
+	s, err := rt.domainState()
+	if err != nil {
+		return err
+	}
+	if !who.IsOperator() {
+		return notFound(id)
+	}
+	if err := s.writable(id); err != nil {
+		return err
+	}
+	if err := s.db.DeleteDomain(ctx, id, who.String(), time.Now()); err != nil {
+		if errors.Is(err, hook.ErrNotFound) {
+			return notFound(id)
+		}
+		return err
+	}
+	s.syncNow(ctx)
+	return nil
+}
+
+// domainKeys are the keys a stored domain's settings may have, for the
+// error that names an unknown one.
+const domainKeys = "id, script, strict, combine_interval, plugin, config"
+
+// decodeDomain decodes a stored domain's settings strictly (an unknown key
+// is refused, naming it and the allowed ones) and returns the entry, with
+// id set, and its settings re-encoded without the id (what is stored).
+func decodeDomain(id string, spec []byte) (httpevents.Domain, []byte, error) {
+	var d httpevents.Domain
+	if len(bytes.TrimSpace(spec)) == 0 {
+		spec = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(spec))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "json: ")
+		return d, nil, hook.Invalid("domain %q: settings: %s (the keys are those of a [[domain]] entry: %s)", id, msg, domainKeys)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return d, nil, hook.Invalid("domain %q: settings: one JSON object expected, found more after it", id)
+	}
+	if d.ID != "" && d.ID != id {
+		return d, nil, hook.Invalid("domain %q: settings: id %q differs from the domain's id %q (leave it out, or make it %q)", id, d.ID, id, id)
+	}
+	if err := checkDomainID(id); err != nil {
+		return d, nil, err
+	}
+	d.ID = id
+	if d.Script != "" && !strings.HasPrefix(d.Script, "http://") && !strings.HasPrefix(d.Script, "https://") {
+		return d, nil, hook.Invalid("domain %q: script: a stored domain's script is an http:// or https:// URL, or \"\" to run its active "+
+			"stored plugin (uploaded with PUT /v1/domains/%s/plugin); a file on the node's disk is for config.toml's [[domain]], got %q", id, id, d.Script)
+	}
+	if err := (&httpevents.Domains{d}).Validate(); err != nil && d.Script != "" {
+		return d, nil, hook.Invalid("%s", err.Error())
+	}
+	norm := d
+	norm.ID = ""
+	out, err := json.Marshal(norm)
+	if err != nil {
+		return d, nil, fmt.Errorf("domain %q: encode settings: %w", id, err)
+	}
+	return d, out, nil
+}
+
+// checkGrants refuses, for a domain token, the plugin settings that reach
+// beyond the domain: the operator's key files (plugin.keys) and private
+// networks past the SSRF guard (plugin.allow_private). The operator may
+// set them.
+func checkGrants(who hook.Principal, d httpevents.Domain) error {
+	if who.IsOperator() {
+		return nil
+	}
+	if len(d.Plugin.Keys) > 0 {
+		return hook.Invalid("domain %q: plugin.keys: the operator's key files can be granted only by the operator", d.ID)
+	}
+	if len(d.Plugin.AllowPrivate) > 0 {
+		return hook.Invalid("domain %q: plugin.allow_private: private networks can be opened only by the operator", d.ID)
+	}
+	return nil
+}
+
+// configInfo shows a [[domain]] entry of the TOML file.
+func configInfo(d httpevents.Domain) hook.DomainInfo {
+	spec, _ := json.Marshal(d)
+	return hook.DomainInfo{ID: d.ID, Source: hook.DomainFromConfig, Spec: spec, Target: httpevents.DomainTargetPrefix + d.ID}
+}
+
+// info shows a stored domain, with its active plugin version.
+func (s *domainsState) info(ctx context.Context, d store.StoredDomain) (hook.DomainInfo, error) {
+	out := hook.DomainInfo{ID: d.ID, Source: hook.DomainFromStore, Spec: json.RawMessage(d.Spec), Revision: d.Revision,
+		UpdatedAt: d.UpdatedAt, UpdatedBy: d.UpdatedBy, Target: httpevents.DomainTargetPrefix + d.ID}
+	if d.ActiveVersion != 0 {
+		v, _, err := s.db.PluginVersion(ctx, d.ID, d.ActiveVersion)
+		if err != nil {
+			return out, err
+		}
+		out.Plugin = &v
+	}
+	return out, nil
+}
+
+func sortInfos(ds []hook.DomainInfo) {
+	slices.SortFunc(ds, func(a, b hook.DomainInfo) int { return strings.Compare(a.ID, b.ID) })
+}
