@@ -19,3 +19,4 @@ export * from "./http";
 export * from "./jwt";
 export * from "./state";
 export * from "./utf8";
+export * from "./signup";
