@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,9 +106,14 @@ func TestBuildDomainJudgesBytesAsFiles(t *testing.T) {
 		if fileErr == nil || bytesErr == nil || !strings.HasPrefix(bytesErr.Error(), `[[domain]] id "7": `) {
 			t.Fatalf("%s: file %v, bytes %v; want both refused", name, fileErr, bytesErr)
 		}
-		// The same reason, whatever the file is called.
-		reason := func(err error) string { s := err.Error(); return s[strings.LastIndex(s, ".wasm")+5:] }
-		if reason(fileErr) != reason(bytesErr) {
+		// The same reason; the stored module is named by its hash, not by
+		// the file the host keeps it in.
+		sum := sha256.Sum256(mustReadFile(t, fixture(t, name)))
+		stored := "module sha256:" + hex.EncodeToString(sum[:])[:12]
+		if strings.Contains(bytesErr.Error(), "modules/") || !strings.Contains(bytesErr.Error(), stored) {
+			t.Errorf("%s: %v; want the module named %q", name, bytesErr, stored)
+		}
+		if strings.ReplaceAll(fileErr.Error(), fixture(t, name), "X") != strings.ReplaceAll(bytesErr.Error(), stored, "X") {
 			t.Errorf("%s:\nfile:  %v\nbytes: %v\nwant the same reason", name, fileErr, bytesErr)
 		}
 	}
@@ -174,5 +180,52 @@ block = ["10.0.0.0/8"]
 	again, _ := json.Marshal(fromJSON)
 	if want, _ := json.Marshal(fromTOML); string(again) != string(want) {
 		t.Errorf("round trip:\n got %s\nwant %s", again, want)
+	}
+}
+
+// TestEventsDryRunAndPluginLogs: the module's dry run uses the domain's
+// strictness and its plugin host, and keeps nothing; a delivery's log
+// lines are the domain's (PluginLogs), with the event's id.
+func TestEventsDryRunAndPluginLogs(t *testing.T) {
+	t.Parallel()
+	e, err := provision(t, httpevents.Domains{
+		{ID: "5", Script: fixture(t, "echo.wasm"), Plugin: wasmscript.Settings{Timeout: hook.Duration(time.Minute), Instances: 1}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := hook.NewEvent(event("5", "NEWSESSION", "SESSIONID", "5a1d"), time.Now(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Targets()[0].Handler.Handle(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	logs := e.PluginLogs("5")
+	if len(logs) != 1 || logs[0].EventID != ev.ID || !strings.Contains(logs[0].Line, "SESSIONID=5a1d") {
+		t.Fatalf("PluginLogs = %+v", logs)
+	}
+	lax := false
+	// result.wasm answers XML that is not XMLMSG: acknowledged, strict or not.
+	for _, strict := range []*bool{nil, &lax} {
+		res, err := e.DryRun(context.Background(), httpevents.Domain{ID: "5", Strict: strict, Module: mustReadFile(t, filepath.Join("testdata", "result.wasm"))},
+			[]*hook.Event{ev}, nil, false)
+		if err != nil || len(res) != 1 || res[0].Verdict != wasmscript.VerdictAcknowledged || len(res[0].Commands) != 0 {
+			t.Errorf("strict %v: %+v, %v", strict, res, err)
+		}
+	}
+	// trap.wasm traps: retried (not failed for good).
+	res, err := e.DryRun(context.Background(), httpevents.Domain{ID: "5", Module: mustReadFile(t, fixture(t, "trap.wasm"))}, []*hook.Event{ev}, nil, false)
+	if err != nil || len(res) != 1 || res[0].Verdict != wasmscript.VerdictRetry || !strings.Contains(res[0].Error, "trapped") {
+		t.Errorf("trap: %+v, %v", res, err)
+	}
+	if got := e.PluginLogs("5"); len(got) != 1 {
+		t.Errorf("after dry runs: %d lines; a dry run keeps none", len(got))
+	}
+	if st := e.Plugins(); len(st) != 1 {
+		t.Errorf("Plugins() = %+v; dry runs are not listed", st)
+	}
+	if _, err := e.DryRun(context.Background(), httpevents.Domain{ID: "5", Script: "https://x.example/"}, []*hook.Event{ev}, nil, false); !errors.Is(err, hook.ErrInvalid) {
+		t.Errorf("URL script: %v", err)
 	}
 }

@@ -242,6 +242,50 @@ func (e *Events) Plugins() []hook.PluginStatus {
 	return nil
 }
 
+// PluginLogs returns the last lines domain's plugin wrote on this node
+// while handling events, oldest first, each with its event's id
+// (wasmscript.Host.Logs); none when no plugin ran here.
+func (e *Events) PluginLogs(domain string) []hook.PluginLogLine {
+	if h := e.host(); h != nil {
+		return h.Logs(domain)
+	}
+	return nil
+}
+
+// PluginLogDomains returns the domains whose plugins wrote lines on this
+// node, and how many lines were written ever: a flusher that saw the
+// same count last time has nothing new (wasmscript.Host.LogDomains).
+func (e *Events) PluginLogDomains() ([]string, uint64) {
+	if h := e.host(); h != nil {
+		return h.LogDomains()
+	}
+	return nil, 0
+}
+
+// DryRun runs d's plugin, a candidate (d.Module: an upload or a stored
+// version not active), on evs without delivering or storing anything,
+// judged with d's strictness as its deliveries would be
+// (wasmscript.Host.DryRun, which says what is answered and how). The
+// section must be provisioned with per_domain on.
+func (e *Events) DryRun(ctx context.Context, d Domain, evs []*hook.Event, stubs []hook.HTTPStub, liveHTTP bool) ([]hook.DryRunResult, error) {
+	l := e.live
+	if l == nil || l.client == nil {
+		return nil, fmt.Errorf("[[domain]] id %q: [http_events] per_domain is off, so a domain plugin would receive nothing", d.ID)
+	}
+	if !d.IsPlugin() {
+		return nil, hook.Invalid("domain %q: a dry run needs a plugin (a module), not the script %q", d.ID, d.Script)
+	}
+	host, err := l.ensureHost(ctx)
+	if err != nil {
+		return nil, err
+	}
+	strict := e.PerDomainStrict
+	if d.Strict != nil {
+		strict = *d.Strict
+	}
+	return host.DryRun(ctx, d.Spec(l.env.Resolve, strict), evs, stubs, liveHTTP)
+}
+
 // host returns the plugin host, nil before Provision or until a plugin
 // was loaded.
 func (e *Events) host() *wasmscript.Host {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/outbound"
 	"github.com/hookrt/hookd/internal/wasmhost"
 )
 
@@ -97,7 +99,7 @@ func NewHost(ctx context.Context, o HostOptions) (*Host, error) {
 //     memory declaration over memory_pages, an init that refuses, a key
 //     file that cannot be read).
 func (h *Host) Load(ctx context.Context, spec Spec) (*Script, error) {
-	s, err := h.load(ctx, spec, h.o.Counters)
+	s, err := h.load(ctx, spec, loadOptions{count: h.o.Counters})
 	if err != nil {
 		return nil, err
 	}
@@ -108,22 +110,45 @@ func (h *Host) Load(ctx context.Context, spec Spec) (*Script, error) {
 	return s, nil
 }
 
+// loadOptions are what Load and DryRun assemble differently.
+type loadOptions struct {
+	count     hook.Counters                                   // where calls are counted
+	intercept func(*http.Request) (*outbound.Response, error) // answers HTTP requests (hostfn.HTTPOptions.Intercept)
+	moduleDir string                                          // where Module is written; "" the host's (module.go)
+}
+
 // load assembles a plugin from spec, for Load and DryRun: its file (or
 // its bytes, written to a file), its limits, its grants, its instances.
-// The script is not registered with the host (no reloads, no status)
-// and counts its calls to count.
-func (h *Host) load(ctx context.Context, spec Spec, count hook.Counters) (*Script, error) {
+// The script is not registered with the host (no reloads, no status).
+func (h *Host) load(ctx context.Context, spec Spec, o loadOptions) (*Script, error) {
+	name := spec.Path
 	if spec.Module != nil {
-		path, err := h.moduleFile(spec.Module, spec.SHA256)
+		path, err := h.moduleFile(spec.Module, spec.SHA256, o.moduleDir)
 		if err != nil {
 			return nil, err
 		}
-		spec.Path, spec.Module = path, nil // the bytes are in the file now; do not keep them twice
+		// The bytes are in the file now: do not keep them twice. The
+		// file's path means nothing to the domain's owner, who uploaded
+		// bytes: errors name the module by its SHA-256 instead.
+		spec.Path, spec.Module = path, nil
+		name = moduleName(path)
 	}
+	s, err := h.assemble(ctx, spec, o)
+	if err != nil {
+		if name != spec.Path {
+			err = &renamed{err: err, path: spec.Path, name: name}
+		}
+		return nil, err
+	}
+	s.name = name
+	return s, nil
+}
+
+func (h *Host) assemble(ctx context.Context, spec Spec, o loadOptions) (*Script, error) {
 	if err := spec.Settings.Validate(); err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", spec.Path, err)
 	}
-	g, err := spec.Settings.grants(spec.Config, h.o.PrivateDir, h.o.UserAgent)
+	g, err := spec.Settings.grants(spec.Config, h.o.PrivateDir, h.o.UserAgent, o.intercept)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +159,7 @@ func (h *Host) load(ctx context.Context, spec Spec, count hook.Counters) (*Scrip
 		}
 		return nil, err
 	}
-	return &Script{spec: spec, p: p, http: g.HTTP, log: h.o.Logger, count: count}, nil
+	return &Script{spec: spec, p: p, http: g.HTTP, log: h.o.Logger, count: o.count}, nil
 }
 
 // Unload closes s, a plugin of this host, and forgets it: no more reloads,

@@ -25,8 +25,9 @@ import (
 
 // moduleFile returns the file holding module, written if missing (0600,
 // by a rename, so that a reader never sees half of it) and verified if
-// present. want, when set, is the SHA-256 the module was stored with.
-func (h *Host) moduleFile(module []byte, want string) (string, error) {
+// present. want, when set, is the SHA-256 the module was stored with;
+// dir, when set, is where to write it instead of the host's directory.
+func (h *Host) moduleFile(module []byte, want, dir string) (string, error) {
 	if len(module) > wasmhost.MaxBinary {
 		return "", fmt.Errorf("plugin module: %d bytes, over the %d-byte limit", len(module), wasmhost.MaxBinary)
 	}
@@ -35,9 +36,11 @@ func (h *Host) moduleFile(module []byte, want string) (string, error) {
 	if want != "" && !strings.EqualFold(want, sha) {
 		return "", fmt.Errorf("plugin module: its sha256 is %s, but it was stored as %s", sha, want)
 	}
-	dir, err := h.moduleDir()
-	if err != nil {
-		return "", err
+	if dir == "" {
+		var err error
+		if dir, err = h.moduleDir(); err != nil {
+			return "", err
+		}
 	}
 	path := filepath.Join(dir, sha+".wasm")
 	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, module) {
@@ -90,3 +93,21 @@ func (h *Host) moduleDir() (string, error) {
 	h.modules = dir
 	return dir, nil
 }
+
+// moduleName is what errors call a module loaded from bytes: "module
+// sha256:" and the start of its SHA-256, the name of its file.
+func moduleName(path string) string {
+	sha := strings.TrimSuffix(filepath.Base(path), ".wasm")
+	return "module sha256:" + sha[:min(12, len(sha))]
+}
+
+// renamed is a load error of a module from bytes, its file's path
+// replaced by the module's name (moduleName); errors.Is and As see the
+// original.
+type renamed struct {
+	err        error
+	path, name string
+}
+
+func (e *renamed) Error() string { return strings.ReplaceAll(e.err.Error(), e.path, e.name) }
+func (e *renamed) Unwrap() error { return e.err }

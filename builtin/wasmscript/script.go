@@ -19,6 +19,7 @@ import (
 // with [Host.Load].
 type Script struct {
 	spec  Spec
+	name  string // what errors call it: its file, or "module sha256:…" (module.go)
 	p     *wasmhost.Plugin
 	http  *hostfn.HTTP
 	log   *slog.Logger
@@ -34,6 +35,10 @@ var (
 
 // Path returns the file the plugin was loaded from.
 func (s *Script) Path() string { return s.p.Path() }
+
+// Name returns what the plugin's errors call it: its file, or, for a
+// module loaded from bytes, "module sha256:" and the start of its hash.
+func (s *Script) Name() string { return s.name }
 
 // SHA256 returns the hex SHA-256 of the binary the plugin runs now.
 func (s *Script) SHA256() string { return s.p.SHA256() }
@@ -78,16 +83,16 @@ func (s *Script) judge(out hostapi.Outcome, err error) (hook.Result, string, err
 	res := hook.Result{Reply: out.Reply}
 	if err != nil {
 		res.Summary = "plugin failed"
-		return res, callOutcome(err), fmt.Errorf("plugin %s: %w", s.Path(), err)
+		return res, callOutcome(err), fmt.Errorf("plugin %s: %w", s.name, err)
 	}
 	switch out.Status {
 	case hostapi.StatusHandled:
 	case hostapi.StatusFail:
 		res.Summary = "plugin failed for good"
-		return res, hook.PluginRefused, hook.Permanent(fmt.Errorf("plugin %s failed for good: %s", s.Path(), orDefault(out.Error, "no message")))
+		return res, hook.PluginRefused, hook.Permanent(fmt.Errorf("plugin %s failed for good: %s", s.name, orDefault(out.Error, "no message")))
 	default:
 		res.Summary = "plugin failed"
-		return res, hook.PluginRefused, fmt.Errorf("plugin %s failed (status %d): %s", s.Path(), out.Status, orDefault(out.Error, "no message"))
+		return res, hook.PluginRefused, fmt.Errorf("plugin %s failed (status %d): %s", s.name, out.Status, orDefault(out.Error, "no message"))
 	}
 	if len(out.Reply) == 0 {
 		res.Summary = "nomessage"
@@ -95,7 +100,7 @@ func (s *Script) judge(out hostapi.Outcome, err error) (hook.Result, string, err
 	}
 	summary, commands, perr := xmlmsg.Judge(out.Reply, s.spec.Strict)
 	if perr != nil {
-		return res, hook.PluginRefused, fmt.Errorf("plugin %s replied but %w", s.Path(), perr)
+		return res, hook.PluginRefused, fmt.Errorf("plugin %s replied but %w", s.name, perr)
 	}
 	res.Summary, res.Commands = summary, commands
 	return res, hook.PluginOK, nil

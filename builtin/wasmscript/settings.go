@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -119,9 +120,11 @@ func (s *Settings) limits() wasmhost.Limits {
 }
 
 // grants builds the plugin's capabilities: its config, the keys it may
-// sign with (loaded from privateDir), its HTTP allow-list. The caller
-// closes grants.HTTP after the plugin.
-func (s *Settings) grants(config map[string]any, privateDir, userAgent string) (hostfn.Grants, error) {
+// sign with (loaded from privateDir), its HTTP allow-list (its requests
+// seen first by intercept, when set). The caller closes grants.HTTP
+// after the plugin.
+func (s *Settings) grants(config map[string]any, privateDir, userAgent string,
+	intercept func(*http.Request) (*outbound.Response, error)) (hostfn.Grants, error) {
 	g := hostfn.Grants{}
 	if config != nil {
 		b, err := json.Marshal(config)
@@ -153,7 +156,7 @@ func (s *Settings) grants(config map[string]any, privateDir, userAgent string) (
 		}
 		h, err := hostfn.NewHTTP(hostfn.HTTPOptions{Allow: s.HTTPAllow, AllowPrivate: allow,
 			Timeout: time.Duration(s.HTTPTimeout), MaxRequests: s.HTTPMaxRequests,
-			MaxResponse: s.HTTPMaxResponse, UserAgent: userAgent})
+			MaxResponse: s.HTTPMaxResponse, UserAgent: userAgent, Intercept: intercept})
 		if err != nil {
 			return g, fmt.Errorf("plugin.http_allow: %w", err)
 		}

@@ -42,6 +42,14 @@ type HTTPOptions struct {
 	// UserAgent is sent when the plugin sets none. Defaults to
 	// "hookd-plugin".
 	UserAgent string
+	// Intercept, when set, sees every request (each hop of a redirect)
+	// once the allow-list let it through, before it is sent: it answers
+	// it (a response, whose body it has bounded by MaxResponse), refuses
+	// it (an error; one wrapping [ErrRequestDenied] reaches the guest as
+	// ERR_DENIED, with the error's text in the call's log), or lets it go out
+	// (nil, nil). A dry run answers a candidate plugin's requests with
+	// the owner's stubs this way, under the same allow-list and limits.
+	Intercept func(req *http.Request) (*outbound.Response, error)
 }
 
 // HTTP is a plugin's outbound HTTP capability: its allow-list, its SSRF
@@ -53,6 +61,7 @@ type HTTP struct {
 	timeout     time.Duration
 	maxRequests int
 	maxResponse int64
+	intercept   func(*http.Request) (*outbound.Response, error)
 }
 
 // NewHTTP checks o and returns the capability it describes.
@@ -86,6 +95,7 @@ func NewHTTP(o HTTPOptions) (*HTTP, error) {
 		timeout:     o.Timeout,
 		maxRequests: o.MaxRequests,
 		maxResponse: o.MaxResponse,
+		intercept:   o.Intercept,
 	}
 	for i, s := range o.Allow {
 		origin, err := ParseOrigin(s)
@@ -283,7 +293,7 @@ func (h *HTTP) do(ctx context.Context, c *Call, r *httpReq, u *url.URL) (*outbou
 			return nil, hostapi.ErrBadArgument
 		}
 		req.Header = header
-		res, err := h.client.Do(rctx, req)
+		res, err := h.send(rctx, req)
 		if err != nil {
 			return nil, c.httpError(u, err)
 		}
@@ -323,9 +333,27 @@ func (h *HTTP) do(ctx context.Context, c *Call, r *httpReq, u *url.URL) (*outbou
 	}
 }
 
+// send sends req, unless the interceptor answers or refuses it.
+func (h *HTTP) send(ctx context.Context, req *http.Request) (*outbound.Response, error) {
+	if h.intercept != nil {
+		if res, err := h.intercept(req); res != nil || err != nil {
+			return res, err
+		}
+	}
+	return h.client.Do(ctx, req)
+}
+
+// ErrRequestDenied is what an [HTTPOptions] Intercept's error wraps to
+// deny a request (ERR_DENIED); its text is the line logged, so it starts
+// with "http_request denied".
+var ErrRequestDenied = errors.New("http_request denied")
+
 // httpError maps a transport error to a status and logs why.
 func (c *Call) httpError(u *url.URL, err error) int32 {
 	switch {
+	case errors.Is(err, ErrRequestDenied):
+		c.hostLog(hostapi.LevelWarn, err.Error())
+		return hostapi.ErrDenied
 	case errors.Is(err, outbound.ErrRefused):
 		c.hostLog(hostapi.LevelWarn, "http_request denied: "+err.Error())
 		return hostapi.ErrDenied

@@ -44,6 +44,26 @@ type Outcome = hostapi.Outcome
 //     code at once, the others wait, within their deadline (fair.go).
 //   - ev is only read, and only until Call returns.
 func (p *Plugin) Call(ctx context.Context, ev *hook.Event) (Outcome, error) {
+	return p.call(ctx, ev, nil)
+}
+
+// CallStats measure one call beyond its [Outcome]: what a dry run shows
+// a domain owner about their candidate plugin.
+type CallStats struct {
+	// Memory is the size of the instance's linear memory when the guest
+	// returned (or failed), in bytes: what the call made it grow to.
+	Memory int64
+}
+
+// CallMeasured is [Plugin.Call], measuring the call too (CallStats).
+// Measuring costs a little, so the event path uses Call.
+func (p *Plugin) CallMeasured(ctx context.Context, ev *hook.Event) (Outcome, CallStats, error) {
+	var st CallStats
+	out, err := p.call(ctx, ev, &st)
+	return out, st, err
+}
+
+func (p *Plugin) call(ctx context.Context, ev *hook.Event, st *CallStats) (Outcome, error) {
 	if err := ctx.Err(); err != nil {
 		return Outcome{}, newError("plugin not called: "+context.Cause(ctx).Error(), ErrCanceled, err)
 	}
@@ -70,7 +90,7 @@ func (p *Plugin) Call(ctx context.Context, ev *hook.Event) (Outcome, error) {
 	}
 	defer v.release()
 	var out Outcome
-	out, ran, err = v.run(ctx, cctx, inst, ev, begin)
+	out, ran, err = v.run(ctx, cctx, inst, ev, begin, st)
 	return out, err
 }
 
@@ -129,8 +149,9 @@ func (p *Plugin) take(ctx context.Context) (*version, *instance, error) {
 
 // run calls the entry point of inst under cctx (ctx with the call's
 // deadline, set when the call began) and puts inst back, or discards it.
-// It reports whether the guest ran out its deadline, for the breaker.
-func (v *version) run(ctx, cctx context.Context, inst *instance, ev *hook.Event, begin time.Time) (Outcome, outcome, error) {
+// It reports whether the guest ran out its deadline, for the breaker, and
+// fills st, when not nil.
+func (v *version) run(ctx, cctx context.Context, inst *instance, ev *hook.Event, begin time.Time, st *CallStats) (Outcome, outcome, error) {
 	lim := v.p.lim
 	deadline, _ := cctx.Deadline()
 	if !inst.mem.enter() {
@@ -173,6 +194,11 @@ func (v *version) run(ctx, cctx context.Context, inst *instance, ev *hook.Event,
 		ran = ranOut
 	case errors.Is(err, ErrCanceled):
 		ran = neutral
+	}
+	if st != nil {
+		if m := inst.mod.Memory(); m != nil {
+			st.Memory = int64(m.Size()) // still ours: the memory is freed after exit at the earliest
+		}
 	}
 	inst.mem.exit()
 	if err != nil {
