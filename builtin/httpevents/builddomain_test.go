@@ -205,6 +205,9 @@ func TestEventsDryRunAndPluginLogs(t *testing.T) {
 	if len(logs) != 1 || logs[0].EventID != ev.ID || !strings.Contains(logs[0].Line, "SESSIONID=5a1d") {
 		t.Fatalf("PluginLogs = %+v", logs)
 	}
+	if ds, n := e.LogDomains(); len(ds) != 1 || ds[0] != "5" || n != 1 {
+		t.Errorf("LogDomains() = %v, %d", ds, n)
+	}
 	lax := false
 	// result.wasm answers XML that is not XMLMSG: acknowledged, strict or not.
 	for _, strict := range []*bool{nil, &lax} {

@@ -252,10 +252,10 @@ func (e *Events) PluginLogs(domain string) []hook.PluginLogLine {
 	return nil
 }
 
-// PluginLogDomains returns the domains whose plugins wrote lines on this
+// LogDomains returns the domains whose plugins wrote lines on this
 // node, and how many lines were written ever: a flusher that saw the
 // same count last time has nothing new (wasmscript.Host.LogDomains).
-func (e *Events) PluginLogDomains() ([]string, uint64) {
+func (e *Events) LogDomains() ([]string, uint64) {
 	if h := e.host(); h != nil {
 		return h.LogDomains()
 	}
