@@ -31,6 +31,17 @@
 // plugin through the same [Host.Load], with the same settings, so that
 // they judge a module exactly as `hookd serve` does.
 //
+// A domain's plugin may also be stored (issue 17: uploaded through the
+// API, one version active): http_events builds it with the same
+// [Host.Load], from [Spec] Module, the bytes, which the host writes once
+// to <cache dir>/modules/<sha256>.wasm and loads as a file. Whatever its
+// source, a plugin is assembled here, judged by the same checks.
+//
+// [Host.DryRun] runs a candidate (an upload, a version not active) on
+// events without delivering or storing anything: HTTP answered by stubs,
+// state in memory, each answer judged as a delivery's would be. The last
+// lines each domain's plugin logged are kept per domain ([Host.Logs]).
+//
 // # Execution
 //
 // Compiled once per binary (SHA-256 keyed, wazero's on-disk compilation
