@@ -28,7 +28,12 @@ func (c *countingCounters) WebAPICall(string, string, time.Duration) { c.n.Add(1
 
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(fixture(t, name))
+	return readFixtureFile(t, fixture(t, name))
+}
+
+func readFixtureFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
