@@ -164,3 +164,13 @@ func Plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// Message is an error's text for a page: without the sentinel words the
+// runtime wraps its input refusals and conflicts in ("invalid: ",
+// ": conflict"), which say nothing to the person reading, cut to 500
+// bytes. ": not found" stays: it is the point of "target "x": not found".
+func Message(err error) string {
+	s := strings.ReplaceAll(err.Error(), hook.ErrInvalid.Error()+": ", "")
+	s = strings.ReplaceAll(s, ": "+hook.ErrConflict.Error(), "")
+	return Cut(s, 500)
+}

@@ -8,6 +8,11 @@ import (
 //go:embed static
 var static embed.FS
 
+// templates are the page parts both sites show alike (shared.html).
+//
+//go:embed templates
+var templates embed.FS
+
 // Shared are the files both pages load: the stylesheet (hookd.css) and
 // the icon (favicon.svg). Pass it last to [Site.Static].
 var Shared = func() fs.FS {

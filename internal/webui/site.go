@@ -89,6 +89,7 @@ func NewSite(o Options) *Site {
 	funcs := maps.Clone(Funcs)
 	maps.Copy(funcs, o.Funcs)
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(o.Assets, "layout.html"))
+	template.Must(layout.ParseFS(templates, "templates/shared.html"))
 	for _, name := range o.Pages {
 		t := template.Must(layout.Clone())
 		s.pages[name] = template.Must(t.ParseFS(o.Assets, name+".html"))
@@ -404,13 +405,16 @@ type View struct {
 	Flash *Flash
 	// Self is the page's own path and query: where its actions come back.
 	Self string
+	// Base is the site's prefix ("/admin/"), for the links of the
+	// templates both sites share.
+	Base string
 	Data any
 }
 
 // NewView starts the view of a page for session se, taking its flash.
 func (s *Site) NewView(r *http.Request, se *Session, title, nav string) View {
 	return View{Title: title, Nav: nav, CSRF: se.CSRF, Logout: !s.open, Who: se.Who,
-		Flash: s.Sessions.TakeFlash(se), Self: r.URL.RequestURI()}
+		Flash: s.Sessions.TakeFlash(se), Self: r.URL.RequestURI(), Base: s.prefix}
 }
 
 // Render writes the page name with v; a template error is logged and
@@ -418,6 +422,9 @@ func (s *Site) NewView(r *http.Request, se *Session, title, nav string) View {
 // nothing half-written goes out).
 func (s *Site) Render(w http.ResponseWriter, r *http.Request, status int, name string, v View) {
 	var buf bytes.Buffer
+	if v.Base == "" {
+		v.Base = s.prefix
+	}
 	t := s.pages[name]
 	if t == nil {
 		panic(fmt.Sprintf("webui: no page %q", name))
@@ -434,7 +441,7 @@ func (s *Site) Render(w http.ResponseWriter, r *http.Request, status int, name s
 
 // ErrorPage answers status with a page saying msg.
 func (s *Site) ErrorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	v := View{Title: fmt.Sprintf("%d %s", status, http.StatusText(status)), Data: msg}
+	v := View{Title: fmt.Sprintf("%d %s", status, http.StatusText(status)), Data: msg, Base: s.prefix}
 	if c, err := r.Cookie(s.cookie); err == nil {
 		if se := s.Sessions.Get(c.Value); se != nil {
 			v.CSRF, v.Logout, v.Who = se.CSRF, !s.open, se.Who
@@ -477,7 +484,7 @@ func (s *Site) Done(w http.ResponseWriter, r *http.Request, se *Session, err err
 	case err == nil:
 		s.Sessions.SetFlash(se, Flash{Text: ok})
 	case errors.Is(err, hook.ErrConflict), errors.Is(err, hook.ErrNotFound), errors.Is(err, hook.ErrInvalid):
-		s.Sessions.SetFlash(se, Flash{Text: Cut(err.Error(), 500), Error: true})
+		s.Sessions.SetFlash(se, Flash{Text: Message(err), Error: true})
 	default:
 		s.BackendError(w, r, err)
 		return

@@ -1,0 +1,65 @@
+package portal
+
+import (
+	"context"
+
+	"github.com/hookrt/hookd/hook"
+)
+
+// nopBackend knows no domain and no token: for the tests of what happens
+// before a login.
+type nopBackend struct{}
+
+func (nopBackend) ListDeliveries(context.Context, hook.DeliveryFilter) ([]hook.Delivery, error) {
+	return nil, nil
+}
+func (nopBackend) Delivery(context.Context, int64) (*hook.Delivery, error) {
+	return nil, hook.ErrNotFound
+}
+func (nopBackend) Retry(context.Context, int64) error       { return nil }
+func (nopBackend) RetryForced(context.Context, int64) error { return nil }
+func (nopBackend) Discard(context.Context, int64) error     { return nil }
+func (nopBackend) RetryMatching(context.Context, hook.DeliveryFilter) (int, error) {
+	return 0, nil
+}
+func (nopBackend) RetryMatchingForced(context.Context, hook.DeliveryFilter) (int, error) {
+	return 0, nil
+}
+func (nopBackend) SessionEvents(context.Context, string) ([]hook.SessionEvent, error) {
+	return nil, nil
+}
+func (nopBackend) TargetStatuses(context.Context) ([]hook.TargetStatus, error) { return nil, nil }
+func (nopBackend) Plugins() []hook.PluginStatus                                { return nil }
+func (nopBackend) AuthenticateDomainToken(context.Context, string) (hook.Principal, error) {
+	return hook.Principal{}, hook.ErrNotFound
+}
+func (nopBackend) Domain(context.Context, hook.Principal, string) (hook.DomainInfo, error) {
+	return hook.DomainInfo{}, hook.ErrNotFound
+}
+func (nopBackend) PutDomain(context.Context, hook.Principal, string, []byte) (hook.DomainInfo, error) {
+	return hook.DomainInfo{}, hook.ErrNotFound
+}
+func (nopBackend) PushPlugin(context.Context, hook.Principal, string, []byte, []byte, bool) (hook.PluginVersion, error) {
+	return hook.PluginVersion{}, hook.ErrNotFound
+}
+func (nopBackend) PluginVersions(context.Context, hook.Principal, string) ([]hook.PluginVersion, error) {
+	return nil, hook.ErrNotFound
+}
+func (nopBackend) ActivatePlugin(context.Context, hook.Principal, string, int) (hook.PluginVersion, error) {
+	return hook.PluginVersion{}, hook.ErrNotFound
+}
+func (nopBackend) DeletePluginVersion(context.Context, hook.Principal, string, int) error {
+	return hook.ErrNotFound
+}
+func (nopBackend) TestPlugin(context.Context, hook.Principal, string, hook.DryRunRequest) ([]hook.DryRunResult, error) {
+	return nil, hook.ErrNotFound
+}
+func (nopBackend) PluginLogs(context.Context, hook.Principal, string, int) ([]hook.PluginLogLine, error) {
+	return nil, hook.ErrNotFound
+}
+func (nopBackend) DomainAudit(context.Context, hook.Principal, string, int) ([]hook.AuditEntry, error) {
+	return nil, hook.ErrNotFound
+}
+func (nopBackend) DomainSummary(context.Context, hook.Principal, string) (hook.DomainSummary, error) {
+	return hook.DomainSummary{}, hook.ErrNotFound
+}
