@@ -59,9 +59,11 @@ func (s *Service) Provision(_ context.Context, env hook.Env) error {
 	s.timeout = time.Duration(s.Timeout)
 	s.calls = new(calls)
 	s.count = env.Count()
+	s.decider = env.Signup
 	s.client = outbound.New(outbound.Options{Timeout: s.timeout, UserAgent: env.UserAgent, MaxBody: MaxAnswer})
 	s.log.Info("external WebAPI ready", slog.String("url", redacted(s.URL)), slog.Duration("timeout", s.timeout),
-		slog.Bool("signup", s.UseSignup), slog.Bool("notification", s.UseNotification), slog.Bool("forgot_password", s.UseForgotPassword))
+		slog.Bool("signup", s.UseSignup), slog.String("signup_plugin", s.SignupPlugin), slog.Bool("notification", s.UseNotification),
+		slog.Bool("forgot_password", s.UseForgotPassword))
 	return nil
 }
 

@@ -86,6 +86,13 @@ type Service struct {
 	// Language is the hl sent when the caller gives none, an ISO 639-1
 	// code. Defaults to "en".
 	Language string `toml:"language"`
+	// SignupPlugin says whether a domain's plugin decides its sign-ups
+	// (hookd_v1_on_signup): "before" the External WebAPI (the default: a
+	// refusal ends the decision, an allowance goes on to the WebAPI),
+	// "instead" of it (the plugin's answer is final), or "off". Only with
+	// signup on; a domain whose plugin has no on_signup, or abstains, is
+	// decided by the WebAPI. See signupplugin.go.
+	SignupPlugin string `toml:"signup_plugin"`
 
 	client  *outbound.Client
 	tmpl    *Template
@@ -93,13 +100,14 @@ type Service struct {
 	urls    map[string]string // method → URL up to and including "hl="
 	timeout time.Duration
 
-	calls *calls        // made by Provision
-	count hook.Counters // the runtime's metrics, from Provision
+	calls   *calls             // made by Provision
+	count   hook.Counters      // the runtime's metrics, from Provision
+	decider hook.SignupDecider // domains' plugins, from Provision (nil: none)
 }
 
 // calls are the outcome counters of every call kind.
 type calls struct {
-	signup, forgot, notify counters
+	signup, forgot, notify, signupPlugin counters
 }
 
 // tally counts one outcome of a call of kind that began at start (zero:
@@ -148,6 +156,9 @@ func (s *Service) withDefaults() {
 	if s.Language == "" {
 		s.Language = DefaultLanguage
 	}
+	if s.SignupPlugin == "" {
+		s.SignupPlugin = DefaultSignupPlugin
+	}
 }
 
 // Validate checks the section, defaults applied, without I/O and without
@@ -189,6 +200,9 @@ func (s *Service) validate() error {
 	}
 	if strings.TrimSpace(s.SuccessCode) != s.SuccessCode {
 		errs = append(errs, fmt.Errorf("success_code: must not start or end with white space, got %q", s.SuccessCode))
+	}
+	if !validSignupPlugin(s.SignupPlugin) {
+		errs = append(errs, fmt.Errorf("signup_plugin: must be %q, %q or %q, got %q", SignupPluginBefore, SignupPluginInstead, SignupPluginOff, s.SignupPlugin))
 	}
 	if !isLang(s.Language) {
 		errs = append(errs, fmt.Errorf("language: must be a two-letter lowercase ISO 639-1 code like \"en\", got %q", s.Language))

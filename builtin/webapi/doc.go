@@ -20,6 +20,7 @@
 //	success_code = "ok"                       # the result.code that means success
 //	forward_password = false                  # send the sign-up password to the service
 //	language = "en"                           # hl when the caller gives none
+//	signup_plugin = "before"                  # a domain's plugin decides sign-ups: "before" the service, "instead", or "off"
 //
 // At least one of signup, notification and forgot_password must be on.
 //
@@ -49,6 +50,17 @@
 // Sign-up: success allows it; a refusal refuses it with the service's
 // description and failed fields; a failure refuses it too (fail closed),
 // with the generic message "signup.unavailable", and the cause is logged.
+// With signup on and signup_plugin "before" (the default) or "instead",
+// the plugin of the domain signed up to decides first when it exports
+// hookd_v1_on_signup (hostapi/ABI.md, "Sign-up decisions"), asked through
+// the runtime's [hook.SignupDecider]: its refusal is final and its reason
+// is passed on as the service's description is; a plugin that cannot
+// decide (a trap, its deadline, an error) refuses the sign-up with
+// "signup.unavailable" (fail closed); its allowance goes on to the service
+// ("before") or is final ("instead"). A domain without such a plugin, or
+// whose plugin abstains, is decided by the service. The plugin and the
+// service share one budget, the configured timeout.
+//
 // Forgot password: the user is told the same thing whatever happened, so
 // that no one can probe for accounts. A switch that is off answers
 // "not_delegated": the proxy handles the request itself. [Service.Stats]

@@ -89,8 +89,15 @@ type signupBody struct {
 //     is not a JSON1 answer: [Refused] with the generic
 //     "signup.unavailable" message (fail closed); the cause is logged and
 //     counted in [Service.Stats].
-//   - The call ends at the configured timeout or ctx's deadline, whichever
-//     comes first.
+//   - With signup_plugin "before" (the default) or "instead", the
+//     domain's plugin is asked first when it exports hookd_v1_on_signup
+//     (see [Service.askPlugin]): its refusal is [Refused] with its reason
+//     as the message (MsgSignupRefused); a plugin that cannot decide
+//     (an error, its deadline) is [Refused] with "signup.unavailable"
+//     (fail closed); its allowance is final with "instead", and goes on
+//     to the WebAPI with "before".
+//   - The whole decision, plugin and WebAPI, ends at the configured
+//     timeout or ctx's deadline, whichever comes first.
 //   - The error is nil for all of these, which are outcomes; it is
 //     non-nil only for a programming error (a call before Provision).
 func (s *Service) Signup(ctx context.Context, r SignupRequest) (SignupResult, error) {
@@ -105,6 +112,17 @@ func (s *Service) Signup(ctx context.Context, r SignupRequest) (SignupResult, er
 		return SignupResult{Outcome: NotDelegated, Message: TextSignupNotDelegated, MessageID: MsgSignupNotDelegated}, nil
 	}
 	lang := s.language(r.Language)
+	who := slog.Group("user", slog.String("username", r.Username), slog.String("domain", r.Domain))
+	if s.asksPlugins() {
+		// One budget for the whole decision, the domain's plugin included:
+		// the WebAPI gets what the plugin left of the timeout.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+		if res, done := s.askPlugin(ctx, r, lang, who); done {
+			return res, nil
+		}
+	}
 	b := signupBody{Username: r.Username, Domain: r.Domain, Email: r.Email, FullName: r.FullName, Language: lang}
 	if s.ForwardPassword {
 		b.Password = &r.Password
@@ -115,7 +133,6 @@ func (s *Service) Signup(ctx context.Context, r SignupRequest) (SignupResult, er
 	}
 	start := time.Now()
 	resp, a, err := s.call(ctx, MethodSignup, lang, body, "")
-	who := slog.Group("user", slog.String("username", r.Username), slog.String("domain", r.Domain))
 	switch {
 	case err != nil:
 		s.tally(&s.calls.signup.unavailable, kindSignup, "failed", start)
@@ -215,6 +232,9 @@ type Stats struct {
 	Signup         CallStats `json:"signup"`
 	ForgotPassword CallStats `json:"forgot_password"`
 	Notification   CallStats `json:"notification"`
+	// SignupPlugin counts the decisions of domains' plugins (Allowed,
+	// Refused, Unavailable: could not decide); abstentions are not counted.
+	SignupPlugin CallStats `json:"signup_plugin"`
 }
 
 // CallStats counts the outcomes of one kind of call. Not every kind has
@@ -237,5 +257,6 @@ func (s *Service) Stats() Stats {
 	if s == nil || s.calls == nil {
 		return Stats{}
 	}
-	return Stats{Signup: s.calls.signup.stats(), ForgotPassword: s.calls.forgot.stats(), Notification: s.calls.notify.stats()}
+	return Stats{Signup: s.calls.signup.stats(), ForgotPassword: s.calls.forgot.stats(), Notification: s.calls.notify.stats(),
+		SignupPlugin: s.calls.signupPlugin.stats()}
 }
