@@ -133,11 +133,17 @@ func TestDryRunStubsHTTP(t *testing.T) {
 	}
 	stubs := []hook.HTTPStub{
 		{Method: "POST", URL: "https://api.example.com/x", Status: 500},
+		{Method: "get", URL: "https://api.example.com/r", Status: 302, Headers: map[string]string{"Location": "/final"}},
+		{URL: "https://api.example.com/final", Status: 204},
 		{URL: "https://api.example.com/*", Status: 201, Body: `{"ok":true}`},
 	}
 	r := run(spec("https://api.example.com/x"), stubs, false)
-	if r.Reply != "201" || detail(r) != "OK GET https://api.example.com/x: stubs[1] answered 201" {
+	if r.Reply != "201" || detail(r) != "OK GET https://api.example.com/x: stubs[3] answered 201" {
 		t.Errorf("stubbed: reply %q, %q", r.Reply, detail(r))
+	}
+	r = run(spec("https://api.example.com/r"), stubs, false)
+	if want := "OK GET https://api.example.com/r: stubs[1] answered 302; then GET https://api.example.com/final: stubs[2] answered 204"; r.Reply != "204" || detail(r) != want {
+		t.Errorf("stubbed redirect: reply %q, %q; want 204 and %q", r.Reply, detail(r), want)
 	}
 	r = run(spec("https://other.example.com/x"), stubs, true)
 	if r.Reply != "E5" || !strings.HasPrefix(detail(r), "ERR_DENIED") {
