@@ -18,6 +18,7 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/admin"
 	"github.com/hookrt/hookd/internal/api"
+	"github.com/hookrt/hookd/internal/portal"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -44,9 +45,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		pf.close()
 		return err
 	}
-	// The admin page checks the token itself (a login form, then a session).
+	// The admin page checks the token itself (a login form, then a
+	// session); so does the domain owners' portal, with a domain token.
 	adminPage := hook.Route{Pattern: "/admin/", Handler: admin.New(rt, admin.Options{Token: token, Logger: log, Config: cfg.Redacted})}
-	var apiHandler http.Handler = api.New(rt, api.Options{Token: token, Logger: log, Routes: append(slices.Clip(rt.Routes()), adminPage), Metrics: rt.Metrics()})
+	portalPage := hook.Route{Pattern: "/portal/", Handler: portal.New(rt, portal.Options{Logger: log, MaxPluginSize: cfg.Domains.MaxPluginSize})}
+	var apiHandler http.Handler = api.New(rt, api.Options{Token: token, Logger: log, Routes: append(slices.Clip(rt.Routes()), adminPage, portalPage), Metrics: rt.Metrics()})
 	if cfg.Tracing.Enabled() {
 		// A span per request, continuing the caller's trace (traceparent).
 		apiHandler = otelhttp.NewHandler(apiHandler, "hookd.api", otelhttp.WithSpanNameFormatter(
@@ -124,6 +127,7 @@ func logServing(ctx context.Context, log *slog.Logger, cfg *hookrt.Config, serve
 	}
 	log.InfoContext(ctx, "hookd serving",
 		slog.String("api", urlOf(api.addr, "/v1/")), slog.String("admin", urlOf(api.addr, "/admin/")),
+		slog.String("portal", urlOf(api.addr, "/portal/")),
 		slog.String("metrics", metrics),
 		slog.String("version", hookdVersion()), slog.String("listen", api.addr), slog.String("store", cfg.Store.Driver),
 		slog.Any("targets", targets), slog.Bool("auth", auth))
