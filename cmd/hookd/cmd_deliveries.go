@@ -80,10 +80,10 @@ func deliveriesList(ctx context.Context, args []string, stdout, stderr io.Writer
 	// The flags are read by the API's own rules (internal/ops), so that
 	// the CLI refuses what the API would, in the same words; -since is
 	// resolved once, on this machine's clock.
-	filter, err := ops.ParseList(url.Values{
-		"state": {*state}, "target": {*target}, "event_id": {*eventID}, "since": {*since},
-		"before": {optInt(*before)}, "limit": {strconv.Itoa(*limit)},
-	}, time.Now(), ops.Strict)
+	filter, err := ops.ParseList(given(
+		"state", *state, "target", *target, "event_id", *eventID, "since", *since,
+		"before", optInt(*before), "limit", strconv.Itoa(*limit),
+	), time.Now(), ops.Strict)
 	if err != nil {
 		return f.usageErr(flagErr(err))
 	}
@@ -255,6 +255,18 @@ func lastOutcome(status int, errText, summary string, maxRunes int) string {
 		s = strings.TrimSpace(strconv.Itoa(status) + " " + s)
 	}
 	return clean(s, maxRunes)
+}
+
+// given is the query of the flags given: key, value pairs, those with an
+// empty value (a flag left out) left out.
+func given(kv ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	return q
 }
 
 // optInt is n as a query value, "" for 0 (not given).

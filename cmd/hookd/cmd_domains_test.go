@@ -207,7 +207,7 @@ func TestCLIDomainsRequests(t *testing.T) {
 
 	// Dry runs: recorded events by default; a module and events uploaded.
 	out, _ = mustHookd(t, "plugin", "test", "-domain", "42")
-	if r := rec.last(t); r.contentType != "application/json" || string(r.body) != `{"last":10}` {
+	if r := rec.last(t); r.contentType != "application/json" || string(r.body) != `{"version":4,"last":10}` {
 		t.Errorf("plugin test sent %s %s", r.contentType, r.body)
 	}
 	for _, want := range []string{"event:    e1 ISL_LIGHT/START\n", "verdict:  acknowledged\n", "time:     1.5ms, memory 128 KiB\n", "log:      info: hi\n", "hostcall: http_request -> ok (stub 1)\n", "reply:    <nomessage/>\n"} {
@@ -223,7 +223,7 @@ func TestCLIDomainsRequests(t *testing.T) {
 	if parts["module"] != "\x00asm\x01\x00\x00\x00" || parts["request"] != `{"events":[{"EVENT":"START","MODULE":"ISL_LIGHT"},{"EVENT":"USER_CREATE","MODULE":"ISL_CP"}],"stubs":[{"url":"https://x.example/","status":200,"body":"ok"}],"live_http":true}` {
 		t.Errorf("plugin test -module sent %q", parts)
 	}
-	if code, out, errb := hookd("plugin", "test", "-domain", "43", "-last", "3"); code != 1 || !strings.Contains(out, "verdict:  failed\nerror:    strict: status 1\n") ||
+	if code, out, errb := hookd("plugin", "test", "-domain", "43", "-version", "1", "-last", "3"); code != 1 || !strings.Contains(out, "verdict:  failed\nerror:    strict: status 1\n") ||
 		!strings.Contains(errb, "1 of 1 events would not be acknowledged") {
 		t.Errorf("a dry run that fails: exit %d\n%s\n%s", code, out, errb)
 	}
@@ -231,6 +231,7 @@ func TestCLIDomainsRequests(t *testing.T) {
 		{"-module", wasm, "-version", "2"},
 		{"-events", events, "-last", "2"},
 		{"-last", "1000"},
+		{"-version", "-1"},
 		{"-events", write("e.json", `{"A": 1}`)},
 		{"-stubs", write("st.json", `[{"uri":"x"}]`)},
 	} {

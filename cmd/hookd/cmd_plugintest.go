@@ -65,6 +65,11 @@ func pluginTest(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	if *module == "" && req.Version == 0 {
+		if req.Version, err = activeVersion(ctx, c, *domain); err != nil {
+			return err
+		}
+	}
 	reqJSON, err := json.Marshal(req)
 	if err != nil {
 		return err
@@ -108,6 +113,26 @@ func pluginTest(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("plugin test: %d of %d events would not be acknowledged: %w", bad, len(results), errNotAcknowledged)
 	}
 	return nil
+}
+
+// activeVersion is the version domain runs, the one plugin test tests
+// when given neither -module nor -version.
+func activeVersion(ctx context.Context, c *client, domain string) (int, error) {
+	path := domainPath(domain, "/plugin/versions")
+	raw, err := c.get(ctx, path, nil, nil)
+	if err != nil {
+		return 0, err
+	}
+	var vs []hook.PluginVersion
+	if err := decodeList("GET", path, raw, "versions", &vs); err != nil {
+		return 0, err
+	}
+	for _, v := range vs {
+		if v.Active {
+			return v.Version, nil
+		}
+	}
+	return 0, fmt.Errorf("domain %s runs no stored plugin version: give -module FILE.wasm or -version N", clean(domain, 0))
 }
 
 // readEvents reads -events: one JSON object of fields, or an array of

@@ -59,7 +59,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// The API's rules (internal/ops) read the flags; -since is resolved
 	// once, on this machine's clock.
-	filter, _, err := ops.ParseReplay(url.Values{"state": {*state}, "target": {*target}, "since": {*since}}, time.Now(), ops.Strict)
+	filter, _, err := ops.ParseReplay(given("state", *state, "target", *target, "since", *since), time.Now(), ops.Strict)
 	if err != nil {
 		return f.usageErr(flagErr(err))
 	}
