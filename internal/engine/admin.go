@@ -56,7 +56,7 @@ func (e *Engine) Retry(ctx context.Context, id int64, force bool) error {
 		}
 		e.log.InfoContext(ctx, "delivery replayed by operator", slog.Int64("delivery", id))
 		em := emission{e: e, tx: tx, now: time.Now()}
-		if t := e.targets[target]; t != nil && t.Policy.Combine > 0 {
+		if t := e.lookup(target); t != nil && t.Policy.Combine > 0 {
 			// It rides with the target's next combined request.
 			if err := em.arm(ctx, t); err != nil {
 				return err
@@ -127,7 +127,7 @@ func (e *Engine) RetryMatching(ctx context.Context, state hook.DeliveryState, ta
 			n = len(rs)
 			em := emission{e: e, tx: tx, now: time.Now()}
 			for _, r := range rs {
-				if t := e.targets[r.Target]; t != nil && t.Policy.Combine > 0 {
+				if t := e.lookup(r.Target); t != nil && t.Policy.Combine > 0 {
 					if err := em.arm(ctx, t); err != nil {
 						return err
 					}

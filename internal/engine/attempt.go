@@ -43,19 +43,22 @@ const busyWait = 200 * time.Millisecond
 // and returns the others; or, for a paused target, returns how long the job
 // waits before it looks again.
 func (e *Engine) preflight(ctx context.Context, name string, t *target, works []*store.Work) ([]*store.Work, time.Duration, error) {
-	dead := ""
 	if t == nil {
-		dead = fmt.Sprintf("target %q is not configured any more", name)
-	} else {
-		row, off, err := e.targetState(ctx, name)
-		switch {
-		case err != nil:
-			return nil, 0, err
-		case off && row.State == hook.TargetPaused:
-			return nil, pausedWait + spread(time.Minute), nil
-		case off:
-			dead = "target disabled: " + row.Reason
-		}
+		// Not known on this node (a stored domain deleted, or not loaded
+		// here yet): the delivery waits, it is never dead for it.
+		e.log.DebugContext(ctx, "deliveries wait: their target is not configured on this node",
+			slog.String("target", name), slog.Int("deliveries", len(works)), slog.Duration("for", e.unknownWait))
+		return nil, e.unknownWait + spread(e.unknownWait/3), nil
+	}
+	dead := ""
+	row, off, err := e.targetState(ctx, name)
+	switch {
+	case err != nil:
+		return nil, 0, err
+	case off && row.State == hook.TargetPaused:
+		return nil, pausedWait + spread(time.Minute), nil
+	case off:
+		dead = "target disabled: " + row.Reason
 	}
 	live := works[:0:0]
 	now := time.Now()
@@ -242,7 +245,7 @@ func (e *Engine) forwardCommands(ctx context.Context, from *target, ev *hook.Eve
 	if len(res.Commands) == 0 || from.Name == hook.CommandsTarget {
 		return nil
 	}
-	if _, ok := e.targets[hook.CommandsTarget]; !ok {
+	if e.lookup(hook.CommandsTarget) == nil {
 		e.log.WarnContext(ctx, "XMLMSG commands dropped: no command sink is configured ([commands] xmlmsg_url)",
 			slog.String("target", from.Name), slog.String("event_id", ev.ID), slog.String("summary", res.Summary))
 		return nil

@@ -81,12 +81,18 @@ func (d *directPath) reserve(t *target) bool {
 		t.inflight.Add(-1)
 		return false
 	}
+	if !t.use() { // t left the target set: a job finds its successor
+		d.used.Add(-1)
+		t.inflight.Add(-1)
+		return false
+	}
 	d.wg.Add(1)
 	return true
 }
 
 // release gives back the slot of a delivery to t.
 func (d *directPath) release(t *target) {
+	t.done()
 	t.inflight.Add(-1)
 	d.used.Add(-1)
 	d.wg.Done()

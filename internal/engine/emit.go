@@ -272,14 +272,18 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 		plan []planned
 		ds   []store.NewDelivery
 	)
+	targets := em.e.current().order // one set for the whole write
+	if only != nil {
+		targets = []*target{only}
+	}
 	for _, ev := range evs {
 		if only == nil && em.e.saveSessions && ev.SessionID() != "" {
 			if err := store.InsertSessionEvent(ctx, em.tx, ev.SessionID(), ev.ID); err != nil {
 				return err
 			}
 		}
-		for _, t := range em.e.order {
-			if (only != nil && t != only) || (only == nil && !t.Wants(ev)) {
+		for _, t := range targets {
+			if only == nil && !t.Wants(ev) {
 				continue
 			}
 			p := planned{ev: ev, t: t, direct: -1}
@@ -357,7 +361,7 @@ func (em *emission) abandon() {
 // emitTo commits an event for one target only, bypassing routing: how the
 // XMLMSG commands of a reply reach the command sink.
 func (e *Engine) emitTo(ctx context.Context, name string, fields map[string]string) (string, error) {
-	t := e.targets[name]
+	t := e.lookup(name)
 	if t == nil {
 		return "", fmt.Errorf("no target %q", name)
 	}

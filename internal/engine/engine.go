@@ -83,9 +83,17 @@ type Engine struct {
 	// disableAfter: see DeliveryOptions.DisableAfter.
 	disableAfter time.Duration
 
-	targets      map[string]*target
-	order        []*target // routing order
-	saveSessions bool
+	delivery DeliveryOptions
+	// unknownWait: see the constant; tests shorten it.
+	unknownWait time.Duration
+	// set is the current target set (targetset.go); setMu serializes its
+	// changes.
+	set   atomic.Pointer[targetSet]
+	setMu sync.Mutex
+	// queueJobTimeout is River's job timeout, fixed when the queue with
+	// workers was built (0 before): no target may take longer.
+	queueJobTimeout time.Duration
+	saveSessions    bool
 
 	states stateCache // targets that are not enabled, from the store
 
@@ -112,6 +120,13 @@ type target struct {
 	inflight    atomic.Int64
 	maxInflight int64
 	failing     failing // for the automatic disabling
+
+	// life orders use against retire (targetset.go): users counts the
+	// attempts under way, retired stops new ones once the target left
+	// the set.
+	life    sync.RWMutex
+	retired bool
+	users   sync.WaitGroup
 }
 
 // maxGroup bounds how many items one group-commit transaction carries.
@@ -129,18 +144,17 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		raCap:        d.RetryAfterCap,
 		disableAfter: d.DisableAfter,
 		observer:     o.Observer,
-		targets:      map[string]*target{},
+		delivery:     d,
+		unknownWait:  unknownWait,
 		saveSessions: o.SaveSessions,
 		health:       newHealthProbe(),
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
-	if err := CheckTargets(o.Targets); err != nil {
+	e.set.Store(&targetSet{byName: map[string]*target{}})
+	if err := e.SetTargets(ctx, o.Targets, nil); err != nil {
 		return nil, err
-	}
-	for _, t := range o.Targets {
-		e.addTarget(t, d)
 	}
 	ok := false
 	defer func() {
@@ -171,6 +185,9 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 	e.retention = o.Retention
 	e.settles = newGroupCommit(maxGroup, e.commitSettleGroup, nil)
 	e.emits = newGroupCommit(maxGroup, e.commitItems, e.emitStalled)
+	if !o.NoWorkers {
+		e.queueJobTimeout = e.jobTimeout()
+	}
 	e.q, err = newQueue(ctx, e.db, queueConfig{
 		workers:      d.Workers,
 		pollInterval: d.PollInterval,
@@ -227,7 +244,9 @@ func CheckTargets(ts []hook.Target) error {
 	return nil
 }
 
-func (e *Engine) addTarget(t hook.Target, d DeliveryOptions) {
+// newTarget gives t its schedule, breaker and in-flight cap.
+func (e *Engine) newTarget(t hook.Target) *target {
+	d := e.delivery
 	tt := &target{
 		Target: t,
 		sched:  e.sched,
@@ -242,14 +261,14 @@ func (e *Engine) addTarget(t hook.Target, d DeliveryOptions) {
 		tt.sched = schedule{steps: t.Policy.Schedule, jitter: e.sched.jitter}
 	}
 	tt.breaker.sched = tt.sched
-	e.targets[t.Name] = tt
-	e.order = append(e.order, tt)
+	return tt
 }
 
 // Targets returns the names of the targets, in routing order.
 func (e *Engine) Targets() []string {
-	names := make([]string, len(e.order))
-	for i, t := range e.order {
+	order := e.current().order
+	names := make([]string, len(order))
+	for i, t := range order {
 		names[i] = t.Name
 	}
 	return names

@@ -15,12 +15,12 @@ func (e *Engine) Snapshot(ctx context.Context) (metrics.Snapshot, error) {
 	g, err := e.db.Gauges(ctx)
 	s := metrics.Snapshot{Deliveries: g.Deliveries, Jobs: g.Jobs,
 		Targets:     map[string]int64{hook.TargetEnabled: 0, hook.TargetPaused: 0, hook.TargetDisabled: 0},
-		BreakerOpen: make(map[string]bool, len(e.order))}
+		BreakerOpen: make(map[string]bool, len(e.current().order))}
 	now := time.Now()
 	if !g.OldestPending.IsZero() {
 		s.OldestPending = max(0, now.Sub(g.OldestPending))
 	}
-	for _, t := range e.order {
+	for _, t := range e.current().order {
 		state := hook.TargetEnabled
 		if row, off := e.states.get(ctx, e.db, t.Name); off {
 			state = row.State

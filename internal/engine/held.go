@@ -20,9 +20,9 @@ func clock(t time.Time) string { return t.UTC().Format("15:04:05") + " UTC" }
 // "" when nothing holds it: a disabled or paused target (every node), or
 // a breaker open on this node.
 func (e *Engine) holdOf(ctx context.Context, name string, now time.Time) string {
-	t := e.targets[name]
+	t := e.lookup(name)
 	if t == nil {
-		return fmt.Sprintf("held: target %q is not configured any more (its next attempt makes it dead)", name)
+		return fmt.Sprintf("held: target %q is not configured on this node", name)
 	}
 	if row, off := e.states.get(ctx, e.db, name); off {
 		return fmt.Sprintf("held: target %s by %s: %s", row.State, row.Actor, row.Reason)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/store"
 )
 
@@ -44,10 +45,20 @@ var jobKinds = []string{deliveryArgs{}.Kind(), batchArgs{}.Kind()}
 // attempt of any target, plus jobSlack.
 func (e *Engine) jobTimeout() time.Duration {
 	longest := e.timeout
-	for _, t := range e.order {
+	for _, t := range e.current().order {
 		longest = max(longest, t.Policy.Timeout)
 	}
 	return longest + jobSlack
+}
+
+// longestAttempt is the longest attempt of any of ts: the delivery
+// timeout, or a target's own if longer.
+func (e *Engine) longestAttempt(ts []hook.Target) time.Duration {
+	longest := e.timeout
+	for _, t := range ts {
+		longest = max(longest, t.Policy.Timeout)
+	}
+	return longest
 }
 
 // RescueBound is the most time after a node dies before its running jobs

@@ -95,8 +95,8 @@ func (e *Engine) targetState(ctx context.Context, name string) (store.TargetRow,
 // target returns the configured target name, or an error matching
 // hook.ErrNotFound that lists the configured ones.
 func (e *Engine) target(name string) (*target, error) {
-	t, ok := e.targets[name]
-	if !ok {
+	t := e.lookup(name)
+	if t == nil {
 		return nil, fmt.Errorf("target %q: %w; configured: %v", name, hook.ErrNotFound, e.Targets())
 	}
 	return t, nil
@@ -198,8 +198,9 @@ func (e *Engine) TargetStatuses(ctx context.Context) ([]hook.TargetStatus, error
 		return nil, err
 	}
 	now := time.Now()
-	out := make([]hook.TargetStatus, 0, len(e.order))
-	for _, t := range e.order {
+	order := e.current().order
+	out := make([]hook.TargetStatus, 0, len(order))
+	for _, t := range order {
 		st := hook.TargetStatus{Name: t.Name, State: hook.TargetEnabled, Breaker: "closed", InFlight: int(t.inflight.Load())}
 		if row, off := e.states.get(ctx, e.db, t.Name); off {
 			since := row.Since
@@ -270,7 +271,7 @@ func (e *Engine) autoDisable(ctx context.Context, t *target, since time.Time, at
 // configured, that hookd changed a target's state on its own: a command
 // event whose document is <hookd><target name="…" state="…">reason</target></hookd>.
 func (e *Engine) announce(ctx context.Context, name, state, reason string) error {
-	if _, ok := e.targets[hook.CommandsTarget]; !ok || name == hook.CommandsTarget {
+	if e.lookup(hook.CommandsTarget) == nil || name == hook.CommandsTarget {
 		return nil
 	}
 	doc := `<hookd><target name="` + xmlEscape(name) + `" state="` + state + `">` + xmlEscape(reason) + `</target></hookd>`

@@ -33,7 +33,8 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 	if wk.Gen != job.Args.Gen || !wk.State.Live() {
 		return nil // replayed, discarded or already finished: this job is stale
 	}
-	t := e.targets[wk.Target]
+	t := e.acquire(wk.Target)
+	defer t.done()
 	live, wait, err := e.preflight(ctx, wk.Target, t, []*store.Work{wk})
 	switch {
 	case err != nil:
@@ -97,11 +98,15 @@ func (w *batchWorker) Work(ctx context.Context, j *river.Job[batchArgs]) error {
 	if len(works) == 0 {
 		return nil // disarmed: the next emit schedules a new job
 	}
-	t := e.targets[name]
+	t := e.acquire(name)
+	defer t.done()
 	live, wait, err := e.preflight(ctx, name, t, works)
 	switch {
 	case err != nil:
 		return err
+	case wait > 0 && t == nil:
+		// Not known on this node: the batch job looks again later.
+		return e.snooze(wait)
 	case wait > 0:
 		// Paused: the target's one batch job looks again soon, since a
 		// resume cannot arm a second one beside it.

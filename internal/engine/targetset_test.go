@@ -1,0 +1,242 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/engine"
+	"github.com/hookrt/hookd/internal/hooktest"
+	"github.com/hookrt/hookd/internal/storetest"
+	hookrt "github.com/hookrt/hookd/runtime"
+)
+
+// gate is a handler that reports each call and holds it until released,
+// then answers with err.
+type gate struct {
+	entered  chan string
+	release  chan error
+	finished atomic.Int64
+}
+
+func newGate() *gate { return &gate{entered: make(chan string, 16), release: make(chan error, 16)} }
+
+// open lets every call through from now on.
+func (g *gate) open() { close(g.release) }
+
+func (g *gate) Handle(_ context.Context, ev *hook.Event) (hook.Result, error) {
+	g.entered <- ev.ID
+	err := <-g.release
+	g.finished.Add(1)
+	return hook.Result{}, err
+}
+
+func named(id string) hook.Handler {
+	return hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
+		return hook.Result{Summary: id}, nil
+	})
+}
+
+// TestSetTargetsReplaces: a target replaced by SetTargets gets the emits
+// that follow, Handler returns the new handler, and SetTargets returns
+// only once the old handler's attempt in flight has finished.
+func TestSetTargetsReplaces(t *testing.T) {
+	storetest.Run(t, testSetTargetsReplaces)
+}
+
+func testSetTargetsReplaces(t *testing.T, st hookrt.StoreConfig) {
+	ctx := context.Background()
+	obs := hooktest.NewObservations()
+	old := newGate()
+	e := open(t, st, fast(), obs, hook.Target{Name: "a", Handler: old})
+	t.Cleanup(old.open) // before Close, should the test fail holding it
+	if h, ok := e.Handler("a"); !ok || h != hook.Handler(old) {
+		t.Fatalf("Handler(a) = %v, %v", h, ok)
+	}
+	if _, ok := e.Handler("nope"); ok {
+		t.Fatal("Handler of an unknown target found")
+	}
+	if _, err := e.Emit(ctx, map[string]string{"MODULE": "M", "EVENT": "first"}); err != nil {
+		t.Fatal(err)
+	}
+	<-old.entered // the old handler's attempt is in flight
+
+	// A context that has ended: the set changes, and the error says that
+	// an attempt of the replaced target is still in flight.
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	fresh := newGate()
+	err := e.SetTargets(done, []hook.Target{{Name: "a", Handler: fresh}}, nil)
+	if err == nil || !strings.Contains(err.Error(), `target "a" still has attempts in flight`) {
+		t.Fatalf("SetTargets with an ended context: %v", err)
+	}
+	if h, _ := e.Handler("a"); h != hook.Handler(fresh) {
+		t.Fatal("the set did not change")
+	}
+
+	// With a live context it waits for the attempt.
+	newest := named("newest")
+	returned := make(chan error, 1)
+	go func() {
+		err := e.SetTargets(ctx, []hook.Target{{Name: "a", Handler: newest}}, nil)
+		if err == nil && old.finished.Load() == 0 {
+			err = errors.New("SetTargets returned while the replaced handler's attempt was in flight")
+		}
+		returned <- err
+	}()
+	// fresh was replaced before any attempt: nothing holds that one up,
+	// but the first handler's attempt holds "a" until released.
+	old.release <- nil
+	if err := <-returned; err != nil {
+		t.Fatal(err)
+	}
+	obs.Wait(t, "the first event delivered by the old handler", func(o []hook.Observation) bool {
+		return hooktest.Count(o, hook.StateDelivered, "a") == 1
+	})
+	if _, err := e.Emit(ctx, map[string]string{"MODULE": "M", "EVENT": "second"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.Wait(t, "the second event delivered", func(o []hook.Observation) bool {
+		return hooktest.Count(o, hook.StateDelivered, "a") == 2
+	})
+	if old.finished.Load() != 1 || fresh.finished.Load() != 0 {
+		t.Errorf("old handler called %d times, the replaced fresh one %d; want 1 and 0", old.finished.Load(), fresh.finished.Load())
+	}
+}
+
+// TestSetTargetsChecks: a set the engine cannot run is refused and
+// nothing changes; so are unknown and contradictory removals.
+func TestSetTargetsChecks(t *testing.T) {
+	st := storetest.SQLite(t)
+	e := open(t, st, fast(), hooktest.NewObservations(), hook.Target{Name: "a", Handler: named("a")})
+	ctx := context.Background()
+	for _, c := range []struct {
+		add    []hook.Target
+		remove []string
+		want   string
+	}{
+		{[]hook.Target{{Name: "b"}}, nil, "a target needs a name and a handler"},
+		{[]hook.Target{{Name: "b", Handler: named("b")}, {Name: "b", Handler: named("b")}}, nil, `target "b" defined twice`},
+		{[]hook.Target{{Name: "c", Handler: named("c"), Policy: hook.Policy{Combine: time.Second}}}, nil, "cannot handle a batch"},
+		{nil, []string{"zz"}, `remove target "zz": not found`},
+		{[]hook.Target{{Name: "a", Handler: named("x")}}, []string{"a"}, `target "a" is both added and removed`},
+	} {
+		err := e.SetTargets(ctx, c.add, c.remove)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("SetTargets(%v, %v) = %v, want %q", c.add, c.remove, err, c.want)
+		}
+	}
+	if got := e.Targets(); len(got) != 1 || got[0] != "a" {
+		t.Errorf("targets after refused changes: %v", got)
+	}
+	if err := e.SetTargets(ctx, []hook.Target{{Name: "b", Handler: named("b")}}, []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Targets(); len(got) != 1 || got[0] != "b" {
+		t.Errorf("targets: %v, want [b]", got)
+	}
+}
+
+// syncBuffer is a log sink a test waits on while the engine writes.
+type syncBuffer struct {
+	mu    sync.Mutex
+	b     bytes.Buffer
+	wrote chan struct{}
+}
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{wrote: make(chan struct{}, 1)} }
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case s.wrote <- struct{}{}:
+	default:
+	}
+	return s.b.Write(p)
+}
+
+// wait blocks until the log holds text n times, or fails the test.
+func (s *syncBuffer) wait(t *testing.T, text string, n int) {
+	t.Helper()
+	deadline := time.After(hooktest.Patience)
+	for strings.Count(s.String(), text) < n {
+		select {
+		case <-s.wrote:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %d log lines with %q; logged:\n%s", n, text, s.String())
+		}
+	}
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestUnknownTargetWaits: a delivery whose target left the set (a domain
+// deleted, or not loaded on this node yet) is not dead-lettered: it waits,
+// says why, and is delivered once a target of that name is back.
+func TestUnknownTargetWaits(t *testing.T) {
+	storetest.Run(t, testUnknownTargetWaits)
+}
+
+func testUnknownTargetWaits(t *testing.T, st hookrt.StoreConfig) {
+	ctx := context.Background()
+	obs := hooktest.NewObservations()
+	logs := newSyncBuffer()
+	g := newGate()
+	e, err := engine.Open(ctx, engine.Options{
+		Store:    engine.StoreOptions{Driver: st.Driver, Path: st.Path, DSN: st.DSN},
+		Delivery: fast(), ServerID: "test", Observer: obs.Observe,
+		Targets: []hook.Target{{Name: "gone", Handler: g}},
+		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close(context.Background()) })
+	t.Cleanup(g.open)
+	engine.SetUnknownWait(e, 50*time.Millisecond)
+
+	if _, err := e.Emit(ctx, map[string]string{"MODULE": "M", "EVENT": "E"}); err != nil {
+		t.Fatal(err)
+	}
+	<-g.entered
+	removed := make(chan error, 1)
+	go func() { removed <- e.SetTargets(ctx, nil, []string{"gone"}) }()
+	g.release <- errors.New("HTTP 503") // a failed attempt: retrying, soon due
+	if err := <-removed; err != nil {
+		t.Fatal(err)
+	}
+	obs.Wait(t, "the failed attempt recorded", func(o []hook.Observation) bool {
+		return hooktest.Count(o, hook.StateRetrying, "gone") == 1
+	})
+	// Wait until the job has found its target missing, twice (it looks
+	// again, and is still not dead).
+	logs.wait(t, "their target is not configured on this node", 2)
+	ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{Target: "gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 || ds[0].State != hook.StateRetrying || ds[0].Held != `held: target "gone" is not configured on this node` {
+		t.Fatalf("deliveries %+v", ds)
+	}
+	if err := e.SetTargets(ctx, []hook.Target{{Name: "gone", Handler: named("back")}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	seen := obs.Wait(t, "the delivery delivered once its target is back", func(o []hook.Observation) bool {
+		return hooktest.Count(o, hook.StateDelivered, "gone") == 1
+	})
+	if n := hooktest.Count(seen, hook.StateDead, "gone"); n != 0 {
+		t.Errorf("%d dead letters", n)
+	}
+}
