@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
+	"weak"
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
@@ -30,7 +33,43 @@ var ErrSignupType = errors.New("plugin's " + hostapi.SignupExport + " has the wr
 // hookd_v1_on_signup: whether it takes part in sign-up decisions.
 func (p *Plugin) HasSignup() bool {
 	v := p.cur.Load()
-	return v != nil && signupExported(v.compiled)
+	return v != nil && v.hasSignup()
+}
+
+// What a sign-up call looks up is cached per version and per instance:
+// listing a module's exports builds a map, and looking a function up on
+// an instance makes a new call engine (about 12 KB and 20 µs), which an
+// event call avoids by caching its entry point in the instance. The
+// caches are keyed weakly, so that an entry goes with its version or
+// instance. (A field of version and of instance would do as well; see
+// /work/notes/D.md.)
+var (
+	versionSignup  sync.Map // weak.Pointer[version] → bool
+	instanceSignup sync.Map // weak.Pointer[instance] → api.Function (nil: no export)
+)
+
+// cached returns m's value for key k, computing it once with fn; the
+// entry is deleted once k's object is collected.
+func cached[T any, V any](m *sync.Map, obj *T, fn func() V) V {
+	k := weak.Make(obj)
+	if v, ok := m.Load(k); ok {
+		return v.(V)
+	}
+	v := fn()
+	if _, loaded := m.LoadOrStore(k, v); !loaded {
+		runtime.AddCleanup(obj, func(k weak.Pointer[T]) { m.Delete(k) }, k)
+	}
+	return v
+}
+
+// hasSignup reports whether v exports hookd_v1_on_signup.
+func (v *version) hasSignup() bool {
+	return cached(&versionSignup, v, func() bool { return signupExported(v.compiled) })
+}
+
+// signupFunc returns inst's hookd_v1_on_signup, or nil.
+func (i *instance) signupFunc() api.Function {
+	return cached(&instanceSignup, i, func() api.Function { return i.mod.ExportedFunction(hostapi.SignupExport) })
 }
 
 // signupExported reports whether m exports hookd_v1_on_signup, whatever
@@ -111,7 +150,7 @@ func (p *Plugin) CallSignup(ctx context.Context, fields map[string]string) (Outc
 	if v == nil {
 		return Outcome{}, newError("plugin "+p.path+" is closed", ErrClosed)
 	}
-	if !signupExported(v.compiled) {
+	if !v.hasSignup() {
 		return Outcome{Status: hostapi.SignupAbstain}, nil
 	}
 	begin := time.Now()
@@ -139,7 +178,7 @@ func (p *Plugin) CallSignup(ctx context.Context, fields map[string]string) (Outc
 // failed. It reports whether the guest ran out its deadline, for the
 // breaker.
 func (v *version) runSignup(ctx, cctx context.Context, inst *instance, ev *hook.Event, begin time.Time) (Outcome, outcome, error) {
-	fn := inst.mod.ExportedFunction(hostapi.SignupExport)
+	fn := inst.signupFunc()
 	if fn == nil { // taken from a version without it: cannot be, as the export is the compiled module's
 		v.pool <- inst
 		return Outcome{Status: hostapi.SignupAbstain}, neutral, nil
