@@ -118,10 +118,10 @@ func (s *server) handleUpload(w http.ResponseWriter, r *http.Request, se *webui.
 	if err == nil {
 		pv, err = s.b.PushPlugin(r.Context(), se.Who, se.Who.Domain, module, settings, activate)
 	}
-	msg := fmt.Sprintf("Version %d stored (%s, SHA-256 %s…).", pv.Version, webui.Bytes(pv.Size), webui.Cut(pv.SHA256, 12))
+	msg := fmt.Sprintf("Version %d stored (%s, SHA-256 %s).", pv.Version, webui.Bytes(pv.Size), webui.Cut(pv.SHA256, 12))
 	if err == nil {
 		if activate {
-			msg = fmt.Sprintf("Version %d stored and active on every node (%s, SHA-256 %s…).", pv.Version, webui.Bytes(pv.Size), webui.Cut(pv.SHA256, 12))
+			msg = fmt.Sprintf("Version %d stored and active on every node (%s, SHA-256 %s).", pv.Version, webui.Bytes(pv.Size), webui.Cut(pv.SHA256, 12))
 		}
 		s.log.InfoContext(r.Context(), "portal: plugin uploaded", "who", se.Who.String(), "version", pv.Version,
 			"sha256", pv.SHA256, "active", activate, "remote", r.RemoteAddr)
@@ -159,7 +159,7 @@ func (s *server) handleActivate(w http.ResponseWriter, r *http.Request, se *webu
 	if err == nil {
 		s.log.InfoContext(r.Context(), "portal: plugin version activated", "who", se.Who.String(), "version", n, "remote", r.RemoteAddr)
 	}
-	s.done(w, r, se, err, fmt.Sprintf("Version %d is active on every node (SHA-256 %s…).", pv.Version, webui.Cut(pv.SHA256, 12)), "/portal/plugin")
+	s.done(w, r, se, err, fmt.Sprintf("Version %d is active on every node (SHA-256 %s).", pv.Version, webui.Cut(pv.SHA256, 12)), "/portal/plugin")
 }
 
 // handleDeleteVersion deletes a stored version that is not active.

@@ -51,7 +51,8 @@ var Funcs = template.FuncMap{
 	"dur":    Duration,
 	"cut":    func(n int, s string) string { return Cut(s, n) },
 	"fields": SortedFields,
-	"calls":  CallSummary,
+	"calls":  CallSummary[int64],
+	"counts": CallSummary[int],
 	"short":  func(s string) string { return Cut(s, 12) },
 	"tail":   Tail,
 	"live":   func(st hook.DeliveryState) bool { return st.Live() },
@@ -135,7 +136,7 @@ func SortedFields(m map[string]string) []Field {
 
 // CallSummary prints a plugin's calls by outcome, ok first, then the
 // other outcomes that happened ("ok 12 · trap 1").
-func CallSummary(calls map[string]int64) string {
+func CallSummary[N int | int64](calls map[string]N) string {
 	keys := slices.SortedFunc(maps.Keys(calls), func(a, b string) int {
 		if (a == hook.PluginOK) != (b == hook.PluginOK) {
 			if a == hook.PluginOK {
