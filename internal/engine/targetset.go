@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hookrt/hookd/hook"
@@ -177,4 +179,38 @@ func (e *Engine) Handler(name string) (hook.Handler, bool) {
 		return nil, false
 	}
 	return t.Handler, true
+}
+
+// DiscardTarget discards every live (pending or retrying) delivery of the
+// target name, known here or not, and returns how many: what deleting a
+// stored domain does when its owner does not want its waiting deliveries
+// kept. They stay in the log as discarded (and can be replayed); reason is
+// logged with the count.
+func (e *Engine) DiscardTarget(ctx context.Context, name, reason string) (int, error) {
+	total := 0
+	for _, state := range []hook.DeliveryState{hook.StatePending, hook.StateRetrying} {
+		for {
+			ds, err := e.db.ListDeliveries(ctx, hook.DeliveryFilter{Target: name, State: state, Limit: 1000})
+			if err != nil {
+				return total, err
+			}
+			n := 0
+			for _, d := range ds {
+				switch err := e.db.Discard(ctx, d.ID); {
+				case errors.Is(err, hook.ErrConflict): // finished meanwhile
+				case err != nil:
+					return total, err
+				default:
+					n++
+				}
+			}
+			total += n
+			if len(ds) == 0 {
+				break
+			}
+		}
+	}
+	e.log.InfoContext(ctx, "deliveries of a target discarded", slog.String("target", name),
+		slog.Int("count", total), slog.String("reason", reason))
+	return total, nil
 }

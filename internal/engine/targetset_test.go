@@ -240,3 +240,52 @@ func testUnknownTargetWaits(t *testing.T, st hookrt.StoreConfig) {
 		t.Errorf("%d dead letters", n)
 	}
 }
+
+// TestDiscardTarget: the live deliveries of a removed target are
+// discarded on request, and only they.
+func TestDiscardTarget(t *testing.T) {
+	storetest.Run(t, testDiscardTarget)
+}
+
+func testDiscardTarget(t *testing.T, st hookrt.StoreConfig) {
+	ctx := context.Background()
+	obs := hooktest.NewObservations()
+	d := fast()
+	d.Schedule = []time.Duration{10 * time.Minute} // below the maximum age: they stay retrying
+	down := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
+		return hook.Result{Status: 503}, errors.New("HTTP 503")
+	})
+	e := open(t, st, d, obs, hook.Target{Name: "x", Handler: down}, hook.Target{Name: "y", Handler: down})
+	for range 3 {
+		if _, err := e.Emit(ctx, map[string]string{"MODULE": "M", "EVENT": "E"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	obs.Wait(t, "every delivery retrying", func(o []hook.Observation) bool {
+		return hooktest.Count(o, hook.StateRetrying, "") == 6
+	})
+	if err := e.SetTargets(ctx, nil, []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.DiscardTarget(ctx, "x", "domain deleted")
+	if err != nil || n != 3 {
+		t.Fatalf("DiscardTarget = %d, %v; want 3", n, err)
+	}
+	for target, want := range map[string]hook.DeliveryState{"x": hook.StateDiscarded, "y": hook.StateRetrying} {
+		ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{Target: target})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dv := range ds {
+			if dv.State != want {
+				t.Errorf("delivery %d of %s is %s, want %s", dv.ID, target, dv.State, want)
+			}
+		}
+		if len(ds) != 3 {
+			t.Errorf("%d deliveries of %s", len(ds), target)
+		}
+	}
+	if n, err := e.DiscardTarget(ctx, "x", "again"); err != nil || n != 0 {
+		t.Errorf("second DiscardTarget = %d, %v", n, err)
+	}
+}
