@@ -35,6 +35,9 @@ type Runtime struct {
 	// from then on an emit that times out may be blocked by the
 	// program's own transaction (emitWait).
 	dbShared atomic.Bool
+	// domains are the domains stored as data and their node watcher
+	// (domains_watch.go); nil until startDomains, and in Check.
+	domains *domainsState
 
 	closeOnce sync.Once
 	closeErr  error
