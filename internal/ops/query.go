@@ -52,8 +52,10 @@ const (
 // ParseList reads a delivery-log list query: state, target, event_id,
 // since (see [ParseSince]), before (the paging cursor: a delivery id) and
 // limit (1 to [MaxListLimit]; 0 in the filter when not given, which the
-// store reads as [DefaultListLimit]). Empty values and surrounding spaces
-// are as if not given. The error says what was wrong and what is allowed.
+// store reads as [DefaultListLimit]). An empty state, target or event_id
+// selects everything; an empty since, before or limit is refused in
+// Strict mode and ignored in Lax mode (a form sends its empty fields).
+// The error says what was wrong and what is allowed.
 func ParseList(q url.Values, now time.Time, mode Mode) (hook.DeliveryFilter, error) {
 	var f hook.DeliveryFilter
 	if err := checkParams(q, ListParams, mode); err != nil {
@@ -69,17 +71,17 @@ func ParseList(q url.Values, now time.Time, mode Mode) (hook.DeliveryFilter, err
 	if f.EventID, err = name(q, "event_id", "an EVENT_ID"); err != nil {
 		return f, err
 	}
-	if v := get(q, "since"); v != "" {
+	if v, ok := given(q, "since", mode); ok {
 		if f.Since, err = ParseSince(v, now); err != nil {
 			return f, err
 		}
 	}
-	if v := get(q, "before"); v != "" {
+	if v, ok := given(q, "before", mode); ok {
 		if f.BeforeID, err = ParseID(v); err != nil {
 			return f, fmt.Errorf("before %s: must be a delivery id (a positive integer)", Quote(v))
 		}
 	}
-	if v := get(q, "limit"); v != "" {
+	if v, ok := given(q, "limit", mode); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxListLimit {
 			return f, fmt.Errorf("limit %s: must be a number from 1 to %d", Quote(v), MaxListLimit)
@@ -107,12 +109,12 @@ func ParseReplay(q url.Values, now time.Time, mode Mode) (f hook.DeliveryFilter,
 	if f.Target, err = name(q, "target", "a target name"); err != nil {
 		return f, false, err
 	}
-	if v := get(q, "since"); v != "" {
+	if v, ok := given(q, "since", mode); ok {
 		if f.Since, err = ParseSince(v, now); err != nil {
 			return f, false, err
 		}
 	}
-	if v := get(q, "limit"); v != "" {
+	if v, ok := given(q, "limit", mode); ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxReplayLimit {
 			return f, false, fmt.Errorf("limit %s: must be a number from 1 to %d (leave it out to replay every match)", Quote(v), MaxReplayLimit)
@@ -213,6 +215,17 @@ func name(q url.Values, key, what string) (string, error) {
 		return "", fmt.Errorf("%s is %d bytes long; %s is at most %d", key, len(v), what, MaxNameLen)
 	}
 	return v, nil
+}
+
+// given returns the value of a parameter that must be parsed when given:
+// in Strict mode, given at all (an empty one is refused as what it is);
+// in Lax mode, given not empty (a form sends its empty fields).
+func given(q url.Values, key string, mode Mode) (string, bool) {
+	if mode == Strict {
+		return q.Get(key), q.Has(key)
+	}
+	v := get(q, key)
+	return v, v != ""
 }
 
 // get is q's value of key without surrounding spaces.

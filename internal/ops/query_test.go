@@ -49,7 +49,10 @@ func TestParseList(t *testing.T) {
 			t.Errorf("%.40s: %v, want %q", q, err, msg)
 		}
 	}
-	if _, err := ops.ParseList(query(t, "limt=5&back=/admin/"), now, ops.Lax); err != nil {
+	if _, err := ops.ParseList(query(t, "limit="), now, ops.Strict); err == nil || err.Error() != `limit "": must be a number from 1 to 1000` {
+		t.Errorf("an empty limit, strict: %v", err)
+	}
+	if _, err := ops.ParseList(query(t, "limt=5&back=/admin/&limit=&since=+"), now, ops.Lax); err != nil {
 		t.Errorf("lax refuses a parameter that is not a filter: %v", err)
 	}
 }
