@@ -386,13 +386,18 @@ func (s *domainsState) dryRunEvents(ctx context.Context, domain string, req hook
 		if n == 0 {
 			n = 10
 		}
-		var err error
-		if fields, err = s.db.TargetEvents(ctx, httpevents.DomainTargetPrefix+domain, n); err != nil {
+		recorded, err := s.db.TargetEvents(ctx, httpevents.DomainTargetPrefix+domain, n)
+		if err != nil {
 			return nil, err
 		}
-		if len(fields) == 0 {
+		if len(recorded) == 0 {
 			return nil, hook.Invalid("domain %q: no recorded events to replay; give events in the request", domain)
 		}
+		evs := make([]*hook.Event, 0, len(recorded))
+		for _, f := range recorded { // checked when they were emitted
+			evs = append(evs, &hook.Event{ID: f[hook.FieldEventID], Fields: f})
+		}
+		return evs, nil
 	}
 	evs := make([]*hook.Event, 0, len(fields))
 	for i, f := range fields {
@@ -437,7 +442,12 @@ func (s *domainsState) flushLogs(ctx context.Context) {
 	}
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
-	for _, domain := range s.logDomains() {
+	domains, seq := s.logDomains()
+	if seq != 0 && seq == s.logSeq {
+		return // nothing logged since the last flush
+	}
+	flushed := true
+	for _, domain := range domains {
 		lines := s.logs.PluginLogs(domain)
 		if len(lines) == 0 {
 			continue
@@ -454,9 +464,13 @@ func (s *domainsState) flushLogs(ctx context.Context) {
 			if ctx.Err() == nil {
 				s.log.Warn("plugin logs: write", slog.String("domain", domain), slog.Any("error", err))
 			}
+			flushed = false
 			continue
 		}
 		s.logSeen[domain] = fp
+	}
+	if flushed {
+		s.logSeq = seq
 	}
 }
 
@@ -466,12 +480,12 @@ type logDomainLister interface {
 	LogDomains() ([]string, uint64)
 }
 
-// logDomains are the domains whose log rings to look at: those that
-// logged (when the module says), else every TOML and stored domain.
-func (s *domainsState) logDomains() []string {
+// logDomains are the domains whose log rings to look at, and the count
+// of lines logged ever (0: unknown): those that logged (when the module
+// says), else every TOML and stored domain.
+func (s *domainsState) logDomains() ([]string, uint64) {
 	if l, ok := s.logs.(logDomainLister); ok {
-		ds, _ := l.LogDomains()
-		return ds
+		return l.LogDomains()
 	}
 	var ds []string
 	for _, d := range s.config {
@@ -482,7 +496,7 @@ func (s *domainsState) logDomains() []string {
 		ds = append(ds, id)
 	}
 	s.mu.Unlock()
-	return ds
+	return ds, 0
 }
 
 // storeNewVersion is the store's record of a pushed version.

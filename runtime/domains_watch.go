@@ -82,6 +82,7 @@ type domainsState struct {
 	closers map[string]func(context.Context) error // by target name: what closes its handler
 	logMu   sync.Mutex                             // one flush at a time
 	logSeen map[string]string                      // per domain, the fingerprint of the lines flushed last
+	logSeq  uint64                                 // the module's count of lines at the last complete flush
 
 	stop chan struct{}
 	done chan struct{}
@@ -91,7 +92,10 @@ type domainsState struct {
 type appliedDomain struct {
 	stamp   int64 // the store revision of the change it reflects
 	version int   // the plugin version it runs (0: none, a URL)
-	failed  bool  // the build at stamp failed: the previous target runs
+	// running: the engine has a target for it (a domain whose first
+	// build failed has none; one whose later build failed keeps its
+	// previous target).
+	running bool
 }
 
 // startDomains starts domains as data on a runtime whose engine has its
@@ -101,6 +105,9 @@ type appliedDomain struct {
 // (the node serves its other domains), but a store that cannot be read
 // is an error.
 func (rt *Runtime) startDomains(ctx context.Context, cfg *Config) error {
+	if rt.domains != nil {
+		return nil // started already
+	}
 	s := &domainsState{
 		db:      rt.eng.DB(),
 		log:     rt.log,
@@ -247,36 +254,50 @@ func (s *domainsState) sync(ctx context.Context) error {
 		if s.isConfig(row.ID) {
 			// Stored before the TOML file took the id: the file wins.
 			s.log.Warn("stored domain ignored: config.toml defines [[domain]] with its id", slog.String("domain", row.ID))
-			next[row.ID] = appliedDomain{stamp: row.Stamp, failed: true}
+			if cur.running {
+				remove = append(remove, httpevents.DomainTargetPrefix+row.ID)
+			}
+			next[row.ID] = appliedDomain{stamp: row.Stamp}
 			continue
 		}
 		t, closer, err := s.build(ctx, row)
 		if err != nil {
 			s.log.Error("stored domain failed to build on this node; its previous version keeps running",
 				slog.String("domain", row.ID), slog.Int64("revision", row.Revision), slog.Any("error", err))
-			cur.stamp, cur.failed = row.Stamp, true
+			cur.stamp = row.Stamp
 			next[row.ID] = cur
 			continue
 		}
 		add = append(add, t)
 		closers = append(closers, closer)
-		next[row.ID] = appliedDomain{stamp: row.Stamp, version: row.ActiveVersion}
+		next[row.ID] = appliedDomain{stamp: row.Stamp, version: row.ActiveVersion, running: true}
 	}
-	for id := range s.applied {
-		if !seen[id] {
+	for id, a := range s.applied {
+		if !seen[id] && a.running {
 			remove = append(remove, httpevents.DomainTargetPrefix+id)
 		}
 	}
+	var setErr error
 	if len(add) > 0 || len(remove) > 0 {
-		if err := s.targets.SetTargets(ctx, add, remove); err != nil {
+		setErr = s.targets.SetTargets(ctx, add, remove)
+		if setErr != nil && ctx.Err() == nil {
+			// Refused (CheckTargets): nothing changed, and trying
+			// again would not change that.
 			for _, c := range closers {
 				_ = c(context.WithoutCancel(ctx))
 			}
-			s.rev = rev // a refusal does not change by trying again
-			return fmt.Errorf("apply %d stored domains (removing %d): %w", len(add), len(remove), err)
+			s.rev = rev
+			return fmt.Errorf("apply %d stored domains (removing %d): %w", len(add), len(remove), setErr)
 		}
 	}
-	s.closeReplaced(ctx, add, remove)
+	if setErr == nil {
+		s.closeReplaced(ctx, add, remove)
+	} else {
+		// ctx ended while an old handler was still busy: the new set
+		// runs, and the old handlers are left to the module's close.
+		s.forgetReplaced(add, remove)
+		s.log.Warn("stored domains applied, but a replaced handler was still busy; it is closed with its module", slog.Any("error", setErr))
+	}
 	for i, t := range add {
 		s.closers[t.Name] = closers[i]
 	}
@@ -301,6 +322,17 @@ func (s *domainsState) closeReplaced(ctx context.Context, add []hook.Target, rem
 			}
 			delete(s.closers, n)
 		}
+	}
+}
+
+// forgetReplaced drops the closers of replaced and removed targets
+// without calling them.
+func (s *domainsState) forgetReplaced(add []hook.Target, remove []string) {
+	for _, t := range add {
+		delete(s.closers, t.Name)
+	}
+	for _, n := range remove {
+		delete(s.closers, n)
 	}
 }
 
