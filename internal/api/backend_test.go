@@ -127,6 +127,15 @@ func (b *fakeBackend) Retry(_ context.Context, id int64) error {
 	return b.act(id, hook.StatePending, hook.StateDelivered)
 }
 
+// RetryForced is Retry: the fake has no disabled targets to refuse.
+func (b *fakeBackend) RetryForced(ctx context.Context, id int64) error { return b.Retry(ctx, id) }
+
+func (b *fakeBackend) RetryMatchingForced(ctx context.Context, f hook.DeliveryFilter) (int, error) {
+	return b.RetryMatching(ctx, f)
+}
+
+func (b *fakeBackend) Plugins() []hook.PluginStatus { return nil }
+
 func (b *fakeBackend) Discard(_ context.Context, id int64) error {
 	return b.act(id, hook.StateDiscarded, hook.StateDelivered)
 }

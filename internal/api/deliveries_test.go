@@ -127,8 +127,8 @@ func TestRetryMatchingLimit(t *testing.T) {
 		"limit=":            `limit "": ` + allowed,
 		"limit=1&limit=2":   `query parameter "limit" given more than once`,
 		"lmit=5":            `unknown query parameter "lmit": use state, target, since, limit, force`,
-		"state=pending":     `state "pending": replay takes dead (the default), discarded or retrying`,
-		"limit=5&since=bad": `since "bad": must be an RFC 3339 time (2026-11-29T10:00:00Z) or a duration back from now (24h)`,
+		"state=pending":     `state "pending": a replay takes dead, discarded or retrying deliveries (dead when left out)`,
+		"limit=5&since=bad": `since "bad": must be a duration back from now (90m, 24h), an RFC 3339 time (2026-11-29T10:00:00Z) or a UTC date and time (2026-11-29 10:00)`,
 	} {
 		tb.do(t, "POST", "/v1/deliveries/retry?"+query, "").wantError(t, http.StatusBadRequest, msg)
 	}

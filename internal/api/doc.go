@@ -20,6 +20,18 @@
 //	GET  /v1/targets                     200 {"targets":[{"name","state","breaker","pending",…}]}
 //	POST /v1/targets/{name}/disable|enable|pause|resume   200 {"target":"…","state":"…"}
 //	GET  /v1/sessions/{id}/events        200 {"session_id":"…","events":[…]} (a session's record)
+//	GET  /v1/domains                     200 {"domains":[…]} (config.toml's, read-only, and stored ones)
+//	GET|PUT /v1/domains/{id}             200 the domain (PUT: its settings as JSON, validated as at start)
+//	DELETE /v1/domains/{id}              200 {"domain":"…","status":"deleted"}
+//	POST /v1/domains/{id}/tokens         201 the token, with its secret (shown once); GET lists them, no secrets
+//	DELETE /v1/domains/{id}/tokens/{token}  200 {"domain","token","status":"revoked"}
+//	PUT  /v1/domains/{id}/plugin[?activate=false]  201 the version (multipart: module, settings)
+//	GET  /v1/domains/{id}/plugin/versions          200 {"versions":[…]}
+//	POST /v1/domains/{id}/plugin/versions/{v}/activate  200 the version (a rollback: an older one)
+//	DELETE /v1/domains/{id}/plugin/versions/{v}    200; the active one 409
+//	POST /v1/domains/{id}/plugin/test    200 {"results":[…]} (a dry run: JSON, or multipart module + request)
+//	GET  /v1/domains/{id}/logs|audit?limit=  200 {"lines":[…]} | {"entries":[…]}
+//	GET  /v1/domains/{id}/summary        200 the domain's deliveries by state, plugin calls by outcome
 //	…                                    routes of modules (Options.Routes), e.g. the External WebAPI's
 //	GET  /.well-known/jwks.json          200 {"keys":[…]} (no auth, cacheable 5 min)
 //	GET  /healthz                        200 {"status":"ok"} or 503 {"status":"unavailable","error":"…"} (no auth)
@@ -37,14 +49,17 @@
 //
 // GET /v1/deliveries lists newest first. state is one of the store's
 // states (pending, retrying, delivered, dead, discarded), target a target
-// name, event_id an EVENT_ID, before a delivery id (the next page lists smaller ids), limit 1 to
-// 1000 (the store's default page is 100). Other parameters are refused.
+// name, event_id an EVENT_ID, since a duration back or a time, before a
+// delivery id (the next page lists smaller ids), limit 1 to 1000 (the
+// store's default page is 100). Other parameters are refused. The query
+// is read by internal/ops, as the admin page's and the CLI's are.
 //
 // # Errors
 //
 // Every error is answered in JSON, {"error":"…"}, with a status that says
 // what kind it is: 400 (a bad body, id or query; the text says what and
-// where), 401 (token missing or wrong), 404 (no such path or delivery), 405
+// where), 401 (token missing or wrong), 404 (no such path, delivery,
+// domain…, or one the token may not see), 405
 // (with Allow), 409 (the delivery's state does not allow the action), 413,
 // 415, 503 (the store is unavailable; Retry-After: 1) and 500 (logged; the
 // answer says no more than "internal error").
@@ -56,6 +71,14 @@
 // and never logged. /.well-known/jwks.json and /healthz stay open. Without a
 // token the API must only listen on loopback (server.listen is refused
 // otherwise): New cannot see the listener, so the config does that.
+//
+// The bearer token is the operator's, or a domain token (when the Backend
+// is a [DomainBackend]): its domain's owner reaches its own domain's routes
+// (/v1/domains/{its id}…, but not its tokens or its deletion), its
+// target's deliveries and its events of a session, all through the ops
+// room's scope; every other route, and every other domain's resources,
+// answer it 404, exactly as what does not exist. Wrong domain tokens count
+// toward the same back-off as wrong operator tokens.
 //
 // # Logging
 //

@@ -27,6 +27,7 @@ import (
 	"github.com/hookrt/hookd/internal/api"
 	"github.com/hookrt/hookd/internal/daemontest"
 	"github.com/hookrt/hookd/internal/hooktest"
+	"github.com/hookrt/hookd/internal/portal"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -72,11 +73,14 @@ type liveAPI struct {
 	// validated for.
 	covered map[string]bool
 	last    int // the status of the last answer check validated
+	// domainTokens are the domain tokens the test made: the document's
+	// bearer scheme takes them too.
+	domainTokens map[string]bool
 }
 
 func startLiveAPI(t *testing.T) *liveAPI {
 	t.Helper()
-	l := &liveAPI{token: "openapi-test-token", obs: hooktest.NewObservations(), covered: map[string]bool{}}
+	l := &liveAPI{token: "openapi-test-token", obs: hooktest.NewObservations(), covered: map[string]bool{}, domainTokens: map[string]bool{}}
 	l.hookRecv = hooktest.NewReceiver(t, hooktest.Status(http.StatusOK, "ok"))
 	l.eventsRecv = hooktest.NewReceiver(t, hooktest.Status(http.StatusInternalServerError, "database is down"))
 	account := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -107,6 +111,8 @@ global_server = %q
 global_path = "/events"
 global_strict = true
 save_to_session = true
+per_domain = true
+allow_private = ["127.0.0.0/8"]
 [webapi]
 url = %q
 signup = true
@@ -130,8 +136,9 @@ forgot_password = true
 	})
 	// As cmd/hookd's serve mounts it.
 	adminPage := hook.Route{Pattern: "/admin/", Handler: admin.New(l.rt, admin.Options{Token: l.token, Logger: logger})}
+	portalPage := hook.Route{Pattern: "/portal/", Handler: portal.New(l.rt, portal.Options{Logger: logger})}
 	l.srv = httptest.NewServer(api.New(l.rt, api.Options{Token: l.token, Logger: logger,
-		Routes: append(slices.Clip(l.rt.Routes()), adminPage), Metrics: l.rt.Metrics()}))
+		Routes: append(slices.Clip(l.rt.Routes()), adminPage, portalPage), Metrics: l.rt.Metrics()}))
 	t.Cleanup(l.srv.Close)
 
 	l.router = routerFor(t, l.srv.URL)
@@ -176,7 +183,8 @@ type call struct {
 
 // auth is the document's bearer scheme, checked as the server checks it.
 func (l *liveAPI) auth(_ context.Context, in *openapi3filter.AuthenticationInput) error {
-	if in.RequestValidationInput.Request.Header.Get("Authorization") == "Bearer "+l.token {
+	got := in.RequestValidationInput.Request.Header.Get("Authorization")
+	if got == "Bearer "+l.token || l.domainTokens[strings.TrimPrefix(got, "Bearer ")] {
 		return nil
 	}
 	return errors.New("no valid bearer token")

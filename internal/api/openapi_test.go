@@ -117,6 +117,9 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	l.check(t, call{method: "POST", path: "/v1/webapi/account/password/forgot/1", header: J, status: 200, body: `{"username":"ann","domain":"acme"}`})
 	l.check(t, call{method: "POST", path: "/v1/webapi/account/password/forgot/1", header: J, status: 401, noToken: true, docRefuses: true, body: `{}`})
 
+	// Domains as data, their tokens and plugins.
+	l.checkDomains(t)
+
 	// The rest: the document itself, keys, probes, metrics, the admin page.
 	l.check(t, call{method: "GET", path: "/v1/openapi.json", status: 200})
 	keys := l.check(t, call{method: "GET", path: "/.well-known/jwks.json", noToken: true, status: 200})
@@ -129,6 +132,7 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	l.check(t, call{method: "GET", path: "/metrics", status: 200})
 	l.check(t, call{method: "GET", path: "/metrics", status: 401, noToken: true, docRefuses: true})
 	l.check(t, call{method: "GET", path: "/admin/", noToken: true, status: http.StatusSeeOther})
+	l.check(t, call{method: "GET", path: "/portal/", noToken: true, status: http.StatusSeeOther})
 
 	// The public listener serves the same answers for its four routes,
 	// and nothing else.

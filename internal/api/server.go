@@ -1,9 +1,9 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,42 +15,34 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/authguard"
+	"github.com/hookrt/hookd/internal/ops"
 )
 
 // Backend is what the API serves; the runtime implements it.
 //
 // Every method may be called from many goroutines at once. Errors that wrap
-// [hook.ErrNotFound], [hook.ErrConflict] or [hook.ErrUnavailable] become
-// 404, 409 and 503 answers; Emit's errors that wrap [hook.ErrInvalidEvent]
-// become 400; any other error is logged and answered with a generic 500.
+// [hook.ErrInvalid], [hook.ErrNotFound], [hook.ErrConflict] or
+// [hook.ErrUnavailable] become 400, 404, 409 and 503 answers; Emit's errors
+// that wrap [hook.ErrInvalidEvent] become 400; any other error is logged and
+// answered with a generic 500.
+//
+// The delivery log's reads and actions (ListDeliveries, Delivery, Retry,
+// RetryForced, Discard, RetryMatching, RetryMatchingForced, SessionEvents,
+// TargetStatuses, Plugins) are [ops.Backend]'s: the API reaches them
+// through the ops room, scoped by who asks.
 type Backend interface {
+	ops.Backend
 	// EmitManyWithKey commits events (one, or a batch) all or none and returns
 	// their EVENT_IDs in order; with a non-empty idempotency key, a repeat
 	// returns the first call's IDs with repeated set (or an error matching
 	// hook.ErrConflict when its fields differ).
 	EmitManyWithKey(ctx context.Context, key string, events []map[string]string) (eventIDs []string, repeated bool, err error)
-	// ListDeliveries returns deliveries, newest first, without Event and History.
-	ListDeliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook.Delivery, error)
-	// Delivery returns one delivery with its Event and History filled.
-	Delivery(ctx context.Context, id int64) (*hook.Delivery, error)
-	// Retry queues a delivery for another attempt.
-	Retry(ctx context.Context, id int64) error
-	// Discard stops further attempts of a delivery.
-	Discard(ctx context.Context, id int64) error
-	// RetryMatching replays the deliveries a filter selects (State, Target,
-	// Since) and returns how many.
-	RetryMatching(ctx context.Context, f hook.DeliveryFilter) (int, error)
-	// TargetStatuses returns every target's state, breaker and load.
-	TargetStatuses(ctx context.Context) ([]hook.TargetStatus, error)
 	// DisableTarget, PauseTarget, EnableTarget and ResumeTarget change a
 	// target's state on every node.
 	DisableTarget(ctx context.Context, name, reason string) error
 	PauseTarget(ctx context.Context, name, reason string) error
 	EnableTarget(ctx context.Context, name string) error
 	ResumeTarget(ctx context.Context, name string) error
-	// SessionEvents returns a session's record: its events in order, each
-	// with the outcome at every target (empty when sessions are not saved).
-	SessionEvents(ctx context.Context, sessionID string) ([]hook.SessionEvent, error)
 	// JWKS returns the public signing keys as a JWK set, {"keys":[…]};
 	// {"keys":[]} when nothing signs.
 	JWKS() []byte
@@ -87,10 +79,20 @@ type Options struct {
 	// Now is the clock of the log's outage summaries and of the back-off
 	// after wrong tokens; tests set it. Defaults to time.Now.
 	Now func() time.Time
+	// MaxPluginSize bounds an uploaded plugin module (PUT
+	// /v1/domains/{id}/plugin, POST /v1/domains/{id}/plugin/test), in
+	// bytes; a larger one is answered with 413 naming the limit. Set it to
+	// the runtime's [domains] max_plugin_size. Defaults to
+	// DefaultMaxPluginSize.
+	MaxPluginSize int64
 }
 
 // DefaultMaxBody is the body limit used when [Options.MaxBody] is 0.
 const DefaultMaxBody = 64 << 10
+
+// DefaultMaxPluginSize is the module limit used when
+// [Options.MaxPluginSize] is 0.
+const DefaultMaxPluginSize = 8 << 20
 
 // healthTimeout bounds one Backend.Health call.
 const healthTimeout = 5 * time.Second
@@ -113,6 +115,18 @@ type server struct {
 	// outage logs a store outage once, in summaries, and at its end,
 	// rather than once per refused request.
 	outage *outageLog
+	// ops is the operations room over b: the delivery log, scoped by who
+	// asks.
+	ops *ops.Ops
+	// domains serves /v1/domains and authenticates domain tokens; nil
+	// when b does not keep domains as data.
+	domains DomainBackend
+	// maxPlugin bounds an uploaded module.
+	maxPlugin int64
+	// routes are the registered routes with who may call them, in order;
+	// accessOf is the same by pattern.
+	routes   []route
+	accessOf map[string]access
 }
 
 // New returns the HTTP handler of hookd's API, serving b.
@@ -127,7 +141,8 @@ func New(b Backend, opts Options) http.Handler {
 	if b == nil {
 		panic("api: New needs a Backend")
 	}
-	s := &server{b: b, log: opts.Logger, maxBody: opts.MaxBody, maxBatchBody: opts.MaxBatchBody, mux: http.NewServeMux()}
+	s := &server{b: b, log: opts.Logger, maxBody: opts.MaxBody, maxBatchBody: opts.MaxBatchBody, mux: http.NewServeMux(),
+		maxPlugin: cmp.Or(max(opts.MaxPluginSize, 0), DefaultMaxPluginSize)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -142,30 +157,54 @@ func New(b Backend, opts Options) http.Handler {
 		h := sha256.Sum256([]byte(opts.Token))
 		s.tokenHash = h[:]
 	}
-	s.mux.HandleFunc("POST /v1/events", s.handleEmit)
-	s.mux.HandleFunc("GET /v1/deliveries", s.handleList)
-	s.mux.HandleFunc("GET /v1/deliveries/{id}", s.handleGet)
-	s.mux.HandleFunc("POST /v1/deliveries/{id}/retry", s.handleRetry)
-	s.mux.HandleFunc("POST /v1/deliveries/{id}/discard", s.handleDiscard)
-	s.mux.HandleFunc("POST /v1/deliveries/retry", s.handleRetryMatching)
-	s.mux.HandleFunc("GET /v1/targets", s.handleTargets)
-	s.mux.HandleFunc("POST /v1/targets/{name}/{action}", s.handleTargetAction)
-	s.mux.HandleFunc("GET /v1/sessions/{id}/events", s.handleSession)
-	s.mux.HandleFunc("GET /v1/openapi.json", handleOpenAPI)
-	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
-	s.mux.HandleFunc("GET /healthz", s.handleHealth)
-	s.mux.HandleFunc("GET /livez", handleLive)
-	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	s.ops = ops.New(b, ops.Options{})
+	s.domains, _ = b.(DomainBackend)
+
+	// Who may call each route: the operator only (a domain token is
+	// answered 404, as for a path that does not exist), any principal
+	// (the handler scopes what it shows), or anyone (no token).
+	operator, scoped, public := s.registrar(accessOperator), s.registrar(accessScoped), s.registrar(accessPublic)
+	operator.HandleFunc("POST /v1/events", s.handleEmit)
+	scoped.HandleFunc("GET /v1/deliveries", s.handleList)
+	scoped.HandleFunc("GET /v1/deliveries/{id}", s.handleGet)
+	scoped.HandleFunc("POST /v1/deliveries/{id}/retry", s.handleRetry)
+	scoped.HandleFunc("POST /v1/deliveries/{id}/discard", s.handleDiscard)
+	scoped.HandleFunc("POST /v1/deliveries/retry", s.handleRetryMatching)
+	operator.HandleFunc("GET /v1/targets", s.handleTargets)
+	operator.HandleFunc("POST /v1/targets/{name}/{action}", s.handleTargetAction)
+	scoped.HandleFunc("GET /v1/sessions/{id}/events", s.handleSession)
+	scoped.HandleFunc("GET /v1/domains", s.handleDomains)
+	scoped.HandleFunc("GET /v1/domains/{id}", s.handleDomain)
+	scoped.HandleFunc("PUT /v1/domains/{id}", s.handlePutDomain)
+	operator.HandleFunc("DELETE /v1/domains/{id}", s.handleDeleteDomain)
+	operator.HandleFunc("POST /v1/domains/{id}/tokens", s.handleCreateToken)
+	operator.HandleFunc("GET /v1/domains/{id}/tokens", s.handleTokens)
+	operator.HandleFunc("DELETE /v1/domains/{id}/tokens/{token}", s.handleRevokeToken)
+	scoped.HandleFunc("PUT /v1/domains/{id}/plugin", s.handlePushPlugin)
+	scoped.HandleFunc("GET /v1/domains/{id}/plugin/versions", s.handlePluginVersions)
+	scoped.HandleFunc("POST /v1/domains/{id}/plugin/versions/{version}/activate", s.handleActivatePlugin)
+	scoped.HandleFunc("DELETE /v1/domains/{id}/plugin/versions/{version}", s.handleDeletePluginVersion)
+	scoped.HandleFunc("POST /v1/domains/{id}/plugin/test", s.handleTestPlugin)
+	scoped.HandleFunc("GET /v1/domains/{id}/logs", s.handlePluginLogs)
+	scoped.HandleFunc("GET /v1/domains/{id}/audit", s.handleAudit)
+	scoped.HandleFunc("GET /v1/domains/{id}/summary", s.handleSummary)
+	operator.HandleFunc("GET /v1/openapi.json", handleOpenAPI)
+	public.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
+	public.HandleFunc("GET /healthz", s.handleHealth)
+	public.HandleFunc("GET /livez", handleLive)
+	public.HandleFunc("GET /readyz", s.handleReady)
 	if opts.Metrics != nil {
-		m := opts.Metrics
-		s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-			if s.authorized(w, r) {
-				m.ServeHTTP(w, r)
-			}
-		})
+		operator.Handle("GET /metrics", opts.Metrics)
 	}
 	for _, r := range opts.Routes {
-		s.mux.Handle(r.Pattern, r.Handler)
+		// A module's route under /v1/ is the operator's (the External
+		// WebAPI's, called by the proxy); one outside it (the admin page,
+		// the portal) does its own login.
+		g := public
+		if strings.Contains(r.Pattern, "/v1/") {
+			g = operator
+		}
+		g.Handle(r.Pattern, r.Handler)
 	}
 	return s
 }
@@ -184,10 +223,11 @@ func NewPublic(b Backend, logger *slog.Logger) http.Handler {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.init(nil)
-	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
-	s.mux.HandleFunc("GET /healthz", s.handleHealth)
-	s.mux.HandleFunc("GET /livez", handleLive)
-	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	public := s.registrar(accessPublic)
+	public.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
+	public.HandleFunc("GET /healthz", s.handleHealth)
+	public.HandleFunc("GET /livez", handleLive)
+	public.HandleFunc("GET /readyz", s.handleReady)
 	return s
 }
 
@@ -228,14 +268,22 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 
 	handler, pattern := s.mux.Handler(r)
-	v1 := isV1(r.URL.Path) || strings.Contains(pattern, "/v1/")
-	if v1 {
+	acc, routed := s.access(pattern)
+	if isV1(r.URL.Path) || (routed && acc != accessPublic) {
 		h.Set("Cache-Control", "no-store")
-		if !s.authorized(rec, r) {
+		who, ok := s.authenticate(rec, r)
+		if !ok {
 			return
 		}
+		if routed && acc == accessOperator && !who.IsOperator() {
+			// The same answer as for a path that does not exist: a
+			// domain's owner learns nothing of the operator's routes.
+			writeError(rec, http.StatusNotFound, "no such path: "+r.URL.Path)
+			return
+		}
+		r = r.WithContext(withPrincipal(r.Context(), who))
 	}
-	if pattern == "" {
+	if !routed {
 		s.noRoute(rec, r, handler)
 		return
 	}
@@ -259,41 +307,6 @@ func provesStore(r *http.Request, status int) bool {
 
 // isV1 reports whether path is under /v1/, the part that needs the token.
 func isV1(path string) bool { return path == "/v1" || strings.HasPrefix(path, "/v1/") }
-
-// authorized checks the bearer token and answers 401 when it is missing or
-// wrong. It reports whether the request may go on.
-//
-// An address that keeps sending wrong tokens must wait before its next
-// one is checked (authguard): meanwhile its requests are answered 429
-// with Retry-After, unchecked, so that a token cannot be guessed at the
-// speed of the network.
-func (s *server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if s.tokenHash == nil {
-		return true
-	}
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd"`)
-		writeError(w, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
-		return false
-	}
-	if wait := s.guard.Wait(r); wait > 0 {
-		tooManyWrong(w, wait)
-		return false
-	}
-	got := sha256.Sum256([]byte(token))
-	if subtle.ConstantTimeCompare(got[:], s.tokenHash) != 1 {
-		if wait := s.guard.Wrong(r); wait > 0 {
-			s.log.WarnContext(r.Context(), "api: wrong bearer tokens from one address; it must wait",
-				"remote", r.RemoteAddr, "wait", wait)
-		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="hookd", error="invalid_token"`)
-		writeError(w, http.StatusUnauthorized, "invalid bearer token")
-		return false
-	}
-	s.guard.Right(r)
-	return true
-}
 
 // tooManyWrong answers 429: the address sent too many wrong tokens.
 func tooManyWrong(w http.ResponseWriter, wait time.Duration) {
@@ -371,12 +384,16 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request, check func(contex
 }
 
 // backendError answers err from the Backend: 404 with notFound for
-// ErrNotFound, 409 with the error's text for ErrConflict, 503 for
-// ErrUnavailable, and a logged 500 for anything else.
+// ErrNotFound (the backend's own words could say more than "not found"
+// to a principal that may not see the thing), 400 with the error's text
+// for ErrInvalid, 409 with it for ErrConflict, 503 for ErrUnavailable,
+// and a logged 500 for anything else.
 func (s *server) backendError(w http.ResponseWriter, r *http.Request, err error, notFound string) {
 	switch {
 	case errors.Is(err, hook.ErrNotFound) && notFound != "":
 		writeError(w, http.StatusNotFound, notFound)
+	case errors.Is(err, hook.ErrInvalid):
+		writeError(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), hook.ErrInvalid.Error()+": "))
 	case errors.Is(err, hook.ErrConflict):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, hook.ErrUnavailable):

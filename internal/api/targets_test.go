@@ -49,7 +49,7 @@ func TestRetryMatching(t *testing.T) {
 		t.Errorf("answer %s", a.raw)
 	}
 	tb.b.set(func(b *fakeBackend) {
-		if b.retried.Target != "jwt_webhook" || !b.retried.Since.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) || b.retried.State != "" {
+		if b.retried.Target != "jwt_webhook" || !b.retried.Since.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) || b.retried.State != hook.StateDead {
 			t.Errorf("filter %+v", b.retried)
 		}
 	})
@@ -61,8 +61,8 @@ func TestRetryMatching(t *testing.T) {
 		}
 	})
 	for query, msg := range map[string]string{
-		"state=delivered": `state "delivered": replay takes dead (the default), discarded or retrying`,
-		"since=yesterday": `since "yesterday": must be an RFC 3339 time (2026-11-29T10:00:00Z) or a duration back from now (24h)`,
+		"state=delivered": `state "delivered": a replay takes dead, discarded or retrying deliveries (dead when left out)`,
+		"since=yesterday": `since "yesterday": must be a duration back from now (90m, 24h), an RFC 3339 time (2026-11-29T10:00:00Z) or a UTC date and time (2026-11-29 10:00)`,
 		"targte=x":        `unknown query parameter "targte": use state, target, since, limit, force`,
 	} {
 		tb.do(t, "POST", "/v1/deliveries/retry?"+query, "").wantError(t, http.StatusBadRequest, msg)

@@ -1,0 +1,109 @@
+package api_test
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/textproto"
+	"os"
+	"testing"
+
+	"github.com/hookrt/hookd/internal/plugintest"
+)
+
+// multipartBody builds a multipart/form-data body of parts (name, content
+// type, content), and returns its Content-Type and text.
+func multipartBody(t *testing.T, parts ...[3]string) (string, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, p[0], p[0]))
+		h.Set("Content-Type", p[1])
+		w, err := mw.CreatePart(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = w.Write([]byte(p[2]))
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return mw.FormDataContentType(), buf.String()
+}
+
+// checkDomains validates the domain owners' routes: a stored domain, its
+// tokens, its plugin versions, a dry run, its logs, audit and summary, as
+// the operator and as the domain's owner, and their refusals.
+func (l *liveAPI) checkDomains(t *testing.T) {
+	t.Helper()
+	wasm, err := os.ReadFile(plugintest.Build(t, "github.com/hookrt/hookd/plugins/examples/rate-limit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	J := []string{"Content-Type", ctJSONHeader}
+	spec := fmt.Sprintf(`{"script":%q,"strict":true}`, l.hookRecv.URL+"/domain-5")
+
+	l.check(t, call{method: "PUT", path: "/v1/domains/5", header: J, body: spec, status: 200})
+	l.check(t, call{method: "PUT", path: "/v1/domains/5", header: J, body: `{"scrpt":"x"}`, status: 400})
+	l.check(t, call{method: "PUT", path: "/v1/domains/5", header: []string{"Content-Type", "text/plain"}, body: spec, status: 415, docRefuses: true})
+	l.check(t, call{method: "GET", path: "/v1/domains", status: 200})
+	l.check(t, call{method: "GET", path: "/v1/domains/5", status: 200})
+	l.check(t, call{method: "GET", path: "/v1/domains/6", status: 404})
+
+	tok := l.check(t, call{method: "POST", path: "/v1/domains/5/tokens", header: J, body: `{"name":"ci","ttl":"720h"}`, status: 201})
+	secret, _ := field(t, tok, "token").(string)
+	tokID, _ := field(t, tok, "id").(string)
+	if secret == "" || tokID == "" {
+		t.Fatalf("no token in %s", tok)
+	}
+	l.domainTokens[secret] = true
+	l.check(t, call{method: "POST", path: "/v1/domains/5/tokens", header: J, body: `{"name":""}`, status: 400, docRefuses: true})
+	l.check(t, call{method: "POST", path: "/v1/domains/5/tokens", header: J, body: `{"name":"x","ttl":"forever"}`, status: 400})
+	l.check(t, call{method: "GET", path: "/v1/domains/5/tokens", status: 200})
+
+	settings := `{"config":{"limit":1000,"secret":"s3cret","message":"-"}}`
+	ct, body := multipartBody(t, [3]string{"module", "application/wasm", string(wasm)}, [3]string{"settings", "application/json", settings})
+	MP := []string{"Content-Type", ct}
+	v1 := l.check(t, call{method: "PUT", path: "/v1/domains/5/plugin", header: MP, body: body, status: 201, token: secret})
+	if field(t, v1, "version") != float64(1) || field(t, v1, "active") != true {
+		t.Errorf("the first version: %s", v1)
+	}
+	l.check(t, call{method: "PUT", path: "/v1/domains/5/plugin?activate=false", header: MP, body: body, status: 201})
+	l.check(t, call{method: "PUT", path: "/v1/domains/5/plugin", header: J, body: `{}`, status: 415, docRefuses: true})
+	bad, badBody := multipartBody(t, [3]string{"module", "application/wasm", "not wasm"})
+	l.check(t, call{method: "PUT", path: "/v1/domains/5/plugin", header: []string{"Content-Type", bad}, body: badBody, status: 400})
+	l.check(t, call{method: "GET", path: "/v1/domains/5/plugin/versions", status: 200, token: secret})
+	l.check(t, call{method: "POST", path: "/v1/domains/5/plugin/versions/2/activate", status: 200, token: secret})
+	l.check(t, call{method: "POST", path: "/v1/domains/5/plugin/versions/1/activate", status: 200}) // a rollback
+	l.check(t, call{method: "POST", path: "/v1/domains/5/plugin/versions/9/activate", status: 404})
+	l.check(t, call{method: "DELETE", path: "/v1/domains/5/plugin/versions/1", status: 409})
+	l.check(t, call{method: "DELETE", path: "/v1/domains/5/plugin/versions/2", status: 200, token: secret})
+	l.check(t, call{method: "DELETE", path: "/v1/domains/5/plugin/versions/x", status: 400, docRefuses: true})
+
+	run := `{"version":1,"events":[{"MODULE":"ISL_LIGHT","EVENT":"START","DOMAIN_ID":"5","SESSIONID":"s-9"}]}`
+	res := l.check(t, call{method: "POST", path: "/v1/domains/5/plugin/test", header: J, body: run, status: 200, token: secret})
+	if field(t, res, "results", 0, "verdict") == nil {
+		t.Errorf("dry run: %s", res)
+	}
+	ct, body = multipartBody(t, [3]string{"module", "application/wasm", string(wasm)},
+		[3]string{"request", "application/json", `{"settings":` + settings + `,"events":[{"MODULE":"ISL_LIGHT","EVENT":"START","DOMAIN_ID":"5"}]}`})
+	l.check(t, call{method: "POST", path: "/v1/domains/5/plugin/test", header: []string{"Content-Type", ct}, body: body, status: 200})
+	l.check(t, call{method: "POST", path: "/v1/domains/5/plugin/test", header: J, body: `{"evnts":[]}`, status: 400, docRefuses: true})
+
+	l.check(t, call{method: "GET", path: "/v1/domains/5/logs?limit=10", status: 200, token: secret})
+	l.check(t, call{method: "GET", path: "/v1/domains/5/logs?limit=0", status: 400, docRefuses: true})
+	l.check(t, call{method: "GET", path: "/v1/domains/5/audit", status: 200, token: secret})
+	l.check(t, call{method: "GET", path: "/v1/domains/5/summary", status: 200, token: secret})
+
+	// The owner's token reaches its domain only, and none of the
+	// operator's routes.
+	l.check(t, call{method: "GET", path: "/v1/domains/6", status: 404, token: secret})
+	l.check(t, call{method: "GET", path: "/v1/targets", status: 404, token: secret})
+	l.check(t, call{method: "GET", path: "/v1/domains/5/tokens", status: 404, token: secret})
+
+	l.check(t, call{method: "DELETE", path: "/v1/domains/5/tokens/" + tokID, status: 200})
+	l.check(t, call{method: "DELETE", path: "/v1/domains/5", status: 200})
+	l.check(t, call{method: "DELETE", path: "/v1/domains/5", status: 404})
+}

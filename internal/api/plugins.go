@@ -1,0 +1,234 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/hookrt/hookd/hook"
+)
+
+// The routes of a domain's plugin: upload a version (activated, or only
+// stored), list them, activate one (a rollback is activating an older
+// one), delete an unused one, and dry-run a candidate. The module's bytes
+// come in a multipart body, bounded by the configured plugin size.
+
+// handlePushPlugin serves PUT /v1/domains/{id}/plugin[?activate=false]:
+// multipart, part "module" the .wasm, part "settings" (optional) the JSON
+// {"plugin": {…}, "config": {…}}. The module is checked as serve would
+// (400 naming what is wrong), stored with its SHA-256 and a version
+// number, and, unless activate=false, activated on every node.
+func (s *server) handlePushPlugin(w http.ResponseWriter, r *http.Request) {
+	b, who, id, ok := s.domainFor(w, r)
+	if !ok || !onlyParams(w, r.URL.Query(), "activate") {
+		return
+	}
+	activate := true
+	if v := r.URL.Query().Get("activate"); v != "" {
+		a, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("activate %s: must be true or false", quoteCut(v)))
+			return
+		}
+		activate = a
+	}
+	parts, ok := s.readParts(w, r, map[string]int64{"module": s.maxPlugin, "settings": maxSettings})
+	if !ok {
+		return
+	}
+	if len(parts["module"]) == 0 {
+		writeError(w, http.StatusBadRequest, `no module: send the .wasm as the multipart part "module"`)
+		return
+	}
+	v, err := b.PushPlugin(r.Context(), who, id, parts["module"], parts["settings"], activate)
+	if err != nil {
+		s.backendError(w, r, err, domainNotFound(id))
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+// handlePluginVersions serves GET /v1/domains/{id}/plugin/versions.
+func (s *server) handlePluginVersions(w http.ResponseWriter, r *http.Request) {
+	b, who, id, ok := s.domainFor(w, r)
+	if !ok || !onlyParams(w, r.URL.Query()) {
+		return
+	}
+	vs, err := b.PluginVersions(r.Context(), who, id)
+	if err != nil {
+		s.backendError(w, r, err, domainNotFound(id))
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Versions []hook.PluginVersion `json:"versions"`
+	}{orEmpty(vs)})
+}
+
+// handleActivatePlugin serves POST
+// /v1/domains/{id}/plugin/versions/{version}/activate: that version runs
+// on every node (a rollback, when it is an older one).
+func (s *server) handleActivatePlugin(w http.ResponseWriter, r *http.Request) {
+	b, who, id, ok := s.domainFor(w, r)
+	if !ok || !onlyParams(w, r.URL.Query()) {
+		return
+	}
+	n, ok := pathVersion(w, r)
+	if !ok {
+		return
+	}
+	v, err := b.ActivatePlugin(r.Context(), who, id, n)
+	if err != nil {
+		s.backendError(w, r, err, versionNotFound(id, n))
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// handleDeletePluginVersion serves DELETE
+// /v1/domains/{id}/plugin/versions/{version}; the active one is 409.
+func (s *server) handleDeletePluginVersion(w http.ResponseWriter, r *http.Request) {
+	b, who, id, ok := s.domainFor(w, r)
+	if !ok || !onlyParams(w, r.URL.Query()) {
+		return
+	}
+	n, ok := pathVersion(w, r)
+	if !ok {
+		return
+	}
+	if err := b.DeletePluginVersion(r.Context(), who, id, n); err != nil {
+		s.backendError(w, r, err, versionNotFound(id, n))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"domain": id, "version": n, "status": "deleted"})
+}
+
+// handleTestPlugin serves POST /v1/domains/{id}/plugin/test: a dry run.
+// The body is a hook.DryRunRequest as JSON (testing a stored version), or
+// multipart with the candidate as part "module" and the request as part
+// "request". Nothing is delivered or stored.
+func (s *server) handleTestPlugin(w http.ResponseWriter, r *http.Request) {
+	b, who, id, ok := s.domainFor(w, r)
+	if !ok || !onlyParams(w, r.URL.Query()) {
+		return
+	}
+	var req hook.DryRunRequest
+	var raw []byte
+	if mediaType(r.Header.Get("Content-Type")) == "multipart/form-data" {
+		parts, ok := s.readParts(w, r, map[string]int64{"module": s.maxPlugin, "request": maxDryRunBody})
+		if !ok {
+			return
+		}
+		raw, req.Module = parts["request"], parts["module"]
+	} else {
+		if raw, ok = s.readJSONBody(w, r, maxDryRunBody, "a dry run's request"); !ok {
+			return
+		}
+	}
+	if len(raw) > 0 {
+		module := req.Module
+		if err := decodeStrict(raw, &req); err != nil {
+			writeError(w, http.StatusBadRequest, "the dry run's request: "+err.Error())
+			return
+		}
+		req.Module = module
+	}
+	if len(req.Module) == 0 && req.Version == 0 {
+		writeError(w, http.StatusBadRequest, `nothing to test: give "version" (a stored one) or upload the candidate as the multipart part "module"`)
+		return
+	}
+	res, err := b.TestPlugin(r.Context(), who, id, req)
+	if err != nil {
+		s.backendError(w, r, err, domainNotFound(id))
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Results []hook.DryRunResult `json:"results"`
+	}{orEmpty(res)})
+}
+
+// pathVersion parses the {version} path value: a positive integer.
+func pathVersion(w http.ResponseWriter, r *http.Request) (int, bool) {
+	raw := r.PathValue("version")
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || raw[0] == '+' {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("plugin version %s: must be a positive integer", quoteCut(raw)))
+		return 0, false
+	}
+	return n, true
+}
+
+func versionNotFound(id string, n int) string {
+	return fmt.Sprintf("version %d of domain %s's plugin not found", n, quoteCut(id))
+}
+
+// readParts reads a multipart/form-data body whose parts are named in
+// limits, each at most its limit (413 naming it); another part, a part
+// given twice or another Content-Type is refused (400, 415). The whole
+// body is bounded by the sum of the limits and some slack for the part
+// headers.
+func (s *server) readParts(w http.ResponseWriter, r *http.Request, limits map[string]int64) (map[string][]byte, bool) {
+	if mt := mediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %s: send multipart/form-data with the parts %q",
+			quoteCut(r.Header.Get("Content-Type")), partNames(limits)))
+		return nil, false
+	}
+	total := int64(multipartSlack)
+	for _, n := range limits {
+		total += n
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, total)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "the multipart body: "+err.Error())
+		return nil, false
+	}
+	out := map[string][]byte{}
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return out, true
+		}
+		if err != nil {
+			if tooLarge(err) {
+				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than the limit of %d bytes", total))
+			} else {
+				writeError(w, http.StatusBadRequest, "the multipart body: "+err.Error())
+			}
+			return nil, false
+		}
+		name := p.FormName()
+		limit, known := limits[name]
+		switch {
+		case !known:
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown part %s: send %q", quoteCut(name), partNames(limits)))
+			return nil, false
+		case out[name] != nil:
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("part %q given more than once", name))
+			return nil, false
+		}
+		what, setting := fmt.Sprintf("part %q", name), ""
+		if name == "module" {
+			what, setting = "the module", "[domains] max_plugin_size"
+		}
+		b, ok := readAtMost(w, p, limit, what, setting)
+		if !ok {
+			return nil, false
+		}
+		out[name] = b
+	}
+}
+
+// tooLarge reports whether err is http.MaxBytesReader's.
+func tooLarge(err error) bool {
+	_, ok := errors.AsType[*http.MaxBytesError](err)
+	return ok
+}
+
+// partNames lists the parts a multipart route takes, sorted.
+func partNames(limits map[string]int64) []string {
+	return slices.Sorted(maps.Keys(limits))
+}
