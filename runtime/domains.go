@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -233,9 +234,11 @@ func checkGrants(who hook.Principal, d httpevents.Domain) error {
 	return nil
 }
 
-// configInfo shows a [[domain]] entry of the TOML file.
+// configInfo shows a [[domain]] entry of the TOML file, its secrets
+// redacted as `hookd config` redacts them (a plugin's config may hold the
+// proxy's XMLMSG secret, which is the operator's, not the domain's).
 func configInfo(d httpevents.Domain) hook.DomainInfo {
-	spec, _ := json.Marshal(d)
+	spec, _ := json.Marshal(redact(reflect.ValueOf(d), "domain").Interface())
 	return hook.DomainInfo{ID: d.ID, Source: hook.DomainFromConfig, Spec: spec, Target: httpevents.DomainTargetPrefix + d.ID}
 }
 

@@ -14,6 +14,15 @@ func StartDomains(ctx context.Context, rt *Runtime, cfg *Config) error {
 	return rt.startDomains(ctx, cfg)
 }
 
+// StartDomainsPolling is StartDomains with the PostgreSQL listener off:
+// changes reach the node by the poll alone. A watcher Open started is
+// stopped first.
+func StartDomainsPolling(ctx context.Context, rt *Runtime, cfg *Config) error {
+	rt.stopDomains(ctx)
+	rt.domains = nil
+	return rt.startDomainsWith(ctx, cfg, true)
+}
+
 // StopDomains stops rt's node watcher (Close does too).
 func StopDomains(ctx context.Context, rt *Runtime) { rt.stopDomains(ctx) }
 

@@ -86,6 +86,10 @@ type domainsState struct {
 
 	stop chan struct{}
 	done chan struct{}
+	// wake asks the watcher to sync now (a PostgreSQL notification).
+	wake chan struct{}
+	// pollOnly: no LISTEN, only the poll (tests of the fallback).
+	pollOnly bool
 }
 
 // appliedDomain is a stored domain as this node runs it.
@@ -105,19 +109,27 @@ type appliedDomain struct {
 // (the node serves its other domains), but a store that cannot be read
 // is an error.
 func (rt *Runtime) startDomains(ctx context.Context, cfg *Config) error {
+	return rt.startDomainsWith(ctx, cfg, false)
+}
+
+// startDomainsWith is startDomains, with the PostgreSQL listener off when
+// pollOnly is set.
+func (rt *Runtime) startDomainsWith(ctx context.Context, cfg *Config, pollOnly bool) error {
 	if rt.domains != nil {
 		return nil // started already
 	}
 	s := &domainsState{
-		db:      rt.eng.DB(),
-		log:     rt.log,
-		limits:  cfg.Domains.withDefaults(),
-		config:  httpevents.DomainsOf(cfg.Modules),
-		applied: map[string]appliedDomain{},
-		closers: map[string]func(context.Context) error{},
-		logSeen: map[string]string{},
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		pollOnly: pollOnly,
+		db:       rt.eng.DB(),
+		log:      rt.log,
+		limits:   cfg.Domains.withDefaults(),
+		config:   httpevents.DomainsOf(cfg.Modules),
+		applied:  map[string]appliedDomain{},
+		closers:  map[string]func(context.Context) error{},
+		logSeen:  map[string]string{},
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		wake:     make(chan struct{}, 1),
 	}
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
@@ -176,9 +188,22 @@ func (s *domainsState) run() {
 	defer close(s.done)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		if s.pollOnly {
+			return
+		}
+		s.db.ListenDomains(ctx, func() {
+			select {
+			case s.wake <- struct{}{}:
+			default: // a sync is due already
+			}
+		})
+	}()
 	go func() {
 		<-s.stop
-		cancel()
+		cancel() // ends a sync or a flush in progress, and the listener
 	}()
 	poll := time.NewTicker(domainsPoll)
 	defer poll.Stop()
@@ -188,8 +213,14 @@ func (s *domainsState) run() {
 	for {
 		select {
 		case <-s.stop:
+			cancel()
+			<-listening
 			return
 		case <-poll.C:
+			if err := s.sync(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("stored domains: sync", slog.Any("error", err))
+			}
+		case <-s.wake:
 			if err := s.sync(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("stored domains: sync", slog.Any("error", err))
 			}

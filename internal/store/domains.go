@@ -234,3 +234,45 @@ func (db *DB) DomainAudit(ctx context.Context, domain string, limit int) ([]hook
 	}
 	return out, unavailable(rs.Err())
 }
+
+// ListenDomains calls wake each time a domains change is announced on
+// PostgreSQL (NOTIFY on [DomainsChannel], sent in the change's own
+// transaction, so after its commit), until ctx ends: a node then applies
+// a change in the time of a round trip instead of waiting for its next
+// poll. The poll stays: a notification lost while the connection was
+// down is caught by it. After an error the listener connects again a
+// second later. On SQLite it returns at once (one node, which applies its
+// own changes).
+func (db *DB) ListenDomains(ctx context.Context, wake func()) {
+	if db.dialect != Postgres {
+		return
+	}
+	for ctx.Err() == nil {
+		_ = db.listenDomains(ctx, wake)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (db *DB) listenDomains(ctx context.Context, wake func()) error {
+	pc, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// A listening connection must not go back to the pool: take it out,
+	// and close it when done.
+	c := pc.Hijack()
+	defer c.Close(context.WithoutCancel(ctx))
+	if _, err := c.Exec(ctx, `LISTEN `+DomainsChannel); err != nil {
+		return err
+	}
+	wake() // anything committed before LISTEN took effect
+	for {
+		if _, err := c.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		wake()
+	}
+}
