@@ -125,7 +125,7 @@ func setupDomains(t *testing.T, opts api.Options) (*testBundle, *domainFake) {
 	t.Helper()
 	f := &domainFake{fakeBackend: newFakeBackend()}
 	tb := &testBundle{b: f.fakeBackend, logs: &logBuffer{}}
-	opts.Logger = slog.New(slog.NewTextHandler(tb.logs, nil))
+	opts.Logger = slog.New(slog.NewTextHandler(tb.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	tb.srv = httptest.NewServer(api.New(f, opts))
 	t.Cleanup(tb.srv.Close)
 	return tb, f
@@ -142,6 +142,9 @@ func TestDomainTokens(t *testing.T) {
 	tb, _ := setupDomains(t, api.Options{Token: "op"})
 	five := bearer("hkd_dt_five")
 	tb.do(t, "GET", "/v1/domains/5", "", five...).want(t, http.StatusOK)
+	if want := `principal="domain \"5\" token \"ci\" (dt_five)"`; !strings.Contains(tb.logs.String(), want) {
+		t.Errorf("the request log does not say who asked (%s):\n%s", want, tb.logs)
+	}
 	a := tb.do(t, "GET", "/v1/domains/6", "", five...)
 	a.wantError(t, http.StatusNotFound, `domain "6" not found`)
 	tb.do(t, "GET", "/v1/domains/6", "", bearer("op")...).want(t, http.StatusOK)

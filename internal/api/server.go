@@ -246,6 +246,7 @@ func (s *server) init(now func() time.Time) {
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
+	asker := "" // who, once authenticated: "operator" or the domain token
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -258,7 +259,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.log.DebugContext(r.Context(), "api request", "method", r.Method,
-			"path", r.URL.Path, "status", rec.code(), "duration", time.Since(start))
+			"path", r.URL.Path, "status", rec.code(), "duration", time.Since(start), "principal", asker)
 		if provesStore(r, rec.code()) {
 			s.outage.ok(r.Context())
 		}
@@ -281,7 +282,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(rec, http.StatusNotFound, "no such path: "+r.URL.Path)
 			return
 		}
-		r = r.WithContext(withPrincipal(r.Context(), who))
+		r, asker = r.WithContext(withPrincipal(r.Context(), who)), who.String()
 	}
 	if !routed {
 		s.noRoute(rec, r, handler)
