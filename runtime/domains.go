@@ -65,7 +65,7 @@ func (rt *Runtime) Domains(ctx context.Context, who hook.Principal) ([]hook.Doma
 		}
 	}
 	for _, d := range stored {
-		if who.Sees(d.ID) {
+		if who.Sees(d.ID) && !s.isConfig(d.ID) { // the file's entry wins (it is what runs)
 			info, err := s.info(ctx, d)
 			if err != nil {
 				return nil, err
