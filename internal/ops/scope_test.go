@@ -20,7 +20,7 @@ import (
 // delivery is dead after its first attempt. It emits, for each domain, one
 // event of the shared session s-1, and for domain 6 one of session s-6,
 // and waits until all four are dead.
-func twoDomains(t *testing.T) *hookrt.Runtime {
+func twoDomains(t *testing.T, st hookrt.StoreConfig) *hookrt.Runtime {
 	t.Helper()
 	d5 := hooktest.NewReceiver(t, hooktest.Status(http.StatusInternalServerError, "down"))
 	d6 := hooktest.NewReceiver(t, hooktest.Status(http.StatusInternalServerError, "down"))
@@ -46,7 +46,7 @@ script = %q
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Store = teststore.SQLite(t)
+	cfg.Store = st
 	obs := hooktest.NewObservations()
 	rt, err := hookrt.Open(t.Context(), cfg, hookrt.WithObserver(obs.Observe))
 	if err != nil {
@@ -75,9 +75,14 @@ script = %q
 // TestScope: a domain's owner sees and acts on its own target's
 // deliveries only; everything of another domain is "not found", exactly
 // as what does not exist, and is left unchanged. The operator sees all.
+// On SQLite and PostgreSQL.
 func TestScope(t *testing.T) {
 	t.Parallel()
-	rt := twoDomains(t)
+	teststore.EachStore(t, testScope)
+}
+
+func testScope(t *testing.T, st hookrt.StoreConfig) {
+	rt := twoDomains(t, st)
 	ctx := t.Context()
 	o := ops.New(rt, ops.Options{Config: func() ([]byte, error) { return []byte("[store]\n"), nil }})
 	op, five := o.Scope(hook.Operator()), o.Scope(hook.Principal{Domain: "5", TokenID: "dt_1", TokenName: "ci"})
