@@ -366,6 +366,16 @@ func TestIsolation(t *testing.T) {
 		t.Errorf("the domains for A: %d %s", st, body)
 	}
 
+	// A revoked token is no one's: 401, like a wrong one.
+	p = probe{method: "DELETE", path: "/v1/domains/{domain}/tokens/{token}"}
+	if st, body := fx.send(t, p, fx.a, fx.opToken); st != http.StatusOK {
+		t.Fatalf("revoking A's token: %d %s", st, body)
+	}
+	p = probe{method: "GET", path: "/v1/domains/{domain}"}
+	if st, body := fx.send(t, p, fx.a, fx.a.token); st != http.StatusUnauthorized {
+		t.Errorf("a revoked token: %d %s", st, body)
+	}
+
 	// B is as it was.
 	afterB, err := fx.rt.Domain(ctx, op, fx.b.domain)
 	if err != nil || afterB.Revision != beforeB.Revision || !bytes.Equal(afterB.Spec, beforeB.Spec) {
