@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -114,7 +115,7 @@ func (s Scope) Deliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook.De
 	}
 	ds, err := s.o.b.ListDeliveries(ctx, f)
 	if err != nil || s.who.IsOperator() {
-		return ds, err
+		return ds, s.clean(err, "target "+Quote(f.Target))
 	}
 	// The filter already narrows; this keeps a backend that ignored it
 	// from leaking.
@@ -128,7 +129,7 @@ func (s Scope) Delivery(ctx context.Context, id int64) (*hook.Delivery, error) {
 	if err == nil && (d == nil || !s.sees(d.Target)) {
 		d, err = nil, fmt.Errorf("delivery %d: %w", id, hook.ErrNotFound)
 	}
-	return d, err
+	return d, s.clean(err, fmt.Sprintf("delivery %d", id))
 }
 
 // Retry replays one delivery (force: also into a disabled or paused
@@ -137,10 +138,11 @@ func (s Scope) Retry(ctx context.Context, id int64, force bool) error {
 	if err := s.check(ctx, id); err != nil {
 		return err
 	}
+	retry := s.o.b.Retry
 	if force {
-		return s.o.b.RetryForced(ctx, id)
+		retry = s.o.b.RetryForced
 	}
-	return s.o.b.Retry(ctx, id)
+	return s.clean(retry(ctx, id), fmt.Sprintf("delivery %d", id))
 }
 
 // Discard stops a delivery's attempts.
@@ -148,7 +150,7 @@ func (s Scope) Discard(ctx context.Context, id int64) error {
 	if err := s.check(ctx, id); err != nil {
 		return err
 	}
-	return s.o.b.Discard(ctx, id)
+	return s.clean(s.o.b.Discard(ctx, id), fmt.Sprintf("delivery %d", id))
 }
 
 // check refuses, as unknown, a delivery a domain's owner does not see. A
@@ -168,10 +170,30 @@ func (s Scope) Replay(ctx context.Context, f hook.DeliveryFilter, force bool) (i
 	if err != nil {
 		return 0, err
 	}
+	replay := s.o.b.RetryMatching
 	if force {
-		return s.o.b.RetryMatchingForced(ctx, f)
+		replay = s.o.b.RetryMatchingForced
 	}
-	return s.o.b.RetryMatching(ctx, f)
+	n, err := replay(ctx, f)
+	if !s.who.IsOperator() && errors.Is(err, hook.ErrNotFound) {
+		// The domain's own target is not configured on this node (no
+		// script or plugin stored yet): nothing of its to replay. The
+		// engine's words would list every configured target, other
+		// domains' among them.
+		return 0, nil
+	}
+	return n, s.clean(err, "target "+Quote(f.Target))
+}
+
+// clean keeps the backend's words about what was not found from a
+// domain's owner: they may name other domains' targets (the engine lists
+// the configured ones). The error still matches hook.ErrNotFound, with
+// words of the scope's own (what), the same for every domain.
+func (s Scope) clean(err error, what string) error {
+	if err == nil || s.who.IsOperator() || !errors.Is(err, hook.ErrNotFound) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, hook.ErrNotFound)
 }
 
 // SessionEvents returns a session's record. A domain's owner sees only
@@ -180,7 +202,7 @@ func (s Scope) Replay(ctx context.Context, f hook.DeliveryFilter, force bool) (i
 func (s Scope) SessionEvents(ctx context.Context, sessionID string) ([]hook.SessionEvent, error) {
 	evs, err := s.o.b.SessionEvents(ctx, sessionID)
 	if err != nil || s.who.IsOperator() {
-		return evs, err
+		return evs, s.clean(err, "session "+Quote(sessionID))
 	}
 	var out []hook.SessionEvent
 	for _, ev := range evs {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,6 +173,20 @@ func testScope(t *testing.T, st hookrt.StoreConfig) {
 	if st, err := op.Stats(); err != nil || st.Interval != ops.StatsInterval {
 		t.Errorf("the operator's stats: %+v, %v", st, err)
 	}
+	// A domain whose target this node does not run (nothing stored yet):
+	// nothing of its to replay, and no error names the targets it does
+	// run (the engine's not-found lists them).
+	seven := o.Scope(hook.Principal{Domain: "7"})
+	if n, err := seven.Replay(ctx, hook.DeliveryFilter{State: hook.StateDead}, false); n != 0 || err != nil {
+		t.Errorf("replay for a domain without a target: %d, %v", n, err)
+	}
+	if ds, err := seven.Deliveries(ctx, hook.DeliveryFilter{}); len(ds) != 0 || (err != nil && strings.Contains(err.Error(), t5)) {
+		t.Errorf("list for a domain without a target: %+v, %v", ds, err)
+	}
+	if _, err := seven.Delivery(ctx, mine); err == nil || strings.Contains(err.Error(), t5) {
+		t.Errorf("domain 5's delivery, asked by domain 7: %v", err)
+	}
+
 	if ps := five.Plugins(); len(ps) != 0 {
 		t.Errorf("plugins: %+v", ps)
 	}
