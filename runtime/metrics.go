@@ -4,12 +4,10 @@ import (
 	"context"
 	"net/http"
 	goruntime "runtime"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/engine"
 	"github.com/hookrt/hookd/internal/metrics"
 )
 
@@ -27,42 +25,14 @@ func (rt *Runtime) Metrics() http.Handler { return rt.metrics.Handler() }
 func (rt *Runtime) MetricsGatherer() prometheus.Gatherer { return rt.metrics.Registry() }
 
 // newMetrics builds the runtime's metrics and makes them the modules'
-// counters and the engine's first observer. The store's figures are read
-// from the engine once it is open (source.set).
-func newMetrics(cfg *Config, o *options) (*metrics.Metrics, *engineSource) {
-	src := &engineSource{}
-	m := metrics.New(metrics.Options{PerTarget: cfg.Metrics.PerTarget, Version: o.version,
-		GoVersion: goruntime.Version(), Source: src, Plugins: src.plugins})
+// counters and the engine's first observer. The store's and the plugins'
+// figures join them once the engine and the modules exist
+// ([metrics.Metrics.WatchStore], [metrics.Metrics.WatchPlugins]).
+func newMetrics(cfg *Config, o *options) *metrics.Metrics {
+	m := metrics.New(metrics.Options{PerTarget: cfg.Metrics.PerTarget, Version: o.version, GoVersion: goruntime.Version()})
 	o.counters = m
 	o.observers = append([]func(context.Context, hook.Observation){m.Observe}, o.observers...)
-	return m, src
-}
-
-// engineSource reads the store's figures from the engine, and the
-// plugins' from the modules, once the runtime is open.
-type engineSource struct {
-	e    atomic.Pointer[engine.Engine]
-	mods atomic.Pointer[modules]
-}
-
-func (s *engineSource) set(e *engine.Engine, ms *modules) {
-	s.mods.Store(ms)
-	s.e.Store(e)
-}
-
-func (s *engineSource) plugins() []hook.PluginStatus {
-	if ms := s.mods.Load(); ms != nil {
-		return ms.plugins()
-	}
-	return nil
-}
-
-func (s *engineSource) Snapshot(ctx context.Context) (metrics.Snapshot, error) {
-	e := s.e.Load()
-	if e == nil {
-		return metrics.Snapshot{}, hook.ErrUnavailable
-	}
-	return e.Snapshot(ctx)
+	return m
 }
 
 // countEvents counts committed events by MODULE and EVENT.

@@ -8,9 +8,6 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/config"
@@ -29,9 +26,15 @@ type modules struct {
 	routes []hook.Route
 	// saveSessions: a module wants events with a SESSIONID indexed.
 	saveSessions bool
-	// state is the plugins' state store (Env.State), bound to the store
-	// by Open once the store is open.
-	state *lateState
+}
+
+// services are what the runtime gives every module besides its config:
+// the plugins' state store and the sign-up decider. Open provisions the
+// modules once the store is open, so both are the real ones from the
+// start (a plugin may keep state from its hookd_v1_init on).
+type services struct {
+	state  hook.StateStore
+	signup hook.SignupDecider
 }
 
 // provision makes a fresh value of every module section of cfg (in ID
@@ -41,8 +44,8 @@ type modules struct {
 // error, provision closes them itself. Every module is provisioned even
 // after one fails, and the error joins every failure, one line each. A
 // section that is off ([Config.Off]) is not provisioned; it is logged once.
-func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
-	ms := &modules{log: o.logger, byID: map[string]hook.Module{}, state: newLateState()}
+func provision(ctx context.Context, cfg *Config, o options, sv services) (*modules, error) {
+	ms := &modules{log: o.logger, byID: map[string]hook.Module{}}
 	sections := make(map[string]hook.Module, len(cfg.Modules))
 	for id, m := range cfg.Modules {
 		sections[id] = m
@@ -66,7 +69,8 @@ func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
 				UserAgent:      "hookd/" + o.version,
 				Lookup:         lookup,
 				Resolve:        cfg.Resolve,
-				State:          ms.state,
+				State:          sv.state,
+				Signup:         sv.signup,
 				Counters:       o.counters,
 			}
 			if err := p.Provision(ctx, env); err != nil {
@@ -99,88 +103,7 @@ func provision(ctx context.Context, cfg *Config, o options) (*modules, error) {
 	}
 	ms.tgts = append(ms.tgts, o.targets...)
 	ms.jwks, _ = json.Marshal(map[string]any{"keys": keys})
-	ms.state.opening.Store(true) // what comes next is opening the store
 	return ms, nil
-}
-
-// lateState is the hook.StateStore modules are given at provisioning,
-// which comes before the store opens. Open binds it to the store once the
-// store is open. A call before then fails with hook.ErrUnavailable while
-// modules are provisioned (a plugin's hookd_v1_init at start; `hookd
-// check`, which never opens the store), and waits for the binding, bounded
-// by its ctx, while Open opens the store: the delivery workers start
-// inside engine.Open, before Open can bind.
-type lateState struct {
-	db      atomic.Pointer[store.DB]
-	opening atomic.Bool   // provisioning is over: calls wait for ready
-	ready   chan struct{} // closed by bind or release
-	once    sync.Once
-}
-
-var _ hook.StateStore = (*lateState)(nil)
-
-var errStateNotOpen = fmt.Errorf("plugin state: the store is not open (state can be used once hookd has started, "+
-	"not in hookd_v1_init at start): %w", hook.ErrUnavailable)
-
-func newLateState() *lateState { return &lateState{ready: make(chan struct{})} }
-
-// bind makes the store db's plugin state the one behind l.
-func (l *lateState) bind(db *store.DB) {
-	l.db.Store(db)
-	l.release()
-}
-
-// release ends the wait of calls made while the store opens (they fail
-// unless it was bound).
-func (l *lateState) release() { l.once.Do(func() { close(l.ready) }) }
-
-func (l *lateState) store(ctx context.Context) (hook.StateStore, error) {
-	if db := l.db.Load(); db != nil {
-		return store.PluginState{DB: db}, nil
-	}
-	if l.opening.Load() {
-		select {
-		case <-l.ready:
-			if db := l.db.Load(); db != nil {
-				return store.PluginState{DB: db}, nil
-			}
-		case <-ctx.Done():
-			return nil, fmt.Errorf("plugin state: waiting for the store to open: %w", context.Cause(ctx))
-		}
-	}
-	return nil, errStateNotOpen
-}
-
-func (l *lateState) Get(ctx context.Context, domain, key string) ([]byte, error) {
-	s, err := l.store(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.Get(ctx, domain, key)
-}
-
-func (l *lateState) Set(ctx context.Context, domain, key string, value []byte, ttl time.Duration, lim hook.StateLimits) error {
-	s, err := l.store(ctx)
-	if err != nil {
-		return err
-	}
-	return s.Set(ctx, domain, key, value, ttl, lim)
-}
-
-func (l *lateState) Incr(ctx context.Context, domain, key string, delta int64, ttl time.Duration, lim hook.StateLimits) (int64, error) {
-	s, err := l.store(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return s.Incr(ctx, domain, key, delta, ttl, lim)
-}
-
-func (l *lateState) Delete(ctx context.Context, domain, key string) error {
-	s, err := l.store(ctx)
-	if err != nil {
-		return err
-	}
-	return s.Delete(ctx, domain, key)
 }
 
 // fresh returns a new value of m's type holding a copy of m: the module a
@@ -203,7 +126,6 @@ func isModuleValue(m hook.Module) bool {
 
 // close closes every module whose Provision was called, in reverse order.
 func (ms *modules) close() error {
-	ms.state.release()
 	var errs []error
 	for i := len(ms.list) - 1; i >= 0; i-- {
 		if c, ok := ms.list[i].(hook.Closer); ok {
@@ -251,9 +173,10 @@ func CheckStore(ctx context.Context, cfg *Config) error {
 	return nil
 }
 
-// Check does what [Open] does before it touches the store, and undoes it:
-// it validates cfg, provisions fresh modules (reading their key files,
-// compiling their plugins) and closes them again. It returns the JWK set
+// Check does what [Open] does, without the store, and undoes it: it
+// validates cfg, provisions fresh modules (reading their key files,
+// compiling their plugins and running their hookd_v1_init, with plugin
+// state in memory, thrown away) and closes them again. It returns the JWK set
 // the runtime would serve. `hookd check` and `hookd keys jwks` use it, so
 // that check refuses what serve refuses.
 func Check(ctx context.Context, cfg *Config, opts ...Option) ([]byte, error) {
@@ -264,7 +187,7 @@ func Check(ctx context.Context, cfg *Config, opts ...Option) ([]byte, error) {
 	if _, err := cfg.Store.dsn(); err != nil { // the DSN file, as Open reads it
 		return nil, fmt.Errorf("%s: %w", cfg.name(), err)
 	}
-	ms, err := provision(ctx, cfg, o)
+	ms, err := provision(ctx, cfg, o, services{state: store.NewMemoryState()})
 	if err != nil {
 		return nil, err
 	}

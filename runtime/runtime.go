@@ -43,9 +43,10 @@ type Runtime struct {
 	closeErr  error
 }
 
-// Open starts a runtime on cfg: it validates cfg, provisions a fresh value
-// of every module (reading key files, compiling plugins), opens and
-// migrates the store, and starts the delivery workers.
+// Open starts a runtime on cfg: it validates cfg, opens and migrates the
+// store, provisions a fresh value of every module (reading key files,
+// compiling plugins; plugins may use their state from hookd_v1_init on),
+// loads the domains stored as data, and starts the delivery workers.
 //
 //	rt, err := hookrt.Open(ctx, cfg, hookrt.WithLogger(logger))
 //	if err != nil {
@@ -69,29 +70,37 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Runtime, error) {
 	for _, w := range cfg.Warnings() {
 		o.logger.WarnContext(ctx, w)
 	}
-	mt, src := newMetrics(cfg, &o)
+	dsn, err := cfg.Store.dsn()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.name(), err)
+	}
+	mt := newMetrics(cfg, &o)
 	stopTracing, err := startTracing(ctx, cfg, o)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := provision(ctx, cfg, o)
-	if err != nil {
-		stopSpans(stopTracing)
+	rt := &Runtime{log: o.logger, metrics: mt, stopTracing: stopTracing}
+	rt.stats = withStats(&o) // the runtime's own observer, first (admin.go)
+	if err := rt.open(ctx, cfg, o, dsn); err != nil {
+		// Close undoes what open got to (a runtime that never ran).
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = rt.Close(closeCtx)
 		return nil, err
 	}
-	dsn, err := cfg.Store.dsn()
-	if err != nil {
-		ms.close()
-		stopSpans(stopTracing)
-		return nil, fmt.Errorf("%s: %w", cfg.name(), err)
-	}
-	st := withStats(&o) // the runtime's own observer, first (admin.go)
+	return rt, nil
+}
+
+// open does Open's work in its order: the store (engine.New), the modules
+// provisioned with it, their targets, the stored domains, the workers.
+// What it started is on rt, for Close to stop when it fails.
+func (rt *Runtime) open(ctx context.Context, cfg *Config, o options, dsn string) error {
 	d := cfg.Delivery
 	schedule := make([]time.Duration, len(d.RetrySchedule))
 	for i, s := range d.RetrySchedule {
 		schedule[i] = time.Duration(s)
 	}
-	eng, err := engine.Open(ctx, engine.Options{
+	eng, err := engine.New(ctx, engine.Options{
 		Store: engine.StoreOptions{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: dsn,
 			Synchronous: cfg.Store.Synchronous},
 		Retention: engine.RetentionOptions{
@@ -112,21 +121,36 @@ func Open(ctx context.Context, cfg *Config, opts ...Option) (*Runtime, error) {
 			PollInterval:     time.Duration(d.PollInterval),
 			DisableAfter:     time.Duration(d.DisableAfter),
 		},
-		ServerID:     cfg.Server.ServerID,
-		Targets:      ms.tgts,
-		SaveSessions: ms.saveSessions,
-		Logger:       o.logger,
-		Observer:     fanOut(o.observers),
-		NoWorkers:    o.noWorkers,
+		ServerID:  cfg.Server.ServerID,
+		Logger:    o.logger,
+		Observer:  fanOut(o.observers),
+		NoWorkers: o.noWorkers,
 	})
 	if err != nil {
-		ms.close()
-		stopSpans(stopTracing)
-		return nil, err // the engine's errors name the store or the target they are about
+		return err // the engine's errors name the store they are about
 	}
-	src.set(eng, ms)
-	ms.state.bind(eng.DB()) // plugin state, now that the store is open
-	return &Runtime{log: o.logger, eng: eng, mods: ms, stats: st, metrics: mt, stopTracing: stopTracing}, nil
+	rt.eng = eng
+	if err := rt.metrics.WatchStore(eng, 0); err != nil {
+		return err
+	}
+	rt.mods, err = provision(ctx, cfg, o, services{
+		state:  store.PluginState{DB: eng.DB()},
+		signup: newSignupDecider(eng),
+	})
+	if err != nil {
+		return err
+	}
+	if err := rt.metrics.WatchPlugins(rt.mods.plugins); err != nil {
+		return err
+	}
+	eng.SetSaveSessions(rt.mods.saveSessions)
+	if err := eng.SetTargets(ctx, rt.mods.tgts, nil); err != nil {
+		return err // the engine's errors name the target they are about
+	}
+	if err := rt.startDomains(ctx, cfg); err != nil {
+		return err
+	}
+	return eng.Start(ctx)
 }
 
 // stopSpans flushes the tracer of a failed Open.
@@ -159,8 +183,17 @@ func (d DeliveryConfig) timeout() time.Duration { return time.Duration(d.Timeout
 // and the store. It is safe to call more than once.
 func (rt *Runtime) Close(ctx context.Context) error {
 	rt.closeOnce.Do(func() {
-		err := rt.eng.Close(ctx)
-		rt.closeErr = errors.Join(err, rt.mods.close())
+		if rt.domains != nil {
+			rt.stopDomains(ctx)
+		}
+		var err error
+		if rt.eng != nil {
+			err = rt.eng.Close(ctx)
+		}
+		if rt.mods != nil {
+			err = errors.Join(err, rt.mods.close())
+		}
+		rt.closeErr = err
 		if rt.stopTracing != nil {
 			rt.closeErr = errors.Join(rt.closeErr, rt.stopTracing(ctx))
 		}

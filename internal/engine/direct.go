@@ -131,8 +131,9 @@ type directItem struct {
 // wrong before it settles leaves the delivery to the sweep, when its lease
 // runs out.
 func (e *Engine) runDirect(it directItem) {
-	defer e.direct.release(it.t)
-	ctx := trace.ContextWithSpanContext(e.direct.ctx, it.parent)
+	dp := e.direct.Load()
+	defer dp.release(it.t)
+	ctx := trace.ContextWithSpanContext(dp.ctx, it.parent)
 	t := it.t
 	live, wait, err := e.preflight(ctx, t.Name, t, []*store.Work{it.wk})
 	switch {

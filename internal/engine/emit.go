@@ -203,7 +203,7 @@ func (e *Engine) commitItems(ctx context.Context, items []*emitItem, begin func(
 		return repeat(err, len(items))
 	}
 	em.dispatch()
-	e.clock.noteJobs(em.jobs)
+	e.clock.Load().noteJobs(em.jobs)
 	return errs
 }
 
@@ -277,7 +277,7 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 		targets = []*target{only}
 	}
 	for _, ev := range evs {
-		if only == nil && em.e.saveSessions && ev.SessionID() != "" {
+		if only == nil && em.e.saveSessions.Load() && ev.SessionID() != "" {
 			if err := store.InsertSessionEvent(ctx, em.tx, ev.SessionID(), ev.ID); err != nil {
 				return err
 			}
@@ -293,7 +293,7 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 				if err := em.arm(ctx, t); err != nil {
 					return err
 				}
-			case em.direct && em.e.direct.reserve(t):
+			case em.direct && em.e.direct.Load().reserve(t):
 				// A lease instead of a job; the slot is given back by
 				// dispatch or abandon.
 				d.HeldUntil = em.now.Add(em.e.safetyDelay())
@@ -353,7 +353,7 @@ func (em *emission) dispatch() {
 // abandon gives back the slots of a transaction that did not commit.
 func (em *emission) abandon() {
 	for _, it := range em.pending {
-		em.e.direct.release(it.t)
+		em.e.direct.Load().release(it.t)
 	}
 	em.pending = nil
 }

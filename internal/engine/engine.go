@@ -29,7 +29,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Observer is called after every recorded outcome of a delivery.
 	Observer func(context.Context, hook.Observation)
-	// NoWorkers opens the store without starting delivery workers.
+	// NoWorkers opens the store without delivery workers: Start does
+	// nothing.
 	NoWorkers bool
 }
 
@@ -73,7 +74,7 @@ type Engine struct {
 	q        jobQueue
 	emits    *groupCommit[*emitItem]
 	settles  *groupCommit[settle]
-	direct   *directPath // nil without workers
+	direct   atomic.Pointer[directPath] // nil until Start
 	serverID string
 	sched    schedule
 	timeout  time.Duration
@@ -93,17 +94,21 @@ type Engine struct {
 	// queueJobTimeout is River's job timeout, fixed when the queue with
 	// workers was built (0 before): no target may take longer.
 	queueJobTimeout time.Duration
-	saveSessions    bool
+	saveSessions    atomic.Bool
 
 	states stateCache // targets that are not enabled, from the store
 
-	rescue    *rescuer    // PostgreSQL: takes over the running jobs of dead nodes
-	clock     *retryClock // makes due retries available on time; nil without workers
+	rescue    *rescuer                   // PostgreSQL: takes over the running jobs of dead nodes
+	clock     atomic.Pointer[retryClock] // makes due retries available on time; nil until Start
 	retention RetentionOptions
 	health    healthProbe
 
 	// stopping is set when Close begins: the node is no longer ready.
 	stopping atomic.Bool
+	// lifeMu orders Start against Close; started says Start ran.
+	lifeMu    sync.Mutex
+	started   bool
+	noWorkers bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -132,8 +137,35 @@ type target struct {
 // maxGroup bounds how many items one group-commit transaction carries.
 const maxGroup = 256
 
-// Open opens the store, migrates it and starts the delivery workers.
+// Open opens the store, migrates it, sets o.Targets and starts the
+// delivery workers (unless o.NoWorkers): [New], [Engine.SetTargets] and
+// [Engine.Start] in one call, for callers whose targets are known before
+// the store is open.
 func Open(ctx context.Context, o Options) (*Engine, error) {
+	if err := CheckTargets(o.Targets); err != nil {
+		return nil, err
+	}
+	e, err := New(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.SetTargets(ctx, o.Targets, nil); err == nil {
+		err = e.Start(ctx)
+	}
+	if err != nil {
+		_ = e.Close(ctx)
+		return nil, err
+	}
+	return e, nil
+}
+
+// New opens the store and migrates it, with no targets and no workers:
+// modules that keep state in the store can then be provisioned with it,
+// their targets set with [Engine.SetTargets], and the workers started with
+// [Engine.Start]. Until then the engine stores what is emitted (routed to
+// the targets set so far) and answers queries; it delivers nothing.
+// o.Targets is ignored (see [Open]). Close it when done, started or not.
+func New(ctx context.Context, o Options) (*Engine, error) {
 	d := o.Delivery
 	e := &Engine{
 		log:          o.Logger,
@@ -146,16 +178,14 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 		observer:     o.Observer,
 		delivery:     d,
 		unknownWait:  unknownWait,
-		saveSessions: o.SaveSessions,
+		noWorkers:    o.NoWorkers,
 		health:       newHealthProbe(),
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	e.set.Store(&targetSet{byName: map[string]*target{}})
-	if err := e.SetTargets(ctx, o.Targets, nil); err != nil {
-		return nil, err
-	}
+	e.saveSessions.Store(o.SaveSessions)
 	ok := false
 	defer func() {
 		if !ok {
@@ -185,43 +215,73 @@ func Open(ctx context.Context, o Options) (*Engine, error) {
 	e.retention = o.Retention
 	e.settles = newGroupCommit(maxGroup, e.commitSettleGroup, nil)
 	e.emits = newGroupCommit(maxGroup, e.commitItems, e.emitStalled)
-	if !o.NoWorkers {
-		e.queueJobTimeout = e.jobTimeout()
-	}
-	e.q, err = newQueue(ctx, e.db, queueConfig{
-		workers:      d.Workers,
-		pollInterval: d.PollInterval,
-		jobTimeout:   e.jobTimeout(),
-		logger:       riverLogger(e.log),
-		worker:       &deliveryWorker{e: e},
-		batchWorker:  &batchWorker{e: e},
-		pruneWorker:  &pruneWorker{e: e},
-		pruneEvery:   o.Retention.Interval,
-		noWorkers:    o.NoWorkers,
-	})
+	e.q, err = newQueue(ctx, e.db, e.queueConfig())
 	if err != nil {
 		return nil, err
 	}
 	if err := e.states.refresh(ctx, e.db); err != nil {
 		return nil, err
 	}
-	if !o.NoWorkers {
-		if err := e.releaseOrphans(ctx); err != nil {
-			return nil, err
-		}
-		if err := e.q.start(ctx); err != nil {
-			return nil, fmt.Errorf("start workers: %w", err)
-		}
-		e.direct = newDirectPath(d.Workers)
-		e.clock = startClock(e.log, e.q.promote)
-		e.rescue = startRescue(e)
-		if e.db.Dialect() == store.Postgres {
-			e.log.InfoContext(ctx, "a node's running deliveries are taken over by the others if it stops",
-				slog.Duration("within", e.RescueBound()))
-		}
-	}
 	ok = true
 	return e, nil
+}
+
+// SetSaveSessions says whether events with a SESSIONID are indexed into
+// session records (Options.SaveSessions): a module provisioned after New
+// may want it.
+func (e *Engine) SetSaveSessions(on bool) { e.saveSessions.Store(on) }
+
+// queueConfig is the River configuration for the targets set now.
+func (e *Engine) queueConfig() queueConfig {
+	return queueConfig{
+		workers:      e.delivery.Workers,
+		pollInterval: e.delivery.PollInterval,
+		jobTimeout:   e.jobTimeout(),
+		logger:       riverLogger(e.log),
+		worker:       &deliveryWorker{e: e},
+		batchWorker:  &batchWorker{e: e},
+		pruneWorker:  &pruneWorker{e: e},
+		pruneEvery:   e.retention.Interval,
+		noWorkers:    e.noWorkers,
+	}
+}
+
+// Start starts the delivery workers: deliveries left unsettled by an
+// earlier process are released (SQLite), River's workers, the direct
+// path, the retry clock and the rescue of dead nodes' jobs (PostgreSQL)
+// start. The longest target timeout at this point bounds River's job
+// timeout: SetTargets refuses a slower target afterwards. With
+// Options.NoWorkers it does nothing. It may be called once, before Close.
+func (e *Engine) Start(ctx context.Context) error {
+	e.lifeMu.Lock()
+	defer e.lifeMu.Unlock()
+	switch {
+	case e.stopping.Load():
+		return fmt.Errorf("start workers: %w", hook.ErrClosed)
+	case e.started:
+		return errors.New("start workers: already started")
+	case e.noWorkers:
+		return nil
+	}
+	e.started = true
+	e.setMu.Lock()
+	c := e.queueConfig()
+	e.queueJobTimeout = c.jobTimeout
+	e.setMu.Unlock()
+	if err := e.releaseOrphans(ctx); err != nil {
+		return err
+	}
+	if err := e.q.start(ctx, c); err != nil {
+		return fmt.Errorf("start workers: %w", err)
+	}
+	e.direct.Store(newDirectPath(e.delivery.Workers))
+	e.clock.Store(startClock(e.log, e.q.promote))
+	e.rescue = startRescue(e)
+	if e.db.Dialect() == store.Postgres {
+		e.log.InfoContext(ctx, "a node's running deliveries are taken over by the others if it stops",
+			slog.Duration("within", e.RescueBound()))
+	}
+	return nil
 }
 
 // CheckTargets refuses targets the engine cannot run: without a name or
@@ -300,11 +360,13 @@ func (e *Engine) Ready(ctx context.Context) error {
 func (e *Engine) Close(ctx context.Context) error {
 	e.stopping.Store(true)
 	e.closeOnce.Do(func() {
+		e.lifeMu.Lock()
+		defer e.lifeMu.Unlock()
 		var errs []error
 		e.rescue.stop()
-		e.clock.stop()
+		e.clock.Load().stop()
 		var wg sync.WaitGroup
-		wg.Go(func() { e.direct.stop(ctx) })
+		wg.Go(func() { e.direct.Load().stop(ctx) })
 		if err := e.q.stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
 		}
@@ -361,7 +423,7 @@ func (e *Engine) commitSettleGroup(ctx context.Context, items []settle, _ func()
 	errs := e.commitSettles(ctx, items)
 	for i, it := range items {
 		if it.add != nil && errs[i] == nil {
-			e.clock.note(it.add.at)
+			e.clock.Load().note(it.add.at)
 		}
 	}
 	return errs

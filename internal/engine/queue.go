@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,7 +50,9 @@ type job struct {
 // SQLite, pgx.Tx for PostgreSQL) from the rest of the engine.
 type jobQueue interface {
 	insert(ctx context.Context, tx store.Tx, jobs []job) error
-	start(ctx context.Context) error
+	// start builds the client that works the jobs, from c (the
+	// targets are known by then: c.jobTimeout), and starts it.
+	start(ctx context.Context, c queueConfig) error
 	stop(ctx context.Context) error
 	// promote makes the scheduled jobs due by until available, keeping
 	// their due time: River's scheduler pass, run when hookd needs it
@@ -57,9 +60,14 @@ type jobQueue interface {
 	promote(ctx context.Context, until time.Time) error
 }
 
+// riverQueue inserts jobs with an insert-only River client until start,
+// then with the client that works them (both write the same tables).
 type riverQueue[TTx any] struct {
-	client *river.Client[TTx]
+	drv    riverdriver.Driver[TTx]
 	exec   riverdriver.Executor
+	client atomic.Pointer[river.Client[TTx]] // the one inserts use
+	// working is the started client; nil before start.
+	working *river.Client[TTx]
 }
 
 // promoteMax bounds the jobs one promotion statement moves.
@@ -101,23 +109,37 @@ func (q *riverQueue[TTx]) insert(ctx context.Context, tx store.Tx, jobs []job) e
 	if !ok {
 		return fmt.Errorf("enqueue delivery: a %T is not a transaction of the queue's driver", tx.Native())
 	}
-	if _, err := q.client.InsertManyFastTx(ctx, native, params); err != nil {
+	if _, err := q.client.Load().InsertManyFastTx(ctx, native, params); err != nil {
 		return fmt.Errorf("enqueue delivery: %w", errors.Join(hook.ErrUnavailable, err))
 	}
 	return nil
 }
 
-func (q *riverQueue[TTx]) start(ctx context.Context) error { return q.client.Start(ctx) }
+func (q *riverQueue[TTx]) start(ctx context.Context, c queueConfig) error {
+	client, err := river.NewClient(q.drv, c.river())
+	if err != nil {
+		return fmt.Errorf("river client: %w", err)
+	}
+	if err := client.Start(ctx); err != nil {
+		return err
+	}
+	q.working = client
+	q.client.Store(client)
+	return nil
+}
 
 func (q *riverQueue[TTx]) stop(ctx context.Context) error {
-	if err := q.client.Stop(ctx); err == nil || !errors.Is(err, context.DeadlineExceeded) {
+	if q.working == nil {
+		return nil
+	}
+	if err := q.working.Stop(ctx); err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	// Soft stop ran out of time: cancel what is still running; those jobs
 	// snooze themselves and are picked up again at the next start.
 	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	return q.client.StopAndCancel(hard)
+	return q.working.StopAndCancel(hard)
 }
 
 // queueConfig is what newQueue needs from the engine.
@@ -163,7 +185,8 @@ func (c queueConfig) river() *river.Config {
 	return rc
 }
 
-// newQueue migrates River's tables and builds a client on db's driver.
+// newQueue migrates River's tables and builds an insert-only client on
+// db's driver (c's workers are ignored until start).
 func newQueue(ctx context.Context, db *store.DB, c queueConfig) (jobQueue, error) {
 	switch db.Dialect() {
 	case store.SQLite:
@@ -182,9 +205,12 @@ func buildQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], c que
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return nil, fmt.Errorf("migrate river tables: %w", err)
 	}
+	c.noWorkers = true
 	client, err := river.NewClient(drv, c.river())
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
-	return &riverQueue[TTx]{client: client, exec: drv.GetExecutor()}, nil
+	q := &riverQueue[TTx]{drv: drv, exec: drv.GetExecutor()}
+	q.client.Store(client)
+	return q, nil
 }

@@ -148,6 +148,6 @@ func (w *batchWorker) Work(ctx context.Context, j *river.Job[batchArgs]) error {
 // snooze has River run the job again after d, and the retry clock make it
 // available on time (retryclock.go).
 func (e *Engine) snooze(d time.Duration) error {
-	e.clock.noteSnooze(d)
+	e.clock.Load().noteSnooze(d)
 	return river.JobSnooze(d)
 }

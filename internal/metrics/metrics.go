@@ -116,16 +116,27 @@ func New(o Options) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if o.Source != nil {
-		ttl := o.SourceTTL
-		if ttl <= 0 {
-			ttl = 10 * time.Second
-		}
-		m.reg.MustRegister(newStoreCollector(o.Source, ttl, o.PerTarget))
+		m.reg.MustRegister(newStoreCollector(o.Source, o.SourceTTL, o.PerTarget))
 	}
 	if o.Plugins != nil {
 		m.reg.MustRegister(newPluginCollector(o.Plugins, o.PerTarget))
 	}
 	return m
+}
+
+// WatchStore adds the store's figures, read from src (see
+// [Options.Source]), to a registry built without them: the runtime's
+// metrics exist before its store opens, since the engine reports each
+// delivery's outcome to them from the start. Call it once.
+func (m *Metrics) WatchStore(src Source, ttl time.Duration) error {
+	return m.reg.Register(newStoreCollector(src, ttl, m.perTarget))
+}
+
+// WatchPlugins adds the plugins' figures (see [Options.Plugins]) to a
+// registry built without them, once the modules are provisioned. Call it
+// once.
+func (m *Metrics) WatchPlugins(plugins func() []hook.PluginStatus) error {
+	return m.reg.Register(newPluginCollector(plugins, m.perTarget))
 }
 
 // Handler serves the registry in Prometheus's text format (or

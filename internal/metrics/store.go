@@ -60,6 +60,9 @@ func newStoreCollector(src Source, ttl time.Duration, perTarget bool) *storeColl
 	if perTarget {
 		labels = append(labels, "target")
 	}
+	if ttl <= 0 {
+		ttl = 10 * time.Second
+	}
 	return &storeCollector{
 		src: src, ttl: ttl, perTarget: perTarget,
 		breakerOpen: prometheus.NewDesc("hookd_breaker_open",
