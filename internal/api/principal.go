@@ -163,8 +163,9 @@ func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (hook.Prin
 		case err == nil && !who.IsOperator():
 			s.guard.Right(r)
 			return who, true
-		case errors.Is(err, hook.ErrUnavailable):
-			// The store could not say: not a wrong token.
+		case errors.Is(err, hook.ErrUnavailable) || r.Context().Err() != nil:
+			// The store could not say, or the client left: not a wrong
+			// token.
 			s.backendError(w, r, err, "")
 			return hook.Principal{}, false
 		}
