@@ -30,9 +30,9 @@ var badConfigs = []struct {
 
 	// Unknown sections and keys.
 	{"unknown section", "[bogus]\nx = 1\n",
-		`config.toml: unknown section "bogus"; allowed sections: server, storage, store, delivery, retention, log, metrics, tracing, fake_domain, fake_hook`},
+		`config.toml: unknown section "bogus"; allowed sections: server, storage, store, delivery, retention, log, metrics, tracing, domains, fake_domain, fake_hook`},
 	{"unknown top-level key", "bogus = 1\n",
-		`config.toml: unknown top-level key "bogus"; allowed sections: server, storage, store, delivery, retention, log, metrics, tracing, fake_domain, fake_hook`},
+		`config.toml: unknown top-level key "bogus"; allowed sections: server, storage, store, delivery, retention, log, metrics, tracing, domains, fake_domain, fake_hook`},
 	{"unknown key in core section", "[server]\nlisten_addr = '127.0.0.1:1'\n",
 		`config.toml: unknown key "server.listen_addr"; allowed in [server]: listen, token_file, server_id, public_listen`},
 	{"key differing only in case", "[server]\nListen = '127.0.0.1:1'\n",
@@ -227,7 +227,7 @@ func TestErrorNamesFileAsGiven(t *testing.T) {
 		t.Errorf("error = %v, want %s", err, want)
 	}
 	_, err = parseAs("hookd.toml", []byte("[fake_hook]\n"), nil) // nil registry: no modules
-	want = `hookd.toml: unknown section "fake_hook"; allowed sections: server, storage, store, delivery, retention, log, metrics, tracing`
+	want = `hookd.toml: unknown section "fake_hook"; allowed sections: server, storage, store, delivery, retention, log, metrics, tracing, domains`
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
 	}
