@@ -141,10 +141,10 @@ type Env struct {
 	// WebAPI calls); nil counts nothing. Modules use Env.Count.
 	Counters Counters
 	// State keeps the durable state of WASM plugins (granted per domain
-	// by [domain.plugin] state = true); nil when there is none (hookd
-	// check). Modules are provisioned before the store opens: the runtime
-	// binds State to the store once it is open, and calls made before
-	// then (a plugin's hookd_v1_init at start) fail with ErrUnavailable.
+	// by [domain.plugin] state = true). The runtime opens the store
+	// before it provisions modules, so State works from Provision on (a
+	// plugin's hookd_v1_init at start); `hookd check` gives a state in
+	// memory, thrown away. nil outside a runtime.
 	State StateStore
 	// Signup asks a domain's plugin to decide a sign-up (on_signup); nil
 	// when there is none (hookd check).
