@@ -31,7 +31,8 @@ func domainsConfig(t *testing.T, st hookrt.StoreConfig) *hookrt.Config {
 	return cfg
 }
 
-// openDomains opens a runtime with domains as data started.
+// openDomains opens a runtime with domains as data started (Open starts
+// them; StartDomains checks that, and is a no-op then).
 func openDomains(t *testing.T, cfg *hookrt.Config, opts ...hookrt.Option) *hookrt.Runtime {
 	t.Helper()
 	rt := open(t, cfg, opts...)
