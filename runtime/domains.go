@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/hostapi"
 	"github.com/hookrt/hookd/internal/store"
 )
 
@@ -218,9 +219,11 @@ func decodeDomain(id string, spec []byte) (httpevents.Domain, []byte, error) {
 }
 
 // checkGrants refuses, for a domain token, the plugin settings that reach
-// beyond the domain: the operator's key files (plugin.keys) and private
-// networks past the SSRF guard (plugin.allow_private). The operator may
-// set them.
+// beyond the domain: the operator's key files (plugin.keys), private
+// networks past the SSRF guard (plugin.allow_private), and more of the
+// node's memory or state than a plugin gets by default (memory_pages,
+// instances, state_max_keys, state_max_bytes): one domain must not be able
+// to take the node from the others. The operator may set them all.
 func checkGrants(who hook.Principal, d httpevents.Domain) error {
 	if who.IsOperator() {
 		return nil
@@ -230,6 +233,21 @@ func checkGrants(who hook.Principal, d httpevents.Domain) error {
 	}
 	if len(d.Plugin.AllowPrivate) > 0 {
 		return hook.Invalid("domain %q: plugin.allow_private: private networks can be opened only by the operator", d.ID)
+	}
+	p := d.Plugin
+	for _, c := range []struct {
+		key       string
+		got, most int64
+	}{
+		{"memory_pages", int64(p.MemoryPages), hostapi.DefaultMemoryPages},
+		{"instances", int64(p.Instances), hostapi.DefaultInstances},
+		{"state_max_keys", int64(p.StateMaxKeys), hostapi.DefaultStateMaxKeys},
+		{"state_max_bytes", p.StateMaxBytes, hostapi.DefaultStateMaxBytes},
+	} {
+		if c.got > c.most {
+			return hook.Invalid("domain %q: plugin.%s: a domain token may set at most %d (the default), got %d; the operator may grant more",
+				d.ID, c.key, c.most, c.got)
+		}
 	}
 	return nil
 }

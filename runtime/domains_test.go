@@ -304,6 +304,8 @@ func TestStoredPluginVersions(t *testing.T) {
 		mustErr(t, err, hook.ErrInvalid, "")
 		_, err = rt.PushPlugin(ctx, owner, "9", v1mod, []byte(`{"plugin":{"keys":["webhook.pem"]}}`), true)
 		mustErr(t, err, hook.ErrInvalid, "plugin.keys")
+		_, err = rt.PushPlugin(ctx, owner, "9", v1mod, []byte(`{"plugin":{"memory_pages":4096}}`), true)
+		mustErr(t, err, hook.ErrInvalid, "plugin.memory_pages: a domain token may set at most 256")
 		_, err = rt.PushPlugin(ctx, owner, "9", v1mod, []byte(`{"plugin":{"memory_pagez":4}}`), true)
 		mustErr(t, err, hook.ErrInvalid, "memory_pagez")
 		_, err = rt.PushPlugin(ctx, owner, "10", v1mod, nil, true)
