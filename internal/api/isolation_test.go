@@ -57,7 +57,7 @@ type isolationFixture struct {
 	settings string
 }
 
-func newIsolationFixture(t *testing.T) *isolationFixture {
+func newIsolationFixture(t *testing.T, st hookrt.StoreConfig) *isolationFixture {
 	t.Helper()
 	fx := &isolationFixture{opToken: "isolation-operator-token", settings: `{"config":{"limit":1000,"secret":"s3cret","message":"-"}}`}
 	wasm, err := os.ReadFile(plugintest.Build(t, "github.com/hookrt/hookd/plugins/examples/rate-limit"))
@@ -94,7 +94,7 @@ forgot_password = true
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Store = teststore.SQLite(t)
+	cfg.Store = st
 	obs := hooktest.NewObservations()
 	fx.rt, err = hookrt.Open(t.Context(), cfg, hookrt.WithObserver(obs.Observe))
 	if err != nil {
@@ -258,7 +258,7 @@ func (fx *isolationFixture) send(t *testing.T, p probe, o owned, token string) (
 }
 
 // TestIsolation walks every route the API registers with domain A's
-// token: against domain B's resources and against resources that do not
+// token, on SQLite and PostgreSQL: against domain B's resources and against resources that do not
 // exist, the answers are 404 and the same (but for the id asked about),
 // so that B's existence is not even hinted at; no answer to A's token
 // holds anything of B's; the operator's routes are 404 to A even on its
@@ -266,7 +266,11 @@ func (fx *isolationFixture) send(t *testing.T, p probe, o owned, token string) (
 // broken token). At the end B is as it was.
 func TestIsolation(t *testing.T) {
 	t.Parallel()
-	fx := newIsolationFixture(t)
+	teststore.EachStore(t, testIsolation)
+}
+
+func testIsolation(t *testing.T, st hookrt.StoreConfig) {
+	fx := newIsolationFixture(t, st)
 	ctx, op := t.Context(), hook.Operator()
 	beforeB, err := fx.rt.Domain(ctx, op, fx.b.domain)
 	if err != nil {
