@@ -151,8 +151,9 @@ func (rt *Runtime) PutDomain(ctx context.Context, who hook.Principal, id string,
 
 // DeleteDomain deletes a stored domain with its plugin versions and
 // tokens (operator only; its audit trail stays). Its target leaves every
-// node; deliveries of it that are still live wait (they are not
-// dead-lettered) until an operator discards them or the domain comes back.
+// node, and its live deliveries are discarded: nothing would ever deliver
+// them, and a pending delivery is never pruned. They stay in the log as
+// discarded, and can be replayed if the domain comes back.
 func (rt *Runtime) DeleteDomain(ctx context.Context, who hook.Principal, id string) error {
 	s, err := rt.domainState()
 	if err != nil {
@@ -171,7 +172,18 @@ func (rt *Runtime) DeleteDomain(ctx context.Context, who hook.Principal, id stri
 		return err
 	}
 	s.syncNow(ctx)
+	if d, ok := any(rt.eng).(targetDiscarder); ok {
+		if _, err := d.DiscardTarget(ctx, httpevents.DomainTargetPrefix+id, "domain "+id+" deleted by "+who.String()); err != nil {
+			return fmt.Errorf("domain %q deleted, but its waiting deliveries were not all discarded (discard them with the deliveries routes): %w", id, err)
+		}
+	}
 	return nil
+}
+
+// targetDiscarder discards a target's live deliveries
+// ((*engine.Engine).DiscardTarget).
+type targetDiscarder interface {
+	DiscardTarget(ctx context.Context, name, reason string) (int, error)
 }
 
 // domainKeys are the keys a stored domain's settings may have, for the

@@ -192,8 +192,20 @@ func TestStoredDomainLifecycle(t *testing.T) {
 			t.Fatalf("summary = %+v, %v", sum, err)
 		}
 
+		// A delivery that waits (its receiver is down) is discarded with
+		// the domain, not left waiting for ever.
+		if _, err := rt.PutDomain(ctx, op, "42", []byte(`{"script":"http://127.0.0.1:9/down","strict":true}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rt.Emit(ctx, map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "DOMAIN_ID": "42", "USERNAME": "bob"}); err != nil {
+			t.Fatal(err)
+		}
+		obs.wait(t, "a failed attempt", func(o []hook.Observation) bool { return count("retrying", "http_events.domain.42")(o) >= 1 })
 		if err := rt.DeleteDomain(ctx, op, "42"); err != nil {
 			t.Fatal(err)
+		}
+		if sum, err := rt.DomainSummary(ctx, op, "42"); err != nil || sum.Deliveries["discarded"] != 1 || sum.Deliveries["retrying"]+sum.Deliveries["pending"] != 0 {
+			t.Fatalf("after delete: %+v, %v; want the waiting delivery discarded", sum, err)
 		}
 		if _, ok := hookrt.RunningDomain(rt, "42"); ok {
 			t.Fatal("a deleted domain still runs")
