@@ -63,6 +63,17 @@
 // its own ([XML]), or a failure: [Fail] (hookd retries the delivery) or
 // [FailPermanently] (it dead-letters it). A panic is a [Fail].
 //
+// # Sign-ups
+//
+// A plugin may also decide, while the user waits, whether a sign-up to
+// its domain is allowed: [HandleSignup] registers a handler given the
+// [Signup] (user name, e-mail, full name, language; never the password)
+// that answers [Allow], [Refuse] with a reason the user is shown,
+// [Abstain] (hookd's External WebAPI decides) or [CannotDecide] (hookd
+// refuses, fail closed). hookd asks it when [webapi] signup is on and
+// signup_plugin is "before" (the default) or "instead" (see
+// plugins/examples/signup-guard).
+//
 // # Instances and state
 //
 // hookd keeps a few warm instances of a plugin (4 by default) and calls
