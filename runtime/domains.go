@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/builtin/httpevents"
+	"github.com/hookrt/hookd/builtin/wasmscript"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
 	"github.com/hookrt/hookd/internal/store"
@@ -123,7 +124,7 @@ func (rt *Runtime) PutDomain(ctx context.Context, who hook.Principal, id string,
 	if err != nil {
 		return hook.DomainInfo{}, err
 	}
-	if err := checkGrants(who, d); err != nil {
+	if err := s.checkOwnerGrants(ctx, who, id, d.Plugin); err != nil {
 		return hook.DomainInfo{}, err
 	}
 	// Judge it with what it would run: its active stored plugin, if its
@@ -230,38 +231,92 @@ func decodeDomain(id string, spec []byte) (httpevents.Domain, []byte, error) {
 	return d, out, nil
 }
 
-// checkGrants refuses, for a domain token, the plugin settings that reach
-// beyond the domain: the operator's key files (plugin.keys), private
-// networks past the SSRF guard (plugin.allow_private), and more of the
-// node's memory or state than a plugin gets by default (memory_pages,
-// instances, state_max_keys, state_max_bytes): one domain must not be able
-// to take the node from the others. The operator may set them all.
-func checkGrants(who hook.Principal, d httpevents.Domain) error {
+// checkGrants refuses, for a domain token, the plugin settings p that
+// reach beyond the domain and that the operator has not granted it
+// already (base: what the domain's stored settings and active version
+// hold): the operator's key files (plugin.keys), private networks past
+// the SSRF guard (plugin.allow_private), and more of the node's memory or
+// state than a plugin gets by default (memory_pages, instances,
+// state_max_keys, state_max_bytes): one domain must not be able to take
+// the node from the others. The operator may set them all; an owner may
+// keep what the operator set (a GET, edit, PUT round trip works).
+func checkGrants(who hook.Principal, id string, p, base wasmscript.Settings) error {
 	if who.IsOperator() {
 		return nil
 	}
-	if len(d.Plugin.Keys) > 0 {
-		return hook.Invalid("domain %q: plugin.keys: the operator's key files can be granted only by the operator", d.ID)
+	for _, k := range p.Keys {
+		if !slices.Contains(base.Keys, k) {
+			return hook.Invalid("domain %q: plugin.keys: the operator's key files can be granted only by the operator (%q is not granted to this domain)", id, k)
+		}
 	}
-	if len(d.Plugin.AllowPrivate) > 0 {
-		return hook.Invalid("domain %q: plugin.allow_private: private networks can be opened only by the operator", d.ID)
+	for _, a := range p.AllowPrivate {
+		if !slices.Contains(base.AllowPrivate, a) {
+			return hook.Invalid("domain %q: plugin.allow_private: private networks can be opened only by the operator (%q is not granted to this domain)", id, a)
+		}
 	}
-	p := d.Plugin
 	for _, c := range []struct {
-		key       string
-		got, most int64
+		key             string
+		got, most, base int64
 	}{
-		{"memory_pages", int64(p.MemoryPages), hostapi.DefaultMemoryPages},
-		{"instances", int64(p.Instances), hostapi.DefaultInstances},
-		{"state_max_keys", int64(p.StateMaxKeys), hostapi.DefaultStateMaxKeys},
-		{"state_max_bytes", p.StateMaxBytes, hostapi.DefaultStateMaxBytes},
+		{"memory_pages", int64(p.MemoryPages), hostapi.DefaultMemoryPages, int64(base.MemoryPages)},
+		{"instances", int64(p.Instances), hostapi.DefaultInstances, int64(base.Instances)},
+		{"state_max_keys", int64(p.StateMaxKeys), hostapi.DefaultStateMaxKeys, int64(base.StateMaxKeys)},
+		{"state_max_bytes", p.StateMaxBytes, hostapi.DefaultStateMaxBytes, base.StateMaxBytes},
 	} {
-		if c.got > c.most {
-			return hook.Invalid("domain %q: plugin.%s: a domain token may set at most %d (the default), got %d; the operator may grant more",
-				d.ID, c.key, c.most, c.got)
+		if most := max(c.most, c.base); c.got > most {
+			return hook.Invalid("domain %q: plugin.%s: a domain token may set at most %d (the default, or what the operator granted), got %d; the operator may grant more",
+				id, c.key, most, c.got)
 		}
 	}
 	return nil
+}
+
+// granted returns what the operator has granted domain id's plugin so
+// far: the union of the stored settings' plugin table and the active
+// version's (keys, private networks, the largest limits).
+func (s *domainsState) granted(ctx context.Context, id string) (wasmscript.Settings, error) {
+	var out wasmscript.Settings
+	row, err := s.db.StoredDomain(ctx, id)
+	if errors.Is(err, hook.ErrNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	var all []wasmscript.Settings
+	if d, _, err := decodeDomain(id, row.Spec); err == nil {
+		all = append(all, d.Plugin)
+	}
+	if row.ActiveVersion != 0 {
+		v, _, err := s.db.PluginVersion(ctx, id, row.ActiveVersion)
+		if err != nil {
+			return out, err
+		}
+		if ps, err := decodePluginSettings(id, v.Settings); err == nil && ps.Plugin != nil {
+			all = append(all, *ps.Plugin)
+		}
+	}
+	for _, p := range all {
+		out.Keys = append(out.Keys, p.Keys...)
+		out.AllowPrivate = append(out.AllowPrivate, p.AllowPrivate...)
+		out.MemoryPages = max(out.MemoryPages, p.MemoryPages)
+		out.Instances = max(out.Instances, p.Instances)
+		out.StateMaxKeys = max(out.StateMaxKeys, p.StateMaxKeys)
+		out.StateMaxBytes = max(out.StateMaxBytes, p.StateMaxBytes)
+	}
+	return out, nil
+}
+
+// checkOwnerGrants is checkGrants against what domain id holds now.
+func (s *domainsState) checkOwnerGrants(ctx context.Context, who hook.Principal, id string, p wasmscript.Settings) error {
+	if who.IsOperator() {
+		return nil
+	}
+	base, err := s.granted(ctx, id)
+	if err != nil {
+		return err
+	}
+	return checkGrants(who, id, p, base)
 }
 
 // configInfo shows a [[domain]] entry of the TOML file, its secrets

@@ -135,7 +135,7 @@ func (rt *Runtime) PushPlugin(ctx context.Context, who hook.Principal, domain st
 		return hook.PluginVersion{}, err
 	}
 	if ps.Plugin != nil {
-		if err := checkGrants(who, httpevents.Domain{ID: domain, Plugin: *ps.Plugin}); err != nil {
+		if err := s.checkOwnerGrants(ctx, who, domain, *ps.Plugin); err != nil {
 			return hook.PluginVersion{}, err
 		}
 	}
@@ -338,7 +338,7 @@ func (rt *Runtime) TestPlugin(ctx context.Context, who hook.Principal, domain st
 			return nil, err
 		}
 		if ps.Plugin != nil {
-			if err := checkGrants(who, httpevents.Domain{ID: domain, Plugin: *ps.Plugin}); err != nil {
+			if err := s.checkOwnerGrants(ctx, who, domain, *ps.Plugin); err != nil {
 				return nil, err
 			}
 		}

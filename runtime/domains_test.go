@@ -464,3 +464,38 @@ func threeNodes(t *testing.T, pollOnly bool) {
 	}
 	t.Logf("DeleteDomain on node 1: gone from all 3 nodes %s after the call returned", time.Since(start).Round(time.Millisecond))
 }
+
+// TestDomainTokenKeepsGrants: what the operator granted a domain's plugin
+// (more memory, here) its owner may keep when pushing a new build, but
+// not raise; without the grant the owner gets the defaults at most.
+func TestDomainTokenKeepsGrants(t *testing.T) {
+	ctx := context.Background()
+	rt := openDomains(t, domainsConfig(t, storetest.SQLite(t)))
+	op := hook.Operator()
+	tok, err := rt.CreateDomainToken(ctx, op, "11", "owner", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := rt.AuthenticateDomainToken(ctx, tok.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, _ := replyModule(t, "grant")
+	_, err = rt.PushPlugin(ctx, owner, "11", mod, []byte(`{"plugin":{"memory_pages":1024}}`), true)
+	mustErr(t, err, hook.ErrInvalid, "plugin.memory_pages: a domain token may set at most 256")
+	if _, err := rt.PushPlugin(ctx, op, "11", mod, []byte(`{"plugin":{"memory_pages":1024}}`), true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.PushPlugin(ctx, owner, "11", mod, []byte(`{"plugin":{"memory_pages":1024}}`), true); err != nil {
+		t.Fatalf("the owner keeping the operator's grant: %v", err)
+	}
+	_, err = rt.PushPlugin(ctx, owner, "11", mod, []byte(`{"plugin":{"memory_pages":2048}}`), true)
+	mustErr(t, err, hook.ErrInvalid, "at most 1024")
+	info, err := rt.Domain(ctx, owner, "11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.PutDomain(ctx, owner, "11", info.Spec); err != nil { // GET, PUT back
+		t.Fatalf("the owner putting back what it read: %v", err)
+	}
+}
