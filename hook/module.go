@@ -137,9 +137,11 @@ type Env struct {
 	// Resolve makes a path from the config file relative to the config
 	// file's directory (absolute paths and "" stay as they are).
 	Resolve func(path string) string
-	// Counters receives what modules count for metrics (plugin calls,
-	// WebAPI calls); nil counts nothing. Modules use Env.Count.
-	Counters Counters
+	// Metrics is the runtime's metrics registry: a module registers the
+	// collectors of what it counts (plugin calls, WebAPI calls) there;
+	// nil outside a runtime (tests, `hookd plugin run`): count into
+	// collectors nobody gathers.
+	Metrics MetricsRegistry
 	// State keeps the durable state of WASM plugins (granted per domain
 	// by [domain.plugin] state = true). The runtime opens the store
 	// before it provisions modules, so State works from Provision on (a
@@ -151,40 +153,23 @@ type Env struct {
 	Signup SignupDecider
 }
 
-// Count returns e.Counters, or NopCounters when it is nil.
-func (e Env) Count() Counters {
-	if e.Counters == nil {
-		return NopCounters{}
-	}
-	return e.Counters
+// MetricsRegistry is where a module registers its metrics, so that each
+// module owns its own (names, labels, help) and the kernel lists none.
+// hook imports no metrics library: the runtime's registry is Prometheus's,
+// and internal/metrics builds and registers a module's vectors
+// (metrics.Counter, metrics.Histogram). Safe for concurrent use.
+type MetricsRegistry interface {
+	// Register adds collector, a prometheus.Collector; anything else is
+	// an error. One equal to a collector already registered is an error
+	// matching prometheus.AlreadyRegisteredError.
+	Register(collector any) error
+	// PerTarget reports [metrics] per_target: whether a module may label
+	// its metrics with a target or domain (a series each), beside kinds.
+	PerTarget() bool
 }
 
-// Counters is where modules report what operators count: the runtime
-// turns each report into Prometheus metrics. Implementations are safe for
-// concurrent use and return at once.
-type Counters interface {
-	// PluginCall reports one call of the WASM plugin of domain: its
-	// outcome (PluginOK, PluginTrap, PluginDeadline, PluginMemory,
-	// PluginRefused or PluginFailed) and how long it ran.
-	PluginCall(domain, outcome string, d time.Duration)
-	// PluginReload reports a reload of a plugin's file: ok false when the
-	// new version was refused (the old one keeps running).
-	PluginReload(domain string, ok bool)
-	// PluginHostCall reports one call a plugin of domain made to a host
-	// function that acts outside the plugin (jwt_sign, http_request, the
-	// state_* functions; hostapi.Effectful): result is "OK" or the ABI
-	// name of the status it returned (ERR_DENIED, ERR_LIMIT, ERR_NOT_FOUND,
-	// …). Only the first hostapi.MaxHostCallRecords host calls of a plugin
-	// call are reported.
-	PluginHostCall(domain, function, result string)
-	// WebAPICall reports one call of the External WebAPI: kind is
-	// "signup", "forgot_password" or "notification", outcome "ok",
-	// "refused" (the service said no), "failed" (it could not be reached
-	// or answered badly) or "not_delegated".
-	WebAPICall(kind, outcome string, d time.Duration)
-}
-
-// The outcomes of a plugin call, for Counters.PluginCall.
+// The outcomes of a plugin call: the keys of PluginStatus.Calls, and the
+// outcome label of hookd_plugin_calls_total.
 const (
 	PluginOK       = "ok"       // the call returned and its reply was accepted
 	PluginTrap     = "trap"     // the guest trapped (unreachable, out-of-bounds, …)
@@ -193,15 +178,6 @@ const (
 	PluginRefused  = "refused"  // its reply or status was refused (a failure it reported, or an invalid reply)
 	PluginFailed   = "failed"   // the host could not make the call (no instance could start, …)
 )
-
-// NopCounters counts nothing: for Provision outside a runtime (tests,
-// `hookd plugin run`).
-type NopCounters struct{}
-
-func (NopCounters) PluginCall(string, string, time.Duration) {}
-func (NopCounters) PluginReload(string, bool)                {}
-func (NopCounters) PluginHostCall(string, string, string)    {}
-func (NopCounters) WebAPICall(string, string, time.Duration) {}
 
 // PluginStatus is where one WASM plugin stands, for the admin page.
 type PluginStatus struct {

@@ -24,13 +24,14 @@ func (rt *Runtime) Metrics() http.Handler { return rt.metrics.Handler() }
 // (prometheus.Gatherers{own, rt.MetricsGatherer()}).
 func (rt *Runtime) MetricsGatherer() prometheus.Gatherer { return rt.metrics.Registry() }
 
-// newMetrics builds the runtime's metrics and makes them the modules'
-// counters and the engine's first observer. The store's and the plugins'
+// newMetrics builds the runtime's metrics, lends their registry to the
+// modules (each registers its own) and makes them the engine's first
+// observer. The store's and the plugins'
 // figures join them once the engine and the modules exist
 // ([metrics.Metrics.WatchStore], [metrics.Metrics.WatchPlugins]).
 func newMetrics(cfg *Config, o *options) *metrics.Metrics {
 	m := metrics.New(metrics.Options{PerTarget: cfg.Metrics.PerTarget, Version: o.version, GoVersion: goruntime.Version()})
-	o.counters = m
+	o.metrics = m.Modules()
 	o.observers = append([]func(context.Context, hook.Observation){m.Observe}, o.observers...)
 	return m
 }

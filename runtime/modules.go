@@ -71,7 +71,7 @@ func provision(ctx context.Context, cfg *Config, o options, sv services) (*modul
 				Resolve:        cfg.Resolve,
 				State:          sv.state,
 				Signup:         sv.signup,
-				Counters:       o.counters,
+				Metrics:        o.metrics,
 			}
 			if err := p.Provision(ctx, env); err != nil {
 				// Go on with the others, so that every module's problem

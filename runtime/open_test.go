@@ -3,9 +3,13 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/metrics"
 	"github.com/hookrt/hookd/internal/storetest"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -73,5 +77,36 @@ func testOpenProvisionsWithTheStore(t *testing.T, st hookrt.StoreConfig) {
 	}
 	if probe.count != 1 {
 		t.Errorf("Check's state: count %d, want 1 (in memory, not the store's 2)", probe.count)
+	}
+}
+
+// meter is a module that owns a metric: it registers it in Env.Metrics at
+// Provision and counts once.
+type meter struct{}
+
+func (meter) Targets() []hook.Target { return nil }
+
+func (*meter) Provision(_ context.Context, env hook.Env) error {
+	c, err := metrics.Counter(env.Metrics, "hookd_test_module_total", "A module's own metric.")
+	if err != nil {
+		return err
+	}
+	c.WithLabelValues().Inc()
+	return nil
+}
+
+// TestModulesOwnTheirMetrics: a module's own metrics, registered through
+// Env.Metrics, are served with the runtime's (the kernel lists none).
+func TestModulesOwnTheirMetrics(t *testing.T) {
+	cfg := testConfig(storetest.SQLite(t))
+	cfg.Modules = map[string]hook.Module{"meter": &meter{}}
+	rt := open(t, cfg)
+	want := `
+# HELP hookd_test_module_total A module's own metric.
+# TYPE hookd_test_module_total counter
+hookd_test_module_total 1
+`
+	if err := testutil.GatherAndCompare(rt.MetricsGatherer(), strings.NewReader(want), "hookd_test_module_total"); err != nil {
+		t.Error(err)
 	}
 }

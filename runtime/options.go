@@ -16,8 +16,9 @@ type options struct {
 	observers []func(context.Context, hook.Observation)
 	noWorkers bool
 	version   string
-	// counters are the runtime's metrics, given to the modules (metrics.go).
-	counters hook.Counters
+	// metrics is the runtime's metrics registry, given to the modules
+	// (metrics.go).
+	metrics hook.MetricsRegistry
 }
 
 func newOptions(opts []Option) options {

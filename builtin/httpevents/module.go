@@ -128,7 +128,7 @@ func (l *live) ensureHost(ctx context.Context) (*wasmscript.Host, error) {
 	if l.plugins == nil {
 		env := l.env
 		host, err := wasmscript.NewHost(ctx, wasmscript.HostOptions{CacheDir: env.Resolve(l.settings.CacheDirOrDefault()),
-			PrivateDir: env.PrivateDir, UserAgent: env.UserAgent, Logger: env.Logger, Counters: env.Count()})
+			PrivateDir: env.PrivateDir, UserAgent: env.UserAgent, Logger: env.Logger, Metrics: env.Metrics})
 		if err != nil {
 			return nil, err
 		}

@@ -7,43 +7,22 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/builtin/wasmscript"
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/metrics"
 	"github.com/hookrt/hookd/internal/testsupport"
 )
 
-// recorder is a hook.Counters that keeps what it is told.
-type recorder struct {
-	mu      sync.Mutex
-	calls   []string
-	reloads []string
-}
-
-func (r *recorder) PluginCall(domain, outcome string, _ time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls = append(r.calls, domain+" "+outcome)
-}
-
-func (r *recorder) PluginReload(domain string, ok bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.reloads = append(r.reloads, domain)
-}
-
-func (r *recorder) PluginHostCall(string, string, string) {}
-
-func (r *recorder) WebAPICall(string, string, time.Duration) {}
-
 // provision provisions an [http_events] section with per-domain scripts
-// ds, as the runtime does at start (serve), with env's counters; the
-// module is closed when t ends.
-func provision(t *testing.T, ds httpevents.Domains, counters hook.Counters) (*httpevents.Events, error) {
+// ds, as the runtime does at start (serve), with reg as the runtime's
+// metrics registry; the module is closed when t ends.
+func provision(t *testing.T, ds httpevents.Domains, reg hook.MetricsRegistry) (*httpevents.Events, error) {
 	t.Helper()
 	plugins := &wasmscript.Plugins{CacheDir: t.TempDir()}
 	env := hook.Env{
@@ -60,8 +39,8 @@ func provision(t *testing.T, ds httpevents.Domains, counters hook.Counters) (*ht
 			}
 			return nil, false
 		},
-		Resolve:  func(p string) string { return p },
-		Counters: counters,
+		Resolve: func(p string) string { return p },
+		Metrics: reg,
 	}
 	e := &httpevents.Events{PerDomain: true, PerDomainStrict: true}
 	err := e.Provision(context.Background(), env)
@@ -69,16 +48,17 @@ func provision(t *testing.T, ds httpevents.Domains, counters hook.Counters) (*ht
 	return e, err
 }
 
-// TestPluginCountersAndReporter: the module owning the plugins reports
-// each call to Env.Counters and each plugin's status through
-// hook.PluginReporter.
+// TestPluginCountersAndReporter: the module owning the plugins counts
+// each call in its own metrics, registered in the runtime's registry
+// (Env.Metrics) under hookd's names, and reports each plugin's status
+// through hook.PluginReporter.
 func TestPluginCountersAndReporter(t *testing.T) {
 	t.Parallel()
-	rec := &recorder{}
+	m := metrics.New(metrics.Options{PerTarget: true})
 	e, err := provision(t, httpevents.Domains{
 		{ID: "5", Script: fixture(t, "echo.wasm"), Plugin: wasmscript.Settings{Timeout: hook.Duration(time.Minute), Instances: 2}},
 		{ID: "6", Script: fixture(t, "trap.wasm"), Plugin: wasmscript.Settings{Timeout: hook.Duration(time.Minute)}},
-	}, rec)
+	}, m.Modules())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,11 +70,14 @@ func TestPluginCountersAndReporter(t *testing.T) {
 	for _, tg := range e.Targets() {
 		_, _ = tg.Handler.Handle(context.Background(), ev)
 	}
-	rec.mu.Lock()
-	calls := strings.Join(rec.calls, ",")
-	rec.mu.Unlock()
-	if calls != "5 ok,6 trap" {
-		t.Errorf("counted %q, want 5 ok then 6 trap", calls)
+	want := `
+# HELP hookd_plugin_calls_total WASM plugin calls, by outcome: ok, trap, deadline, memory, refused or failed.
+# TYPE hookd_plugin_calls_total counter
+hookd_plugin_calls_total{domain="5",outcome="ok"} 1
+hookd_plugin_calls_total{domain="6",outcome="trap"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "hookd_plugin_calls_total"); err != nil {
+		t.Error(err)
 	}
 	st := reporter.Plugins()
 	if len(st) != 2 || st[0].Domain != "5" || st[0].Calls[hook.PluginOK] != 1 || st[0].Instances != 2 ||

@@ -62,7 +62,7 @@ func (h *Host) DryRun(ctx context.Context, spec Spec, evs []*hook.Event, stubs [
 	if err := spec.Settings.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: plugin: %w", hook.ErrInvalid, err)
 	}
-	o := loadOptions{count: hook.NopCounters{}, intercept: st.intercept}
+	o := loadOptions{count: NopCounters{}, intercept: st.intercept}
 	if spec.Module != nil {
 		dir, err := os.MkdirTemp("", "hookd-dryrun-")
 		if err != nil {

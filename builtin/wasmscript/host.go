@@ -26,8 +26,12 @@ type HostOptions struct {
 	// Logger receives plugin log lines, loads and reloads; nil discards.
 	Logger *slog.Logger
 	// Counters receives every call of a plugin's Handle (its outcome and
-	// how long the guest ran) and every reload; nil counts nothing.
-	Counters hook.Counters
+	// how long the guest ran) and every reload; nil: the plugins' metrics
+	// in Metrics ([NewCounters]).
+	Counters Counters
+	// Metrics is the runtime's metrics registry (hook.Env.Metrics); nil
+	// counts nothing.
+	Metrics hook.MetricsRegistry
 }
 
 // Spec is one plugin to load: its file (or its bytes) and how it runs.
@@ -76,7 +80,11 @@ func NewHost(ctx context.Context, o HostOptions) (*Host, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Counters == nil {
-		o.Counters = hook.NopCounters{}
+		c, err := NewCounters(o.Metrics)
+		if err != nil {
+			return nil, err
+		}
+		o.Counters = c
 	}
 	eng, err := wasmhost.NewEngine(ctx, wasmhost.Options{CacheDir: o.CacheDir, Logger: o.Logger})
 	if err != nil {
@@ -112,7 +120,7 @@ func (h *Host) Load(ctx context.Context, spec Spec) (*Script, error) {
 
 // loadOptions are what Load and DryRun assemble differently.
 type loadOptions struct {
-	count     hook.Counters                                   // where calls are counted
+	count     Counters                                        // where calls are counted
 	intercept func(*http.Request) (*outbound.Response, error) // answers HTTP requests (hostfn.HTTPOptions.Intercept)
 	moduleDir string                                          // where Module is written; "" the host's (module.go)
 }

@@ -23,7 +23,7 @@ type Script struct {
 	p     *wasmhost.Plugin
 	http  *hostfn.HTTP
 	log   *slog.Logger
-	count hook.Counters
+	count Counters
 	stats stats       // for the admin page (status.go)
 	ring  *pluginLogs // the host's per-domain log lines; nil for a dry run
 }

@@ -42,15 +42,13 @@ func (c *counters) PluginHostCall(domain, function, result string) {
 	c.host = append(c.host, domain+" "+function+" "+result)
 }
 
-func (c *counters) WebAPICall(string, string, time.Duration) {}
-
 func (c *counters) get() (calls, reloads []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.calls...), append([]string(nil), c.reloads...)
 }
 
-var _ hook.Counters = (*counters)(nil)
+var _ wasmscript.Counters = (*counters)(nil)
 
 // countingHost returns a Host reporting to a counters of its own.
 func countingHost(t *testing.T) (*wasmscript.Host, *counters) {

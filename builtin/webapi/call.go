@@ -58,7 +58,11 @@ func (s *Service) Provision(_ context.Context, env hook.Env) error {
 	}
 	s.timeout = time.Duration(s.Timeout)
 	s.calls = new(calls)
-	s.count = env.Count()
+	count, err := newCallMetrics(env.Metrics)
+	if err != nil {
+		return err
+	}
+	s.count = count
 	s.decider = env.Signup
 	s.client = outbound.New(outbound.Options{Timeout: s.timeout, UserAgent: env.UserAgent, MaxBody: MaxAnswer})
 	s.log.Info("external WebAPI ready", slog.String("url", redacted(s.URL)), slog.Duration("timeout", s.timeout),

@@ -101,7 +101,7 @@ type Service struct {
 	timeout time.Duration
 
 	calls   *calls             // made by Provision
-	count   hook.Counters      // the runtime's metrics, from Provision
+	count   *callMetrics       // registered in the runtime's metrics at Provision (metrics.go)
 	decider hook.SignupDecider // domains' plugins, from Provision (nil: none)
 }
 
@@ -119,7 +119,7 @@ func (s *Service) tally(c *atomic.Uint64, kind, outcome string, start time.Time)
 	if !start.IsZero() {
 		d = time.Since(start)
 	}
-	s.count.WebAPICall(kind, outcome, d)
+	s.count.call(kind, outcome, d)
 }
 
 // The kinds of call, for metrics.

@@ -1,14 +1,16 @@
-// Package metrics is hookd's Prometheus instrumentation: what the runtime
-// counts (events, delivery attempts and their latencies, plugin and WebAPI
-// calls) and what it reads from the store on a scrape (deliveries waiting,
-// targets' states, River's queue), in one registry per runtime.
+// Package metrics is hookd's Prometheus registry, one per runtime, and the
+// runtime's own instrumentation: what the engine counts (events, delivery
+// attempts and their latencies) and what it reads from the store on a
+// scrape (deliveries waiting, targets' states, River's queue). Modules
+// register their own metrics in the same registry (modules.go): the
+// plugins' calls are builtin/wasmscript's, the WebAPI's builtin/webapi's.
 //
 // Labels stay few by default, so that a proxy with thousands of domains
 // does not make thousands of series: targets are labelled by kind
 // (jwt_webhook, http_events.global, http_events.domain, …), plugins not at
 // all, and events by MODULE and EVENT up to a bound. [Options.PerTarget]
-// adds a target label (and a domain label for plugins) for operators who
-// want them.
+// adds a target label (and modules a domain label for plugins) for
+// operators who want them.
 package metrics
 
 import (
@@ -56,13 +58,6 @@ type Metrics struct {
 	attemptDur    *prometheus.HistogramVec
 	firstDelay    *prometheus.HistogramVec
 	deliveredWait *prometheus.HistogramVec
-
-	pluginCalls   *prometheus.CounterVec
-	pluginDur     *prometheus.HistogramVec
-	pluginReloads *prometheus.CounterVec
-	pluginHost    *prometheus.CounterVec
-	webapiCalls   *prometheus.CounterVec
-	webapiDur     *prometheus.HistogramVec
 }
 
 // latencyBuckets span a loopback answer (1 ms) to a slow receiver (30 s).
@@ -77,10 +72,8 @@ var waitBuckets = []float64{.001, .005, .025, .1, .5, 1, 5, 30, 60, 300, 1800, 3
 func New(o Options) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), perTarget: o.PerTarget, eventKinds: labelBound{max: maxEventKinds}}
 	target := []string{"target_kind"}
-	plugin := []string(nil)
 	if o.PerTarget {
 		target = append(target, "target")
-		plugin = []string{"domain"}
 	}
 	f := factory{m.reg}
 	m.events = f.counter("hookd_events_received_total",
@@ -95,19 +88,6 @@ func New(o Options) *Metrics {
 		"From the event's commit to the start of its delivery's first attempt.", waitBuckets, target...)
 	m.deliveredWait = f.histogram("hookd_delivery_delivered_delay_seconds",
 		"From the event's commit to its delivery's successful attempt, retries included.", waitBuckets, target...)
-	m.pluginCalls = f.counter("hookd_plugin_calls_total",
-		"WASM plugin calls, by outcome: ok, trap, deadline, memory, refused or failed.", with(plugin, "outcome")...)
-	m.pluginDur = f.histogram("hookd_plugin_call_duration_seconds",
-		"How long one WASM plugin call ran.", latencyBuckets, plugin...)
-	m.pluginReloads = f.counter("hookd_plugin_reloads_total",
-		"Reloads of a changed plugin file, by result: ok, or refused (the old version keeps running).", with(plugin, "result")...)
-	m.pluginHost = f.counter("hookd_plugin_host_calls_total",
-		"Calls WASM plugins made to host functions that act outside them (jwt_sign, http_request, state_*), by function and result: OK or the ABI status name.",
-		with(plugin, "function", "result")...)
-	m.webapiCalls = f.counter("hookd_webapi_calls_total",
-		"External WebAPI (account/1) calls, by kind and outcome.", "kind", "outcome")
-	m.webapiDur = f.histogram("hookd_webapi_call_duration_seconds",
-		"How long one External WebAPI call took.", latencyBuckets, "kind")
 
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hookd_build_info",
 		Help: "Always 1; the labels say which hookd runs."}, []string{"version", "goversion"})
@@ -176,43 +156,11 @@ func (m *Metrics) Observe(_ context.Context, o hook.Observation) {
 	}
 }
 
-// PluginCall, PluginReload and WebAPICall make Metrics a hook.Counters.
-func (m *Metrics) PluginCall(domain, outcome string, d time.Duration) {
-	m.pluginCalls.WithLabelValues(m.pluginLabels(domain, outcome)...).Inc()
-	m.pluginDur.WithLabelValues(m.pluginLabels(domain)...).Observe(d.Seconds())
-}
-
-func (m *Metrics) PluginReload(domain string, ok bool) {
-	result := "ok"
-	if !ok {
-		result = "refused"
-	}
-	m.pluginReloads.WithLabelValues(m.pluginLabels(domain, result)...).Inc()
-}
-
-func (m *Metrics) PluginHostCall(domain, function, result string) {
-	m.pluginHost.WithLabelValues(m.pluginLabels(domain, function, result)...).Inc()
-}
-
-func (m *Metrics) WebAPICall(kind, outcome string, d time.Duration) {
-	m.webapiCalls.WithLabelValues(kind, outcome).Inc()
-	m.webapiDur.WithLabelValues(kind).Observe(d.Seconds())
-}
-
-var _ hook.Counters = (*Metrics)(nil)
-
 func (m *Metrics) targetLabels(target string) []string {
 	if m.perTarget {
 		return []string{TargetKind(target), target}
 	}
 	return []string{TargetKind(target)}
-}
-
-func (m *Metrics) pluginLabels(domain string, more ...string) []string {
-	if m.perTarget {
-		return append([]string{domain}, more...)
-	}
-	return more
 }
 
 // domainTargetPrefix is builtin/httpevents.DomainTargetPrefix (not

@@ -56,27 +56,56 @@ func TestPerTarget(t *testing.T) {
 	t.Parallel()
 	m := metrics.New(metrics.Options{PerTarget: true})
 	m.Observe(context.Background(), hook.Observation{Target: "http_events.domain.7", State: hook.StateDelivered, Attempt: 1, Latency: time.Millisecond})
-	m.PluginCall("7", hook.PluginTrap, time.Millisecond)
-	m.PluginReload("7", false)
-	m.PluginHostCall("7", "state_incr", "OK")
 	want := `
 # HELP hookd_delivery_attempts_total Delivery attempts, by the state they left the delivery in: delivered, retrying or dead.
 # TYPE hookd_delivery_attempts_total counter
 hookd_delivery_attempts_total{outcome="delivered",target="http_events.domain.7",target_kind="http_events.domain"} 1
-# HELP hookd_plugin_calls_total WASM plugin calls, by outcome: ok, trap, deadline, memory, refused or failed.
-# TYPE hookd_plugin_calls_total counter
-hookd_plugin_calls_total{domain="7",outcome="trap"} 1
-# HELP hookd_plugin_reloads_total Reloads of a changed plugin file, by result: ok, or refused (the old version keeps running).
-# TYPE hookd_plugin_reloads_total counter
-hookd_plugin_reloads_total{domain="7",result="refused"} 1
-# HELP hookd_plugin_host_calls_total Calls WASM plugins made to host functions that act outside them (jwt_sign, http_request, state_*), by function and result: OK or the ABI status name.
-# TYPE hookd_plugin_host_calls_total counter
-hookd_plugin_host_calls_total{domain="7",function="state_incr",result="OK"} 1
 `
-	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
-		"hookd_delivery_attempts_total", "hookd_plugin_calls_total", "hookd_plugin_reloads_total", "hookd_plugin_host_calls_total"); err != nil {
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "hookd_delivery_attempts_total"); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestModulesRegisterTheirOwn: a module's vectors land in the runtime's
+// registry; a second registration of the same vector (a module
+// provisioned twice) shares the first one's counts; anything but a
+// collector is refused by name; without a registry the vector still counts.
+func TestModulesRegisterTheirOwn(t *testing.T) {
+	t.Parallel()
+	m := metrics.New(metrics.Options{PerTarget: true})
+	reg := m.Modules()
+	if !reg.PerTarget() {
+		t.Error("PerTarget() = false with per_target on")
+	}
+	a, err := metrics.Counter(reg, "hookd_test_calls_total", "Test calls.", "outcome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := metrics.Counter(reg, "hookd_test_calls_total", "Test calls.", "outcome")
+	if err != nil || a != b {
+		t.Fatalf("second registration: %p, %v; want the first vector %p", b, err, a)
+	}
+	a.WithLabelValues("ok").Inc()
+	b.WithLabelValues("ok").Inc()
+	want := `
+# HELP hookd_test_calls_total Test calls.
+# TYPE hookd_test_calls_total counter
+hookd_test_calls_total{outcome="ok"} 2
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "hookd_test_calls_total"); err != nil {
+		t.Error(err)
+	}
+	if _, err := metrics.Counter(reg, "hookd_test_calls_total", "Other help.", "kind"); err == nil {
+		t.Error("a vector of the same name with other labels was accepted")
+	}
+	if err := reg.Register("not a collector"); err == nil || !strings.Contains(err.Error(), "a module registered a string, not a prometheus.Collector") {
+		t.Errorf("Register(string) = %v", err)
+	}
+	h, err := metrics.Histogram(nil, "hookd_test_seconds", "Test.", metrics.LatencyBuckets)
+	if err != nil || h == nil {
+		t.Fatalf("Histogram without a registry: %v, %v", h, err)
+	}
+	h.WithLabelValues().Observe(1)
 }
 
 // TestEventLabelsBounded: MODULE and EVENT come from requests; past the
