@@ -124,7 +124,7 @@ func (s *server) handleTestPlugin(w http.ResponseWriter, r *http.Request) {
 		}
 		raw, req.Module = parts["request"], parts["module"]
 	} else {
-		if raw, ok = s.readJSONBody(w, r, maxDryRunBody, "a dry run's request"); !ok {
+		if raw, ok = s.readJSONBody(w, r, maxDryRunBody, "a dry run's request (or multipart/form-data with the parts module and request)"); !ok {
 			return
 		}
 	}
