@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/hook"
@@ -44,4 +45,12 @@ func RunningDomain(rt *Runtime, id string) (running string, ok bool) {
 		return p.SHA256(), true
 	}
 	return fmt.Sprintf("%T@%p", h, h), true
+}
+
+// SetBuildRetry sets how long a node waits before building again a
+// stored domain whose build failed, until the test ends.
+func SetBuildRetry(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := buildRetry
+	buildRetry = d
+	t.Cleanup(func() { buildRetry = old })
 }

@@ -499,3 +499,35 @@ func TestDomainTokenKeepsGrants(t *testing.T) {
 		t.Fatalf("the owner putting back what it read: %v", err)
 	}
 }
+
+// TestStoredDomainBuildRetry: a node that cannot build a stored domain
+// (here its module cache cannot be created) keeps what it ran, and builds
+// it again, until it runs what the other nodes run.
+func TestStoredDomainBuildRetry(t *testing.T) {
+	hookrt.SetBuildRetry(t, 100*time.Millisecond)
+	st := storetest.Postgres(t)
+	ctx := context.Background()
+	good := openDomains(t, domainsConfig(t, st))
+	cfg := domainsConfig(t, st)
+	blocker := cfg.Dir + "/data"
+	if err := os.WriteFile(blocker, []byte("not a directory"), 0o600); err != nil { // data/wasm-cache cannot be made
+		t.Fatal(err)
+	}
+	bad := openDomains(t, cfg)
+	mod, sum := replyModule(t, "retry")
+	if _, err := good.PushPlugin(ctx, hook.Operator(), "12", mod, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, good, "12", true, sum)
+	// The other node tries, fails, and keeps trying: it runs nothing for
+	// the domain until its cache can be made.
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, ok := hookrt.RunningDomain(bad, "12"); ok {
+			t.Fatal("the node without a module cache runs the plugin")
+		}
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, bad, "12", true, sum)
+}

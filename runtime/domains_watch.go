@@ -22,7 +22,8 @@ import (
 // then close the old handlers), so an event is routed to the old version
 // or the new one, never to neither. A domain that fails to build here
 // (it was judged on write, so this is a node-local problem: a full disk
-// for the module cache, say) is logged and keeps its previous target.
+// for the module cache, say) is logged and keeps its previous target, and
+// its build is tried again every buildRetry until it succeeds.
 //
 // The node that makes a change applies it before answering (syncNow), so
 // its caller sees its own write at once; the others follow within a poll
@@ -32,6 +33,10 @@ import (
 // domainsPoll is how often a node looks at the domains revision: one
 // indexed single-row read, cheap enough every half second on every node.
 const domainsPoll = 500 * time.Millisecond
+
+// buildRetry is how long a node waits before building again a stored
+// domain whose build failed here (a variable for the tests).
+var buildRetry = 10 * time.Second
 
 // logFlushEvery is how often a node copies its plugins' log rings to the
 // store when they changed, for PluginLogs to merge every node's.
@@ -79,6 +84,11 @@ type domainsState struct {
 	mu      sync.Mutex // one sync at a time
 	rev     int64      // the revision applied
 	applied map[string]appliedDomain
+	// failed holds, per domain whose last build failed here, the stamp
+	// it failed at (logged once per stamp); retryAt is when to build
+	// again (zero: nothing to retry).
+	failed  map[string]int64
+	retryAt time.Time
 	closers map[string]func(context.Context) error // by target name: what closes its handler
 	logMu   sync.Mutex                             // one flush at a time
 	logSeen map[string]string                      // per domain, the fingerprint of the lines flushed last
@@ -125,6 +135,7 @@ func (rt *Runtime) startDomainsWith(ctx context.Context, cfg *Config, pollOnly b
 		limits:   cfg.Domains.withDefaults(),
 		config:   httpevents.DomainsOf(cfg.Modules),
 		applied:  map[string]appliedDomain{},
+		failed:   map[string]int64{},
 		closers:  map[string]func(context.Context) error{},
 		logSeen:  map[string]string{},
 		stop:     make(chan struct{}),
@@ -254,7 +265,7 @@ func (s *domainsState) sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if rev == s.rev {
+	if rev == s.rev && (s.retryAt.IsZero() || time.Now().Before(s.retryAt)) {
 		return nil
 	}
 	rows, err := s.db.StoredDomains(ctx)
@@ -273,6 +284,7 @@ func (s *domainsState) sync(ctx context.Context) error {
 		remove  []string
 		closers []func(context.Context) error
 		next    = map[string]appliedDomain{}
+		failed  bool
 	)
 	seen := map[string]bool{}
 	for _, row := range rows {
@@ -293,12 +305,20 @@ func (s *domainsState) sync(ctx context.Context) error {
 		}
 		t, closer, err := s.build(ctx, row)
 		if err != nil {
-			s.log.Error("stored domain failed to build on this node; its previous version keeps running",
-				slog.String("domain", row.ID), slog.Int64("revision", row.Revision), slog.Any("error", err))
-			cur.stamp = row.Stamp
-			next[row.ID] = cur
+			// Judged on write, so this is this node's trouble (its module
+			// cache's disk, say): keep what runs, and try again later.
+			if ctx.Err() == nil && s.failed[row.ID] != row.Stamp {
+				s.log.Error("stored domain failed to build on this node; its previous version keeps running, and the build is tried again",
+					slog.String("domain", row.ID), slog.Int64("revision", row.Revision), slog.Any("error", err))
+				s.failed[row.ID] = row.Stamp
+			}
+			failed = true
+			if had {
+				next[row.ID] = cur
+			}
 			continue
 		}
+		delete(s.failed, row.ID)
 		add = append(add, t)
 		closers = append(closers, closer)
 		next[row.ID] = appliedDomain{stamp: row.Stamp, version: row.ActiveVersion, running: true}
@@ -333,6 +353,10 @@ func (s *domainsState) sync(ctx context.Context) error {
 		s.closers[t.Name] = closers[i]
 	}
 	s.applied, s.rev = next, rev
+	s.retryAt = time.Time{}
+	if failed {
+		s.retryAt = time.Now().Add(buildRetry)
+	}
 	if len(add) > 0 || len(remove) > 0 {
 		s.log.Info("stored domains applied", slog.Int64("revision", rev), slog.Int("changed", len(add)), slog.Int("removed", len(remove)))
 	}
