@@ -49,7 +49,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// session); so does the domain owners' portal, with a domain token.
 	adminPage := hook.Route{Pattern: "/admin/", Handler: admin.New(rt, admin.Options{Token: token, Logger: log, Config: cfg.Redacted})}
 	portalPage := hook.Route{Pattern: "/portal/", Handler: portal.New(rt, portal.Options{Logger: log, MaxPluginSize: cfg.Domains.MaxPluginSize})}
-	var apiHandler http.Handler = api.New(rt, api.Options{Token: token, Logger: log, Routes: append(slices.Clip(rt.Routes()), adminPage, portalPage), Metrics: rt.Metrics()})
+	var apiHandler http.Handler = api.New(rt, api.Options{Token: token, Logger: log, Routes: append(slices.Clip(rt.Routes()), adminPage, portalPage), Metrics: rt.Metrics(),
+		MaxPluginSize: cfg.Domains.MaxPluginSize})
 	if cfg.Tracing.Enabled() {
 		// A span per request, continuing the caller's trace (traceparent).
 		apiHandler = otelhttp.NewHandler(apiHandler, "hookd.api", otelhttp.WithSpanNameFormatter(
