@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookrt/hookd/builtin/webapi"
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/metrics"
 )
 
 // decider answers sign-ups with its function and records what it was
@@ -234,4 +235,28 @@ func TestSignupPluginSetting(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `signup_plugin: must be "before", "instead" or "off", got "after"`) {
 		t.Errorf("Validate: %v", err)
 	}
+}
+
+// TestSignupPluginMetrics: the plugins' decisions are counted in
+// hookd_webapi_calls_total with kind "signup_plugin", beside the
+// WebAPI's own calls (kind "signup").
+func TestSignupPluginMetrics(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, answerJSON(200, `{"result": {"code": "ok"}}`))
+	m := metrics.New(metrics.Options{})
+	s := &webapi.Service{URL: f.URL, Timeout: hook.Duration(2 * time.Second), UseSignup: true}
+	env := hook.Env{Logger: slog.New(slog.DiscardHandler), Metrics: m.Modules(),
+		Signup: decides(hook.SignupDecision{Decided: true, Allow: true}, nil)}
+	if err := s.Provision(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if res, err := s.Signup(context.Background(), ann); err != nil || res.Outcome != webapi.Allowed {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	contains(t, "metrics", rec.Body.String(),
+		`hookd_webapi_calls_total{kind="signup_plugin",outcome="ok"} 1`,
+		`hookd_webapi_calls_total{kind="signup",outcome="ok"} 1`)
 }
