@@ -531,3 +531,31 @@ func TestStoredDomainBuildRetry(t *testing.T) {
 	}
 	waitRunning(t, bad, "12", true, sum)
 }
+
+// TestStoredDomainShadowedByConfig: a node whose config.toml defines a
+// [[domain]] with the id of a stored domain runs the file's entry and
+// lists it once; the store's entry still runs on the nodes without it.
+func TestStoredDomainShadowedByConfig(t *testing.T) {
+	st := storetest.Postgres(t)
+	ctx := context.Background()
+	plain := openDomains(t, domainsConfig(t, st))
+	if _, err := plain.PutDomain(ctx, hook.Operator(), "sh", []byte(`{"script":"http://127.0.0.1:9/stored"}`)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := domainsConfig(t, st)
+	cfg.Modules[httpevents.DomainID] = &httpevents.Domains{{ID: "sh", Script: "http://127.0.0.1:9/file"}}
+	shadowed := openDomains(t, cfg)
+	ds, err := shadowed.Domains(ctx, hook.Operator())
+	if err != nil || len(ds) != 1 || ds[0].Source != hook.DomainFromConfig {
+		t.Fatalf("Domains on the node with the [[domain]] = %+v, %v; want the file's entry once", ds, err)
+	}
+	_, err = shadowed.PutDomain(ctx, hook.Operator(), "sh", []byte(`{"script":"http://127.0.0.1:9/x"}`))
+	mustErr(t, err, hook.ErrConflict, "defined in config.toml")
+	if _, ok := hookrt.RunningDomain(shadowed, "sh"); !ok {
+		t.Fatal("the file's [[domain]] does not run")
+	}
+	waitRunning(t, plain, "sh", true, "")
+	if ds, _ := plain.Domains(ctx, hook.Operator()); len(ds) != 2 || ds[1].ID != "sh" || ds[1].Source != hook.DomainFromStore {
+		t.Fatalf("Domains on the plain node = %+v; want cfg1 and the stored sh", ds)
+	}
+}
