@@ -57,6 +57,9 @@ func checkABI(m wazero.CompiledModule) error {
 			add("its %s has type %s; it must be () -> i32", hostapi.InitExport, signature(init.ParamTypes(), init.ResultTypes()))
 		}
 	}
+	if why := SignupProblem(m); why != "" {
+		add("%s", why)
+	}
 	if _, ok := m.ExportedMemories()[hostapi.MemoryExport]; !ok {
 		add("it does not export its memory as %q", hostapi.MemoryExport)
 	}

@@ -80,9 +80,9 @@ func signupExported(m wazero.CompiledModule) bool {
 }
 
 // SignupProblem says what is wrong with m's hookd_v1_on_signup, or ""
-// when it has none or it has the type () -> i32. checkABI's list of
-// problems is the place for it (so that a plugin with a wrong one is
-// refused at load); until then, a call of it fails with [ErrSignupType].
+// when it has none or it has the type () -> i32. checkABI lists it among
+// a plugin's problems, so a plugin with a wrong one is refused at load;
+// a call of it would fail with [ErrSignupType].
 func SignupProblem(m wazero.CompiledModule) string {
 	f, ok := m.ExportedFunctions()[hostapi.SignupExport]
 	if !ok || signupTyped(f.ParamTypes(), f.ResultTypes()) {

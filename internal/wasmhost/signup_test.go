@@ -31,9 +31,8 @@ var badSignup = []byte{
 }
 
 // TestSignupWrongType: a hookd_v1_on_signup that is not () -> i32 is an
-// ABI problem, named with both types: refused at load once checkABI lists
-// it, and until then every sign-up call fails with ErrSignupType (the
-// caller refuses the sign-up) while events still run.
+// ABI problem, named with both types, and the plugin is refused at load
+// (as upload, plugin check and serve judge it).
 func TestSignupWrongType(t *testing.T) {
 	t.Parallel()
 	const want = "its hookd_v1_on_signup has type (i32) -> i32; it must be () -> i32"
@@ -43,21 +42,11 @@ func TestSignupWrongType(t *testing.T) {
 	}
 	e := newEngine(t)
 	p, err := e.Load(context.Background(), path, Limits{Instances: 1, Timeout: testTimeout}, hostfn.Grants{})
-	if err != nil {
-		if !errors.Is(err, ErrABI) || !strings.Contains(err.Error(), want) {
-			t.Fatalf("Load: %v, want an ABI error containing %q", err, want)
-		}
-		return
+	if err == nil {
+		_ = p.Close(context.Background())
+		t.Fatal("Load accepted a plugin whose hookd_v1_on_signup has the wrong type")
 	}
-	t.Cleanup(func() { _ = p.Close(context.Background()) })
-	if !p.HasSignup() {
-		t.Error("HasSignup is false for a module that exports hookd_v1_on_signup")
-	}
-	_, err = p.CallSignup(context.Background(), map[string]string{"username": "ann"})
-	if !errors.Is(err, ErrSignupType) || !errors.Is(err, ErrABI) || !strings.Contains(err.Error(), want) {
-		t.Errorf("CallSignup: %v, want ErrSignupType containing %q", err, want)
-	}
-	if out, err := p.Call(context.Background(), event("s")); err != nil || out.Status != 0 {
-		t.Errorf("an event after it: %v, status %d", err, out.Status)
+	if !errors.Is(err, ErrABI) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Load: %v, want an ABI error containing %q", err, want)
 	}
 }
