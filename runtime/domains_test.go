@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -558,4 +560,50 @@ func TestStoredDomainShadowedByConfig(t *testing.T) {
 	if ds, _ := plain.Domains(ctx, hook.Operator()); len(ds) != 2 || ds[1].ID != "sh" || ds[1].Source != hook.DomainFromStore {
 		t.Fatalf("Domains on the plain node = %+v; want cfg1 and the stored sh", ds)
 	}
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestStoredPluginNotActivated: a plugin pushed without activation to a
+// domain with no record creates a domain that runs nothing, quietly (not
+// a failed build retried for ever), until a version is activated.
+func TestStoredPluginNotActivated(t *testing.T) {
+	ctx := context.Background()
+	var logs syncBuffer
+	rt := openDomains(t, domainsConfig(t, storetest.SQLite(t)), hookrt.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	op := hook.Operator()
+	mod, sum := replyModule(t, "later")
+	if _, err := rt.PushPlugin(ctx, op, "13", mod, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	// Another change makes this node sync before it returns.
+	if _, err := rt.PutDomain(ctx, op, "14", []byte(`{"script":"http://127.0.0.1:9/14"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := hookrt.RunningDomain(rt, "13"); ok {
+		t.Fatal("a domain whose only version is not active runs")
+	}
+	if strings.Contains(logs.String(), "failed to build") {
+		t.Fatalf("a domain with nothing to run was logged as a failed build:\n%s", logs.String())
+	}
+	if _, err := rt.ActivatePlugin(ctx, op, "13", 1); err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, rt, "13", true, sum)
 }

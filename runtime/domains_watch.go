@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -304,10 +305,17 @@ func (s *domainsState) sync(ctx context.Context) error {
 			continue
 		}
 		t, closer, err := s.build(ctx, row)
+		if errors.Is(err, errNothingToRun) {
+			if cur.running {
+				remove = append(remove, httpevents.DomainTargetPrefix+row.ID)
+			}
+			next[row.ID] = appliedDomain{stamp: row.Stamp}
+			continue
+		}
 		if err != nil {
 			// Judged on write, so this is this node's trouble (its module
 			// cache's disk, say): keep what runs, and try again later.
-			if ctx.Err() == nil && s.failed[row.ID] != row.Stamp {
+			if at, logged := s.failed[row.ID]; ctx.Err() == nil && (!logged || at != row.Stamp) {
 				s.log.Error("stored domain failed to build on this node; its previous version keeps running, and the build is tried again",
 					slog.String("domain", row.ID), slog.Int64("revision", row.Revision), slog.Any("error", err))
 				s.failed[row.ID] = row.Stamp
@@ -391,12 +399,19 @@ func (s *domainsState) forgetReplaced(add []hook.Target, remove []string) {
 	}
 }
 
+// errNothingToRun: a stored domain runs nothing yet (its plugin was
+// pushed without being activated).
+var errNothingToRun = errors.New("the domain has no script and no active plugin version")
+
 // build builds a stored domain's target as it runs: its settings, and
 // its active plugin version if its script is "".
 func (s *domainsState) build(ctx context.Context, row store.StoredDomain) (hook.Target, func(context.Context) error, error) {
 	d, _, err := decodeDomain(row.ID, row.Spec)
 	if err != nil {
 		return hook.Target{}, nil, err
+	}
+	if d.Script == "" && row.ActiveVersion == 0 {
+		return hook.Target{}, nil, errNothingToRun
 	}
 	d, err = s.withPlugin(ctx, d, row.ActiveVersion, nil, nil)
 	if err != nil {
