@@ -79,7 +79,10 @@ listen = "`+metricsAddr+`"
 		if code != http.StatusOK {
 			t.Fatalf("GET /metrics = %d %s", code, body)
 		}
-		if strings.Contains(body, `hookd_delivery_attempts_total{outcome="delivered",target_kind="jwt_webhook"} 1`) || time.Now().After(deadline) {
+		// The attempt's counter and its first-attempt delay are recorded
+		// one after the other: wait for both.
+		if (strings.Contains(body, `hookd_delivery_attempts_total{outcome="delivered",target_kind="jwt_webhook"} 1`) &&
+			strings.Contains(body, `hookd_delivery_first_attempt_delay_seconds_count{target_kind="jwt_webhook"} 1`)) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond) // polling a condition, bounded by the deadline
