@@ -239,10 +239,10 @@ func checkParams(q url.Values, allowed []string, mode Mode) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(q)) {
 		if !slices.Contains(allowed, name) {
-			return fmt.Errorf("unknown query parameter %q: use %s", name, strings.Join(allowed, ", "))
+			return fmt.Errorf("unknown query parameter %s: use %s", Quote(name), strings.Join(allowed, ", "))
 		}
 		if len(q[name]) > 1 {
-			return fmt.Errorf("query parameter %q given more than once", name)
+			return fmt.Errorf("query parameter %s given more than once", Quote(name))
 		}
 	}
 	return nil
