@@ -63,7 +63,7 @@ func onlyParams(w http.ResponseWriter, q url.Values, allowed ...string) bool {
 	for _, name := range slices.Sorted(maps.Keys(q)) {
 		vs := q[name]
 		if !slices.Contains(allowed, name) {
-			msg := fmt.Sprintf("unknown query parameter %q", name)
+			msg := "unknown query parameter " + quoteCut(name)
 			if len(allowed) > 0 {
 				msg += fmt.Sprintf(": use %q", allowed)
 			} else {
@@ -73,7 +73,7 @@ func onlyParams(w http.ResponseWriter, q url.Values, allowed ...string) bool {
 			return false
 		}
 		if len(vs) > 1 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("query parameter %q given more than once", name))
+			writeError(w, http.StatusBadRequest, "query parameter "+quoteCut(name)+" given more than once")
 			return false
 		}
 	}
