@@ -7,13 +7,15 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/ops"
 	"github.com/hookrt/hookd/internal/webui"
-	hookrt "github.com/hookrt/hookd/runtime"
 )
 
 // Backend is what the admin page shows and steers; *hookrt.Runtime
-// implements it.
+// implements it. The delivery log, the targets, the plugins and the
+// config are read through [ops] (the same room the API and the portal
+// use, scoped to the operator); the target and reload actions are the
+// backend's own.
 //
 // Every method may be called from many goroutines at once. Errors that
 // wrap [hook.ErrNotFound] become a 404 page, [hook.ErrConflict] a message
@@ -21,25 +23,7 @@ import (
 // [hook.ErrUnavailable] a 503 page; any other error is logged and shown as
 // a generic 500 page.
 type Backend interface {
-	// ListDeliveries returns deliveries, newest first, without Event and History.
-	ListDeliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook.Delivery, error)
-	// Delivery returns one delivery with its Event and History filled.
-	Delivery(ctx context.Context, id int64) (*hook.Delivery, error)
-	// Retry replays one delivery; Discard stops it.
-	Retry(ctx context.Context, id int64) error
-	Discard(ctx context.Context, id int64) error
-	// RetryMatching replays the deliveries a filter selects (State, Target,
-	// Since) and returns how many.
-	RetryMatching(ctx context.Context, f hook.DeliveryFilter) (int, error)
-	// Retry and RetryMatching refuse a disabled or paused target with an
-	// error matching hookrt.ErrReplayRefused; the page then asks the
-	// operator to confirm, and these replay anyway.
-	RetryForced(ctx context.Context, id int64) error
-	RetryMatchingForced(ctx context.Context, f hook.DeliveryFilter) (int, error)
-	// SessionEvents returns a session's record.
-	SessionEvents(ctx context.Context, sessionID string) ([]hook.SessionEvent, error)
-	// TargetStatuses returns every target's state, breaker and load.
-	TargetStatuses(ctx context.Context) ([]hook.TargetStatus, error)
+	ops.Backend
 	// DisableTarget, PauseTarget, EnableTarget and ResumeTarget change a
 	// target's state on every node.
 	DisableTarget(ctx context.Context, name, reason string) error
@@ -48,10 +32,12 @@ type Backend interface {
 	ResumeTarget(ctx context.Context, name string) error
 	// Reload asks the plugins to pick up changed files now.
 	Reload(ctx context.Context) error
-	// Plugins returns where every WASM plugin stands.
-	Plugins() []hook.PluginStatus
-	// Stats returns the delivery outcomes of the last minutes, per second.
-	Stats() hookrt.Stats
+}
+
+// StatsSource is a Backend that also keeps the recent outcomes for the
+// chart; New uses it when [Options.Stats] is nil.
+type StatsSource interface {
+	Stats() ops.Stats
 }
 
 // Options configure the handler returned by [New]. The zero value is
@@ -69,6 +55,10 @@ type Options struct {
 	// the config page (hookrt.Config.Redacted). nil shows none. Defaults
 	// to nil.
 	Config func() ([]byte, error)
+	// Stats returns this node's recent delivery outcomes for the chart
+	// (an ops.Recorder's Snapshot). nil: the Backend's (see
+	// [StatsSource]); else the chart stays empty. Defaults to nil.
+	Stats func() ops.Stats
 	// SessionTTL is how long a login lasts. Defaults to 12h.
 	SessionTTL time.Duration
 	// MaxSessions bounds the sessions kept in memory; the one closest to
@@ -93,7 +83,8 @@ type server struct {
 	// login. Comparing hashes keeps the comparison constant-time in the
 	// length too.
 	tokenHash []byte
-	config    func() ([]byte, error)
+	// ops is the operations room over b.
+	ops *ops.Ops
 	// site is what the admin page shares with the portal: sessions, CSRF,
 	// the origin check, templates and security headers.
 	site *webui.Site
@@ -114,7 +105,11 @@ func New(b Backend, o Options) http.Handler {
 	if b == nil {
 		panic("admin: New needs a Backend")
 	}
-	s := &server{b: b, log: o.Logger, config: o.Config}
+	stats := o.Stats
+	if stats == nil {
+		stats = statsOf(b)
+	}
+	s := &server{b: b, log: o.Logger, ops: ops.New(b, ops.Options{Stats: stats, Config: o.Config})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -156,6 +151,10 @@ func (s *server) routes() {
 	m.HandleFunc("GET /admin/stats.json", m.API(s.handleStats))
 	m.HandleFunc("/admin/", m.NotFound)
 }
+
+// scope is the operations room as the session's principal sees it: the
+// operator's, everything.
+func (s *server) scope(se *webui.Session) ops.Scope { return s.ops.Scope(se.Who) }
 
 // ServeHTTP serves the admin page with the security headers of
 // [webui.Site.ServeHTTP].

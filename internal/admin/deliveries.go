@@ -1,29 +1,25 @@
 package admin
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/engine"
+	"github.com/hookrt/hookd/internal/ops"
 	"github.com/hookrt/hookd/internal/webui"
-	hookrt "github.com/hookrt/hookd/runtime"
 )
 
 // pageSize is how many deliveries a list page shows.
 const pageSize = 50
 
-// Bounds of what the filters accept.
-const (
-	maxNameLen  = 255 // a target name, an EVENT_ID, a session id
-	maxSinceLen = 64
-)
+// maxNameLen bounds a target name and a session id: the query's bound.
+const maxNameLen = ops.MaxNameLen
 
 // listForm is the filter form as the operator filled it in, to show it
 // filled in again.
@@ -31,85 +27,15 @@ type listForm struct {
 	State, Target, EventID, Since, Before string
 }
 
-// parseList reads the filters of a deliveries list from its query:
-// state, target, event_id, since and before (the paging cursor). Empty
-// fields select everything; other parameters are ignored.
+// parseList reads the filters of a deliveries list from its query with
+// the operations room's parser (the API's and the CLI's too), ignoring
+// the form's other fields, and sets the page's own size.
 func parseList(q url.Values, now time.Time) (hook.DeliveryFilter, listForm, error) {
 	form := listForm{State: q.Get("state"), Target: strings.TrimSpace(q.Get("target")),
 		EventID: strings.TrimSpace(q.Get("event_id")), Since: strings.TrimSpace(q.Get("since")), Before: q.Get("before")}
-	f := hook.DeliveryFilter{Target: form.Target, EventID: form.EventID, Limit: pageSize + 1}
-	if form.State != "" {
-		f.State = hook.DeliveryState(form.State)
-		if !f.State.Valid() {
-			return f, form, fmt.Errorf("state %q is not one of %s", webui.Cut(form.State, 32), stateNames())
-		}
-	}
-	if len(form.Target) > maxNameLen {
-		return f, form, fmt.Errorf("target is %d bytes long; a target name is at most %d", len(form.Target), maxNameLen)
-	}
-	if len(form.EventID) > maxNameLen {
-		return f, form, fmt.Errorf("event id is %d bytes long; an EVENT_ID is at most %d", len(form.EventID), maxNameLen)
-	}
-	if form.Since != "" {
-		since, err := parseSince(form.Since, now)
-		if err != nil {
-			return f, form, err
-		}
-		f.Since = since
-	}
-	if form.Before != "" {
-		id, err := parseID(form.Before)
-		if err != nil {
-			return f, form, fmt.Errorf("before %q: must be a delivery id (a positive integer)", webui.Cut(form.Before, 32))
-		}
-		f.BeforeID = id
-	}
-	return f, form, nil
-}
-
-// sinceLayouts are the times "since" accepts besides RFC 3339: what a
-// datetime-local input sends, and shorter forms, all in UTC.
-var sinceLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02"}
-
-// parseSince reads a "since" filter: a duration back from now ("90m",
-// "24h"), an RFC 3339 time, or a date and time in UTC.
-func parseSince(s string, now time.Time) (time.Time, error) {
-	if len(s) <= maxSinceLen {
-		if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-			return now.Add(-d), nil
-		}
-		if t, err := time.Parse(time.RFC3339, s); err == nil {
-			return t, nil
-		}
-		for _, layout := range sinceLayouts {
-			if t, err := time.Parse(layout, s); err == nil {
-				return t, nil
-			}
-		}
-	}
-	return time.Time{}, fmt.Errorf("since %q: must be a duration back from now (90m, 24h), "+
-		"an RFC 3339 time (2026-11-29T10:00:00Z) or a UTC date and time (2026-11-29 10:00)", webui.Cut(s, 32))
-}
-
-// parseID parses a delivery id: a positive decimal integer.
-func parseID(s string) (int64, error) {
-	if s == "" || s[0] < '0' || s[0] > '9' {
-		return 0, strconv.ErrSyntax
-	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err == nil && id < 1 {
-		err = strconv.ErrRange
-	}
-	return id, err
-}
-
-// stateNames lists the delivery states, for messages.
-func stateNames() string {
-	names := make([]string, len(hook.DeliveryStates))
-	for i, st := range hook.DeliveryStates {
-		names[i] = string(st)
-	}
-	return strings.Join(names, ", ")
+	f, err := ops.ParseList(q, now, ops.Lax)
+	f.Limit = pageSize + 1
+	return f, form, err
 }
 
 // listData is what the deliveries and dead-letters pages show.
@@ -124,7 +50,7 @@ type listData struct {
 	Older, Newest string
 	// ReplayStates are the states a bulk replay takes.
 	ReplayStates []hook.DeliveryState
-	Summary      summary
+	Summary      ops.Summary
 }
 
 // handleDeliveries serves the list of deliveries, with the live chart.
@@ -146,6 +72,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, se *webui.Session,
 	if dead {
 		title, nav, path = "Dead letters", "dead", "/admin/dead"
 	}
+	sc := s.scope(se)
 	v := s.site.NewView(r, se, title, nav)
 	d := listData{Dead: dead, States: hook.DeliveryStates,
 		ReplayStates: []hook.DeliveryState{hook.StateDead, hook.StateDiscarded, hook.StateRetrying}}
@@ -155,7 +82,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, se *webui.Session,
 	if err != nil {
 		d.Error, status = err.Error(), http.StatusBadRequest
 	} else {
-		ds, err := s.b.ListDeliveries(r.Context(), f)
+		ds, err := sc.Deliveries(r.Context(), f)
 		if err != nil {
 			s.site.BackendError(w, r, err)
 			return
@@ -169,9 +96,12 @@ func (s *server) list(w http.ResponseWriter, r *http.Request, se *webui.Session,
 		}
 		d.Deliveries = ds
 	}
-	d.Targets = s.targetNames(r, form.Target)
-	if !dead {
-		d.Summary = summarize(s.b.Stats())
+	// Without the targets, the menu becomes a text field.
+	if d.Targets, err = sc.TargetNames(r.Context(), form.Target); err != nil {
+		s.log.WarnContext(r.Context(), "admin: listing targets for the filter", "error", err)
+	}
+	if st, err := sc.Stats(); err == nil && !dead {
+		d.Summary = ops.Summarize(st)
 	}
 	v.Data = d
 	s.site.Render(w, r, status, "deliveries", v)
@@ -198,25 +128,6 @@ func pageURL(path string, form listForm, before int64, dead bool) string {
 	return path + "?" + q.Encode()
 }
 
-// targetNames lists the targets for the filter's menu, with selected
-// among them even when it is not configured (any more); nil when they
-// cannot be had, and the menu becomes a text field.
-func (s *server) targetNames(r *http.Request, selected string) []string {
-	ts, err := s.b.TargetStatuses(r.Context())
-	if err != nil {
-		s.log.WarnContext(r.Context(), "admin: listing targets for the filter", "error", err)
-		return nil
-	}
-	names := make([]string, 0, len(ts)+1)
-	for _, t := range ts {
-		names = append(names, t.Name)
-	}
-	if selected != "" && !slices.Contains(names, selected) {
-		names = append(names, selected)
-	}
-	return names
-}
-
 // deliveryData is what the page of one delivery shows.
 type deliveryData struct {
 	D          *hook.Delivery
@@ -225,17 +136,23 @@ type deliveryData struct {
 	CanDiscard bool
 }
 
-// handleDelivery serves one delivery with its event and every attempt.
-func (s *server) handleDelivery(w http.ResponseWriter, r *http.Request, se *webui.Session) {
-	id, err := parseID(r.PathValue("id"))
+// deliveryID reads the path's delivery id, answering 400 when it is none.
+func (s *server) deliveryID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := ops.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.site.ErrorPage(w, r, http.StatusBadRequest, fmt.Sprintf("Delivery id %q: must be a positive integer.", webui.Cut(r.PathValue("id"), 32)))
+		return 0, false
+	}
+	return id, true
+}
+
+// handleDelivery serves one delivery with its event and every attempt.
+func (s *server) handleDelivery(w http.ResponseWriter, r *http.Request, se *webui.Session) {
+	id, ok := s.deliveryID(w, r)
+	if !ok {
 		return
 	}
-	d, err := s.b.Delivery(r.Context(), id)
-	if err == nil && d == nil {
-		err = fmt.Errorf("delivery %d: %w", id, hook.ErrNotFound)
-	}
+	d, err := s.scope(se).Delivery(r.Context(), id)
 	if err != nil {
 		s.site.BackendError(w, r, err)
 		return
@@ -249,67 +166,49 @@ func (s *server) handleDelivery(w http.ResponseWriter, r *http.Request, se *webu
 // handleRetry replays one delivery; one of a disabled or paused target
 // only once the operator confirms (force).
 func (s *server) handleRetry(w http.ResponseWriter, r *http.Request, se *webui.Session) {
-	retry := s.b.Retry
-	if forced(r) {
-		retry = s.b.RetryForced
-	}
-	s.deliveryAction(w, r, se, "replayed", "is queued for another attempt", retry)
-}
-
-// handleDiscard discards one delivery.
-func (s *server) handleDiscard(w http.ResponseWriter, r *http.Request, se *webui.Session) {
-	s.deliveryAction(w, r, se, "discarded", "is discarded", s.b.Discard)
-}
-
-func (s *server) deliveryAction(w http.ResponseWriter, r *http.Request, se *webui.Session, verb, outcome string,
-	do func(ctx context.Context, id int64) error,
-) {
-	id, err := parseID(r.PathValue("id"))
-	if err != nil {
-		s.site.ErrorPage(w, r, http.StatusBadRequest, fmt.Sprintf("Delivery id %q: must be a positive integer.", webui.Cut(r.PathValue("id"), 32)))
+	id, ok := s.deliveryID(w, r)
+	if !ok {
 		return
 	}
-	err = do(r.Context(), id)
+	err := s.scope(se).Retry(r.Context(), id, forced(r))
 	if err == nil {
-		s.log.InfoContext(r.Context(), "admin: delivery "+verb, "delivery", id, "remote", r.RemoteAddr)
+		s.log.InfoContext(r.Context(), "admin: delivery replayed", "delivery", id, "remote", r.RemoteAddr)
 	}
-	if errors.Is(err, hookrt.ErrReplayRefused) {
+	if errors.Is(err, engine.ErrReplayRefused) {
 		s.confirm(w, r, se, err, fmt.Sprintf("/admin/deliveries/%d/retry", id), nil,
 			s.site.Back(r, fmt.Sprintf("/admin/deliveries/%d", id)))
 		return
 	}
-	s.site.Done(w, r, se, err, fmt.Sprintf("Delivery %d %s.", id, outcome), fmt.Sprintf("/admin/deliveries/%d", id))
+	s.site.Done(w, r, se, err, fmt.Sprintf("Delivery %d is queued for another attempt.", id), fmt.Sprintf("/admin/deliveries/%d", id))
+}
+
+// handleDiscard discards one delivery.
+func (s *server) handleDiscard(w http.ResponseWriter, r *http.Request, se *webui.Session) {
+	id, ok := s.deliveryID(w, r)
+	if !ok {
+		return
+	}
+	err := s.scope(se).Discard(r.Context(), id)
+	if err == nil {
+		s.log.InfoContext(r.Context(), "admin: delivery discarded", "delivery", id, "remote", r.RemoteAddr)
+	}
+	s.site.Done(w, r, se, err, fmt.Sprintf("Delivery %d is discarded.", id), fmt.Sprintf("/admin/deliveries/%d", id))
 }
 
 // handleReplay replays every delivery the form selects: state (dead,
-// discarded or retrying; dead when empty), target and since.
+// discarded or retrying; dead when empty), target and since, read by the
+// operations room's parser.
 func (s *server) handleReplay(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	form := r.PostForm
-	f := hook.DeliveryFilter{State: hook.DeliveryState(form.Get("state")), Target: strings.TrimSpace(form.Get("target"))}
-	var err error
-	switch {
-	case f.State == "":
-		f.State = hook.StateDead
-	case f.State != hook.StateDead && f.State != hook.StateDiscarded && f.State != hook.StateRetrying:
-		err = fmt.Errorf("state %q: a replay takes dead, discarded or retrying deliveries", webui.Cut(string(f.State), 32))
-	}
-	if err == nil && len(f.Target) > maxNameLen {
-		err = fmt.Errorf("target is %d bytes long; a target name is at most %d", len(f.Target), maxNameLen)
-	}
-	if since := strings.TrimSpace(form.Get("since")); err == nil && since != "" {
-		f.Since, err = parseSince(since, time.Now())
-	}
+	f, force, err := ops.ParseReplay(url.Values{"state": {form.Get("state")}, "target": {form.Get("target")},
+		"since": {form.Get("since")}, "force": {form.Get("force")}}, time.Now(), ops.Lax)
 	if err != nil {
 		s.site.Sessions.SetFlash(se, webui.Flash{Text: "Nothing replayed: " + err.Error() + ".", Error: true})
 		http.Redirect(w, r, s.site.Back(r, "/admin/dead"), http.StatusSeeOther)
 		return
 	}
-	replay := s.b.RetryMatching
-	if forced(r) {
-		replay = s.b.RetryMatchingForced
-	}
-	n, err := replay(r.Context(), f)
-	if errors.Is(err, hookrt.ErrReplayRefused) {
+	n, err := s.scope(se).Replay(r.Context(), f, force)
+	if errors.Is(err, engine.ErrReplayRefused) {
 		fields := []confirmField{{"state", form.Get("state")}, {"target", form.Get("target")}, {"since", form.Get("since")}}
 		s.confirm(w, r, se, err, "/admin/deliveries/replay", fields, s.site.Back(r, "/admin/dead"))
 		return

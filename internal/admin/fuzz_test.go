@@ -24,7 +24,7 @@ func FuzzParseList(f *testing.F) {
 		if err != nil {
 			msg := err.Error()
 			if !strings.HasPrefix(msg, "state ") && !strings.HasPrefix(msg, "since ") && !strings.HasPrefix(msg, "before ") &&
-				!strings.HasPrefix(msg, "target ") && !strings.HasPrefix(msg, "event id ") {
+				!strings.HasPrefix(msg, "target ") && !strings.HasPrefix(msg, "event_id ") && !strings.HasPrefix(msg, "limit ") {
 				t.Errorf("error %q does not name the parameter", msg)
 			}
 			return

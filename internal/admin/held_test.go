@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/hookrt/hookd/internal/admin"
-	hookrt "github.com/hookrt/hookd/runtime"
+	"github.com/hookrt/hookd/internal/engine"
 )
 
 // TestHeldShown: the deliveries page and a delivery's page show why a
@@ -42,7 +42,7 @@ func TestHeldShown(t *testing.T) {
 func TestReplayConfirm(t *testing.T) {
 	t.Parallel()
 	fb := newFake()
-	fb.refused = fmt.Errorf("target jwt_webhook is disabled by operator (receiver retired): its replayed deliveries would go straight back to dead; enable it first, or force the replay: %w", hookrt.ErrReplayRefused)
+	fb.refused = fmt.Errorf("target jwt_webhook is disabled by operator (receiver retired): its replayed deliveries would go straight back to dead; enable it first, or force the replay: %w", engine.ErrReplayRefused)
 	c := setup(t, fb, admin.Options{Token: testToken})
 	csrf := c.login(testToken)
 	for _, tc := range []struct {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/admin"
-	hookrt "github.com/hookrt/hookd/runtime"
+	"github.com/hookrt/hookd/internal/ops"
 )
 
 // fakeBackend serves fixed data and records every call that changes
@@ -28,7 +28,7 @@ type fakeBackend struct {
 	targets    []hook.TargetStatus
 	sessions   map[string][]hook.SessionEvent
 	plugins    []hook.PluginStatus
-	stats      hookrt.Stats
+	stats      ops.Stats
 	actErr     error // returned by every action when set
 	reloadErr  error
 	refused    error // returned by Retry and RetryMatching (not forced) when set
@@ -154,7 +154,7 @@ func (f *fakeBackend) Reload(context.Context) error {
 }
 
 func (f *fakeBackend) Plugins() []hook.PluginStatus { return f.plugins }
-func (f *fakeBackend) Stats() hookrt.Stats          { return f.stats }
+func (f *fakeBackend) Stats() ops.Stats             { return f.stats }
 
 // at is a fixed time the fake data is stamped with.
 var at = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
@@ -200,11 +200,11 @@ func newFake() *fakeBackend {
 			Instances: 4, Calls: map[string]int64{hook.PluginOK: 12, hook.PluginTrap: 1, hook.PluginDeadline: 0}, Reloads: 2, LastReload: &since,
 			LastError: `abi: <img src=x onerror=alert(1)>`}},
 	}
-	f.stats = hookrt.Stats{Interval: time.Second, Buckets: make([]hookrt.StatsBucket, hookrt.StatsWindow)}
+	f.stats = ops.Stats{Interval: time.Second, Buckets: make([]ops.StatsBucket, ops.StatsWindow)}
 	for i := range f.stats.Buckets {
-		f.stats.Buckets[i].Start = at.Add(time.Duration(i-hookrt.StatsWindow+1) * time.Second)
+		f.stats.Buckets[i].Start = at.Add(time.Duration(i-ops.StatsWindow+1) * time.Second)
 	}
-	last := &f.stats.Buckets[hookrt.StatsWindow-1]
+	last := &f.stats.Buckets[ops.StatsWindow-1]
 	last.Delivered, last.Failed, last.Dead, last.P50, last.P99 = 6, 1, 1, 3*time.Millisecond, 40*time.Millisecond
 	return f
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/hookrt/hookd/hook"
-	hookrt "github.com/hookrt/hookd/runtime"
+	"github.com/hookrt/hookd/internal/ops"
 )
 
 // nopBackend has nothing: for the package's internal tests.
@@ -31,7 +31,7 @@ func (nopBackend) EnableTarget(context.Context, string) error                  {
 func (nopBackend) ResumeTarget(context.Context, string) error                  { return nil }
 func (nopBackend) Reload(context.Context) error                                { return nil }
 func (nopBackend) Plugins() []hook.PluginStatus                                { return nil }
-func (nopBackend) Stats() hookrt.Stats                                         { return hookrt.Stats{} }
+func (nopBackend) Stats() ops.Stats                                            { return ops.Stats{} }
 func (nopBackend) RetryForced(context.Context, int64) error                    { return nil }
 func (nopBackend) RetryMatchingForced(context.Context, hook.DeliveryFilter) (int, error) {
 	return 0, nil

@@ -10,7 +10,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/admin"
-	hookrt "github.com/hookrt/hookd/runtime"
+	"github.com/hookrt/hookd/internal/ops"
 )
 
 // TestPages: every page renders its data, with the menu and a form token.
@@ -180,7 +180,7 @@ func TestStatsJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
 		t.Fatal(err)
 	}
-	n := hookrt.StatsWindow
+	n := ops.StatsWindow
 	if got.IntervalMS != 1000 || got.End != at.UnixMilli() || len(got.Delivered) != n || len(got.Failed) != n ||
 		len(got.Dead) != n || len(got.P50) != n || len(got.P99) != n {
 		t.Fatalf("shape: %+v", got)
