@@ -3,6 +3,13 @@
 // at deliveries and steers them. [New] returns an [http.Handler] serving a
 // [Backend], which the public runtime implements.
 //
+// The page is a view: the delivery-log query, the replay's filter, what
+// the operator may see, the chart's data, the plugins' status and the
+// redacted config come from the operations room (internal/ops), which the
+// API, the domain owners' portal and the CLI read too; the sessions, CSRF,
+// origin checks and page machinery are shared with the portal
+// (internal/webui).
+//
 //	routes = append(routes, hook.Route{Pattern: "/admin/", Handler: admin.New(rt, admin.Options{Token: token, Logger: log, Config: cfg.Redacted})})
 //
 // # Pages
