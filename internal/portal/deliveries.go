@@ -191,12 +191,6 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request, se *webui.
 		return
 	}
 	n, err := s.scope(se).Replay(r.Context(), f, false)
-	if errors.Is(err, hook.ErrNotFound) {
-		// The domain's target is not configured on this node (no plugin
-		// or script yet): it has nothing to replay. The engine's error
-		// would list the targets that are, other domains' among them.
-		n, err = 0, nil
-	}
 	if err == nil {
 		s.log.InfoContext(r.Context(), "portal: deliveries replayed", "who", se.Who.String(), "state", f.State,
 			"since", f.Since, "count", n, "remote", r.RemoteAddr)
