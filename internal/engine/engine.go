@@ -138,33 +138,26 @@ type target struct {
 const maxGroup = 256
 
 // Open opens the store, migrates it, sets o.Targets and starts the
-// delivery workers (unless o.NoWorkers): [New], [Engine.SetTargets] and
-// [Engine.Start] in one call, for callers whose targets are known before
-// the store is open.
+// delivery workers (unless o.NoWorkers): [New] and [Engine.Start] in one
+// call, for callers whose targets are known before the store is open.
 func Open(ctx context.Context, o Options) (*Engine, error) {
-	if err := CheckTargets(o.Targets); err != nil {
-		return nil, err
-	}
 	e, err := New(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.SetTargets(ctx, o.Targets, nil); err == nil {
-		err = e.Start(ctx)
-	}
-	if err != nil {
+	if err := e.Start(ctx); err != nil {
 		_ = e.Close(ctx)
 		return nil, err
 	}
 	return e, nil
 }
 
-// New opens the store and migrates it, with no targets and no workers:
-// modules that keep state in the store can then be provisioned with it,
-// their targets set with [Engine.SetTargets], and the workers started with
-// [Engine.Start]. Until then the engine stores what is emitted (routed to
-// the targets set so far) and answers queries; it delivers nothing.
-// o.Targets is ignored (see [Open]). Close it when done, started or not.
+// New opens the store and migrates it, with o.Targets (often none) and no
+// workers: modules that keep state in the store can then be provisioned
+// with it, their targets set with [Engine.SetTargets], and the workers
+// started with [Engine.Start]. Until then the engine stores what is
+// emitted (routed to the targets set so far) and answers queries; it
+// delivers nothing. Close it when done, started or not.
 func New(ctx context.Context, o Options) (*Engine, error) {
 	d := o.Delivery
 	e := &Engine{
@@ -185,6 +178,9 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	e.set.Store(&targetSet{byName: map[string]*target{}})
+	if err := e.SetTargets(ctx, o.Targets, nil); err != nil { // before the store: a bad set opens nothing
+		return nil, err
+	}
 	e.saveSessions.Store(o.SaveSessions)
 	ok := false
 	defer func() {
