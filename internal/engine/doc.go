@@ -24,6 +24,16 @@
 // The single-delivery worker and the combined-delivery (batch) worker
 // share one attempt algorithm (attempt.go).
 //
+// # Lifecycle and targets
+//
+// New opens and migrates the store without workers, so that the runtime
+// can provision modules with it; Start starts the workers. The target set
+// can change at any time (SetTargets, targetset.go): it is swapped whole,
+// and SetTargets returns once the targets it replaced or removed have no
+// attempt in flight. A delivery whose target this node does not know
+// waits instead of dying: on a cluster its domain may not be loaded here
+// yet.
+//
 // Each target has a circuit breaker: after a run of consecutive failures,
 // its jobs are snoozed without an attempt until a cool-down passes, so one
 // dead receiver does not hold workers that other targets need.
