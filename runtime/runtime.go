@@ -15,6 +15,7 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/engine"
 	"github.com/hookrt/hookd/internal/metrics"
+	"github.com/hookrt/hookd/internal/ops"
 	"github.com/hookrt/hookd/internal/store"
 )
 
@@ -26,7 +27,7 @@ type Runtime struct {
 	eng  *engine.Engine
 	mods *modules
 	// stats feeds Stats, the admin page's live chart (admin.go).
-	stats *stats
+	stats *ops.Recorder
 	// metrics are the Prometheus metrics (metrics.go).
 	metrics *metrics.Metrics
 	// stopTracing flushes the spans at Close; nil when tracing is off.
