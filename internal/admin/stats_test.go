@@ -10,33 +10,17 @@ import (
 	"github.com/hookrt/hookd/internal/ops"
 )
 
-// lookAlikeStats has the JSON form of ops.Stats under other Go types, as
-// the runtime's Stats has until it is an alias of ops.Stats.
-type lookAlikeStats struct {
-	Interval time.Duration     `json:"interval_ns"`
-	Buckets  []lookAlikeBucket `json:"buckets"`
-}
+// statsBackend keeps outcomes, as the runtime does ([StatsSource]).
+type statsBackend struct{ nopBackend }
 
-type lookAlikeBucket struct {
-	Start     time.Time     `json:"start"`
-	Delivered int           `json:"delivered"`
-	Failed    int           `json:"failed"`
-	Dead      int           `json:"dead"`
-	P50       time.Duration `json:"p50_ns"`
-	P99       time.Duration `json:"p99_ns"`
-}
-
-type lookAlikeBackend struct{ nopBackend }
-
-func (lookAlikeBackend) Stats() lookAlikeStats {
-	return lookAlikeStats{Interval: time.Second, Buckets: []lookAlikeBucket{
+func (statsBackend) Stats() ops.Stats {
+	return ops.Stats{Interval: time.Second, Buckets: []ops.StatsBucket{
 		{Start: time.Unix(1800000000, 0).UTC(), Delivered: 7, Failed: 2, Dead: 1, P50: 3 * time.Millisecond, P99: 40 * time.Millisecond}}}
 }
 
-// TestStatsFromTheRuntimesType: a backend whose Stats returns a type of
-// its own with ops.Stats's form still feeds the chart (the daemon's
-// runtime, until its Stats is ops.Stats); one with ops.Stats is taken as
-// it is; one without Stats has an empty chart.
+// TestStatsFromTheRuntimesType: a backend that keeps outcomes (the
+// runtime's Stats is ops.Stats) feeds the chart; one with nothing
+// recorded has an empty chart.
 func TestStatsFromTheRuntimesType(t *testing.T) {
 	t.Parallel()
 	chart := func(b Backend) ops.ChartData {
@@ -58,8 +42,8 @@ func TestStatsFromTheRuntimesType(t *testing.T) {
 		}
 		return out
 	}
-	if got := chart(lookAlikeBackend{}); len(got.Delivered) != 1 || got.Delivered[0] != 7 || got.Dead[0] != 1 || got.P99MS[0] != 40 {
-		t.Errorf("a look-alike Stats: %+v", got)
+	if got := chart(statsBackend{}); len(got.Delivered) != 1 || got.Delivered[0] != 7 || got.Dead[0] != 1 || got.P99MS[0] != 40 {
+		t.Errorf("a backend with outcomes: %+v", got)
 	}
 	if got := chart(nopBackend{}); len(got.Delivered) != 0 {
 		t.Errorf("a backend with an empty ops.Stats: %+v", got)
