@@ -25,9 +25,9 @@ const busyWait = 200 * time.Millisecond
 // job) and the batch worker (a combining target's pending deliveries in
 // one request):
 //
-//  1. preflight: a delivery whose target is gone or disabled, or whose
-//     event is past the maximum age, is dead without an attempt; the job of
-//     a paused target waits;
+//  1. preflight: a delivery whose target is disabled, or whose event is
+//     past the maximum age, is dead without an attempt; the job of a paused
+//     target, or of one not configured on this node, waits;
 //  2. admission: the target's in-flight cap and circuit breaker may make
 //     the job wait instead;
 //  3. one attempt through the target's handler, under its timeout, a
@@ -45,7 +45,18 @@ const busyWait = 200 * time.Millisecond
 func (e *Engine) preflight(ctx context.Context, name string, t *target, works []*store.Work) ([]*store.Work, time.Duration, error) {
 	if t == nil {
 		// Not known on this node (a stored domain deleted, or not loaded
-		// here yet): the delivery waits, it is never dead for it.
+		// here yet): the delivery waits, as long as the maximum age
+		// allows; then it is dead like any other, saying why.
+		now := time.Now()
+		for _, wk := range works {
+			if e.maxAge <= 0 || now.Sub(wk.Since) <= e.maxAge {
+				continue
+			}
+			why := fmt.Sprintf("older than the maximum age %s; its target %q is not configured on this node", hook.Duration(e.maxAge), name)
+			if err := e.finish(ctx, wk, store.Outcome{State: hook.StateDead, Error: store.GaveUp(wk.LastError, why)}); err != nil {
+				return nil, 0, err
+			}
+		}
 		e.log.DebugContext(ctx, "deliveries wait: their target is not configured on this node",
 			slog.String("target", name), slog.Int("deliveries", len(works)), slog.Duration("for", e.unknownWait))
 		return nil, e.unknownWait + spread(e.unknownWait/3), nil

@@ -241,6 +241,54 @@ func testUnknownTargetWaits(t *testing.T, st hookrt.StoreConfig) {
 	}
 }
 
+// TestUnknownTargetAges: a delivery whose target this node does not know
+// waits only as long as the maximum age allows; then it is dead, saying
+// that its target is not configured here.
+func TestUnknownTargetAges(t *testing.T) {
+	storetest.Run(t, testUnknownTargetAges)
+}
+
+func testUnknownTargetAges(t *testing.T, st hookrt.StoreConfig) {
+	ctx := context.Background()
+	obs := hooktest.NewObservations()
+	d := fast()
+	d.MaxAge = 300 * time.Millisecond
+	g := newGate()
+	e, err := engine.Open(ctx, engine.Options{
+		Store:    engine.StoreOptions{Driver: st.Driver, Path: st.Path, DSN: st.DSN},
+		Delivery: d, ServerID: "test", Observer: obs.Observe,
+		Targets: []hook.Target{{Name: "gone", Handler: g}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close(context.Background()) })
+	t.Cleanup(g.open)
+	engine.SetUnknownWait(e, 50*time.Millisecond)
+
+	if _, err := e.Emit(ctx, map[string]string{"MODULE": "M", "EVENT": "E"}); err != nil {
+		t.Fatal(err)
+	}
+	<-g.entered
+	removed := make(chan error, 1)
+	go func() { removed <- e.SetTargets(ctx, nil, []string{"gone"}) }()
+	g.release <- errors.New("HTTP 503")
+	if err := <-removed; err != nil {
+		t.Fatal(err)
+	}
+	obs.Wait(t, "the delivery dead once past the maximum age", func(o []hook.Observation) bool {
+		return hooktest.Count(o, hook.StateDead, "gone") == 1
+	})
+	ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{Target: "gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `older than the maximum age 300ms; its target "gone" is not configured on this node`
+	if len(ds) != 1 || ds[0].State != hook.StateDead || !strings.Contains(ds[0].LastError, want) || !strings.HasPrefix(ds[0].LastError, "HTTP 503") {
+		t.Fatalf("deliveries %+v, want one dead whose error keeps the attempt's and says %q", ds, want)
+	}
+}
+
 // TestDiscardTarget: the live deliveries of a removed target are
 // discarded on request, and only they.
 func TestDiscardTarget(t *testing.T) {
