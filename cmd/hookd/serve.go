@@ -18,7 +18,6 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/admin"
 	"github.com/hookrt/hookd/internal/api"
-	"github.com/hookrt/hookd/internal/ops"
 	"github.com/hookrt/hookd/internal/portal"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -41,17 +40,15 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	token := pf.token
-	// The admin page's chart: this node's recent outcomes, kept by ops'
-	// recorder as the runtime reports them.
-	stats := ops.NewRecorder(nil)
-	rt, err := hookrt.Open(ctx, cfg, hookrt.WithLogger(log), hookrt.WithVersion(hookdVersion()), hookrt.WithObserver(stats.Observe))
+	rt, err := hookrt.Open(ctx, cfg, hookrt.WithLogger(log), hookrt.WithVersion(hookdVersion()))
 	if err != nil {
 		pf.close()
 		return err
 	}
 	// The admin page checks the token itself (a login form, then a
 	// session); so does the domain owners' portal, with a domain token.
-	adminPage := hook.Route{Pattern: "/admin/", Handler: admin.New(rt, admin.Options{Token: token, Logger: log, Config: cfg.Redacted, Stats: stats.Snapshot})}
+	// Its chart is the runtime's own ring (rt.Stats, an ops.Stats).
+	adminPage := hook.Route{Pattern: "/admin/", Handler: admin.New(rt, admin.Options{Token: token, Logger: log, Config: cfg.Redacted, Stats: rt.Stats})}
 	portalPage := hook.Route{Pattern: "/portal/", Handler: portal.New(rt, portal.Options{Logger: log, MaxPluginSize: cfg.Domains.MaxPluginSize})}
 	var apiHandler http.Handler = api.New(rt, api.Options{Token: token, Logger: log, Routes: append(slices.Clip(rt.Routes()), adminPage, portalPage), Metrics: rt.Metrics(),
 		MaxPluginSize: cfg.Domains.MaxPluginSize})
