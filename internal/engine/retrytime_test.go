@@ -17,8 +17,8 @@ import (
 
 // TestRetriesOnSchedule: with a 1 s schedule and the default jitter and
 // poll interval, 50 deliveries that fail once are each retried within
-// jitter + poll_interval + 50 ms of the due time recorded with their
-// failure. The first retry of a delivery attempted on the direct path is a
+// jitter + poll_interval (+ 700 ms for a loaded machine) of the due time
+// recorded with their failure. The first retry of a delivery attempted on the direct path is a
 // River job inserted for later, which River's scheduler released only
 // every 5 s: up to 5 s late. Two waves, the second emitted once the first
 // is delivered, so that no phase of a 5 s scheduler can serve both.
@@ -33,7 +33,13 @@ func testRetriesOnSchedule(t *testing.T, st hookrt.StoreConfig) {
 	d.Jitter = 0.2                         // the default
 	d.PollInterval = 50 * time.Millisecond // the default
 	d.Workers = 2 * n                      // every first attempt may take the direct path (a target gets half)
-	bound := time.Duration(d.Jitter*float64(time.Second)) + d.PollInterval + 50*time.Millisecond
+	// On time means within jitter + poll_interval of the due time; what
+	// the test must tell apart is that from River's 5 s scheduler (2.2 to
+	// 4.1 s late over two waves before the retry clock). A loaded 2-core
+	// machine adds CPU wait on top (366 ms seen at load 13 with -race), so
+	// the bound leaves 700 ms for it; the real figures are logged
+	// (docs/benchmarks.md keeps them).
+	bound := time.Duration(d.Jitter*float64(time.Second)) + d.PollInterval + 700*time.Millisecond
 
 	var (
 		mu     sync.Mutex
@@ -112,7 +118,7 @@ func testRetriesOnSchedule(t *testing.T, st hookrt.StoreConfig) {
 	t.Logf("retry jobs taken after their due time: median %s, 90%% %s, worst %s (bound %s)",
 		jobLates[len(jobLates)/2], jobLates[len(jobLates)*9/10], jobWorst, bound)
 	if jobWorst > bound {
-		t.Errorf("a retry was taken %s after its due time; want at most jitter + poll_interval + 50ms = %s", jobWorst, bound)
+		t.Errorf("a retry was taken %s after its due time; want at most jitter + poll_interval + 700ms = %s", jobWorst, bound)
 	}
 }
 
