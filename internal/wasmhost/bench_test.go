@@ -264,7 +264,7 @@ func BenchmarkMemoryGrow(b *testing.B) {
 				}
 				start += time.Since(t0)
 				b.StartTimer()
-				out, _, err := v.run(ctx, ctx, inst, event("x"), time.Now(), nil) // back into the pool
+				out, _, err := v.run(ctx, ctx, inst, inst.entry, true, event("x"), time.Now(), nil) // back into the pool
 				if err != nil || out.Status != 256 {
 					b.Fatalf("status %d, %v", out.Status, err)
 				}

@@ -64,16 +64,43 @@ func (p *Plugin) CallMeasured(ctx context.Context, ev *hook.Event) (Outcome, Cal
 }
 
 func (p *Plugin) call(ctx context.Context, ev *hook.Event, st *CallStats) (Outcome, error) {
-	if err := ctx.Err(); err != nil {
-		return Outcome{}, newError("plugin not called: "+context.Cause(ctx).Error(), ErrCanceled, err)
+	if _, err := p.callable(ctx, eventSize(ev), "event"); err != nil {
+		return Outcome{}, err
 	}
-	if n := eventSize(ev); n > hostapi.MaxEvent {
-		return Outcome{}, newError(fmt.Sprintf("event too large for a plugin: %d bytes, limit %d", n, hostapi.MaxEvent),
+	return p.invoke(ctx, ev, exportEvent, st)
+}
+
+// export names the guest function a call runs.
+type export uint8
+
+const (
+	exportEvent  export = iota // hookd_v1_handle (hostapi.EntryPoint), whose reply counts
+	exportSignup               // hookd_v1_on_signup (signup.go), whose reply is ignored
+)
+
+// callable refuses a call before it starts: ctx is done, the input (an
+// event's or a sign-up's fields, size bytes) is too large, or the plugin
+// is closed. It returns the current version, not held.
+func (p *Plugin) callable(ctx context.Context, size int, what string) (*version, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, newError("plugin not called: "+context.Cause(ctx).Error(), ErrCanceled, err)
+	}
+	if size > hostapi.MaxEvent {
+		return nil, newError(fmt.Sprintf("%s too large for a plugin: %d bytes, limit %d", what, size, hostapi.MaxEvent),
 			ErrEventTooLarge, hook.ErrInvalidEvent)
 	}
-	if p.cur.Load() == nil {
-		return Outcome{}, newError("plugin "+p.path+" is closed", ErrClosed)
+	v := p.cur.Load()
+	if v == nil {
+		return nil, newError("plugin "+p.path+" is closed", ErrClosed)
 	}
+	return v, nil
+}
+
+// invoke runs fn of the plugin on ev, as every call runs: within the
+// plugin's timeout (or ctx's deadline, if earlier), which starts now,
+// after waiting for a CPU slot (the breaker is told how the call ended)
+// and an instance of the current version.
+func (p *Plugin) invoke(ctx context.Context, ev *hook.Event, fn export, st *CallStats) (Outcome, error) {
 	begin := time.Now()
 	cctx, release := p.withDeadline(ctx, begin)
 	defer release()
@@ -90,7 +117,11 @@ func (p *Plugin) call(ctx context.Context, ev *hook.Event, st *CallStats) (Outco
 	}
 	defer v.release()
 	var out Outcome
-	out, ran, err = v.run(ctx, cctx, inst, ev, begin, st)
+	if fn == exportSignup {
+		out, ran, err = v.runSignup(ctx, cctx, inst, ev, begin)
+	} else {
+		out, ran, err = v.run(ctx, cctx, inst, inst.entry, true, ev, begin, st)
+	}
 	return out, err
 }
 
@@ -147,11 +178,13 @@ func (p *Plugin) take(ctx context.Context) (*version, *instance, error) {
 	}
 }
 
-// run calls the entry point of inst under cctx (ctx with the call's
-// deadline, set when the call began) and puts inst back, or discards it.
-// It reports whether the guest ran out its deadline, for the breaker, and
+// run calls fn, a function exported by inst (its entry point, or
+// another export), under cctx (ctx with the call's deadline, set when the
+// call began) and puts inst back, or discards it. The guest's reply is
+// read only when reply is set (an event call's; a sign-up ignores it). It
+// reports whether the guest ran out its deadline, for the breaker, and
 // fills st, when not nil.
-func (v *version) run(ctx, cctx context.Context, inst *instance, ev *hook.Event, begin time.Time, st *CallStats) (Outcome, outcome, error) {
+func (v *version) run(ctx, cctx context.Context, inst *instance, fn api.Function, reply bool, ev *hook.Event, begin time.Time, st *CallStats) (Outcome, outcome, error) {
 	lim := v.p.lim
 	deadline, _ := cctx.Deadline()
 	if !inst.mem.enter() {
@@ -162,7 +195,7 @@ func (v *version) run(ctx, cctx context.Context, inst *instance, ev *hook.Event,
 	inst.setCall(call)
 
 	start := time.Now()
-	err := inst.entry.CallWithStack(hostfn.WithCall(cctx, call), inst.stack)
+	err := fn.CallWithStack(hostfn.WithCall(cctx, call), inst.stack)
 	d := time.Since(start)
 
 	inst.setCall(nil)
@@ -170,11 +203,13 @@ func (v *version) run(ctx, cctx context.Context, inst *instance, ev *hook.Event,
 	ran := ended
 	if err == nil {
 		out.Status = api.DecodeI32(inst.stack[0])
-		out.Reply, _ = call.Reply()
 		out.Error = call.ErrorMessage()
-		if n := call.ReplyRefused(); n > 0 {
-			out.Reply = nil
-			err = newError(fmt.Sprintf("plugin reply too large: it tried to set %d bytes, limit %d", n, lim.MaxReply), ErrReplyTooLarge)
+		if reply {
+			out.Reply, _ = call.Reply()
+			if n := call.ReplyRefused(); n > 0 {
+				out.Reply = nil
+				err = newError(fmt.Sprintf("plugin reply too large: it tried to set %d bytes, limit %d", n, lim.MaxReply), ErrReplyTooLarge)
+			}
 		}
 	} else {
 		err = v.callError(ctx, inst, err, begin, deadline)

@@ -12,10 +12,8 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
-	"github.com/hookrt/hookd/internal/hostfn"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/sys"
 )
 
 // Sign-up decisions (issue 17): a plugin may export hookd_v1_on_signup
@@ -139,44 +137,18 @@ func SignupVerdict(out Outcome) (decided, allow bool, reason string, err error) 
 //
 //	out, err := p.CallSignup(ctx, map[string]string{"username": "ann", "domain": "acme", "email": "ann@acme.example"})
 func (p *Plugin) CallSignup(ctx context.Context, fields map[string]string) (Outcome, error) {
-	if err := ctx.Err(); err != nil {
-		return Outcome{}, newError("plugin not called: "+context.Cause(ctx).Error(), ErrCanceled, err)
-	}
-	if n := hook.EventSize(fields); n > hostapi.MaxEvent {
-		return Outcome{}, newError(fmt.Sprintf("sign-up too large for a plugin: %d bytes, limit %d", n, hostapi.MaxEvent),
-			ErrEventTooLarge, hook.ErrInvalidEvent)
-	}
-	v := p.cur.Load()
-	if v == nil {
-		return Outcome{}, newError("plugin "+p.path+" is closed", ErrClosed)
+	v, err := p.callable(ctx, hook.EventSize(fields), "sign-up")
+	if err != nil {
+		return Outcome{}, err
 	}
 	if !v.hasSignup() {
 		return Outcome{Status: hostapi.SignupAbstain}, nil
 	}
-	begin := time.Now()
-	cctx, release := p.withDeadline(ctx, begin)
-	defer release()
-	deadline, _ := cctx.Deadline()
-	t, err := p.gate.admit(cctx, time.Until(deadline).Round(time.Millisecond))
-	if err != nil {
-		return Outcome{}, err
-	}
-	ran := neutral
-	defer func() { t.done(ran) }()
-	v, inst, err := p.take(cctx)
-	if err != nil {
-		return Outcome{}, err
-	}
-	defer v.release()
-	var out Outcome
-	out, ran, err = v.runSignup(ctx, cctx, inst, &hook.Event{Fields: fields}, begin)
-	return out, err
+	return p.invoke(ctx, &hook.Event{Fields: fields}, exportSignup, nil)
 }
 
-// runSignup is [version.run] for hookd_v1_on_signup: the call under cctx
-// on inst, which goes back to the pool, or is discarded when the call
-// failed. It reports whether the guest ran out its deadline, for the
-// breaker.
+// runSignup is [version.run] for hookd_v1_on_signup, once inst is known
+// to export it with the type () -> i32.
 func (v *version) runSignup(ctx, cctx context.Context, inst *instance, ev *hook.Event, begin time.Time) (Outcome, outcome, error) {
 	fn := inst.signupFunc()
 	if fn == nil { // taken from a version without it: cannot be, as the export is the compiled module's
@@ -188,46 +160,5 @@ func (v *version) runSignup(ctx, cctx context.Context, inst *instance, ev *hook.
 		return Outcome{}, neutral, newError("plugin does not fit ABI "+hostapi.ModuleName+": "+SignupProblem(v.compiled),
 			ErrSignupType, ErrABI)
 	}
-	deadline, _ := cctx.Deadline()
-	if !inst.mem.enter() {
-		v.discard(inst)
-		return Outcome{}, neutral, newError("plugin stopped: its instance was closed", ErrClosed)
-	}
-	call := hostfn.NewCall(ev, deadline, v.p.lim.MaxReply, v.p.grants)
-	inst.setCall(call)
-
-	start := time.Now()
-	err := fn.CallWithStack(hostfn.WithCall(cctx, call), inst.stack)
-	d := time.Since(start)
-
-	inst.setCall(nil)
-	out := Outcome{Logs: call.Logs(), HostCalls: call.HostCalls(), Duration: d}
-	ran := ended
-	if err == nil {
-		out.Status = api.DecodeI32(inst.stack[0])
-		out.Error = call.ErrorMessage()
-	} else {
-		err = v.callError(ctx, inst, err, begin, deadline)
-	}
-	if cerr := cctx.Err(); cerr != nil && err == nil {
-		// As in run: the deadline came before the return was seen.
-		code := uint32(sys.ExitCodeContextCanceled)
-		if errors.Is(cerr, context.DeadlineExceeded) {
-			code = sys.ExitCodeDeadlineExceeded
-		}
-		err = v.exitError(ctx, code, begin, deadline)
-	}
-	switch {
-	case errors.Is(err, ErrDeadline):
-		ran = ranOut
-	case errors.Is(err, ErrCanceled):
-		ran = neutral
-	}
-	inst.mem.exit()
-	if err != nil {
-		v.discard(inst)
-		return out, ran, err
-	}
-	v.pool <- inst
-	return out, ran, nil
+	return v.run(ctx, cctx, inst, fn, false, ev, begin, nil)
 }
