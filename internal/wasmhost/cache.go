@@ -371,6 +371,30 @@ func removeEntry(dir string) (bool, error) {
 	return true, os.RemoveAll(dir)
 }
 
+// Compiled reports whether the compiled code of the binary whose SHA-256
+// is sha is in the engine's cache directory: loading it then reads the
+// code back instead of compiling it. A node uses it to skip a stored
+// plugin version it compiled already (without reading the module), and
+// tests to wait for a compile ahead of activation. Always false without
+// a cache directory (compiled code in memory is not looked up).
+func (e *Engine) Compiled(sha string) bool {
+	if e.cacheDir == "" || !isEntryName(sha) {
+		return false
+	}
+	dirs, _ := filepath.Glob(filepath.Join(e.cacheDir, sha, "wazero-*"))
+	for _, d := range dirs {
+		des, _ := os.ReadDir(d)
+		for _, de := range des {
+			// wazero writes a temporary file and renames it: a
+			// finished one has no .tmp suffix.
+			if de.Type().IsRegular() && !strings.HasSuffix(de.Name(), ".tmp") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Compile reads the plugin binary at path and compiles it into the
 // engine's cache, without starting it: for tools that fill a cache
 // directory ahead of the processes that will load from it

@@ -2,6 +2,7 @@ package wasmhost
 
 import (
 	"context"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 )
@@ -18,6 +19,10 @@ import (
 // concurrently (domains sharing a binary, a reload beside a start,
 // Compile), so it takes a lock per binary around CompileModule. Striped by
 // the hash: two binaries that share a stripe only wait for each other.
+//
+// With a cache directory, a binary whose compiled code was not there yet
+// is logged ("wasm module compiled", with the time it took); one read
+// back from the cache is not.
 func (e *Engine) compile(ctx context.Context, rt wazero.Runtime, wasm []byte, sha string) (wazero.CompiledModule, error) {
 	var stripe byte
 	if sha != "" {
@@ -26,5 +31,14 @@ func (e *Engine) compile(ctx context.Context, rt wazero.Runtime, wasm []byte, sh
 	mu := &e.compiling[int(stripe)%len(e.compiling)]
 	mu.Lock()
 	defer mu.Unlock()
-	return rt.CompileModule(ctx, wasm)
+	cached := e.Compiled(sha)
+	start := time.Now()
+	m, err := rt.CompileModule(ctx, wasm)
+	if err == nil && e.cacheDir != "" && !cached {
+		// A compile is the slow part of loading a new binary (a second
+		// for a Go-built module on a loaded node): say when one happened,
+		// so that a slow activation can be told from a slow propagation.
+		e.logger.InfoContext(ctx, "wasm module compiled", "sha256", sha, "took", time.Since(start).Round(time.Millisecond))
+	}
+	return m, err
 }
