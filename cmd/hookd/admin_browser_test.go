@@ -11,10 +11,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,214 +20,36 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/hookrt/hookd/internal/plugintest"
+	"github.com/hookrt/hookd/internal/webui/browsertest"
 )
 
 // The admin page's end-to-end test drives a real Chromium (Debian's
-// package, /usr/bin/chromium) against the daemon run in-process. Without
-// Chromium it skips, unless HOOKD_REQUIRE_CHROMIUM=1 (CI), which makes it
-// fail instead. With HOOKD_ADMIN_SCREENSHOTS=<dir> it writes a screenshot
-// of every page there (docs/admin/*.png come from it; CI leaves it unset,
-// so the tests write nothing into the tree).
-const (
-	envRequireChromium = "HOOKD_REQUIRE_CHROMIUM"
-	envChromium        = "HOOKD_CHROMIUM" // a browser binary other than the ones looked up
-	envScreenshots     = "HOOKD_ADMIN_SCREENSHOTS"
-)
-
-// browserPatience bounds the browser part of the test: generous, as
-// Chromium starts slowly on a loaded 2-core machine; it only catches a
-// page that never shows what the test waits for.
-const browserPatience = 4 * time.Minute
+// package, /usr/bin/chromium) against the daemon run in-process;
+// internal/webui/browsertest holds the browser it shares with the
+// portal's test. Without Chromium it skips, unless
+// HOOKD_REQUIRE_CHROMIUM=1 (CI), which makes it fail instead. With
+// HOOKD_ADMIN_SCREENSHOTS=<dir> it writes a screenshot of every page
+// there (docs/admin/*.png come from it; CI leaves it unset, so the tests
+// write nothing into the tree).
+const envScreenshots = "HOOKD_ADMIN_SCREENSHOTS"
 
 // chromium returns the browser to run, or skips the test.
 func chromium(t *testing.T) string {
 	t.Helper()
-	candidates := []string{os.Getenv(envChromium), "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
-	for _, c := range candidates {
-		if c == "" {
-			continue
-		}
-		if p, err := exec.LookPath(c); err == nil {
-			return p
-		}
-	}
-	if os.Getenv(envRequireChromium) == "1" {
-		t.Fatalf("no Chromium found (looked for %s) but %s=1: the browser test must run; apt-get install -y chromium",
-			strings.Join(candidates[1:], ", "), envRequireChromium)
-	}
-	t.Skipf("no Chromium found; apt-get install -y chromium to run the admin page in a browser (%s=1 makes this fail)", envRequireChromium)
-	return ""
+	return browsertest.Chromium(t, "the admin page")
 }
 
-// browser is a headless Chromium with one tab, and the messages its pages
-// wrote to the console.
-type browser struct {
-	t    *testing.T
-	ctx  context.Context
-	base string
-	// shots is where screenshots go ("" for none).
-	shots string
-
-	mu      sync.Mutex
-	console []string
-}
-
-// newBrowser starts Chromium with a fresh profile. The flags keep it from
-// reaching out: this machine's closed network refuses Chromium's
-// background connections, which would otherwise fill the log and slow it.
-func newBrowser(t *testing.T, exe, base string) *browser {
+// newBrowser starts Chromium on the daemon at base; its screenshots are
+// of the viewport.
+func newBrowser(t *testing.T, exe, base string) *browsertest.Browser {
 	t.Helper()
-	// chromedp makes the profile directory in $TMPDIR and removes it when
-	// the browser has stopped (killing what Chromium left running, which
-	// t.TempDir's own cleanup could not): so $TMPDIR is a test directory.
-	tmp := filepath.Join(t.TempDir(), "tmp")
-	if err := os.Mkdir(tmp, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("TMPDIR", tmp)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter"),
-		chromedp.Flag("metrics-recording-only", true),
-		chromedp.WindowSize(1200, 800),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc) // waits for the browser to stop and its profile to go
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	ctx, cancelTime := context.WithTimeout(ctx, browserPatience)
-	t.Cleanup(cancelTime)
-	b := &browser{t: t, ctx: ctx, base: base, shots: os.Getenv(envScreenshots)}
-	messages := chromedp.Console(ctx) // starts the browser
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if !consoleProblem(m) {
-				continue
-			}
-			b.mu.Lock()
-			b.console = append(b.console, fmt.Sprintf("%s: %s (%s)", m.Type, m.Text, m.URL))
-			b.mu.Unlock()
-		}
-	}()
-	b.do(chromedp.EmulateViewport(1200, 800))
-	return b
+	return browsertest.New(t, exe, base, browsertest.Options{Screenshots: os.Getenv(envScreenshots), Expected: expectedConsole})
 }
 
-// do runs steps, failing the test with what the page showed.
-func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	if err := chromedp.Do(b.ctx, steps...); err != nil {
-		b.t.Fatalf("browser: %v\n%s", err, b.page())
-	}
-}
-
-// open loads path and waits until sel is visible.
-func (b *browser) open(path, sel string) {
-	b.t.Helper()
-	b.do(chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS(sel)))
-}
-
-// submit clicks a form's button and waits for the page it leads to, and
-// then for sel on it.
-func (b *browser) submit(button, sel string) {
-	b.t.Helper()
-	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(button))); err != nil {
-		b.t.Fatalf("browser: click %s: %v\n%s", button, err, b.page())
-	}
-	b.do(chromedp.WaitVisible(chromedp.CSS(sel)))
-}
-
-// text returns the text of the element sel.
-func (b *browser) text(sel string) string {
-	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		b.t.Fatalf("browser: text of %s: %v\n%s", sel, err, b.page())
-	}
-	return s
-}
-
-// attr returns the attribute name of the element sel.
-func (b *browser) attr(sel, name string) string {
-	b.t.Helper()
-	r, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
-	if err != nil || !r.Exists {
-		b.t.Fatalf("browser: attribute %s of %s: %v\n%s", name, sel, err, b.page())
-	}
-	return r.Value
-}
-
-// location is the URL the tab shows.
-func (b *browser) location() string {
-	b.t.Helper()
-	u, err := chromedp.Run(b.ctx, chromedp.Location())
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return u
-}
-
-// page is the current page's URL and text, for failure messages.
-func (b *browser) page() string {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), 10*time.Second)
-	defer cancel()
-	u, _ := chromedp.Run(ctx, chromedp.Location())
-	s, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-	return "page " + u + ":\n" + s
-}
-
-// shot saves a screenshot of the viewport as name.png, when asked to.
-func (b *browser) shot(name string) {
-	b.t.Helper()
-	if b.shots == "" {
-		return
-	}
-	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.MkdirAll(b.shots, 0o755); err != nil {
-		b.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
-// consoleProblem reports whether a console message is a problem of the
-// page: an exception, an error or a warning (a CSP violation is one), but
-// not the 401 of the wrong token the test types on purpose.
-func consoleProblem(m chromedp.ConsoleMessage) bool {
-	switch m.Type {
-	case chromedp.ConsoleException, chromedp.ConsoleError, chromedp.ConsoleWarning:
-	default:
-		return false
-	}
-	return !(m.Source == "network" && strings.Contains(m.Text, "401") && strings.HasSuffix(m.URL, "/admin/login"))
-}
-
-// consoleMessages returns the problems the pages wrote to the console so
-// far.
-func (b *browser) consoleMessages() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.console...)
+// expectedConsole reports the console message the test provokes on
+// purpose: the 401 of the wrong token it types.
+func expectedConsole(m chromedp.ConsoleMessage) bool {
+	return m.Source == "network" && strings.Contains(m.Text, "401") && strings.HasSuffix(m.URL, "/admin/login")
 }
 
 // TestAdminBrowser runs the daemon with a token and a JWT webhook whose
@@ -380,66 +200,66 @@ secret = %q
 	b := newBrowser(t, exe, base)
 
 	// Log in through the form.
-	b.open("/admin/", "form.login")
-	if loc := b.location(); loc != base+"/admin/login" {
+	b.Open("/admin/", "form.login")
+	if loc := b.Location(); loc != base+"/admin/login" {
 		t.Fatalf("without a session the page is %s; want the login form", loc)
 	}
-	b.shot("login")
-	b.do(chromedp.SendKeys(chromedp.CSS("#token"), "wrong-token"))
-	b.submit("form.login button", ".flash-error")
-	if got := b.text(".flash-error"); !strings.Contains(got, "not the API token") {
+	b.Shot("login")
+	b.Do(chromedp.SendKeys(chromedp.CSS("#token"), "wrong-token"))
+	b.Submit("form.login button", ".flash-error")
+	if got := b.Text(".flash-error"); !strings.Contains(got, "not the API token") {
 		t.Errorf("a wrong token says %q", got)
 	}
-	b.do(chromedp.SendKeys(chromedp.CSS("#token"), token)) // the form comes back empty
-	b.submit("form.login button", "#deliveries")
-	if loc := b.location(); loc != base+"/admin/" || strings.Contains(loc, token) {
+	b.Do(chromedp.SendKeys(chromedp.CSS("#token"), token)) // the form comes back empty
+	b.Submit("form.login button", "#deliveries")
+	if loc := b.Location(); loc != base+"/admin/" || strings.Contains(loc, token) {
 		t.Fatalf("after login the page is %s", loc)
 	}
 	// The script draws the chart from /admin/stats.json (CSP allowing).
-	b.do(chromedp.WaitVisible(chromedp.CSS("#chart-rate polyline")))
-	b.shot("deliveries")
+	b.Do(chromedp.WaitVisible(chromedp.CSS("#chart-rate polyline")))
+	b.Shot("deliveries")
 
 	// The dead letter, replayed from the dead-letters page.
-	b.open("/admin/dead", "#deliveries")
+	b.Open("/admin/dead", "#deliveries")
 	row := fmt.Sprintf(`tr[data-id="%d"]`, dead[0])
-	b.do(chromedp.WaitVisible(chromedp.CSS(row)))
-	if st := b.attr(row, "data-state"); st != "dead" {
+	b.Do(chromedp.WaitVisible(chromedp.CSS(row)))
+	if st := b.Attr(row, "data-state"); st != "dead" {
 		t.Fatalf("the dead letter's state: %s", st)
 	}
 	// It keeps the attempt's error and says why hookd gave up.
-	if got := b.attr(row+" td.err", "title"); !strings.HasPrefix(got, "HTTP 500") ||
+	if got := b.Attr(row+" td.err", "title"); !strings.HasPrefix(got, "HTTP 500") ||
 		!strings.HasSuffix(got, " — gave up: next attempt would pass the maximum age 1h") {
 		t.Errorf("the dead letter's error: %q", got)
 	}
-	b.shot("dead")
-	b.submit(row+" button", ".flash")
-	if got := b.text(".flash"); got != fmt.Sprintf("Delivery %d is queued for another attempt.", dead[0]) {
+	b.Shot("dead")
+	b.Submit(row+" button", ".flash")
+	if got := b.Text(".flash"); got != fmt.Sprintf("Delivery %d is queued for another attempt.", dead[0]) {
 		t.Errorf("after replay the page says %q", got)
 	}
 	recv.waitFor(t, "the replayed event", func() bool { return len(recv.got[userEvent]) == 1 })
 
 	// Watch it turn delivered: the list of the event's deliveries, with the
 	// page's auto-refresh on, until the row says so.
-	b.open("/admin/?event_id="+userEvent+"&target=jwt_webhook", "#autorefresh")
-	b.do(chromedp.Click(chromedp.CSS("#autorefresh")))
-	b.do(chromedp.WaitVisible(chromedp.CSS(row + `[data-state="delivered"]`)))
-	b.do(chromedp.Click(chromedp.CSS("#autorefresh"))) // off again, before typing into forms
-	b.open(fmt.Sprintf("/admin/deliveries/%d", dead[0]), "#attempts")
-	if st := b.attr("#delivery", "data-state"); st != "delivered" {
+	b.Open("/admin/?event_id="+userEvent+"&target=jwt_webhook", "#autorefresh")
+	b.Do(chromedp.Click(chromedp.CSS("#autorefresh")))
+	b.Do(chromedp.WaitVisible(chromedp.CSS(row + `[data-state="delivered"]`)))
+	b.Do(chromedp.Click(chromedp.CSS("#autorefresh"))) // off again, before typing into forms
+	b.Open(fmt.Sprintf("/admin/deliveries/%d", dead[0]), "#attempts")
+	if st := b.Attr("#delivery", "data-state"); st != "delivered" {
 		t.Errorf("the delivery's page says %s", st)
 	}
-	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#attempts tbody tr").length`)); err != nil || n != 2 {
+	if n, err := chromedp.Run(b.Ctx, chromedp.Evaluate[int](`document.querySelectorAll("#attempts tbody tr").length`)); err != nil || n != 2 {
 		t.Errorf("attempts listed: %d, %v; want 2 (the failure and the replay)", n, err)
 	}
-	if got := b.text("#event"); !strings.Contains(got, "ann@example.com") {
+	if got := b.Text("#event"); !strings.Contains(got, "ann@example.com") {
 		t.Errorf("the event's fields: %q", got)
 	}
-	b.shot("delivery")
+	b.Shot("delivery")
 
 	// The breaker opened at the failure and closed at the replay's success:
 	// the targets page says so, with the cause, and the log once each.
-	b.open("/admin/targets", `tr[data-target="jwt_webhook"] .breaker-change`)
-	if got := b.text(`tr[data-target="jwt_webhook"] .breaker-change`); !strings.HasPrefix(got, "closed ") || !strings.Contains(got, ": HTTP 500") {
+	b.Open("/admin/targets", `tr[data-target="jwt_webhook"] .breaker-change`)
+	if got := b.Text(`tr[data-target="jwt_webhook"] .breaker-change`); !strings.HasPrefix(got, "closed ") || !strings.Contains(got, ": HTTP 500") {
 		t.Errorf("the breaker's last change: %q", got)
 	}
 	if n := strings.Count(logs.String(), "breaker opened"); n != 1 || !strings.Contains(logs.String(), "breaker closed") {
@@ -452,67 +272,67 @@ secret = %q
 		"USERNAME": "bob", "EMAIL": "bob@example.com"})
 	held := waitDeliveries(t, base, token, url.Values{"state": {"pending"}, "target": {"jwt_webhook"}, "event_id": {heldEvent}})
 	heldRow := fmt.Sprintf(`tr[data-id="%d"] .held`, held[0])
-	b.open("/admin/?target=jwt_webhook", heldRow)
-	if got := b.text(heldRow); got != "held: target paused by operator: nightly maintenance" {
+	b.Open("/admin/?target=jwt_webhook", heldRow)
+	if got := b.Text(heldRow); got != "held: target paused by operator: nightly maintenance" {
 		t.Errorf("the held delivery's row says %q", got)
 	}
-	b.shot("held")
+	b.Shot("held")
 	apiTargetAction(t, base, token, "jwt_webhook", "resume", "")
 	recv.waitFor(t, "the held event, once resumed", func() bool { return len(recv.got[heldEvent]) == 1 })
 
 	// Disable the JWT webhook, with a reason.
-	b.open("/admin/targets", `tr[data-target="jwt_webhook"]`)
-	b.do(chromedp.SendKeys(chromedp.CSS("#disable-jwt_webhook"), "receiver migrating"))
-	b.submit(`tr[data-target="jwt_webhook"] form:has(input[value="disable"]) button`, `tr[data-target="jwt_webhook"][data-state="disabled"]`)
-	if got := b.text(".flash"); got != "Target jwt_webhook is disabled." {
+	b.Open("/admin/targets", `tr[data-target="jwt_webhook"]`)
+	b.Do(chromedp.SendKeys(chromedp.CSS("#disable-jwt_webhook"), "receiver migrating"))
+	b.Submit(`tr[data-target="jwt_webhook"] form:has(input[value="disable"]) button`, `tr[data-target="jwt_webhook"][data-state="disabled"]`)
+	if got := b.Text(".flash"); got != "Target jwt_webhook is disabled." {
 		t.Errorf("after disabling the page says %q", got)
 	}
-	if got := b.text(`tr[data-target="jwt_webhook"]`); !strings.Contains(got, "receiver migrating") || !strings.Contains(got, "by operator") {
+	if got := b.Text(`tr[data-target="jwt_webhook"]`); !strings.Contains(got, "receiver migrating") || !strings.Contains(got, "by operator") {
 		t.Errorf("the disabled target's row: %q", got)
 	}
 	if st := targetState(t, base, token, "jwt_webhook"); st != "disabled" {
 		t.Errorf("the API says jwt_webhook is %s", st)
 	}
-	b.shot("targets")
+	b.Shot("targets")
 
 	// A bulk replay into the disabled target is refused before anything is
 	// requeued, naming its state; the operator may confirm or cancel.
-	b.open("/admin/dead", "form.replay")
-	b.do(chromedp.SetValue(chromedp.CSS(`form.replay select[name="target"]`), "jwt_webhook"))
-	b.submit("form.replay button", "#refused")
-	if got := b.text("#refused"); !strings.Contains(got, "target jwt_webhook is disabled by operator (receiver migrating)") {
+	b.Open("/admin/dead", "form.replay")
+	b.Do(chromedp.SetValue(chromedp.CSS(`form.replay select[name="target"]`), "jwt_webhook"))
+	b.Submit("form.replay button", "#refused")
+	if got := b.Text("#refused"); !strings.Contains(got, "target jwt_webhook is disabled by operator (receiver migrating)") {
 		t.Errorf("the refused replay says %q", got)
 	}
-	b.shot("replay-refused")
-	b.submit("#confirm a", "#deliveries")
+	b.Shot("replay-refused")
+	b.Submit("#confirm a", "#deliveries")
 
 	// A session's record.
-	b.open("/admin/sessions", `input[name="id"]`)
-	b.do(chromedp.SendKeys(chromedp.CSS(`input[name="id"]`), "s-4701"))
-	b.submit(`form.filters button`, "section.event")
-	if got := b.text("main"); !strings.Contains(got, "NEWSESSION") || !strings.Contains(got, "STOP") || !strings.Contains(got, "http_events.global") {
+	b.Open("/admin/sessions", `input[name="id"]`)
+	b.Do(chromedp.SendKeys(chromedp.CSS(`input[name="id"]`), "s-4701"))
+	b.Submit(`form.filters button`, "section.event")
+	if got := b.Text("main"); !strings.Contains(got, "NEWSESSION") || !strings.Contains(got, "STOP") || !strings.Contains(got, "http_events.global") {
 		t.Errorf("the session's record: %q", got)
 	}
-	b.shot("sessions")
+	b.Shot("sessions")
 
-	b.open("/admin/plugins", `tr[data-domain="guarded"]`)
-	if got := b.text(`tr[data-domain="guarded"]`); !strings.Contains(got, "session-guard") || !strings.Contains(got, "ok 2") {
+	b.Open("/admin/plugins", `tr[data-domain="guarded"]`)
+	if got := b.Text(`tr[data-domain="guarded"]`); !strings.Contains(got, "session-guard") || !strings.Contains(got, "ok 2") {
 		t.Errorf("the plugin's row: %q", got)
 	}
-	b.shot("plugins")
-	b.open("/admin/config", "#config")
-	conf := b.text("#config")
+	b.Shot("plugins")
+	b.Open("/admin/config", "#config")
+	conf := b.Text("#config")
 	if !strings.Contains(conf, `token_file = "`+filepath.Join(dir, "token")+`"`) || !strings.Contains(conf, "[jwt_webhook]") ||
 		!strings.Contains(conf, `secret = "<redacted>"`) || strings.Contains(conf, token) || strings.Contains(conf, pluginSecret) {
 		t.Errorf("the config page:\n%s", conf)
 	}
-	b.shot("config")
+	b.Shot("config")
 
 	// Log out: the page asks for the token again.
-	b.submit("#tools form button", "form.login")
-	b.open("/admin/targets", "form.login")
+	b.Submit("#tools form button", "form.login")
+	b.Open("/admin/targets", "form.login")
 
-	for _, m := range b.consoleMessages() {
+	for _, m := range b.Problems() {
 		t.Errorf("console: %s", m)
 	}
 }

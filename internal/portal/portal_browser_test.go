@@ -39,61 +39,61 @@ func TestPortalBrowser(t *testing.T) {
 	b := newBrowser(t, exe, e.srv.URL)
 
 	// Log in through the form: a wrong token first.
-	b.open("/portal/", "form.login")
-	if loc := b.location(); loc != e.srv.URL+"/portal/login" {
+	b.Open("/portal/", "form.login")
+	if loc := b.Location(); loc != e.srv.URL+"/portal/login" {
 		t.Fatalf("without a session the portal shows %s; want the login form", loc)
 	}
-	b.shot("login")
-	b.do(chromedp.SendKeys(chromedp.CSS("#token"), "hkd_dt_dt_wrong_token"))
-	b.submit("form.login button", ".flash-error")
-	b.do(chromedp.SendKeys(chromedp.CSS("#token"), e.tokA))
-	b.submit("form.login button", "#deliveries")
-	if got := b.text("#who"); !strings.Contains(got, "alpha") {
+	b.Shot("login")
+	b.Do(chromedp.SendKeys(chromedp.CSS("#token"), "hkd_dt_dt_wrong_token"))
+	b.Submit("form.login button", ".flash-error")
+	b.Do(chromedp.SendKeys(chromedp.CSS("#token"), e.tokA))
+	b.Submit("form.login button", "#deliveries")
+	if got := b.Text("#who"); !strings.Contains(got, "alpha") {
 		t.Errorf("the header names %q; want domain alpha", got)
 	}
 
 	// Upload, not activated.
-	b.open("/portal/plugin", "#upload")
-	b.do(chromedp.SetUploadFiles(chromedp.CSS(`#upload input[name="module"]`), []string{module}),
+	b.Open("/portal/plugin", "#upload")
+	b.Do(chromedp.SetUploadFiles(chromedp.CSS(`#upload input[name="module"]`), []string{module}),
 		chromedp.SetValue(chromedp.CSS(`#upload textarea[name="settings"]`),
 			`{"config":{"block":["10.0.0.0/8"],"secret":"`+alphaMark+`"}}`),
 		chromedp.Click(chromedp.CSS(`#upload input[name="activate"]`))) // off
-	b.submit("#upload button", ".flash")
-	if got := b.text(".flash"); !strings.HasPrefix(got, "Version 1 stored (") {
+	b.Submit("#upload button", ".flash")
+	if got := b.Text(".flash"); !strings.HasPrefix(got, "Version 1 stored (") {
 		t.Fatalf("after the upload the page says %q", got)
 	}
-	if n := b.count(`#versions tr[data-version="1"]:not([data-active])`); n != 1 {
+	if n := b.Count(`#versions tr[data-version="1"]:not([data-active])`); n != 1 {
 		t.Errorf("version 1 listed inactive: %d rows", n)
 	}
 
 	// Dry run of version 1 on two events.
-	b.do(chromedp.SetValue(chromedp.CSS(`#dryrun select[name="version"]`), "1"),
+	b.Do(chromedp.SetValue(chromedp.CSS(`#dryrun select[name="version"]`), "1"),
 		chromedp.SetValue(chromedp.CSS(`#dryrun textarea[name="events"]`),
 			`[{"MODULE":"ISL_LIGHT","EVENT":"NEWSESSION","DOMAIN_ID":"alpha","SESSIONID":"s-blocked","reasonAddress":"10.1.2.3"},`+
 				`{"MODULE":"ISL_LIGHT","EVENT":"NEWSESSION","DOMAIN_ID":"alpha","SESSIONID":"s-odd","reasonAddress":"not-an-ip"}]`))
-	b.submit("#dryrun button", "#candidate")
-	if got := b.text("#candidate"); !strings.Contains(got, "version 1 on 2 events") {
+	b.Submit("#dryrun button", "#candidate")
+	if got := b.Text("#candidate"); !strings.Contains(got, "version 1 on 2 events") {
 		t.Errorf("the dry run says %q", got)
 	}
-	results := b.text("main")
+	results := b.Text("main")
 	if !strings.Contains(results, "s-blocked") || !strings.Contains(strings.ToLower(results), "drop") {
 		t.Errorf("the dry run does not show the drop command for the blocked session:\n%s", results)
 	}
 	if !strings.Contains(results, `reasonAddress "not-an-ip" is not an IP address`) {
 		t.Errorf("the dry run does not show the plugin's warning:\n%s", results)
 	}
-	b.shot("dryrun")
+	b.Shot("dryrun")
 	if ds, _ := e.rt.ListDeliveries(t.Context(), hook.DeliveryFilter{Target: "http_events.domain.alpha"}); len(ds) != 0 {
 		t.Errorf("the dry run made %d deliveries", len(ds))
 	}
 
 	// Activate it.
-	b.open("/portal/plugin", `#versions tr[data-version="1"] button.activate`)
-	b.submit(`#versions tr[data-version="1"] button.activate`, `#active[data-version="1"]`)
-	if got := b.text(".flash"); !strings.HasPrefix(got, "Version 1 is active on every node") {
+	b.Open("/portal/plugin", `#versions tr[data-version="1"] button.activate`)
+	b.Submit(`#versions tr[data-version="1"] button.activate`, `#active[data-version="1"]`)
+	if got := b.Text(".flash"); !strings.HasPrefix(got, "Version 1 is active on every node") {
 		t.Errorf("after activating the page says %q", got)
 	}
-	b.shot("plugin")
+	b.Shot("plugin")
 
 	// Alpha's events: one from an address that is no IP (a warning in the
 	// plugin's log), one from an address it lets through.
@@ -115,29 +115,29 @@ func TestPortalBrowser(t *testing.T) {
 			alphaDelivery = ob.DeliveryID
 		}
 	}
-	b.open("/portal/", "#deliveries")
+	b.Open("/portal/", "#deliveries")
 	for _, id := range alphaEvents {
-		if n := b.count(fmt.Sprintf(`tr[data-event=%q][data-state="delivered"]`, id)); n != 1 {
+		if n := b.Count(fmt.Sprintf(`tr[data-event=%q][data-state="delivered"]`, id)); n != 1 {
 			t.Errorf("event %s: %d delivered rows", id, n)
 		}
 	}
-	if got := b.text("#summary"); !strings.Contains(got, "delivered 2") {
+	if got := b.Text("#summary"); !strings.Contains(got, "delivered 2") {
 		t.Errorf("the summary says %q", got)
 	}
-	b.shot("deliveries")
-	b.open(fmt.Sprintf("/portal/deliveries/%d", alphaDelivery), "#attempts")
-	if got := b.text("#event"); !strings.Contains(got, alphaMark) {
+	b.Shot("deliveries")
+	b.Open(fmt.Sprintf("/portal/deliveries/%d", alphaDelivery), "#attempts")
+	if got := b.Text("#event"); !strings.Contains(got, alphaMark) {
 		t.Errorf("the delivery's event: %q", got)
 	}
-	b.shot("delivery")
+	b.Shot("delivery")
 
 	// Version 2 forgets the secret: a NEWSESSION fails for good and is a
 	// dead letter, which says why. Rolling back to version 1 and
 	// replaying it delivers it.
-	b.open("/portal/plugin", "#upload")
-	b.do(chromedp.SetUploadFiles(chromedp.CSS(`#upload input[name="module"]`), []string{module}),
+	b.Open("/portal/plugin", "#upload")
+	b.Do(chromedp.SetUploadFiles(chromedp.CSS(`#upload input[name="module"]`), []string{module}),
 		chromedp.SetValue(chromedp.CSS(`#upload textarea[name="settings"]`), `{"config":{"block":["10.0.0.0/8"]}}`))
-	b.submit("#upload button", `#active[data-version="2"]`)
+	b.Submit("#upload button", `#active[data-version="2"]`)
 	deadEvent, err := e.rt.Emit(t.Context(), map[string]string{"MODULE": "ISL_LIGHT", "EVENT": "NEWSESSION", "DOMAIN_ID": "alpha",
 		"SESSIONID": "alpha-s-2", "reasonAddress": "192.0.2.10"})
 	if err != nil {
@@ -147,16 +147,16 @@ func TestPortalBrowser(t *testing.T) {
 		return countEvents(obs, []string{deadEvent}, hook.StateDead) == 1
 	})
 	deadRow := fmt.Sprintf(`tr[data-event=%q][data-state="dead"]`, deadEvent)
-	b.open("/portal/dead", deadRow)
-	if got := b.text(deadRow + " td.err"); !strings.Contains(got, "secret") {
+	b.Open("/portal/dead", deadRow)
+	if got := b.Text(deadRow + " td.err"); !strings.Contains(got, "secret") {
 		t.Errorf("the dead letter's error: %q", got)
 	}
-	b.shot("dead")
-	b.open("/portal/plugin", `#versions tr[data-version="1"] button.activate`)
-	b.submit(`#versions tr[data-version="1"] button.activate`, `#active[data-version="1"]`)
-	b.open("/portal/dead", deadRow)
-	b.submit(deadRow+" button", ".flash")
-	if got := b.text(".flash"); !strings.HasSuffix(got, "is queued for another attempt.") {
+	b.Shot("dead")
+	b.Open("/portal/plugin", `#versions tr[data-version="1"] button.activate`)
+	b.Submit(`#versions tr[data-version="1"] button.activate`, `#active[data-version="1"]`)
+	b.Open("/portal/dead", deadRow)
+	b.Submit(deadRow+" button", ".flash")
+	if got := b.Text(".flash"); !strings.HasSuffix(got, "is queued for another attempt.") {
 		t.Errorf("after the replay the page says %q", got)
 	}
 	e.obs.Wait(t, "the replayed dead letter", func(obs []hook.Observation) bool {
@@ -166,41 +166,41 @@ func TestPortalBrowser(t *testing.T) {
 	// The plugin's log, once this node has flushed it to the store (every
 	// second): the page is loaded again until the line is there.
 	e.waitLog(t, "alpha", alphaMark)
-	b.open("/portal/logs", "#logs")
-	if got := b.text("#logs"); !strings.Contains(got, alphaMark) || !strings.Contains(got, "not an IP address") {
+	b.Open("/portal/logs", "#logs")
+	if got := b.Text("#logs"); !strings.Contains(got, alphaMark) || !strings.Contains(got, "not an IP address") {
 		t.Errorf("the plugin log: %q", got)
 	}
-	b.shot("logs")
-	b.open("/portal/settings", "#domain")
-	b.shot("settings")
-	b.open("/portal/sessions?id=alpha-s-1", "section.event")
-	b.shot("sessions")
+	b.Shot("logs")
+	b.Open("/portal/settings", "#domain")
+	b.Shot("settings")
+	b.Open("/portal/sessions?id=alpha-s-1", "section.event")
+	b.Shot("sessions")
 
 	// Beta's owner sees none of it.
-	b.submit(`#tools button`, "form.login")
-	b.do(chromedp.SendKeys(chromedp.CSS("#token"), e.tokB))
-	b.submit("form.login button", "#deliveries")
-	if got := b.text("#who"); !strings.Contains(got, "beta") {
+	b.Submit(`#tools button`, "form.login")
+	b.Do(chromedp.SendKeys(chromedp.CSS("#token"), e.tokB))
+	b.Submit("form.login button", "#deliveries")
+	if got := b.Text("#who"); !strings.Contains(got, "beta") {
 		t.Fatalf("the header names %q; want domain beta", got)
 	}
 	for _, p := range []struct{ path, sel string }{
 		{"/portal/", "#deliveries"}, {"/portal/dead", "#deliveries"}, {"/portal/plugin", "#versions"},
 		{"/portal/logs", "#logs"}, {"/portal/settings", "#domain"}, {"/portal/?event_id=" + alphaEvents[0], "#deliveries"},
 	} {
-		b.open(p.path, p.sel)
-		body := b.text("body")
+		b.Open(p.path, p.sel)
+		body := b.Text("body")
 		for _, m := range append([]string{alphaMark, "alpha-s-1", "alpha-owner"}, alphaEvents...) {
 			if strings.Contains(body, m) && !strings.Contains(p.path, m) {
 				t.Errorf("beta's %s shows alpha's %q:\n%s", p.path, m, body)
 			}
 		}
 	}
-	b.open(fmt.Sprintf("/portal/deliveries/%d", alphaDelivery), ".problem")
-	if got := b.text(".problem"); !strings.Contains(got, "not found") {
+	b.Open(fmt.Sprintf("/portal/deliveries/%d", alphaDelivery), ".problem")
+	if got := b.Text(".problem"); !strings.Contains(got, "not found") {
 		t.Errorf("beta opening alpha's delivery: %q", got)
 	}
-	b.open("/portal/sessions?id=alpha-s-1", "#no-events")
-	if problems := b.problems(); len(problems) > 0 {
+	b.Open("/portal/sessions?id=alpha-s-1", "#no-events")
+	if problems := b.Problems(); len(problems) > 0 {
 		t.Errorf("the pages wrote to the console:\n%s", strings.Join(problems, "\n"))
 	}
 }
