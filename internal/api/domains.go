@@ -102,16 +102,9 @@ func (s *server) handleDomains(w http.ResponseWriter, r *http.Request) {
 
 // handleDomain serves GET /v1/domains/{id}.
 func (s *server) handleDomain(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query()) {
-		return
-	}
-	d, err := b.Domain(r.Context(), who, id)
-	if err != nil {
-		s.backendError(w, r, err, domainNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	domainRoute[none]{call: func(c domainCall, _ none) (any, error) {
+		return c.b.Domain(c.ctx, c.who, c.id)
+	}}.serve(s, w, r)
 }
 
 // handlePutDomain serves PUT /v1/domains/{id}: the body is the domain's
@@ -119,45 +112,46 @@ func (s *server) handleDomain(w http.ResponseWriter, r *http.Request) {
 // exactly as at start (400 naming what is wrong); a domain of the TOML
 // file is 409.
 func (s *server) handlePutDomain(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query()) {
-		return
-	}
-	body, ok := s.readJSONBody(w, r, s.maxBody, "the domain's settings")
-	if !ok {
-		return
-	}
-	d, err := b.PutDomain(r.Context(), who, id, body)
-	if err != nil {
-		s.backendError(w, r, err, domainNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	domainRoute[[]byte]{
+		read: func(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+			return s.readJSONBody(w, r, s.maxBody, "the domain's settings")
+		},
+		call: func(c domainCall, body []byte) (any, error) {
+			return c.b.PutDomain(c.ctx, c.who, c.id, body)
+		},
+	}.serve(s, w, r)
 }
 
 // handleDeleteDomain serves DELETE /v1/domains/{id} (the operator's).
 func (s *server) handleDeleteDomain(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query()) {
-		return
-	}
-	if err := b.DeleteDomain(r.Context(), who, id); err != nil {
-		s.backendError(w, r, err, domainNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"domain": id, "status": "deleted"})
+	domainRoute[none]{call: func(c domainCall, _ none) (any, error) {
+		return map[string]string{"domain": c.id, "status": "deleted"}, c.b.DeleteDomain(c.ctx, c.who, c.id)
+	}}.serve(s, w, r)
+}
+
+// tokenRequest is the body of POST /v1/domains/{id}/tokens.
+type tokenRequest struct {
+	name string
+	ttl  time.Duration // 0: the token does not expire
 }
 
 // handleCreateToken serves POST /v1/domains/{id}/tokens with
 // {"name": "ci", "ttl": "720h"}: the token is in the answer, once.
 func (s *server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query()) {
-		return
-	}
+	domainRoute[tokenRequest]{
+		read: s.readTokenRequest,
+		call: func(c domainCall, in tokenRequest) (any, error) {
+			return c.b.CreateDomainToken(c.ctx, c.who, c.id, in.name, in.ttl)
+		},
+		status: http.StatusCreated,
+	}.serve(s, w, r)
+}
+
+// readTokenRequest reads and checks the body of a token's creation.
+func (s *server) readTokenRequest(w http.ResponseWriter, r *http.Request) (tokenRequest, bool) {
 	body, ok := s.readJSONBody(w, r, maxTokenBody, `{"name": "…", "ttl": "720h"}`)
 	if !ok {
-		return
+		return tokenRequest{}, false
 	}
 	var in struct {
 		Name string `json:"name"`
@@ -165,127 +159,84 @@ func (s *server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := decodeStrict(body, &in); err != nil {
 		writeError(w, http.StatusBadRequest, `body must be {"name": "…", "ttl": "720h"} (ttl optional): `+err.Error())
-		return
+		return tokenRequest{}, false
 	}
 	if in.Name == "" || len(in.Name) > maxTokenName {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("name: must be 1 to %d bytes, naming who uses the token (ci, alice)", maxTokenName))
-		return
+		return tokenRequest{}, false
 	}
-	var ttl time.Duration
+	req := tokenRequest{name: in.Name}
 	if in.TTL != "" {
 		d, err := time.ParseDuration(in.TTL)
 		if err != nil || d <= 0 {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("ttl %s: must be a positive duration (720h), or left out for a token that does not expire", quoteCut(in.TTL)))
-			return
+			return tokenRequest{}, false
 		}
-		ttl = d
+		req.ttl = d
 	}
-	tok, err := b.CreateDomainToken(r.Context(), who, id, in.Name, ttl)
-	if err != nil {
-		s.backendError(w, r, err, domainNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusCreated, tok)
+	return req, true
 }
 
 // handleTokens serves GET /v1/domains/{id}/tokens (never their secrets).
 func (s *server) handleTokens(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query()) {
-		return
-	}
-	ts, err := b.DomainTokens(r.Context(), who, id)
-	if err != nil {
-		s.backendError(w, r, err, domainNotFound(id))
-		return
-	}
-	for i := range ts {
-		ts[i].Secret = "" // shown once, when created
-	}
-	writeJSON(w, http.StatusOK, struct {
-		Tokens []hook.DomainToken `json:"tokens"`
-	}{orEmpty(ts)})
+	domainRoute[none]{call: func(c domainCall, _ none) (any, error) {
+		ts, err := c.b.DomainTokens(c.ctx, c.who, c.id)
+		for i := range ts {
+			ts[i].Secret = "" // shown once, when created
+		}
+		return listed("tokens", ts, err)
+	}}.serve(s, w, r)
 }
 
 // handleRevokeToken serves DELETE /v1/domains/{id}/tokens/{token}.
 func (s *server) handleRevokeToken(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query()) {
-		return
-	}
-	tokID := r.PathValue("token")
-	if len(tokID) > maxDomainID {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("token id: must be 1 to %d bytes", maxDomainID))
-		return
-	}
-	if err := b.RevokeDomainToken(r.Context(), who, id, tokID); err != nil {
-		s.backendError(w, r, err, "token "+quoteCut(tokID)+" of domain "+quoteCut(id)+" not found")
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"domain": id, "token": tokID, "status": "revoked"})
+	domainRoute[string]{
+		read: func(w http.ResponseWriter, r *http.Request) (string, bool) {
+			tokID := r.PathValue("token")
+			if len(tokID) > maxDomainID {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("token id: must be 1 to %d bytes", maxDomainID))
+				return "", false
+			}
+			return tokID, true
+		},
+		call: func(c domainCall, tokID string) (any, error) {
+			return map[string]string{"domain": c.id, "token": tokID, "status": "revoked"},
+				c.b.RevokeDomainToken(c.ctx, c.who, c.id, tokID)
+		},
+		notFound: func(id, tokID string) string {
+			return "token " + quoteCut(tokID) + " of domain " + quoteCut(id) + " not found"
+		},
+	}.serve(s, w, r)
 }
 
 // handlePluginLogs serves GET /v1/domains/{id}/logs?limit=: the last lines
 // the domain's plugin wrote, on every node, newest last.
 func (s *server) handlePluginLogs(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok {
-		return
-	}
-	limit, ok := lineLimit(w, r.URL.Query())
-	if !ok {
-		return
-	}
-	lines, err := b.PluginLogs(r.Context(), who, id, limit)
-	if err != nil {
-		s.backendError(w, r, err, domainNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
-		Lines []hook.PluginLogLine `json:"lines"`
-	}{orEmpty(lines)})
+	domainRoute[int]{params: []string{"limit"}, read: lineLimit, call: func(c domainCall, limit int) (any, error) {
+		lines, err := c.b.PluginLogs(c.ctx, c.who, c.id, limit)
+		return listed("lines", lines, err)
+	}}.serve(s, w, r)
 }
 
 // handleAudit serves GET /v1/domains/{id}/audit?limit=: the domain's
 // changes, who made them and when.
 func (s *server) handleAudit(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok {
-		return
-	}
-	limit, ok := lineLimit(w, r.URL.Query())
-	if !ok {
-		return
-	}
-	es, err := b.DomainAudit(r.Context(), who, id, limit)
-	if err != nil {
-		s.backendError(w, r, err, domainNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
-		Entries []hook.AuditEntry `json:"entries"`
-	}{orEmpty(es)})
+	domainRoute[int]{params: []string{"limit"}, read: lineLimit, call: func(c domainCall, limit int) (any, error) {
+		es, err := c.b.DomainAudit(c.ctx, c.who, c.id, limit)
+		return listed("entries", es, err)
+	}}.serve(s, w, r)
 }
 
 // handleSummary serves GET /v1/domains/{id}/summary.
 func (s *server) handleSummary(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query()) {
-		return
-	}
-	sum, err := b.DomainSummary(r.Context(), who, id)
-	if err != nil {
-		s.backendError(w, r, err, domainNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, sum)
+	domainRoute[none]{call: func(c domainCall, _ none) (any, error) {
+		return c.b.DomainSummary(c.ctx, c.who, c.id)
+	}}.serve(s, w, r)
 }
 
 // lineLimit reads the optional limit of the logs and audit routes.
-func lineLimit(w http.ResponseWriter, q url.Values) (int, bool) {
-	if !onlyParams(w, q, "limit") {
-		return 0, false
-	}
+func lineLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
+	q := r.URL.Query()
 	if !q.Has("limit") {
 		return defListLines, true
 	}

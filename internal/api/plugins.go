@@ -17,93 +17,74 @@ import (
 // one), delete an unused one, and dry-run a candidate. The module's bytes
 // come in a multipart body, bounded by the configured plugin size.
 
+// pushRequest is the input of PUT /v1/domains/{id}/plugin.
+type pushRequest struct {
+	module, settings []byte
+	activate         bool
+}
+
 // handlePushPlugin serves PUT /v1/domains/{id}/plugin[?activate=false]:
 // multipart, part "module" the .wasm, part "settings" (optional) the JSON
 // {"plugin": {…}, "config": {…}}. The module is checked as serve would
 // (400 naming what is wrong), stored with its SHA-256 and a version
 // number, and, unless activate=false, activated on every node.
 func (s *server) handlePushPlugin(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query(), "activate") {
-		return
-	}
-	activate := true
+	domainRoute[pushRequest]{
+		params: []string{"activate"},
+		read:   s.readPush,
+		call: func(c domainCall, in pushRequest) (any, error) {
+			return c.b.PushPlugin(c.ctx, c.who, c.id, in.module, in.settings, in.activate)
+		},
+		status: http.StatusCreated,
+	}.serve(s, w, r)
+}
+
+// readPush reads the upload of a plugin: ?activate= and the multipart body.
+func (s *server) readPush(w http.ResponseWriter, r *http.Request) (pushRequest, bool) {
+	in := pushRequest{activate: true}
 	if v := r.URL.Query().Get("activate"); v != "" {
 		a, err := strconv.ParseBool(v)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("activate %s: must be true or false", quoteCut(v)))
-			return
+			return in, false
 		}
-		activate = a
+		in.activate = a
 	}
 	parts, ok := s.readParts(w, r, map[string]int64{"module": s.maxPlugin, "settings": maxSettings})
 	if !ok {
-		return
+		return in, false
 	}
 	if len(parts["module"]) == 0 {
 		writeError(w, http.StatusBadRequest, `no module: send the .wasm as the multipart part "module"`)
-		return
+		return in, false
 	}
-	v, err := b.PushPlugin(r.Context(), who, id, parts["module"], parts["settings"], activate)
-	if err != nil {
-		s.backendError(w, r, err, domainNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusCreated, v)
+	in.module, in.settings = parts["module"], parts["settings"]
+	return in, true
 }
 
 // handlePluginVersions serves GET /v1/domains/{id}/plugin/versions.
 func (s *server) handlePluginVersions(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query()) {
-		return
-	}
-	vs, err := b.PluginVersions(r.Context(), who, id)
-	if err != nil {
-		s.backendError(w, r, err, domainNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
-		Versions []hook.PluginVersion `json:"versions"`
-	}{orEmpty(vs)})
+	domainRoute[none]{call: func(c domainCall, _ none) (any, error) {
+		vs, err := c.b.PluginVersions(c.ctx, c.who, c.id)
+		return listed("versions", vs, err)
+	}}.serve(s, w, r)
 }
 
 // handleActivatePlugin serves POST
 // /v1/domains/{id}/plugin/versions/{version}/activate: that version runs
 // on every node (a rollback, when it is an older one).
 func (s *server) handleActivatePlugin(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query()) {
-		return
-	}
-	n, ok := pathVersion(w, r)
-	if !ok {
-		return
-	}
-	v, err := b.ActivatePlugin(r.Context(), who, id, n)
-	if err != nil {
-		s.backendError(w, r, err, versionNotFound(id, n))
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	domainRoute[int]{read: pathVersion, notFound: versionNotFound, call: func(c domainCall, n int) (any, error) {
+		return c.b.ActivatePlugin(c.ctx, c.who, c.id, n)
+	}}.serve(s, w, r)
 }
 
 // handleDeletePluginVersion serves DELETE
 // /v1/domains/{id}/plugin/versions/{version}; the active one is 409.
 func (s *server) handleDeletePluginVersion(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query()) {
-		return
-	}
-	n, ok := pathVersion(w, r)
-	if !ok {
-		return
-	}
-	if err := b.DeletePluginVersion(r.Context(), who, id, n); err != nil {
-		s.backendError(w, r, err, versionNotFound(id, n))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"domain": id, "version": n, "status": "deleted"})
+	domainRoute[int]{read: pathVersion, notFound: versionNotFound, call: func(c domainCall, n int) (any, error) {
+		return map[string]any{"domain": c.id, "version": n, "status": "deleted"}, c.b.DeletePluginVersion(c.ctx, c.who, c.id, n)
+	}}.serve(s, w, r)
 }
 
 // handleTestPlugin serves POST /v1/domains/{id}/plugin/test: a dry run.
@@ -111,43 +92,42 @@ func (s *server) handleDeletePluginVersion(w http.ResponseWriter, r *http.Reques
 // multipart with the candidate as part "module" and the request as part
 // "request". Nothing is delivered or stored.
 func (s *server) handleTestPlugin(w http.ResponseWriter, r *http.Request) {
-	b, who, id, ok := s.domainFor(w, r)
-	if !ok || !onlyParams(w, r.URL.Query()) {
-		return
-	}
+	domainRoute[hook.DryRunRequest]{read: s.readDryRun, call: func(c domainCall, req hook.DryRunRequest) (any, error) {
+		res, err := c.b.TestPlugin(c.ctx, c.who, c.id, req)
+		return listed("results", res, err)
+	}}.serve(s, w, r)
+}
+
+// readDryRun reads a dry run's request: JSON, or multipart with the
+// candidate module beside it.
+func (s *server) readDryRun(w http.ResponseWriter, r *http.Request) (hook.DryRunRequest, bool) {
 	var req hook.DryRunRequest
 	var raw []byte
 	if mediaType(r.Header.Get("Content-Type")) == "multipart/form-data" {
 		parts, ok := s.readParts(w, r, map[string]int64{"module": s.maxPlugin, "request": maxDryRunBody})
 		if !ok {
-			return
+			return req, false
 		}
 		raw, req.Module = parts["request"], parts["module"]
 	} else {
+		var ok bool
 		if raw, ok = s.readJSONBody(w, r, maxDryRunBody, "a dry run's request (or multipart/form-data with the parts module and request)"); !ok {
-			return
+			return req, false
 		}
 	}
 	if len(raw) > 0 {
 		module := req.Module
 		if err := decodeStrict(raw, &req); err != nil {
 			writeError(w, http.StatusBadRequest, "the dry run's request: "+err.Error())
-			return
+			return req, false
 		}
 		req.Module = module
 	}
 	if len(req.Module) == 0 && req.Version == 0 {
 		writeError(w, http.StatusBadRequest, `nothing to test: give "version" (a stored one) or upload the candidate as the multipart part "module"`)
-		return
+		return req, false
 	}
-	res, err := b.TestPlugin(r.Context(), who, id, req)
-	if err != nil {
-		s.backendError(w, r, err, domainNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
-		Results []hook.DryRunResult `json:"results"`
-	}{orEmpty(res)})
+	return req, true
 }
 
 // pathVersion parses the {version} path value: a positive integer.
