@@ -45,32 +45,43 @@ subcommands:
 `
 
 func init() {
-	helps["domains list"] = cmdHelp{"hookd domains list [-json]",
-		"List the domains: from config.toml ([[domain]], read-only) and stored through the API.\n" +
-			"A domain token lists only its own domain."}
-	helps["domains get"] = cmdHelp{"hookd domains get ID [-json]",
-		"Show a domain's settings, its active plugin, who changed it last."}
-	helps["domains put"] = cmdHelp{"hookd domains put ID FILE",
-		"Store a domain's settings: FILE is JSON (or TOML, by its .toml name) with the keys of a\n" +
-			"[[domain]] entry (script, strict, combine_interval, plugin, config); \"-\" reads JSON from\n" +
-			"stdin. hookd validates it as at start and every node applies it. A domain of config.toml\n" +
-			"is changed there, not here."}
-	helps["domains delete"] = cmdHelp{"hookd domains delete ID",
-		"Delete a stored domain on every node (operator only)."}
-	helps["domains token create"] = cmdHelp{"hookd domains token create ID -name NAME [-ttl D] [-json]",
-		"Create a token for the domain's owner (operator only). The token is printed once, on\n" +
-			"stdout alone (hookd keeps only its hash): hookd domains token create 42 -name ci > ci.token"}
-	helps["domains token list"] = cmdHelp{"hookd domains token list ID [-json]",
-		"List the domain's tokens (never their secrets)."}
-	helps["domains token revoke"] = cmdHelp{"hookd domains token revoke ID TOKEN_ID",
-		"Revoke a domain token: every node refuses it from then on."}
-	helps["domains logs"] = cmdHelp{"hookd domains logs ID [-limit N] [-json]",
-		"The last lines the domain's plugin logged, from every node, oldest first, with the event\n" +
-			"each belongs to."}
-	helps["domains audit"] = cmdHelp{"hookd domains audit ID [-limit N] [-json]",
-		"The domain's changes: when, who (the operator or which domain token), what."}
-	helps["domains summary"] = cmdHelp{"hookd domains summary ID [-json]",
-		"The domain's deliveries by state and its plugin's calls by outcome."}
+	addHelps(`
+hookd domains list [-json]
+	List the domains: from config.toml ([[domain]], read-only) and stored through the API.
+	A domain token lists only its own domain.
+
+hookd domains get ID [-json]
+	Show a domain's settings, its active plugin, who changed it last.
+
+hookd domains put ID FILE
+	Store a domain's settings: FILE is JSON (or TOML, by its .toml name) with the keys of a
+	[[domain]] entry (script, strict, combine_interval, plugin, config); "-" reads JSON from
+	stdin. hookd validates it as at start and every node applies it. A domain of config.toml
+	is changed there, not here.
+
+hookd domains delete ID
+	Delete a stored domain on every node (operator only).
+
+hookd domains token create ID -name NAME [-ttl D] [-json]
+	Create a token for the domain's owner (operator only). The token is printed once, on
+	stdout alone (hookd keeps only its hash): hookd domains token create 42 -name ci > ci.token
+
+hookd domains token list ID [-json]
+	List the domain's tokens (never their secrets).
+
+hookd domains token revoke ID TOKEN_ID
+	Revoke a domain token: every node refuses it from then on.
+
+hookd domains logs ID [-limit N] [-json]
+	The last lines the domain's plugin logged, from every node, oldest first, with the event
+	each belongs to.
+
+hookd domains audit ID [-limit N] [-json]
+	The domain's changes: when, who (the operator or which domain token), what.
+
+hookd domains summary ID [-json]
+	The domain's deliveries by state and its plugin's calls by outcome.
+`)
 }
 
 // cmdDomains dispatches hookd domains ….
@@ -123,11 +134,8 @@ func newSlowAPICmd(name string, withJSON bool, timeout time.Duration) *apiCmd {
 // start parses args, checks that exactly the named arguments were given
 // and returns them with a client.
 func (a *apiCmd) start(args []string, names ...string) ([]string, *client, error) {
-	pos, err := a.f.parse(args)
+	pos, err := a.args(args, names...)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := a.f.wantArgs(pos, names...); err != nil {
 		return nil, nil, err
 	}
 	c, err := a.co.client(a.f)
@@ -135,6 +143,33 @@ func (a *apiCmd) start(args []string, names ...string) ([]string, *client, error
 		return nil, nil, err
 	}
 	return pos, c, nil
+}
+
+// args parses args and checks that exactly the named arguments were
+// given, for a command that checks its flags before it makes a client.
+func (a *apiCmd) args(args []string, names ...string) ([]string, error) {
+	pos, err := a.f.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.f.wantArgs(pos, names...); err != nil {
+		return nil, err
+	}
+	return pos, nil
+}
+
+// printTable writes items as a table of header's columns, a row each
+// (row), or none when there are no items.
+func printTable[T any](w io.Writer, items []T, none string, header []string, row func(T) []string) error {
+	if len(items) == 0 {
+		_, err := fmt.Fprintln(w, none)
+		return err
+	}
+	t := newTable(w, header...)
+	for _, it := range items {
+		t.row(row(it)...)
+	}
+	return t.flush()
 }
 
 func domainsList(ctx context.Context, args []string, stdout io.Writer) error {
@@ -147,16 +182,12 @@ func domainsList(ctx context.Context, args []string, stdout io.Writer) error {
 	if printed, err := c.showList(ctx, "/v1/domains", nil, "domains", &domains, *a.asJSON, stdout); printed {
 		return err
 	}
-	if len(domains) == 0 {
-		_, err := fmt.Fprintln(stdout, "no domains")
-		return err
-	}
-	t := newTable(stdout, "ID", "SOURCE", "TARGET", "SCRIPT", "PLUGIN", "REVISION", "UPDATED")
-	for _, d := range domains {
-		t.row(clean(d.ID, 40), clean(d.Source, 10), clean(d.Target, 60), orDash(clean(specScript(d), 60)),
-			pluginCell(d.Plugin), strconv.FormatInt(d.Revision, 10), orDash(updated(d)))
-	}
-	return t.flush()
+	return printTable(stdout, domains, "no domains",
+		[]string{"ID", "SOURCE", "TARGET", "SCRIPT", "PLUGIN", "REVISION", "UPDATED"},
+		func(d hook.DomainInfo) []string {
+			return []string{clean(d.ID, 40), clean(d.Source, 10), clean(d.Target, 60), orDash(clean(specScript(d), 60)),
+				pluginCell(d.Plugin), strconv.FormatInt(d.Revision, 10), orDash(updated(d))}
+		})
 }
 
 // specScript is the script of a domain's settings ("" for none or a
@@ -198,16 +229,41 @@ func updated(d hook.DomainInfo) string {
 }
 
 func domainsGet(ctx context.Context, args []string, stdout io.Writer) error {
-	a := newAPICmd("domains get", true)
+	return showDomain(ctx, "domains get", "", args, stdout, printDomain)
+}
+
+// showDomain is a command ID [-json] that shows what the API answers at
+// the domain's path plus more: as it came with -json, else with render.
+func showDomain[T any](ctx context.Context, name, more string, args []string, stdout io.Writer, render func(io.Writer, T) error) error {
+	a := newAPICmd(name, true)
 	pos, c, err := a.start(args, "ID")
 	if err != nil {
 		return err
 	}
-	var d hook.DomainInfo
-	if printed, err := c.show(ctx, domainPath(pos[0], ""), nil, &d, *a.asJSON, stdout); printed {
+	var v T
+	if printed, err := c.show(ctx, domainPath(pos[0], more), nil, &v, *a.asJSON, stdout); printed {
 		return err
 	}
-	return printDomain(stdout, d)
+	return render(stdout, v)
+}
+
+// sendShow sends body (of Content-Type ct) and decodes the answer into
+// out, as show does for a GET: with asJSON it prints the answer as it
+// came and returns printed true.
+func (c *client) sendShow(ctx context.Context, method, path string, query url.Values, ct string, body []byte,
+	out any, asJSON bool, stdout io.Writer) (printed bool, err error) {
+	raw, err := c.send(ctx, method, path, query, ct, body)
+	if err != nil {
+		return true, err
+	}
+	if asJSON {
+		_, err := stdout.Write(raw)
+		return true, err
+	}
+	if err := decodeAnswer(method, path, raw, out); err != nil {
+		return true, err
+	}
+	return false, nil
 }
 
 // printDomain writes a domain as hookd domains get and put show it.
@@ -247,16 +303,8 @@ func domainsPut(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	data, err := c.send(ctx, "PUT", domainPath(pos[0], ""), nil, "application/json", spec)
-	if err != nil {
-		return err
-	}
-	if *a.asJSON {
-		_, err := stdout.Write(data)
-		return err
-	}
 	var d hook.DomainInfo
-	if err := decodeAnswer("PUT", domainPath(pos[0], ""), data, &d); err != nil {
+	if printed, err := c.sendShow(ctx, "PUT", domainPath(pos[0], ""), nil, "application/json", spec, &d, *a.asJSON, stdout); printed {
 		return err
 	}
 	return printDomain(stdout, d)
@@ -292,33 +340,26 @@ func limitQuery(f *flagSet, limit, max int) (url.Values, error) {
 const maxLogLines = 1000
 
 func domainsLogs(ctx context.Context, args []string, stdout io.Writer) error {
-	a := newAPICmd("domains logs", true)
-	limit := limitFlag(a.f, 100, maxLogLines)
-	pos, c, err := a.start(args, "ID")
-	if err != nil {
-		return err
-	}
-	q, err := limitQuery(a.f, *limit, maxLogLines)
-	if err != nil {
-		return err
-	}
-	var lines []hook.PluginLogLine
-	if printed, err := c.showList(ctx, domainPath(pos[0], "/logs"), q, "lines", &lines, *a.asJSON, stdout); printed {
-		return err
-	}
-	if len(lines) == 0 {
-		_, err := fmt.Fprintln(stdout, "no plugin log lines")
-		return err
-	}
-	t := newTable(stdout, "AT", "NODE", "EVENT", "LEVEL", "LINE")
-	for _, l := range lines {
-		t.row(fmtTime(&l.At), orDash(clean(l.Node, 30)), orDash(clean(l.EventID, 40)), clean(l.Level, 10), clean(l.Line, 200))
-	}
-	return t.flush()
+	return domainListing(ctx, "domains logs", "/logs", "lines", args, stdout, "no plugin log lines",
+		[]string{"AT", "NODE", "EVENT", "LEVEL", "LINE"},
+		func(l hook.PluginLogLine) []string {
+			return []string{fmtTime(&l.At), orDash(clean(l.Node, 30)), orDash(clean(l.EventID, 40)), clean(l.Level, 10), clean(l.Line, 200)}
+		})
 }
 
 func domainsAudit(ctx context.Context, args []string, stdout io.Writer) error {
-	a := newAPICmd("domains audit", true)
+	return domainListing(ctx, "domains audit", "/audit", "entries", args, stdout, "no changes recorded",
+		[]string{"AT", "ACTOR", "ACTION", "DETAIL"},
+		func(e hook.AuditEntry) []string {
+			return []string{fmtTime(&e.At), clean(e.Actor, 80), clean(e.Action, 30), orDash(clean(string(e.Detail), 120))}
+		})
+}
+
+// domainListing is hookd domains logs|audit ID [-limit N] [-json]: the
+// list under key of the domain's API path plus more, printed as a table.
+func domainListing[T any](ctx context.Context, name, more, key string, args []string, stdout io.Writer,
+	none string, header []string, row func(T) []string) error {
+	a := newAPICmd(name, true)
 	limit := limitFlag(a.f, 100, maxLogLines)
 	pos, c, err := a.start(args, "ID")
 	if err != nil {
@@ -328,33 +369,21 @@ func domainsAudit(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var entries []hook.AuditEntry
-	if printed, err := c.showList(ctx, domainPath(pos[0], "/audit"), q, "entries", &entries, *a.asJSON, stdout); printed {
+	var items []T
+	if printed, err := c.showList(ctx, domainPath(pos[0], more), q, key, &items, *a.asJSON, stdout); printed {
 		return err
 	}
-	if len(entries) == 0 {
-		_, err := fmt.Fprintln(stdout, "no changes recorded")
-		return err
-	}
-	t := newTable(stdout, "AT", "ACTOR", "ACTION", "DETAIL")
-	for _, e := range entries {
-		t.row(fmtTime(&e.At), clean(e.Actor, 80), clean(e.Action, 30), orDash(clean(string(e.Detail), 120)))
-	}
-	return t.flush()
+	return printTable(stdout, items, none, header, row)
 }
 
 func domainsSummary(ctx context.Context, args []string, stdout io.Writer) error {
-	a := newAPICmd("domains summary", true)
-	pos, c, err := a.start(args, "ID")
-	if err != nil {
-		return err
-	}
-	var s hook.DomainSummary
-	if printed, err := c.show(ctx, domainPath(pos[0], "/summary"), nil, &s, *a.asJSON, stdout); printed {
-		return err
-	}
-	fmt.Fprintf(stdout, "domain:       %s (target %s)\n", clean(s.Domain, 0), clean(s.Target, 0))
-	fmt.Fprintf(stdout, "deliveries:   %s\n", counts(s.Deliveries))
-	_, err = fmt.Fprintf(stdout, "plugin calls: %s\n", counts(s.PluginCalls))
+	return showDomain(ctx, "domains summary", "/summary", args, stdout, printSummary)
+}
+
+// printSummary writes a domain's summary as hookd domains summary shows it.
+func printSummary(w io.Writer, s hook.DomainSummary) error {
+	fmt.Fprintf(w, "domain:       %s (target %s)\n", clean(s.Domain, 0), clean(s.Target, 0))
+	fmt.Fprintf(w, "deliveries:   %s\n", counts(s.Deliveries))
+	_, err := fmt.Fprintf(w, "plugin calls: %s\n", counts(s.PluginCalls))
 	return err
 }

@@ -23,26 +23,32 @@ import (
 // own domain's plugin.
 
 func init() {
-	helps["plugin push"] = cmdHelp{"hookd plugin push -domain ID FILE.wasm [-settings FILE] [-activate=false] [-json]",
-		"Upload a plugin for a domain: hookd checks it as serve would (compile, limits, imports,\n" +
-			"ABI), stores it as a new version and, unless -activate=false, runs it on every node.\n" +
-			"-settings is JSON (or TOML, by its .toml name): {\"plugin\": {limits, grants}, \"config\": {...}},\n" +
-			"the [domain.plugin] and [domain.config] tables of a [[domain]] entry."}
-	helps["plugin versions"] = cmdHelp{"hookd plugin versions -domain ID [-json]",
-		"List the domain's stored plugin versions; the active one is marked."}
-	helps["plugin activate"] = cmdHelp{"hookd plugin activate -domain ID VERSION",
-		"Run a stored version on every node: a rollback is activating an older one."}
-	helps["plugin rm"] = cmdHelp{"hookd plugin rm -domain ID VERSION",
-		"Delete a stored version that is not active."}
-	helps["plugin test"] = cmdHelp{"hookd plugin test -domain ID [-module FILE.wasm | -version N] [-settings FILE]\n" +
-		"                         [-events FILE.json | -last N] [-stubs FILE.json] [-live-http] [-json]",
-		"Dry-run a plugin on the server: the uploaded -module (not stored), or a stored -version\n" +
-			"(default: the active one), against the events of -events (a JSON object of fields, or an\n" +
-			"array of them) or the domain's -last N recorded events. Prints, per event, what the\n" +
-			"delivery would become, the reply, the commands it would send, its logs and host calls.\n" +
-			"Its HTTP calls are answered by -stubs ([{\"method\", \"url\", \"status\", \"body\"}]), or made\n" +
-			"for real with -live-http where its allow-list permits. Nothing is delivered or stored.\n" +
-			"Exit 1 when an event would not be acknowledged."}
+	addHelps(`
+hookd plugin push -domain ID FILE.wasm [-settings FILE] [-activate=false] [-json]
+	Upload a plugin for a domain: hookd checks it as serve would (compile, limits, imports,
+	ABI), stores it as a new version and, unless -activate=false, runs it on every node.
+	-settings is JSON (or TOML, by its .toml name): {"plugin": {limits, grants}, "config": {...}},
+	the [domain.plugin] and [domain.config] tables of a [[domain]] entry.
+
+hookd plugin versions -domain ID [-json]
+	List the domain's stored plugin versions; the active one is marked.
+
+hookd plugin activate -domain ID VERSION
+	Run a stored version on every node: a rollback is activating an older one.
+
+hookd plugin rm -domain ID VERSION
+	Delete a stored version that is not active.
+
+hookd plugin test -domain ID [-module FILE.wasm | -version N] [-settings FILE]
+                         [-events FILE.json | -last N] [-stubs FILE.json] [-live-http] [-json]
+	Dry-run a plugin on the server: the uploaded -module (not stored), or a stored -version
+	(default: the active one), against the events of -events (a JSON object of fields, or an
+	array of them) or the domain's -last N recorded events. Prints, per event, what the
+	delivery would become, the reply, the commands it would send, its logs and host calls.
+	Its HTTP calls are answered by -stubs ([{"method", "url", "status", "body"}]), or made
+	for real with -live-http where its allow-list permits. Nothing is delivered or stored.
+	Exit 1 when an event would not be acknowledged.
+`)
 }
 
 // pluginTimeout is the default -timeout of what loads a plugin on the
@@ -142,17 +148,8 @@ func pluginPush(ctx context.Context, args []string, stdout io.Writer) error {
 	if !*activate {
 		q = url.Values{"activate": {"false"}}
 	}
-	path := domainPath(*domain, "/plugin")
-	raw, err := c.send(ctx, "PUT", path, q, ct, body)
-	if err != nil {
-		return err
-	}
-	if *a.asJSON {
-		_, err := stdout.Write(raw)
-		return err
-	}
 	var v hook.PluginVersion
-	if err := decodeAnswer("PUT", path, raw, &v); err != nil {
+	if printed, err := c.sendShow(ctx, "PUT", domainPath(*domain, "/plugin"), q, ct, body, &v, *a.asJSON, stdout); printed {
 		return err
 	}
 	state := "stored, not active (hookd plugin activate -domain " + clean(*domain, 0) + " " + strconv.Itoa(v.Version) + ")"
@@ -178,19 +175,15 @@ func pluginVersions(ctx context.Context, args []string, stdout io.Writer) error 
 	if printed, err := c.showList(ctx, domainPath(*domain, "/plugin/versions"), nil, "versions", &vs, *a.asJSON, stdout); printed {
 		return err
 	}
-	if len(vs) == 0 {
-		_, err := fmt.Fprintf(stdout, "domain %s has no stored plugin\n", clean(*domain, 0))
-		return err
-	}
-	t := newTable(stdout, "VERSION", "ACTIVE", "SHA256", "SIZE", "CREATED", "BY")
-	for _, v := range vs {
-		active := ""
-		if v.Active {
-			active = "*"
-		}
-		t.row(strconv.Itoa(v.Version), orDash(active), short(v.SHA256), strconv.FormatInt(v.Size, 10), fmtTime(&v.CreatedAt), clean(v.CreatedBy, 60))
-	}
-	return t.flush()
+	return printTable(stdout, vs, "domain "+clean(*domain, 0)+" has no stored plugin",
+		[]string{"VERSION", "ACTIVE", "SHA256", "SIZE", "CREATED", "BY"},
+		func(v hook.PluginVersion) []string {
+			active := ""
+			if v.Active {
+				active = "*"
+			}
+			return []string{strconv.Itoa(v.Version), orDash(active), short(v.SHA256), strconv.FormatInt(v.Size, 10), fmtTime(&v.CreatedAt), clean(v.CreatedBy, 60)}
+		})
 }
 
 // pluginVersionAction serves plugin activate|rm -domain ID VERSION.

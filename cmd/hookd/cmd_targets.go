@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/hookrt/hookd/hook"
 )
@@ -29,19 +28,25 @@ A change applies on every node. Run "hookd targets <subcommand> -h" for its flag
 `
 
 func init() {
-	helps["targets list"] = cmdHelp{"hookd targets list [-json]",
-		"List every target: state (and why, by whom, since when), breaker (and when and why it last\n" +
-			"opened or closed), attempts in flight on\n" +
-			"the node answering, live deliveries and the oldest of them, latest error."}
-	helps["targets disable"] = cmdHelp{"hookd targets disable NAME [-reason TEXT]",
-		"Disable a target on every node: its deliveries go to the dead-letter list until it is enabled."}
-	helps["targets pause"] = cmdHelp{"hookd targets pause NAME [-reason TEXT]",
-		"Pause a target on every node: its deliveries wait, undelivered, until it is resumed."}
-	helps["targets enable"] = cmdHelp{"hookd targets enable NAME",
-		"Enable a disabled or paused target. A disabled one's dead letters stay dead until replayed\n" +
-			"(hookd replay); a paused one's resume."}
-	helps["targets resume"] = cmdHelp{"hookd targets resume NAME",
-		"Resume a paused target: its waiting deliveries are attempted at once, or when due."}
+	addHelps(`
+hookd targets list [-json]
+	List every target: state (and why, by whom, since when), breaker (and when and why it last
+	opened or closed), attempts in flight on
+	the node answering, live deliveries and the oldest of them, latest error.
+
+hookd targets disable NAME [-reason TEXT]
+	Disable a target on every node: its deliveries go to the dead-letter list until it is enabled.
+
+hookd targets pause NAME [-reason TEXT]
+	Pause a target on every node: its deliveries wait, undelivered, until it is resumed.
+
+hookd targets enable NAME
+	Enable a disabled or paused target. A disabled one's dead letters stay dead until replayed
+	(hookd replay); a paused one's resume.
+
+hookd targets resume NAME
+	Resume a paused target: its waiting deliveries are attempted at once, or when due.
+`)
 }
 
 // cmdTargets dispatches hookd targets list|enable|disable|pause|resume.
@@ -56,17 +61,8 @@ func cmdTargets(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func targetsList(ctx context.Context, args []string, stdout io.Writer) error {
-	f := newFlags("targets list")
-	co := addClientFlags(f, 30*time.Second)
-	asJSON := f.Bool("json", false, "print the API's JSON answer")
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	if err := f.wantArgs(pos); err != nil {
-		return err
-	}
-	c, err := co.client(f)
+	a := newAPICmd("targets list", true)
+	_, c, err := a.start(args)
 	if err != nil {
 		return err
 	}
@@ -76,7 +72,7 @@ func targetsList(ctx context.Context, args []string, stdout io.Writer) error {
 			BreakerChange string `json:"breaker_change"`
 		} `json:"targets"`
 	}
-	if printed, err := c.show(ctx, "/v1/targets", nil, &ans, *asJSON, stdout); printed {
+	if printed, err := c.show(ctx, "/v1/targets", nil, &ans, *a.asJSON, stdout); printed {
 		return err
 	}
 	if len(ans.Targets) == 0 {
@@ -105,23 +101,19 @@ func targetsList(ctx context.Context, args []string, stdout io.Writer) error {
 
 // targetAction serves hookd targets enable|disable|pause|resume NAME.
 func targetAction(ctx context.Context, action string, args []string, stdout io.Writer) error {
-	f := newFlags("targets " + action)
-	co := addClientFlags(f, 30*time.Second)
+	a := newAPICmd("targets "+action, false)
 	reason := new(string)
 	if action == "disable" || action == "pause" {
-		reason = f.String("reason", "", "why (`TEXT`, shown by targets list; default \""+action+"d by an operator\")")
+		reason = a.f.String("reason", "", "why (`TEXT`, shown by targets list; default \""+action+"d by an operator\")")
 	}
-	pos, err := f.parse(args)
+	pos, err := a.args(args, "NAME")
 	if err != nil {
 		return err
 	}
-	if err := f.wantArgs(pos, "NAME"); err != nil {
-		return err
-	}
 	if len(*reason) > 1000 {
-		return f.usageErr(fmt.Errorf("-reason: at most 1000 bytes, got %d", len(*reason)))
+		return a.f.usageErr(fmt.Errorf("-reason: at most 1000 bytes, got %d", len(*reason)))
 	}
-	c, err := co.client(f)
+	c, err := a.co.client(a.f)
 	if err != nil {
 		return err
 	}
