@@ -118,7 +118,7 @@ func New(b Backend, o Options) http.Handler {
 		s.tokenHash = h[:]
 	}
 	s.site = webui.NewSite(webui.Options{Prefix: "/admin/", Cookie: cookieName, Name: "admin", Logger: s.log,
-		Assets: templates, Pages: pageNames, SessionTTL: o.SessionTTL, MaxSessions: o.MaxSessions, Now: o.Now,
+		Assets: templates, Pages: pageNames, Menu: menu, SessionTTL: o.SessionTTL, MaxSessions: o.MaxSessions, Now: o.Now,
 		Open: o.Token == ""})
 	s.routes()
 	return s
@@ -128,28 +128,33 @@ func New(b Backend, o Options) http.Handler {
 // never sees it.
 const cookieName = "hookd_admin"
 
-// routes registers every page, action and asset.
+// routes registers every page, action and asset: the delivery log's
+// pages are the ones the portal shows too (webui.Deliveries).
 func (s *server) routes() {
 	m := s.site
-	m.HandleFunc("GET /admin/login", m.LoginForm)
-	m.HandleFunc("POST /admin/login", m.Login(s.checkToken, "That is not the API token (server.token_file)."))
-	m.HandleFunc("POST /admin/logout", m.Action(m.Logout))
-	m.HandleFunc("GET /admin/static/{file}", m.Static(static, webui.Shared))
+	views := webui.NewDeliveries(m, webui.DeliveriesOptions{Scope: s.scope, Summary: s.summary, Confirm: s.confirm})
+	routes := append(m.Common(s.checkToken, "That is not the API token (server.token_file).", static), views.Routes()...)
+	routes = append(routes,
+		webui.Route{Pattern: "GET /admin/targets", Handler: m.Page(s.handleTargets)},
+		webui.Route{Pattern: "POST /admin/targets/action", Handler: m.Action(s.handleTargetAction)},
+		webui.Route{Pattern: "GET /admin/plugins", Handler: m.Page(s.handlePlugins)},
+		webui.Route{Pattern: "POST /admin/plugins/reload", Handler: m.Action(s.handleReload)},
+		webui.Route{Pattern: "GET /admin/config", Handler: m.Page(s.handleConfig)},
+		webui.Route{Pattern: "GET /admin/stats.json", Handler: m.API(s.handleStats)},
+		webui.Route{Pattern: "/admin/", Handler: m.NotFound})
+	for _, rt := range routes {
+		m.HandleFunc(rt.Pattern, rt.Handler)
+	}
+}
 
-	m.HandleFunc("GET /admin/{$}", m.Page(s.handleDeliveries))
-	m.HandleFunc("GET /admin/dead", m.Page(s.handleDead))
-	m.HandleFunc("GET /admin/deliveries/{id}", m.Page(s.handleDelivery))
-	m.HandleFunc("POST /admin/deliveries/{id}/retry", m.Action(s.handleRetry))
-	m.HandleFunc("POST /admin/deliveries/{id}/discard", m.Action(s.handleDiscard))
-	m.HandleFunc("POST /admin/deliveries/replay", m.Action(s.handleReplay))
-	m.HandleFunc("GET /admin/targets", m.Page(s.handleTargets))
-	m.HandleFunc("POST /admin/targets/action", m.Action(s.handleTargetAction))
-	m.HandleFunc("GET /admin/sessions", m.Page(s.handleSessions))
-	m.HandleFunc("GET /admin/plugins", m.Page(s.handlePlugins))
-	m.HandleFunc("POST /admin/plugins/reload", m.Action(s.handleReload))
-	m.HandleFunc("GET /admin/config", m.Page(s.handleConfig))
-	m.HandleFunc("GET /admin/stats.json", m.API(s.handleStats))
-	m.HandleFunc("/admin/", m.NotFound)
+// menu is the admin page's menu.
+var menu = []webui.MenuItem{
+	{Path: "", Nav: "deliveries", Label: "Deliveries"},
+	{Path: "dead", Nav: "dead", Label: "Dead letters"},
+	{Path: "targets", Nav: "targets", Label: "Targets"},
+	{Path: "sessions", Nav: "sessions", Label: "Sessions"},
+	{Path: "plugins", Nav: "plugins", Label: "Plugins"},
+	{Path: "config", Nav: "config", Label: "Config"},
 }
 
 // scope is the operations room as the session's principal sees it: the

@@ -3,46 +3,12 @@ package admin
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/ops"
 	"github.com/hookrt/hookd/internal/webui"
 )
-
-// sessionData is what the page of a session's record shows.
-type sessionData struct {
-	ID     string
-	Error  string
-	Events []hook.SessionEvent
-	Asked  bool // an id was given: say so when the record is empty
-}
-
-// handleSessions serves a session's record: ?id=<SESSIONID> lists its
-// events in order, each with its outcome at every target.
-func (s *server) handleSessions(w http.ResponseWriter, r *http.Request, se *webui.Session) {
-	id := strings.TrimSpace(r.URL.Query().Get("id"))
-	v := s.site.NewView(r, se, "Sessions", "sessions")
-	d := sessionData{ID: id}
-	status := http.StatusOK
-	switch {
-	case id == "":
-	case len(id) > maxNameLen:
-		d.Error, status = fmt.Sprintf("A session id is at most %d bytes long; this one is %d.", maxNameLen, len(id)), http.StatusBadRequest
-	default:
-		evs, err := s.scope(se).SessionEvents(r.Context(), id)
-		if err != nil {
-			s.site.BackendError(w, r, err)
-			return
-		}
-		d.Events, d.Asked = evs, true
-		v.Title = "Session " + webui.Cut(id, 40)
-	}
-	v.Data = d
-	s.site.Render(w, r, status, "sessions", v)
-}
 
 // handlePlugins serves the WASM plugins, with a button that reloads them.
 func (s *server) handlePlugins(w http.ResponseWriter, r *http.Request, se *webui.Session) {

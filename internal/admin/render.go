@@ -2,26 +2,20 @@ package admin
 
 import (
 	"embed"
-	"io/fs"
+
+	"github.com/hookrt/hookd/internal/webui"
 )
 
 // assets are the page's templates and script: everything it loads comes
-// from here or from webui.Shared (the stylesheet), no CDN.
+// from here or from webui (the frame, the pages the portal shows too, the
+// stylesheet), no CDN.
 //
 //go:embed assets
 var assets embed.FS
 
 // templates are the page's templates, and static its script.
-var templates, static = sub("assets"), sub("assets/static")
+var templates, static = webui.SiteAssets(assets)
 
-func sub(dir string) fs.FS {
-	f, err := fs.Sub(assets, dir)
-	if err != nil {
-		panic(err)
-	}
-	return f
-}
-
-// pageNames are the templates of assets/, each rendered inside
-// assets/layout.html.
+// pageNames are the pages the admin page renders inside the shared frame:
+// its own templates of assets/, else webui's (sessions, delivery, error).
 var pageNames = []string{"login", "error", "deliveries", "delivery", "targets", "sessions", "plugins", "config", "confirm"}

@@ -139,13 +139,8 @@ func uploadError(err error) error {
 
 // version reads the path's version number, answering 400 when it is none.
 func (s *server) version(w http.ResponseWriter, r *http.Request) (int, bool) {
-	v := r.PathValue("version")
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		s.site.ErrorPage(w, r, http.StatusBadRequest, fmt.Sprintf("Version %q: must be a positive integer.", webui.Cut(v, 32)))
-		return 0, false
-	}
-	return n, true
+	n, ok := s.site.PathNumber(w, r, "version", "Version")
+	return int(n), ok
 }
 
 // handleActivate makes a stored version the active one on every node:

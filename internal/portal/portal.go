@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -90,19 +89,21 @@ type route struct {
 var assets embed.FS
 
 // templates are the portal's templates; static its own static files.
-var templates, static = sub("assets"), sub("assets/static")
+var templates, static = webui.SiteAssets(assets)
 
-func sub(dir string) fs.FS {
-	f, err := fs.Sub(assets, dir)
-	if err != nil {
-		panic(err)
-	}
-	return f
-}
-
-// pageNames are the templates of assets/, each rendered inside
-// assets/layout.html.
+// pageNames are the pages the portal renders inside the shared frame: its
+// own templates of assets/, else webui's (sessions, delivery, error).
 var pageNames = []string{"login", "error", "deliveries", "delivery", "sessions", "plugin", "dryrun", "logs", "settings"}
+
+// menu is the portal's menu.
+var menu = []webui.MenuItem{
+	{Path: "", Nav: "deliveries", Label: "Deliveries"},
+	{Path: "dead", Nav: "dead", Label: "Dead letters"},
+	{Path: "sessions", Nav: "sessions", Label: "Sessions"},
+	{Path: "plugin", Nav: "plugin", Label: "Plugin"},
+	{Path: "logs", Nav: "logs", Label: "Plugin logs"},
+	{Path: "settings", Nav: "settings", Label: "Settings"},
+}
 
 // cookieName is the portal's session cookie, scoped to /portal/: the
 // admin page's cookie and this one never meet.
@@ -131,7 +132,7 @@ func New(b Backend, o Options) http.Handler {
 	}
 	s.maxUpload = max + uploadOverhead
 	s.site = webui.NewSite(webui.Options{Prefix: "/portal/", Cookie: cookieName, Name: "portal", Logger: s.log,
-		Assets: templates, Pages: pageNames, SessionTTL: o.SessionTTL, MaxSessions: o.MaxSessions, Now: o.Now,
+		Assets: templates, Pages: pageNames, Menu: menu, SessionTTL: o.SessionTTL, MaxSessions: o.MaxSessions, Now: o.Now,
 		Check: s.authenticate})
 	s.register()
 	return s
@@ -154,31 +155,22 @@ func (s *server) authenticate(ctx context.Context, token string) (hook.Principal
 // register lists every page, action and asset.
 func (s *server) register() {
 	m := s.site
-	s.routes = []route{
-		{"GET /portal/login", m.LoginForm},
-		{"POST /portal/login", m.Login(s.authenticate, "That is not a token of any domain, or it was revoked or has expired.")},
-		{"POST /portal/logout", m.Action(m.Logout)},
-		{"GET /portal/static/{file}", m.Static(static, webui.Shared)},
-
-		{"GET /portal/{$}", m.Page(s.handleDeliveries)},
-		{"GET /portal/dead", m.Page(s.handleDead)},
-		{"GET /portal/deliveries/{id}", m.Page(s.handleDelivery)},
-		{"POST /portal/deliveries/{id}/retry", m.Action(s.handleRetry)},
-		{"POST /portal/deliveries/{id}/discard", m.Action(s.handleDiscard)},
-		{"POST /portal/deliveries/replay", m.Action(s.handleReplay)},
-		{"GET /portal/sessions", m.Page(s.handleSessions)},
-
-		{"GET /portal/plugin", m.Page(s.handlePlugin)},
-		{"POST /portal/plugin/upload", m.Upload(s.maxUpload, s.handleUpload)},
-		{"POST /portal/plugin/test", m.Upload(s.maxUpload, s.handleDryRun)},
-		{"POST /portal/plugin/versions/{version}/activate", m.Action(s.handleActivate)},
-		{"POST /portal/plugin/versions/{version}/delete", m.Action(s.handleDeleteVersion)},
-		{"GET /portal/logs", m.Page(s.handleLogs)},
-		{"GET /portal/settings", m.Page(s.handleSettings)},
-		{"POST /portal/settings", m.Action(s.handlePutSettings)},
-
-		{"/portal/", m.NotFound},
+	views := webui.NewDeliveries(m, webui.DeliveriesOptions{Scope: s.scope, Scoped: true, Summary: s.summary})
+	shared := append(m.Common(s.authenticate, "That is not a token of any domain, or it was revoked or has expired.", static),
+		views.Routes()...)
+	for _, r := range shared {
+		s.routes = append(s.routes, route{r.Pattern, r.Handler})
 	}
+	s.routes = append(s.routes,
+		route{"GET /portal/plugin", m.Page(s.handlePlugin)},
+		route{"POST /portal/plugin/upload", m.Upload(s.maxUpload, s.handleUpload)},
+		route{"POST /portal/plugin/test", m.Upload(s.maxUpload, s.handleDryRun)},
+		route{"POST /portal/plugin/versions/{version}/activate", m.Action(s.handleActivate)},
+		route{"POST /portal/plugin/versions/{version}/delete", m.Action(s.handleDeleteVersion)},
+		route{"GET /portal/logs", m.Page(s.handleLogs)},
+		route{"GET /portal/settings", m.Page(s.handleSettings)},
+		route{"POST /portal/settings", m.Action(s.handlePutSettings)},
+		route{"/portal/", m.NotFound})
 	for _, r := range s.routes {
 		m.HandleFunc(r.pattern, r.handler)
 	}

@@ -57,6 +57,9 @@ var Funcs = template.FuncMap{
 	"tail":   Tail,
 	"live":   func(st hook.DeliveryState) bool { return st.Live() },
 	"bytes":  Bytes,
+	"targetChoice": func(d ListData, any string) TargetChoice {
+		return TargetChoice{Targets: d.Targets, Any: any, Chosen: d.Form.Target}
+	},
 }
 
 // Tail shortens an id to its last 8 bytes: an EVENT_ID is a UUIDv7,

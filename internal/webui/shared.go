@@ -15,10 +15,19 @@ var templates embed.FS
 
 // Shared are the files both pages load: the stylesheet (hookd.css) and
 // the icon (favicon.svg). Pass it last to [Site.Static].
-var Shared = func() fs.FS {
-	sub, err := fs.Sub(static, "static")
+var Shared = sub(static, "static")
+
+// SiteAssets splits a site's embedded assets directory into its
+// templates (assets/) and its own static files (assets/static/). It
+// panics when dir is not in fsys: the files are part of the binary.
+func SiteAssets(fsys fs.FS) (templates, static fs.FS) {
+	return sub(fsys, "assets"), sub(fsys, "assets/static")
+}
+
+func sub(fsys fs.FS, dir string) fs.FS {
+	f, err := fs.Sub(fsys, dir)
 	if err != nil {
 		panic(err)
 	}
-	return sub
-}()
+	return f
+}

@@ -36,11 +36,16 @@ type Options struct {
 	// Logger receives logins, refused requests and backend errors; never
 	// a token. Defaults to discarding.
 	Logger *slog.Logger
-	// Assets holds the templates: layout.html, and one file per entry of
-	// Pages, each defining "content". Pages must include "login" and
-	// "error".
+	// Assets holds the site's templates: layout.html, which defines the
+	// site's parts of the frame both sites share ("head", "who", "foot";
+	// a layout.html with a body of its own replaces the frame), and one
+	// file per entry of Pages, each defining "content". A page the site
+	// has no file for is the one both sites share, when there is one
+	// (sessions, delivery, error). Pages must include "login" and "error".
 	Assets fs.FS
 	Pages  []string
+	// Menu is the site's menu, in the frame's header.
+	Menu []MenuItem
 	// Funcs are the site's own template helpers, beside [Funcs].
 	Funcs template.FuncMap
 	// SessionTTL, MaxSessions and Now configure the sessions
@@ -71,6 +76,7 @@ type Site struct {
 	// Sessions are the site's logins.
 	Sessions *Sessions
 	pages    map[string]*template.Template
+	menu     []MenuItem
 	open     bool
 	check    func(ctx context.Context, credential string) (hook.Principal, error)
 	mux      *http.ServeMux
@@ -82,17 +88,21 @@ type Site struct {
 func NewSite(o Options) *Site {
 	s := &Site{prefix: o.Prefix, cookie: o.Cookie, name: o.Name, log: o.Logger, open: o.Open, check: o.Check,
 		Sessions: NewSessions(o.SessionTTL, o.MaxSessions, o.Now), mux: http.NewServeMux(),
-		pages: map[string]*template.Template{}}
+		pages: map[string]*template.Template{}, menu: o.Menu}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	funcs := maps.Clone(Funcs)
 	maps.Copy(funcs, o.Funcs)
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(o.Assets, "layout.html"))
-	template.Must(layout.ParseFS(templates, "templates/shared.html"))
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/shared.html"))
+	template.Must(layout.ParseFS(o.Assets, "layout.html"))
 	for _, name := range o.Pages {
 		t := template.Must(layout.Clone())
-		s.pages[name] = template.Must(t.ParseFS(o.Assets, name+".html"))
+		if _, err := fs.Stat(o.Assets, name+".html"); err == nil {
+			s.pages[name] = template.Must(t.ParseFS(o.Assets, name+".html"))
+		} else {
+			s.pages[name] = template.Must(t.ParseFS(templates, "templates/pages/"+name+".html"))
+		}
 	}
 	return s
 }
@@ -408,8 +418,16 @@ type View struct {
 	// Base is the site's prefix ("/admin/"), for the links of the
 	// templates both sites share.
 	Base string
+	// Site is the site's name ("admin", "portal") and Menu its menu, for
+	// the frame; Render sets both.
+	Site string
+	Menu []MenuItem
 	Data any
 }
+
+// MenuItem is an entry of a site's menu: a page under the prefix, and the
+// View.Nav that marks it current.
+type MenuItem struct{ Path, Nav, Label string }
 
 // NewView starts the view of a page for session se, taking its flash.
 func (s *Site) NewView(r *http.Request, se *Session, title, nav string) View {
@@ -425,6 +443,7 @@ func (s *Site) Render(w http.ResponseWriter, r *http.Request, status int, name s
 	if v.Base == "" {
 		v.Base = s.prefix
 	}
+	v.Site, v.Menu = s.name, s.menu
 	t := s.pages[name]
 	if t == nil {
 		panic(fmt.Sprintf("webui: no page %q", name))
@@ -524,4 +543,16 @@ var staticTypes = map[string]string{
 	".css": "text/css; charset=utf-8",
 	".js":  "text/javascript; charset=utf-8",
 	".svg": "image/svg+xml",
+}
+
+// Common are the routes every site has: the login form and its POST
+// (check judges the token, wrong is what a wrong one is told), the log
+// out, and the static files (the site's own, then [Shared]).
+func (s *Site) Common(check func(ctx context.Context, token string) (hook.Principal, error), wrong string, static fs.FS) []Route {
+	return []Route{
+		{"GET " + s.prefix + "login", s.LoginForm},
+		{"POST " + s.prefix + "login", s.Login(check, wrong)},
+		{"POST " + s.prefix + "logout", s.Action(s.Logout)},
+		{"GET " + s.prefix + "static/{file}", s.Static(static, Shared)},
+	}
 }
