@@ -66,6 +66,7 @@ func (s *domainsState) withPlugin(ctx context.Context, d httpevents.Domain, vers
 		if err != nil {
 			return d, err
 		}
+		s.pre.wait(ctx, v.SHA256) // being compiled ahead here: read it back rather than compile it twice
 		module, settings = m, v.Settings
 	}
 	ps, err := decodePluginSettings(d.ID, settings)
@@ -160,6 +161,8 @@ func (rt *Runtime) PushPlugin(ctx context.Context, who hook.Principal, domain st
 	}
 	if activate {
 		s.syncNow(ctx)
+	} else {
+		s.announceVersion(ctx) // the other nodes compile it now, not when it is activated
 	}
 	return v, nil
 }

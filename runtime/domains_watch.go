@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/builtin/httpevents"
+	"github.com/hookrt/hookd/builtin/wasmscript"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/store"
 )
@@ -101,6 +102,9 @@ type domainsState struct {
 	wake chan struct{}
 	// pollOnly: no LISTEN, only the poll (tests of the fallback).
 	pollOnly bool
+	// pre compiles stored plugin versions ahead of their activation
+	// (domains_precompile.go); nil when stored domains do not run here.
+	pre *precompiler
 }
 
 // appliedDomain is a stored domain as this node runs it.
@@ -168,11 +172,16 @@ func (rt *Runtime) startDomainsWith(ctx context.Context, cfg *Config, pollOnly b
 	if s.off == "" && (s.builder == nil || s.targets == nil) {
 		s.off = "this build of hookd cannot build stored domains (no BuildDomain or SetTargets)"
 	}
+	if s.off == "" && !precompileOff {
+		plugins, _ := rt.mods.byID[wasmscript.ID].(*wasmscript.Plugins) // nil: the defaults, as http_events reads them
+		s.pre = newPrecompiler(s.db, s.log, cfg.Resolve(plugins.CacheDirOrDefault()))
+	}
 	if err := s.sync(ctx); err != nil {
 		return fmt.Errorf("stored domains: %w", err)
 	}
 	rt.domains = s
 	go s.run()
+	s.pre.start()
 	return nil
 }
 
@@ -191,6 +200,7 @@ func (rt *Runtime) stopDomains(ctx context.Context) {
 	}
 	close(s.stop)
 	<-s.done
+	s.pre.close()
 	s.flushLogs(ctx)
 }
 
@@ -236,6 +246,9 @@ func (s *domainsState) run() {
 			if err := s.sync(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("stored domains: sync", slog.Any("error", err))
 			}
+			// A notification may be of a version stored without
+			// activation, which moves no revision: look for it.
+			s.pre.kick()
 		case <-flush.C:
 			s.flushLogs(ctx)
 			if time.Since(lastPrune) > time.Hour {
