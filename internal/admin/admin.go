@@ -147,15 +147,10 @@ func (s *server) routes() {
 	}
 }
 
-// menu is the admin page's menu.
-var menu = []webui.MenuItem{
-	{Path: "", Nav: "deliveries", Label: "Deliveries"},
-	{Path: "dead", Nav: "dead", Label: "Dead letters"},
-	{Path: "targets", Nav: "targets", Label: "Targets"},
-	{Path: "sessions", Nav: "sessions", Label: "Sessions"},
-	{Path: "plugins", Nav: "plugins", Label: "Plugins"},
-	{Path: "config", Nav: "config", Label: "Config"},
-}
+// menu is the admin page's menu: the delivery-log pages, with the
+// targets between the dead letters and the sessions, and its own.
+var menu = []webui.MenuItem{webui.MenuDeliveries, webui.MenuDead, {Path: "targets", Nav: "targets", Label: "Targets"},
+	webui.MenuSessions, {Path: "plugins", Nav: "plugins", Label: "Plugins"}, {Path: "config", Nav: "config", Label: "Config"}}
 
 // scope is the operations room as the session's principal sees it: the
 // operator's, everything.

@@ -95,15 +95,11 @@ var templates, static = webui.SiteAssets(assets)
 // own templates of assets/, else webui's (sessions, delivery, error).
 var pageNames = []string{"login", "error", "deliveries", "delivery", "sessions", "plugin", "dryrun", "logs", "settings"}
 
-// menu is the portal's menu.
-var menu = []webui.MenuItem{
-	{Path: "", Nav: "deliveries", Label: "Deliveries"},
-	{Path: "dead", Nav: "dead", Label: "Dead letters"},
-	{Path: "sessions", Nav: "sessions", Label: "Sessions"},
-	{Path: "plugin", Nav: "plugin", Label: "Plugin"},
-	{Path: "logs", Nav: "logs", Label: "Plugin logs"},
-	{Path: "settings", Nav: "settings", Label: "Settings"},
-}
+// menu is the portal's menu: the delivery-log pages, then the domain's
+// plugin and settings.
+var menu = []webui.MenuItem{webui.MenuDeliveries, webui.MenuDead, webui.MenuSessions,
+	{Path: "plugin", Nav: "plugin", Label: "Plugin"}, {Path: "logs", Nav: "logs", Label: "Plugin logs"},
+	{Path: "settings", Nav: "settings", Label: "Settings"}}
 
 // cookieName is the portal's session cookie, scoped to /portal/: the
 // admin page's cookie and this one never meet.

@@ -144,6 +144,14 @@ type Deliveries struct {
 // NewDeliveries returns the delivery-log pages of s.
 func NewDeliveries(s *Site, o DeliveriesOptions) *Deliveries { return &Deliveries{s: s, o: o} }
 
+// The menu entries of the delivery-log pages, for a site's
+// [Options.Menu].
+var (
+	MenuDeliveries = MenuItem{Path: "", Nav: "deliveries", Label: "Deliveries"}
+	MenuDead       = MenuItem{Path: "dead", Nav: "dead", Label: "Dead letters"}
+	MenuSessions   = MenuItem{Path: "sessions", Nav: "sessions", Label: "Sessions"}
+)
+
 // Route is one pattern of a site and its handler.
 type Route struct {
 	Pattern string

@@ -39,9 +39,11 @@ type Options struct {
 	// Assets holds the site's templates: layout.html, which defines the
 	// site's parts of the frame both sites share ("head", "who", "foot";
 	// a layout.html with a body of its own replaces the frame), and one
-	// file per entry of Pages, each defining "content". A page the site
-	// has no file for is the one both sites share, when there is one
-	// (sessions, delivery, error). Pages must include "login" and "error".
+	// file per entry of Pages, each defining "content". A page both sites
+	// share (webui's templates/pages: sessions, delivery, error, login) is
+	// parsed first: the site's file of that name then defines only the
+	// parts the shared page leaves to it (the login form's words), or
+	// replaces it whole. Pages must include "login" and "error".
 	Assets fs.FS
 	Pages  []string
 	// Menu is the site's menu, in the frame's header.
@@ -98,11 +100,15 @@ func NewSite(o Options) *Site {
 	template.Must(layout.ParseFS(o.Assets, "layout.html"))
 	for _, name := range o.Pages {
 		t := template.Must(layout.Clone())
-		if _, err := fs.Stat(o.Assets, name+".html"); err == nil {
-			s.pages[name] = template.Must(t.ParseFS(o.Assets, name+".html"))
-		} else {
-			s.pages[name] = template.Must(t.ParseFS(templates, "templates/pages/"+name+".html"))
+		// The shared page, then the site's file: that may be the whole page,
+		// or define only the parts the shared page leaves to the site.
+		if _, err := fs.Stat(templates, "templates/pages/"+name+".html"); err == nil {
+			t = template.Must(t.ParseFS(templates, "templates/pages/"+name+".html"))
 		}
+		if _, err := fs.Stat(o.Assets, name+".html"); err == nil {
+			t = template.Must(t.ParseFS(o.Assets, name+".html"))
+		}
+		s.pages[name] = t
 	}
 	return s
 }
