@@ -144,7 +144,14 @@ func (rt *Runtime) PushPlugin(ctx context.Context, who hook.Principal, domain st
 	if err != nil {
 		return hook.PluginVersion{}, err
 	}
-	if err := s.check(ctx, d, 0, module, settings); err != nil {
+	if !activate {
+		err = s.check(ctx, d, 0, module, settings)
+	} else {
+		var key string
+		key, err = s.checkKeep(ctx, d, 0, module, settings)
+		defer s.trials.drop(ctx, key)
+	}
+	if err != nil {
 		return hook.PluginVersion{}, err
 	}
 	var spec []byte
@@ -204,9 +211,11 @@ func (rt *Runtime) ActivatePlugin(ctx context.Context, who hook.Principal, domai
 	}
 	plain := d
 	plain.Script = ""
-	if err := s.check(ctx, plain, version, nil, nil); err != nil {
+	key, err := s.checkKeep(ctx, plain, version, nil, nil)
+	if err != nil {
 		return hook.PluginVersion{}, err
 	}
+	defer s.trials.drop(ctx, key)
 	var spec []byte
 	if d.Script != "" {
 		if spec, err = pluginSpec(d); err != nil {

@@ -105,6 +105,9 @@ type domainsState struct {
 	// pre compiles stored plugin versions ahead of their activation
 	// (domains_precompile.go); nil when stored domains do not run here.
 	pre *precompiler
+	// trials are builds of changes being made on this node, kept for
+	// the watcher to use instead of building again (domains_trial.go).
+	trials trials
 }
 
 // appliedDomain is a stored domain as this node runs it.
@@ -433,6 +436,11 @@ func (s *domainsState) build(ctx context.Context, row store.StoredDomain) (hook.
 	if err := (&httpevents.Domains{d}).Validate(); err != nil {
 		return hook.Target{}, nil, hook.Invalid("%s", err.Error())
 	}
+	if key, err := buildKey(d); err == nil {
+		if b, ok := s.trials.take(key); ok {
+			return b.target, b.closer, nil // the check of this very change built it (domains_trial.go)
+		}
+	}
 	return s.builder.BuildDomain(ctx, d)
 }
 
@@ -441,21 +449,47 @@ func (s *domainsState) build(ctx context.Context, row store.StoredDomain) (hook.
 // (or, with module set, a candidate and its settings); the build is
 // closed again.
 func (s *domainsState) check(ctx context.Context, d httpevents.Domain, version int, module, settings []byte) error {
-	if s.off != "" {
-		return fmt.Errorf("%w: stored domains: %s", hook.ErrConflict, s.off)
-	}
-	d, err := s.withPlugin(ctx, d, version, module, settings)
+	_, _, closer, err := s.trial(ctx, d, version, module, settings)
 	if err != nil {
 		return err
 	}
-	if err := (&httpevents.Domains{d}).Validate(); err != nil {
-		return hook.Invalid("%s", err.Error())
-	}
-	_, closer, err := s.builder.BuildDomain(ctx, d)
-	if err != nil {
-		return hook.Invalid("%s", err.Error())
-	}
 	return closer(context.WithoutCancel(ctx))
+}
+
+// checkKeep is check for a change that this node applies at once: the
+// build is kept for the watcher (domains_trial.go) instead of closed.
+// Call s.trials.drop(ctx, key) once the change is applied (or failed):
+// it closes the build if the watcher did not take it.
+func (s *domainsState) checkKeep(ctx context.Context, d httpevents.Domain, version int, module, settings []byte) (key string, err error) {
+	d, t, closer, err := s.trial(ctx, d, version, module, settings)
+	if err != nil {
+		return "", err
+	}
+	if key, err = buildKey(d); err != nil {
+		return "", closer(context.WithoutCancel(ctx)) // not kept: the watcher builds it
+	}
+	s.trials.keep(ctx, key, trialBuild{target: t, closer: closer})
+	return key, nil
+}
+
+// trial builds d as start would (check), and returns it with the domain
+// as built.
+func (s *domainsState) trial(ctx context.Context, d httpevents.Domain, version int, module, settings []byte) (httpevents.Domain, hook.Target, func(context.Context) error, error) {
+	if s.off != "" {
+		return d, hook.Target{}, nil, fmt.Errorf("%w: stored domains: %s", hook.ErrConflict, s.off)
+	}
+	d, err := s.withPlugin(ctx, d, version, module, settings)
+	if err != nil {
+		return d, hook.Target{}, nil, err
+	}
+	if err := (&httpevents.Domains{d}).Validate(); err != nil {
+		return d, hook.Target{}, nil, hook.Invalid("%s", err.Error())
+	}
+	t, closer, err := s.builder.BuildDomain(ctx, d)
+	if err != nil {
+		return d, hook.Target{}, nil, hook.Invalid("%s", err.Error())
+	}
+	return d, t, closer, nil
 }
 
 // configDomain returns the TOML [[domain]] entry id.
