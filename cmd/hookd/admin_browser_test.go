@@ -33,19 +33,6 @@ import (
 // write nothing into the tree).
 const envScreenshots = "HOOKD_ADMIN_SCREENSHOTS"
 
-// chromium returns the browser to run, or skips the test.
-func chromium(t *testing.T) string {
-	t.Helper()
-	return browsertest.Chromium(t, "the admin page")
-}
-
-// newBrowser starts Chromium on the daemon at base; its screenshots are
-// of the viewport.
-func newBrowser(t *testing.T, exe, base string) *browsertest.Browser {
-	t.Helper()
-	return browsertest.New(t, exe, base, browsertest.Options{Screenshots: os.Getenv(envScreenshots), Expected: expectedConsole})
-}
-
 // expectedConsole reports the console message the test provokes on
 // purpose: the 401 of the wrong token it types.
 func expectedConsole(m chromedp.ConsoleMessage) bool {
@@ -60,7 +47,7 @@ func expectedConsole(m chromedp.ConsoleMessage) bool {
 // and log out. The pages must raise no console error (a CSP violation
 // would be one).
 func TestAdminBrowser(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t, "the admin page")
 	dir := t.TempDir()
 	listen := freeAddr(t)
 	base := "http://" + listen
@@ -197,7 +184,7 @@ secret = %q
 		resp.Body.Close()
 	}
 
-	b := newBrowser(t, exe, base)
+	b := browsertest.New(t, exe, base, browsertest.Options{Screenshots: os.Getenv(envScreenshots), Expected: expectedConsole})
 
 	// Log in through the form.
 	b.Open("/admin/", "form.login")

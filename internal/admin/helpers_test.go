@@ -3,12 +3,9 @@ package admin_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +14,7 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/admin"
 	"github.com/hookrt/hookd/internal/ops"
+	"github.com/hookrt/hookd/internal/webui/webuitest"
 )
 
 // fakeBackend serves fixed data and records every call that changes
@@ -219,6 +217,11 @@ type client struct {
 	http *http.Client
 }
 
+// web is the same client as webuitest's, which the portal's tests share.
+func (c *client) web() *webuitest.Client {
+	return &webuitest.Client{T: c.t, Base: c.base, HTTP: c.http}
+}
+
 // setup starts the admin page on a loopback test server, mounted as the
 // daemon mounts it.
 func setup(t *testing.T, fb admin.Backend, o admin.Options) *client {
@@ -231,9 +234,7 @@ func setup(t *testing.T, fb admin.Backend, o admin.Options) *client {
 }
 
 func newClient(t *testing.T, base string) *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{t: t, base: base, http: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &client{t: t, base: base, http: webuitest.NewHTTPClient()}
 }
 
 // another is a second browser on the same server: no cookies yet.
@@ -246,72 +247,44 @@ type response struct {
 	body   string
 }
 
+func fromWeb(r webuitest.Response) response {
+	return response{status: r.Status, header: r.Header, body: r.Body}
+}
+
 func (c *client) do(req *http.Request) response {
 	c.t.Helper()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return fromWeb(c.web().Do(req))
 }
 
 func (c *client) get(path string) response {
 	c.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, c.base+path, nil)
-	return c.do(req)
+	return fromWeb(c.web().Get(path))
 }
 
 // post sends a form from this origin; headers may override or remove
 // (with "") what a browser sends.
 func (c *client) post(path string, form url.Values, headers ...string) response {
 	c.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", c.base)
-	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i+1] == "" {
-			req.Header.Del(headers[i])
-		} else {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-	}
-	return c.do(req)
+	return fromWeb(c.web().Post(path, form, headers...))
 }
+
+// csrfRE finds a form's CSRF token.
+var csrfRE = webuitest.CSRFField
 
 // login posts the token and returns the CSRF token of the first page.
 func (c *client) login(token string) string {
 	c.t.Helper()
-	r := c.post("/admin/login", url.Values{"token": {token}})
-	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/" {
-		c.t.Fatalf("login: %d %s\n%s", r.status, r.header.Get("Location"), r.body)
-	}
-	return c.csrf("/admin/")
+	return c.web().Login("/admin", token)
 }
-
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrf loads page and returns the CSRF token of its forms.
 func (c *client) csrf(page string) string {
 	c.t.Helper()
-	r := c.get(page)
-	m := csrfRE.FindStringSubmatch(r.body)
-	if r.status != http.StatusOK || m == nil {
-		c.t.Fatalf("GET %s: %d, no CSRF token:\n%s", page, r.status, r.body)
-	}
-	return m[1]
+	return c.web().CSRF(page)
 }
 
 // follow loads the page a redirect points to.
 func (c *client) follow(r response) response {
 	c.t.Helper()
-	loc := r.header.Get("Location")
-	if r.status != http.StatusSeeOther || loc == "" {
-		c.t.Fatalf("want a 303 redirect, got %d %q:\n%s", r.status, loc, r.body)
-	}
-	return c.get(loc)
+	return fromWeb(c.web().Follow(webuitest.Response{Status: r.status, Header: r.header, Body: r.body}))
 }

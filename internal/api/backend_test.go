@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/api"
+	"github.com/hookrt/hookd/internal/testsupport"
 )
 
 // fakeBackend is an in-memory api.Backend: these tests are about the HTTP
@@ -286,15 +286,7 @@ func (tb *testBundle) do(t *testing.T, method, path, body string, header ...stri
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := tb.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, raw := testsupport.Send(t, tb.srv.Client(), req)
 	a := answer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	_ = json.Unmarshal(raw, &a.json)
 	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {

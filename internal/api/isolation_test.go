@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -13,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/admin"
@@ -22,6 +20,8 @@ import (
 	"github.com/hookrt/hookd/internal/ops"
 	"github.com/hookrt/hookd/internal/plugintest"
 	"github.com/hookrt/hookd/internal/portal"
+	"github.com/hookrt/hookd/internal/testsupport"
+	"github.com/hookrt/hookd/internal/testsupport/testruntime"
 	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -71,40 +71,17 @@ func newIsolationFixture(t *testing.T, st hookrt.StoreConfig) *isolationFixture 
 		_, _ = io.WriteString(w, `{"result":{"code":"ok","description":"Done."},"data":{"id":7}}`)
 	}))
 	t.Cleanup(account.Close)
-	// retry_schedule 2h with max_age 1h: a failed delivery is dead at once.
-	cfg, err := hookrt.ParseConfig(fmt.Appendf(nil, `
+	// A failed delivery is dead at once.
+	var obs *hooktest.Observations
+	fx.rt, obs = testruntime.Open(t, fmt.Sprintf(`
 [store]
 path = "hookd.db"
-[delivery]
-retry_schedule = ["2h"]
-max_age = "1h"
-jitter = 0
-timeout = "5s"
-poll_interval = "20ms"
-[http_events]
-per_domain = true
-per_domain_strict = true
-save_to_session = true
-allow_private = ["127.0.0.0/8"]
+%s%sallow_private = ["127.0.0.0/8"]
 [webapi]
 url = %q
 signup = true
 forgot_password = true
-`, account.URL), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Store = st
-	obs := hooktest.NewObservations()
-	fx.rt, err = hookrt.Open(t.Context(), cfg, hookrt.WithObserver(obs.Observe))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = fx.rt.Close(ctx)
-	})
+`, testruntime.DeadAtOnce, testruntime.PerDomainEvents, account.URL), testruntime.Options{Store: &st})
 	ctx, op := t.Context(), hook.Operator()
 	setup := func(o *owned, id string, recv *hooktest.Receiver) {
 		o.domain, o.target, o.session = id, ops.DomainTarget(id), "s-"+id
@@ -245,15 +222,7 @@ func (fx *isolationFixture) send(t *testing.T, p probe, o owned, token string) (
 		req.Header.Set("Content-Type", ct)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := fx.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, raw := testsupport.Send(t, fx.srv.Client(), req)
 	return resp.StatusCode, string(raw)
 }
 

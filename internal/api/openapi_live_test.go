@@ -7,15 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -28,6 +25,7 @@ import (
 	"github.com/hookrt/hookd/internal/daemontest"
 	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/portal"
+	"github.com/hookrt/hookd/internal/testsupport/testruntime"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -80,7 +78,7 @@ type liveAPI struct {
 
 func startLiveAPI(t *testing.T) *liveAPI {
 	t.Helper()
-	l := &liveAPI{token: "openapi-test-token", obs: hooktest.NewObservations(), covered: map[string]bool{}, domainTokens: map[string]bool{}}
+	l := &liveAPI{token: "openapi-test-token", covered: map[string]bool{}, domainTokens: map[string]bool{}}
 	l.hookRecv = hooktest.NewReceiver(t, hooktest.Status(http.StatusOK, "ok"))
 	l.eventsRecv = hooktest.NewReceiver(t, hooktest.Status(http.StatusInternalServerError, "database is down"))
 	account := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -90,17 +88,12 @@ func startLiveAPI(t *testing.T) *liveAPI {
 
 	dir := t.TempDir()
 	daemontest.WriteKey(t, filepath.Join(dir, "private"), "webhook.pem")
-	// retry_schedule 2h with max_age 1h: a failed delivery is dead at once.
-	cfg, err := hookrt.ParseConfig(fmt.Appendf(nil, `
+	// A failed delivery is dead at once.
+	logger := testruntime.Logger()
+	l.rt, l.obs = testruntime.Open(t, fmt.Sprintf(`
 [store]
 path = "hookd.db"
-[delivery]
-retry_schedule = ["2h"]
-max_age = "1h"
-jitter = 0
-timeout = "5s"
-poll_interval = "20ms"
-[jwt_webhook]
+%s[jwt_webhook]
 url = %q
 private_key = "webhook.pem"
 [jwt_webhook.events]
@@ -117,23 +110,8 @@ allow_private = ["127.0.0.0/8"]
 url = %q
 signup = true
 forgot_password = true
-`, l.hookRecv.URL+"/hook", strings.TrimPrefix(l.eventsRecv.URL, "http://"), account.URL), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	l.rt, err = hookrt.Open(t.Context(), cfg, hookrt.WithLogger(logger), hookrt.WithObserver(l.obs.Observe))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = l.rt.Close(ctx) // the test may have closed it already
-	})
+`, testruntime.DeadAtOnce, l.hookRecv.URL+"/hook", strings.TrimPrefix(l.eventsRecv.URL, "http://"), account.URL),
+		testruntime.Options{Dir: dir}, hookrt.WithLogger(logger))
 	// As cmd/hookd's serve mounts it.
 	adminPage := hook.Route{Pattern: "/admin/", Handler: admin.New(l.rt, admin.Options{Token: l.token, Logger: logger})}
 	portalPage := hook.Route{Pattern: "/portal/", Handler: portal.New(l.rt, portal.Options{Logger: logger})}

@@ -1,17 +1,16 @@
 package ops_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/ops"
+	"github.com/hookrt/hookd/internal/testsupport/testruntime"
 	"github.com/hookrt/hookd/internal/testsupport/teststore"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
@@ -25,39 +24,14 @@ func twoDomains(t *testing.T, st hookrt.StoreConfig) *hookrt.Runtime {
 	t.Helper()
 	d5 := hooktest.NewReceiver(t, hooktest.Status(http.StatusInternalServerError, "down"))
 	d6 := hooktest.NewReceiver(t, hooktest.Status(http.StatusInternalServerError, "down"))
-	cfg, err := hookrt.ParseConfig(fmt.Appendf(nil, `
-[delivery]
-retry_schedule = ["2h"]
-max_age = "1h"
-jitter = 0
-timeout = "5s"
-poll_interval = "20ms"
-[http_events]
-per_domain = true
-per_domain_strict = true
-save_to_session = true
-allow_private = ["127.0.0.0/8"]
+	rt, obs := testruntime.Open(t, fmt.Sprintf(`%s%sallow_private = ["127.0.0.0/8"]
 [[domain]]
 id = "5"
 script = %q
 [[domain]]
 id = "6"
 script = %q
-`, d5.URL, d6.URL), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Store = st
-	obs := hooktest.NewObservations()
-	rt, err := hookrt.Open(t.Context(), cfg, hookrt.WithObserver(obs.Observe))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = rt.Close(ctx)
-	})
+`, testruntime.DeadAtOnce, testruntime.PerDomainEvents, d5.URL, d6.URL), testruntime.Options{Store: &st})
 	for _, ev := range []map[string]string{
 		{"DOMAIN_ID": "5", "SESSIONID": "s-1", "EVENT": "START"},
 		{"DOMAIN_ID": "6", "SESSIONID": "s-1", "EVENT": "START"},

@@ -1,13 +1,9 @@
 package portal
 
 import (
-	"os"
 	"strings"
-	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/hookrt/hookd/internal/webui/browsertest"
 )
 
 // The portal's end-to-end test drives a real Chromium (Debian's package)
@@ -18,20 +14,6 @@ import (
 // it writes a screenshot of every page there (docs/portal/*.png come
 // from it).
 const envScreenshots = "HOOKD_PORTAL_SCREENSHOTS"
-
-// chromium returns the browser to run, or skips the test.
-func chromium(t *testing.T) string {
-	t.Helper()
-	return browsertest.Chromium(t, "the portal")
-}
-
-// newBrowser starts Chromium on the portal at base; its screenshots are
-// of the whole page.
-func newBrowser(t *testing.T, exe, base string) *browsertest.Browser {
-	t.Helper()
-	return browsertest.New(t, exe, base, browsertest.Options{
-		Screenshots: os.Getenv(envScreenshots), FullPage: true, Expected: expectedConsole})
-}
 
 // expectedConsole reports the console messages the test asks for on
 // purpose: the 401 of a wrong token and the 404s of another domain's

@@ -1,19 +1,9 @@
 package portal
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"mime/multipart"
-	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +11,8 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/plugintest"
+	"github.com/hookrt/hookd/internal/testsupport/testruntime"
+	"github.com/hookrt/hookd/internal/webui/webuitest"
 	hookrt "github.com/hookrt/hookd/runtime"
 )
 
@@ -56,46 +48,20 @@ const (
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, obs: hooktest.NewObservations()}
+	e := &env{t: t}
 	path := plugintest.Build(t, "github.com/hookrt/hookd/plugins/examples/session-guard")
 	var err error
 	if e.guard, err = os.ReadFile(path); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	// retry_schedule 2h with max_age 1h: a failed delivery is dead at once.
-	cfg, err := hookrt.ParseConfig(fmt.Appendf(nil, `
+	// A failed delivery is dead at once.
+	logger := testruntime.Logger()
+	e.rt, e.obs = testruntime.Open(t, fmt.Sprintf(`
 [store]
 path = "hookd.db"
-[delivery]
-retry_schedule = ["2h"]
-max_age = "1h"
-jitter = 0
-timeout = "5s"
-poll_interval = "20ms"
-[http_events]
-per_domain = true
-per_domain_strict = true
-save_to_session = true
-[plugins]
+%s%s[plugins]
 cache_dir = %q
-`, plugintest.CacheDir(t)), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	e.rt, err = hookrt.Open(t.Context(), cfg, hookrt.WithLogger(logger), hookrt.WithObserver(e.obs.Observe))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		_ = e.rt.Close(ctx)
-	})
+`, testruntime.DeadAtOnce, testruntime.PerDomainEvents, plugintest.CacheDir(t)), testruntime.Options{}, hookrt.WithLogger(logger))
 	ctx, op := t.Context(), hook.Operator()
 	tok, err := e.rt.CreateDomainToken(ctx, op, "alpha", "alpha-owner", 0)
 	if err != nil {
@@ -192,109 +158,11 @@ func (e *env) betaState() string {
 	return b.String()
 }
 
-// client is a browser stand-in: it keeps cookies, does not follow
-// redirects (tests look at them), and sends Origin with its POSTs.
-type client struct {
-	t    *testing.T
-	base string
-	http *http.Client
-}
-
-func (e *env) client() *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{t: e.t, base: e.srv.URL, http: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-// response is what a test reads of an answer.
-type response struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func (c *client) do(req *http.Request) response {
-	c.t.Helper()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
-}
-
-func (c *client) get(path string) response {
-	c.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, c.base+path, nil)
-	return c.do(req)
-}
-
-// post sends a form from this origin.
-func (c *client) post(path string, form url.Values) response {
-	c.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", c.base)
-	return c.do(req)
-}
-
-// upload sends a multipart form from this origin, with file as its
-// "module" part when not nil.
-func (c *client) upload(path string, form url.Values, file []byte) response {
-	c.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for k, vs := range form {
-		for _, v := range vs {
-			_ = mw.WriteField(k, v)
-		}
-	}
-	if file != nil {
-		fw, _ := mw.CreateFormFile("module", filepath.Base("plugin.wasm"))
-		_, _ = fw.Write(file)
-	}
-	_ = mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, c.base+path, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Origin", c.base)
-	return c.do(req)
-}
-
-// login posts the token and returns the CSRF token of the first page.
-func (c *client) login(token string) string {
-	c.t.Helper()
-	r := c.post("/portal/login", url.Values{"token": {token}})
-	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/portal/" {
-		c.t.Fatalf("login: %d %s\n%s", r.status, r.header.Get("Location"), r.body)
-	}
-	return c.csrf("/portal/")
-}
-
-var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// csrf loads page and returns the CSRF token of its forms.
-func (c *client) csrf(page string) string {
-	c.t.Helper()
-	r := c.get(page)
-	m := csrfRE.FindStringSubmatch(r.body)
-	if r.status != http.StatusOK || m == nil {
-		c.t.Fatalf("GET %s: %d, no CSRF token:\n%s", page, r.status, r.body)
-	}
-	return m[1]
-}
-
-// follow loads the page a redirect points to.
-func (c *client) follow(r response) response {
-	c.t.Helper()
-	loc := r.header.Get("Location")
-	if r.status != http.StatusSeeOther || loc == "" {
-		c.t.Fatalf("want a 303 redirect, got %d %q:\n%s", r.status, loc, r.body)
-	}
-	return c.get(loc)
+// client is a browser stand-in on the portal (webuitest's, which the
+// admin page's tests share): it keeps cookies, does not follow redirects
+// (tests look at them), and sends Origin with its POSTs.
+func (e *env) client() *webuitest.Client {
+	return &webuitest.Client{T: e.t, Base: e.srv.URL, HTTP: webuitest.NewHTTPClient()}
 }
 
 // waitLog waits until domain's plugin log, as the runtime merges it from

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/webui/webuitest"
 )
 
 // TestOwnerFlow is the portal's plugin and settings forms over a real
@@ -20,36 +21,36 @@ func TestOwnerFlow(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	c := e.client()
-	csrf := c.login(e.tokA)
-	flash := func(r response) string {
+	csrf := c.Login("/portal", e.tokA)
+	flash := func(r webuitest.Response) string {
 		t.Helper()
-		page := c.follow(r)
-		start := strings.Index(page.body, `<p class="flash`)
+		page := c.Follow(r)
+		start := strings.Index(page.Body, `<p class="flash`)
 		if start < 0 {
-			t.Fatalf("no message on %s:\n%s", r.header.Get("Location"), page.body)
+			t.Fatalf("no message on %s:\n%s", r.Header.Get("Location"), page.Body)
 		}
-		end := strings.Index(page.body[start:], "</p>")
-		return page.body[start : start+end]
+		end := strings.Index(page.Body[start:], "</p>")
+		return page.Body[start : start+end]
 	}
 
 	// Refusals name what was wrong.
-	if got := flash(c.upload("/portal/plugin/upload", url.Values{"csrf": {csrf}}, []byte("\x00asm but not really"))); !strings.Contains(got, "flash-error") ||
+	if got := flash(c.Upload("/portal/plugin/upload", url.Values{"csrf": {csrf}}, []byte("\x00asm but not really"))); !strings.Contains(got, "flash-error") ||
 		!strings.Contains(got, "upload refused") {
 		t.Errorf("a module that is no WebAssembly: %s", got)
 	}
-	if got := flash(c.upload("/portal/plugin/upload", url.Values{"csrf": {csrf}, "settings": {`{"plugin": {`}}, e.guard)); !strings.Contains(got, "settings is not valid JSON") {
+	if got := flash(c.Upload("/portal/plugin/upload", url.Values{"csrf": {csrf}, "settings": {`{"plugin": {`}}, e.guard)); !strings.Contains(got, "settings is not valid JSON") {
 		t.Errorf("settings that are no JSON: %s", got)
 	}
-	if got := flash(c.upload("/portal/plugin/upload", url.Values{"csrf": {csrf}, "settings": {`{"plugin":{"allow_private":["10.0.0.0/8"]}}`}}, e.guard)); !strings.Contains(got, "only by the operator") {
+	if got := flash(c.Upload("/portal/plugin/upload", url.Values{"csrf": {csrf}, "settings": {`{"plugin":{"allow_private":["10.0.0.0/8"]}}`}}, e.guard)); !strings.Contains(got, "only by the operator") {
 		t.Errorf("a grant only the operator may give: %s", got)
 	}
-	if got := flash(c.upload("/portal/plugin/upload", url.Values{"csrf": {csrf}}, nil)); !strings.Contains(got, "choose a .wasm file") {
+	if got := flash(c.Upload("/portal/plugin/upload", url.Values{"csrf": {csrf}}, nil)); !strings.Contains(got, "choose a .wasm file") {
 		t.Errorf("no file: %s", got)
 	}
 
 	// Version 1, active; events recorded for alpha.
 	settings := `{"config":{"block":["10.0.0.0/8"],"secret":"s3"}}`
-	if got := flash(c.upload("/portal/plugin/upload", url.Values{"csrf": {csrf}, "settings": {settings}, "activate": {"1"}}, e.guard)); !strings.Contains(got, "Version 1 stored and active") {
+	if got := flash(c.Upload("/portal/plugin/upload", url.Values{"csrf": {csrf}, "settings": {settings}, "activate": {"1"}}, e.guard)); !strings.Contains(got, "Version 1 stored and active") {
 		t.Fatalf("upload: %s", got)
 	}
 	var ids []string
@@ -67,39 +68,39 @@ func TestOwnerFlow(t *testing.T) {
 
 	// A dry run of an upload on the last 5 recorded events: both, with
 	// the drop for the blocked address; nothing new is stored.
-	r := c.upload("/portal/plugin/test", url.Values{"csrf": {csrf}, "settings": {settings}, "last": {"5"}}, e.guard)
-	if r.status != http.StatusOK || !strings.Contains(r.body, "the uploaded file") || strings.Count(r.body, `class="event result"`) != 2 ||
-		!strings.Contains(r.body, "flow-10.9.9.9") || !strings.Contains(r.body, "&lt;drop/&gt;") {
-		t.Errorf("dry run on recorded events: %d\n%s", r.status, r.body)
+	r := c.Upload("/portal/plugin/test", url.Values{"csrf": {csrf}, "settings": {settings}, "last": {"5"}}, e.guard)
+	if r.Status != http.StatusOK || !strings.Contains(r.Body, "the uploaded file") || strings.Count(r.Body, `class="event result"`) != 2 ||
+		!strings.Contains(r.Body, "flow-10.9.9.9") || !strings.Contains(r.Body, "&lt;drop/&gt;") {
+		t.Errorf("dry run on recorded events: %d\n%s", r.Status, r.Body)
 	}
 	if vs, _ := e.rt.PluginVersions(t.Context(), hook.Operator(), "alpha"); len(vs) != 1 {
 		t.Errorf("the dry run stored a version: %d versions", len(vs))
 	}
-	if r := c.upload("/portal/plugin/test", url.Values{"csrf": {csrf}, "version": {"1"}, "last": {"500"}}, nil); r.status != http.StatusBadRequest ||
-		!strings.Contains(r.body, "from 1 to 50") {
-		t.Errorf("last 500: %d\n%s", r.status, r.body)
+	if r := c.Upload("/portal/plugin/test", url.Values{"csrf": {csrf}, "version": {"1"}, "last": {"500"}}, nil); r.Status != http.StatusBadRequest ||
+		!strings.Contains(r.Body, "from 1 to 50") {
+		t.Errorf("last 500: %d\n%s", r.Status, r.Body)
 	}
-	if r := c.upload("/portal/plugin/test", url.Values{"csrf": {csrf}, "version": {"1"}, "events": {`{"EVENT":"x"}`}}, nil); r.status != http.StatusBadRequest ||
-		!strings.Contains(r.body, "must be a JSON array") {
-		t.Errorf("events that are no array: %d\n%s", r.status, r.body)
+	if r := c.Upload("/portal/plugin/test", url.Values{"csrf": {csrf}, "version": {"1"}, "events": {`{"EVENT":"x"}`}}, nil); r.Status != http.StatusBadRequest ||
+		!strings.Contains(r.Body, "must be a JSON array") {
+		t.Errorf("events that are no array: %d\n%s", r.Status, r.Body)
 	}
 
 	// The active version cannot be deleted.
-	if got := flash(c.post("/portal/plugin/versions/1/delete", url.Values{"csrf": {csrf}})); !strings.Contains(got, "flash-error") {
+	if got := flash(c.Post("/portal/plugin/versions/1/delete", url.Values{"csrf": {csrf}})); !strings.Contains(got, "flash-error") {
 		t.Errorf("deleting the active version: %s", got)
 	}
 
 	// Settings: a bad key is refused by name; a good change is saved and
 	// audited with who made it.
-	if got := flash(c.post("/portal/settings", url.Values{"csrf": {csrf}, "spec": {`{"strikt": true}`}})); !strings.Contains(got, "strikt") {
+	if got := flash(c.Post("/portal/settings", url.Values{"csrf": {csrf}, "spec": {`{"strikt": true}`}})); !strings.Contains(got, "strikt") {
 		t.Errorf("an unknown key: %s", got)
 	}
-	if got := flash(c.post("/portal/settings", url.Values{"csrf": {csrf}, "spec": {`{"strict": false, "combine_interval": "2s"}`}})); !strings.Contains(got, "Settings saved") {
+	if got := flash(c.Post("/portal/settings", url.Values{"csrf": {csrf}, "spec": {`{"strict": false, "combine_interval": "2s"}`}})); !strings.Contains(got, "Settings saved") {
 		t.Fatalf("saving settings: %s", got)
 	}
-	page := c.get("/portal/settings")
-	if !strings.Contains(page.body, "combine_interval") || !strings.Contains(page.body, `token &#34;alpha-owner&#34;`) {
-		t.Errorf("the settings page after saving:\n%s", page.body)
+	page := c.Get("/portal/settings")
+	if !strings.Contains(page.Body, "combine_interval") || !strings.Contains(page.Body, `token &#34;alpha-owner&#34;`) {
+		t.Errorf("the settings page after saving:\n%s", page.Body)
 	}
 
 	// Revoking the token ends the session at the next request.
@@ -110,10 +111,10 @@ func TestOwnerFlow(t *testing.T) {
 	if err := e.rt.RevokeDomainToken(t.Context(), hook.Operator(), "alpha", who.TokenID); err != nil {
 		t.Fatal(err)
 	}
-	if r := c.get("/portal/"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/portal/login" {
-		t.Errorf("after the token was revoked: %d %s", r.status, r.header.Get("Location"))
+	if r := c.Get("/portal/"); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/portal/login" {
+		t.Errorf("after the token was revoked: %d %s", r.Status, r.Header.Get("Location"))
 	}
-	if r := c.post("/portal/login", url.Values{"token": {e.tokA}}); r.status != http.StatusUnauthorized {
-		t.Errorf("logging in with the revoked token: %d", r.status)
+	if r := c.Post("/portal/login", url.Values{"token": {e.tokA}}); r.Status != http.StatusUnauthorized {
+		t.Errorf("logging in with the revoked token: %d", r.Status)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hookrt/hookd/internal/webui/webuitest"
 )
 
 // isoCase is how the isolation test walks one portal route: the request
@@ -86,7 +88,7 @@ func TestIsolation(t *testing.T) {
 	before := e.betaState()
 
 	alpha := e.client()
-	alpha.login(e.tokA)
+	alpha.Login("/portal", e.tokA)
 	for _, pattern := range slices.Sorted(maps.Keys(isolationCases)) {
 		tc := isolationCases[pattern]
 		t.Run(pattern, func(t *testing.T) {
@@ -94,10 +96,10 @@ func TestIsolation(t *testing.T) {
 			if tc.fresh {
 				c = e.client()
 				if tc.path != "/portal/login" {
-					c.login(e.tokA)
+					c.Login("/portal", e.tokA)
 				}
 			}
-			c.t = t
+			c.T = t
 			path := fill.Replace(tc.path)
 			form := url.Values{}
 			for k, vs := range tc.form {
@@ -105,30 +107,30 @@ func TestIsolation(t *testing.T) {
 					form.Add(k, fill.Replace(v))
 				}
 			}
-			var r response
+			var r webuitest.Response
 			switch {
 			case tc.method == "GET":
-				r = c.get(path)
+				r = c.Get(path)
 			default:
 				if tc.path != "/portal/login" {
-					form.Set("csrf", c.csrf("/portal/"))
+					form.Set("csrf", c.CSRF("/portal/"))
 				}
 				if tc.upload {
 					var module []byte
 					if tc.path == "/portal/plugin/upload" {
 						module = []byte("not a WebAssembly module")
 					}
-					r = c.upload(path, form, module)
+					r = c.Upload(path, form, module)
 				} else {
-					r = c.post(path, form)
+					r = c.Post(path, form)
 				}
 			}
-			if r.status != tc.status {
-				t.Errorf("%s %s (%s): %d; want %d\n%s", tc.method, path, tc.why, r.status, tc.status, r.body)
+			if r.Status != tc.status {
+				t.Errorf("%s %s (%s): %d; want %d\n%s", tc.method, path, tc.why, r.Status, tc.status, r.Body)
 			}
-			page := r.body
-			if r.status == http.StatusSeeOther && strings.HasPrefix(r.header.Get("Location"), "/portal/") {
-				page += c.get(r.header.Get("Location")).body // the page it leads to, with its flash
+			page := r.Body
+			if r.Status == http.StatusSeeOther && strings.HasPrefix(r.Header.Get("Location"), "/portal/") {
+				page += c.Get(r.Header.Get("Location")).Body // the page it leads to, with its flash
 			}
 			typed := path + form.Encode()
 			for _, m := range marks {
@@ -136,7 +138,7 @@ func TestIsolation(t *testing.T) {
 					t.Errorf("%s %s: the answer shows beta's %q:\n%s", tc.method, path, m, page)
 				}
 			}
-			if r.status == http.StatusForbidden || strings.Contains(page, "forbidden") {
+			if r.Status == http.StatusForbidden || strings.Contains(page, "forbidden") {
 				t.Errorf("%s %s: answered as forbidden, which says it exists:\n%s", tc.method, path, page)
 			}
 		})

@@ -4,32 +4,14 @@ import (
 	"context"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/webui/webuitest"
 )
 
 // nopBackend knows no domain and no token: for the tests of what happens
-// before a login.
-type nopBackend struct{}
+// before a login. The part it shares with the admin page's is
+// webuitest.NopBackend.
+type nopBackend struct{ webuitest.NopBackend }
 
-func (nopBackend) ListDeliveries(context.Context, hook.DeliveryFilter) ([]hook.Delivery, error) {
-	return nil, nil
-}
-func (nopBackend) Delivery(context.Context, int64) (*hook.Delivery, error) {
-	return nil, hook.ErrNotFound
-}
-func (nopBackend) Retry(context.Context, int64) error       { return nil }
-func (nopBackend) RetryForced(context.Context, int64) error { return nil }
-func (nopBackend) Discard(context.Context, int64) error     { return nil }
-func (nopBackend) RetryMatching(context.Context, hook.DeliveryFilter) (int, error) {
-	return 0, nil
-}
-func (nopBackend) RetryMatchingForced(context.Context, hook.DeliveryFilter) (int, error) {
-	return 0, nil
-}
-func (nopBackend) SessionEvents(context.Context, string) ([]hook.SessionEvent, error) {
-	return nil, nil
-}
-func (nopBackend) TargetStatuses(context.Context) ([]hook.TargetStatus, error) { return nil, nil }
-func (nopBackend) Plugins() []hook.PluginStatus                                { return nil }
 func (nopBackend) AuthenticateDomainToken(context.Context, string) (hook.Principal, error) {
 	return hook.Principal{}, hook.ErrNotFound
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/webui/browsertest"
 )
 
 // alphaMark is in alpha's plugin config and events: beta's owner must
@@ -30,13 +31,14 @@ func TestPortalBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Chromium; -short skips it")
 	}
-	exe := chromium(t)
+	exe := browsertest.Chromium(t, "the portal")
 	e := newEnv(t)
 	module := filepath.Join(t.TempDir(), "session-guard.wasm")
 	if err := os.WriteFile(module, e.guard, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b := newBrowser(t, exe, e.srv.URL)
+	b := browsertest.New(t, exe, e.srv.URL, browsertest.Options{
+		Screenshots: os.Getenv(envScreenshots), FullPage: true, Expected: expectedConsole})
 
 	// Log in through the form: a wrong token first.
 	b.Open("/portal/", "form.login")
