@@ -12,6 +12,15 @@
 // through [Site.Page], [Site.Action], [Site.Upload] and [Site.API], and
 // serves through [Site.ServeHTTP].
 //
+// What both sites show alike is here too, so that it is written once: the
+// frame of every page (templates/layout.html: a site fills in its menu,
+// [Options.Menu], and a few parts of its own), the pages of the delivery
+// log ([Deliveries]: the list, the dead letters, one delivery, retry,
+// discard, bulk replay and a session's record, over an [ops.Scope]), and
+// the login, error and delivery pages (templates/pages). The admin page
+// and the portal differ only in their scope (the operator's, one
+// domain's: [DeliveriesOptions.Scoped]) and in their own pages.
+//
 // # Security
 //
 // A login starts a session: a random id in a cookie (HttpOnly,

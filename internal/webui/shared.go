@@ -8,7 +8,8 @@ import (
 //go:embed static
 var static embed.FS
 
-// templates are the page parts both sites show alike (shared.html).
+// templates are what both sites show alike: the frame (layout.html), the
+// page parts (shared.html) and whole pages (pages/).
 //
 //go:embed templates
 var templates embed.FS
