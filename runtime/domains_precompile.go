@@ -84,9 +84,10 @@ func (p *precompiler) start() {
 	go p.run()
 }
 
-// close stops the scans and waits for the compile in progress (one at
-// most: its context is cancelled, and wazero finishes or stops it), then
-// closes the host. Safe on a nil precompiler.
+// close stops the scans and waits for the goroutine, which closes the
+// host. A compile in progress (one at most) ends soon: its context is
+// cancelled, and wazero checks it between functions. Safe on a nil
+// precompiler.
 func (p *precompiler) close() {
 	if p == nil {
 		return
