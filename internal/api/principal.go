@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/ops"
 )
 
 // access says who may call a route.
@@ -83,25 +84,12 @@ func (s *server) access(pattern string) (access, bool) {
 // hook.ErrNotFound, never a "forbidden". A Backend that does not
 // implement it has no domain tokens, and /v1/domains answers 404.
 type DomainBackend interface {
+	ops.OwnerBackend
 	Domains(ctx context.Context, who hook.Principal) ([]hook.DomainInfo, error)
-	Domain(ctx context.Context, who hook.Principal, id string) (hook.DomainInfo, error)
-	PutDomain(ctx context.Context, who hook.Principal, id string, spec []byte) (hook.DomainInfo, error)
 	DeleteDomain(ctx context.Context, who hook.Principal, id string) error
 	CreateDomainToken(ctx context.Context, who hook.Principal, domain, name string, ttl time.Duration) (hook.DomainToken, error)
 	DomainTokens(ctx context.Context, who hook.Principal, domain string) ([]hook.DomainToken, error)
 	RevokeDomainToken(ctx context.Context, who hook.Principal, domain, tokenID string) error
-	// AuthenticateDomainToken returns the principal of a domain token;
-	// an unknown, revoked or expired one is an error matching
-	// hook.ErrNotFound.
-	AuthenticateDomainToken(ctx context.Context, token string) (hook.Principal, error)
-	PushPlugin(ctx context.Context, who hook.Principal, domain string, module, settings []byte, activate bool) (hook.PluginVersion, error)
-	PluginVersions(ctx context.Context, who hook.Principal, domain string) ([]hook.PluginVersion, error)
-	ActivatePlugin(ctx context.Context, who hook.Principal, domain string, version int) (hook.PluginVersion, error)
-	DeletePluginVersion(ctx context.Context, who hook.Principal, domain string, version int) error
-	TestPlugin(ctx context.Context, who hook.Principal, domain string, req hook.DryRunRequest) ([]hook.DryRunResult, error)
-	PluginLogs(ctx context.Context, who hook.Principal, domain string, limit int) ([]hook.PluginLogLine, error)
-	DomainAudit(ctx context.Context, who hook.Principal, domain string, limit int) ([]hook.AuditEntry, error)
-	DomainSummary(ctx context.Context, who hook.Principal, domain string) (hook.DomainSummary, error)
 }
 
 // principalKey is the context key of the request's principal.

@@ -25,19 +25,7 @@ import (
 // [hook.ErrUnavailable] a 503 page.
 type Backend interface {
 	ops.Backend
-	// AuthenticateDomainToken returns the principal of a domain token;
-	// hook.ErrNotFound when it is unknown, revoked or expired.
-	AuthenticateDomainToken(ctx context.Context, token string) (hook.Principal, error)
-	Domain(ctx context.Context, who hook.Principal, id string) (hook.DomainInfo, error)
-	PutDomain(ctx context.Context, who hook.Principal, id string, spec []byte) (hook.DomainInfo, error)
-	PushPlugin(ctx context.Context, who hook.Principal, domain string, module, settings []byte, activate bool) (hook.PluginVersion, error)
-	PluginVersions(ctx context.Context, who hook.Principal, domain string) ([]hook.PluginVersion, error)
-	ActivatePlugin(ctx context.Context, who hook.Principal, domain string, version int) (hook.PluginVersion, error)
-	DeletePluginVersion(ctx context.Context, who hook.Principal, domain string, version int) error
-	TestPlugin(ctx context.Context, who hook.Principal, domain string, req hook.DryRunRequest) ([]hook.DryRunResult, error)
-	PluginLogs(ctx context.Context, who hook.Principal, domain string, limit int) ([]hook.PluginLogLine, error)
-	DomainAudit(ctx context.Context, who hook.Principal, domain string, limit int) ([]hook.AuditEntry, error)
-	DomainSummary(ctx context.Context, who hook.Principal, domain string) (hook.DomainSummary, error)
+	ops.OwnerBackend
 }
 
 // Options configure the handler returned by [New]. The zero value is
