@@ -193,30 +193,7 @@ func testUnknownTargetWaits(t *testing.T, st hookrt.StoreConfig) {
 	ctx := context.Background()
 	obs := hooktest.NewObservations()
 	logs := newSyncBuffer()
-	g := newGate()
-	e, err := engine.Open(ctx, engine.Options{
-		Store:    engine.StoreOptions{Driver: st.Driver, Path: st.Path, DSN: st.DSN},
-		Delivery: fast(), ServerID: "test", Observer: obs.Observe,
-		Targets: []hook.Target{{Name: "gone", Handler: g}},
-		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close(context.Background()) })
-	t.Cleanup(g.open)
-	engine.SetUnknownWait(e, 50*time.Millisecond)
-
-	if _, err := e.Emit(ctx, map[string]string{"MODULE": "M", "EVENT": "E"}); err != nil {
-		t.Fatal(err)
-	}
-	<-g.entered
-	removed := make(chan error, 1)
-	go func() { removed <- e.SetTargets(ctx, nil, []string{"gone"}) }()
-	g.release <- errors.New("HTTP 503") // a failed attempt: retrying, soon due
-	if err := <-removed; err != nil {
-		t.Fatal(err)
-	}
+	e := removeAfterFailure(t, st, fast(), obs, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	obs.Wait(t, "the failed attempt recorded", func(o []hook.Observation) bool {
 		return hooktest.Count(o, hook.StateRetrying, "gone") == 1
 	})
@@ -241,23 +218,19 @@ func testUnknownTargetWaits(t *testing.T, st hookrt.StoreConfig) {
 	}
 }
 
-// TestUnknownTargetAges: a delivery whose target this node does not know
-// waits only as long as the maximum age allows; then it is dead, saying
-// that its target is not configured here.
-func TestUnknownTargetAges(t *testing.T) {
-	storetest.Run(t, testUnknownTargetAges)
-}
-
-func testUnknownTargetAges(t *testing.T, st hookrt.StoreConfig) {
+// removeAfterFailure opens an engine with the target "gone", emits one
+// event, fails its first attempt and removes the target while that attempt
+// is in flight: the delivery is retrying, with a target this node no
+// longer knows.
+func removeAfterFailure(t *testing.T, st hookrt.StoreConfig, d engine.DeliveryOptions, obs *hooktest.Observations, logger *slog.Logger) *engine.Engine {
+	t.Helper()
 	ctx := context.Background()
-	obs := hooktest.NewObservations()
-	d := fast()
-	d.MaxAge = 300 * time.Millisecond
 	g := newGate()
 	e, err := engine.Open(ctx, engine.Options{
 		Store:    engine.StoreOptions{Driver: st.Driver, Path: st.Path, DSN: st.DSN},
 		Delivery: d, ServerID: "test", Observer: obs.Observe,
 		Targets: []hook.Target{{Name: "gone", Handler: g}},
+		Logger:  logger,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -272,10 +245,26 @@ func testUnknownTargetAges(t *testing.T, st hookrt.StoreConfig) {
 	<-g.entered
 	removed := make(chan error, 1)
 	go func() { removed <- e.SetTargets(ctx, nil, []string{"gone"}) }()
-	g.release <- errors.New("HTTP 503")
+	g.release <- errors.New("HTTP 503") // a failed attempt: retrying, soon due
 	if err := <-removed; err != nil {
 		t.Fatal(err)
 	}
+	return e
+}
+
+// TestUnknownTargetAges: a delivery whose target this node does not know
+// waits only as long as the maximum age allows; then it is dead, saying
+// that its target is not configured here.
+func TestUnknownTargetAges(t *testing.T) {
+	storetest.Run(t, testUnknownTargetAges)
+}
+
+func testUnknownTargetAges(t *testing.T, st hookrt.StoreConfig) {
+	ctx := context.Background()
+	obs := hooktest.NewObservations()
+	d := fast()
+	d.MaxAge = 300 * time.Millisecond
+	e := removeAfterFailure(t, st, d, obs, nil)
 	obs.Wait(t, "the delivery dead once past the maximum age", func(o []hook.Observation) bool {
 		return hooktest.Count(o, hook.StateDead, "gone") == 1
 	})
