@@ -226,17 +226,10 @@ func (p *precompiler) compile(ctx context.Context, domain string, version int, s
 	return nil
 }
 
-// announceVersion tells the other nodes that a plugin version was stored
-// without being activated, so that they compile it now: the store moves
-// no revision for it (nothing changes what runs), so no change
-// notification is sent. PostgreSQL only (SQLite has one node); best
-// effort, the scan every versionScanEvery covers a lost one.
-func (s *domainsState) announceVersion(ctx context.Context) {
-	s.pre.kick() // this node's trial build compiled it; the scan finds it so
-	if s.db.Dialect() != store.Postgres || s.db.Pool() == nil {
-		return
-	}
-	if _, err := s.db.Pool().Exec(ctx, `SELECT pg_notify($1, 'version')`, store.DomainsChannel); err != nil && ctx.Err() == nil {
-		s.log.Warn("stored plugin version: notifying the other nodes", slog.Any("error", err))
-	}
+// announceVersion has this node compile a version stored without being
+// activated (its trial build compiled it; the scan finds it so). The
+// other nodes hear of it from the store's notification (VersionStored,
+// PostgreSQL), or from the scan every versionScanEvery.
+func (s *domainsState) announceVersion(context.Context) {
+	s.pre.kick()
 }

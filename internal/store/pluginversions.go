@@ -57,6 +57,10 @@ func scanVersion(r row) (hook.PluginVersion, error) {
 	return v, nil
 }
 
+// VersionStored is the payload of the DomainsChannel notification sent
+// when a plugin version is stored without being activated.
+const VersionStored = "version"
+
 // AddPluginVersion stores nv as domain's next version (creating the
 // domain with nv.Spec if it is not stored), activating it if asked, as
 // actor.
@@ -98,9 +102,17 @@ func (db *DB) AddPluginVersion(ctx context.Context, nv NewPluginVersion, actor s
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, nv.Domain, version, nv.SHA256, len(nv.Module), nv.Module, string(settings), micros(now), actor); err != nil {
 			return nil, fmt.Errorf("store: store plugin version: %w", err)
 		}
-		if nv.Activate {
+		switch {
+		case nv.Activate:
 			if err := activate(ctx, tx, nv.Domain, version, nv.Spec, stamp, actor, now); err != nil {
 				return nil, err
+			}
+		case tx.Dialect() == Postgres:
+			// Nothing that runs changed, so no revision moves; tell the
+			// other nodes anyway, so that they compile the version now
+			// rather than when it is activated (payload "version").
+			if _, err := tx.exec(ctx, `SELECT pg_notify(?, ?)`, DomainsChannel, VersionStored); err != nil {
+				return nil, fmt.Errorf("store: notify plugin version: %w", err)
 			}
 		}
 		out, err = pluginVersion(ctx, tx, nv.Domain, version)
