@@ -139,9 +139,12 @@ func (rt *Runtime) PutDomain(ctx context.Context, who hook.Principal, id string,
 		return hook.DomainInfo{}, hook.Invalid("domain %q: script: \"\" runs the domain's active stored plugin, and it has none; "+
 			"upload one first (PUT /v1/domains/%s/plugin, hookd plugin push -domain %s), or set an http(s) URL", id, id, id)
 	}
-	if err := s.check(ctx, d, active, nil, nil); err != nil {
+	// The build that judged it is the one this node runs (domains_trial.go).
+	key, err := s.checkKeep(ctx, d, active, nil, nil)
+	if err != nil {
 		return hook.DomainInfo{}, err
 	}
+	defer s.trials.drop(ctx, key)
 	row, err := s.db.PutDomain(ctx, id, norm, who.String(), time.Now())
 	if err != nil {
 		return hook.DomainInfo{}, err

@@ -14,7 +14,7 @@ import (
 
 // TestActivationBuildsOnce: on the node that makes a change that
 // activates a plugin version (a push that activates, an activation, a
-// rollback), the build that judged the change is the one that runs: the
+// rollback, new settings), the build that judged the change is the one that runs: the
 // plugin is loaded once per change, not twice, and the handler that runs
 // answers events (it was not closed with the judging). A push that does
 // not activate builds once, to judge, and closes it.
@@ -59,6 +59,7 @@ func TestActivationBuildsOnce(t *testing.T) {
 		{"push v2 without activating", func() error { return second(rt.PushPlugin(ctx, op, "71", v2, nil, false)) }, 1, sum1},
 		{"activate v2", func() error { return second(rt.ActivatePlugin(ctx, op, "71", 2)) }, 1, sum2},
 		{"roll back to v1", func() error { return second(rt.ActivatePlugin(ctx, op, "71", 1)) }, 1, sum1},
+		{"put new settings", func() error { return second(rt.PutDomain(ctx, op, "71", []byte(`{"script": "", "strict": true}`))) }, 1, sum1},
 	}
 	for _, st := range steps {
 		before := loads()
