@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +29,7 @@ type precompileNode struct {
 
 // openPrecompileNodes opens n runtimes on one store, each with its own
 // cache directory and log; pollOnly turns their PostgreSQL listeners off.
-func openPrecompileNodes(t *testing.T, st hookrt.StoreConfig, n int, pollOnly bool) []precompileNode {
+func openPrecompileNodes(t testing.TB, st hookrt.StoreConfig, n int, pollOnly bool) []precompileNode {
 	t.Helper()
 	var nodes []precompileNode
 	for i := range n {
@@ -74,7 +73,7 @@ func (n precompileNode) compiles(sha string) int {
 
 // waitFor waits until cond holds; the bound is for a hung test, not a
 // budget (a 2.8 MB module compiles in seconds on a loaded machine).
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(2 * time.Minute); !cond(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -123,91 +122,87 @@ func TestStoredVersionCompiledBeforeActivation(t *testing.T) {
 	}
 }
 
-// TestColdCacheActivationFigures measures, with three nodes on one
-// PostgreSQL and each node's own empty cache, the time from the call
-// that makes a new 2.8 MB Go-built module run to its running on every
-// node: pushed and activated at once (each other node compiles it on
-// arrival), and pushed with activate=false, then activated, with and
-// without compiling ahead. Logged, not asserted (figures in
-// docs/benchmarks.md); what it asserts is that compiling ahead leaves
-// the activation nothing to compile.
-func TestColdCacheActivationFigures(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and compiles a Go plugin on three nodes")
-	}
-	guard, err := os.ReadFile(plugintest.Build(t, signupGuard))
+// BenchmarkColdCacheActivation measures, with three nodes on one
+// PostgreSQL and each node's own empty cache, the time from the call that
+// makes a new 2.8 MB Go-built module run to its running on every node:
+// pushed and activated at once (each other node compiles it on arrival),
+// and pushed with activate=false, then activated, with and without
+// compiling ahead (docs/benchmarks.md, "Issue 17"). That compiling ahead
+// leaves the activation nothing to compile is
+// TestStoredVersionCompiledBeforeActivation's.
+//
+//	go test -run '^$' -bench BenchmarkColdCacheActivation -benchtime 2x ./runtime/
+func BenchmarkColdCacheActivation(b *testing.B) {
+	guard, err := os.ReadFile(plugintest.Build(b, signupGuard))
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	settings := []byte(`{"plugin": {"timeout": "1m", "state": true}, "config": {"allow": ["example.com"]}}`)
 	// variant is the guard with a custom section of its own: another
 	// binary (another SHA-256, nothing cached anywhere) that runs alike.
 	variant := func(tag string) ([]byte, string) {
-		name := "hookd-test-" + tag
+		name := "hookd-bench-" + tag
 		sec := append(append([]byte{byte(len(name))}, name...), '!') // wazero wants a payload
-
-		b := append(append([]byte{}, guard...), 0, byte(len(sec)))
-		b = append(b, sec...)
-		sum := sha256.Sum256(b)
-		return b, hex.EncodeToString(sum[:])
+		m := append(append([]byte{}, guard...), 0, byte(len(sec)))
+		m = append(m, sec...)
+		sum := sha256.Sum256(m)
+		return m, hex.EncodeToString(sum[:])
 	}
 	op := hook.Operator()
-	// everywhere waits for every node to run sha, and says when each did.
-	everywhere := func(nodes []precompileNode, id, sha string, from time.Time) string {
-		t.Helper()
-		at := make([]time.Duration, len(nodes))
-		for pending := len(nodes); pending > 0; time.Sleep(5 * time.Millisecond) {
-			for i, n := range nodes {
-				if got, ok := hookrt.RunningDomain(n.rt, id); at[i] == 0 && ok && got == sha {
-					at[i], pending = time.Since(from), pending-1
+	// everywhere waits for every node to run sha and returns when the
+	// last one did.
+	everywhere := func(nodes []precompileNode, id, sha string, from time.Time) time.Duration {
+		var last time.Duration
+		for pending := map[int]bool{0: true, 1: true, 2: true}; len(pending) > 0; time.Sleep(5 * time.Millisecond) {
+			for i := range pending {
+				if got, ok := hookrt.RunningDomain(nodes[i].rt, id); ok && got == sha {
+					delete(pending, i)
+					last = time.Since(from)
 				}
 			}
 			if time.Since(from) > 2*time.Minute {
-				t.Fatalf("domain %s: not running %s on every node after 2 minutes (%v)", id, sha, at)
+				b.Fatalf("domain %s: not running %s on every node after 2 minutes", id, sha)
 			}
 		}
-		return fmt.Sprintf("%s (nodes 0, 1, 2: %s, %s, %s)", slices.Max(at).Round(time.Millisecond),
-			at[0].Round(time.Millisecond), at[1].Round(time.Millisecond), at[2].Round(time.Millisecond))
+		return last
 	}
+	st := storetest.Postgres(b)
+	seq := 0 // domain ids and module variants, new for every round of every run
 	for _, ahead := range []bool{false, true} {
-		t.Run(fmt.Sprint("ahead=", ahead), func(t *testing.T) {
-			hookrt.SetPrecompile(t, ahead)
+		b.Run(fmt.Sprint("ahead=", ahead), func(b *testing.B) {
+			hookrt.SetPrecompile(b, ahead)
 			ctx := context.Background()
-			nodes := openPrecompileNodes(t, storetest.Postgres(t), 3, false)
-
-			mod, sha := variant(fmt.Sprint("now-", ahead))
-			start := time.Now()
-			if _, err := nodes[0].rt.PushPlugin(ctx, op, "61", mod, settings, true); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("push + activate at once (cold caches) on node 0: running on all 3 nodes %s after the call began",
-				everywhere(nodes, "61", sha, start))
-
-			mod, sha = variant(fmt.Sprint("later-", ahead))
-			if _, err := nodes[0].rt.PushPlugin(ctx, op, "62", mod, settings, false); err != nil {
-				t.Fatal(err)
-			}
-			if ahead {
-				start = time.Now()
-				for _, n := range nodes {
-					waitFor(t, "every node to compile the stored version", func() bool { return compiledIn(n.cache, sha) })
+			var now, later time.Duration
+			for range b.N {
+				seq++
+				idNow, idLater := fmt.Sprint("6", seq, "1"), fmt.Sprint("6", seq, "2")
+				b.StopTimer()
+				nodes := openPrecompileNodes(b, st, 3, false)
+				b.StartTimer()
+				mod, sha := variant(fmt.Sprint("now-", seq))
+				start := time.Now()
+				if _, err := nodes[0].rt.PushPlugin(ctx, op, idNow, mod, settings, true); err != nil {
+					b.Fatal(err)
 				}
-				t.Logf("push -activate=false: compiled on all 3 nodes %s after the call returned", time.Since(start).Round(time.Millisecond))
-			}
-			start = time.Now()
-			if _, err := nodes[1].rt.ActivatePlugin(ctx, op, "62", 1); err != nil {
-				t.Fatal(err)
-			}
-			called := time.Since(start)
-			t.Logf("then activate on node 1: running on all 3 nodes %s after the call began (the call took %s)",
-				everywhere(nodes, "62", sha, start), called.Round(time.Millisecond))
-			if ahead {
-				for i, n := range nodes {
-					if c := n.compiles(sha); c != 1 {
-						t.Errorf("node %d compiled the version %d times; want once, before activation", i, c)
+				now += everywhere(nodes, idNow, sha, start)
+
+				mod, sha = variant(fmt.Sprint("later-", seq))
+				if _, err := nodes[0].rt.PushPlugin(ctx, op, idLater, mod, settings, false); err != nil {
+					b.Fatal(err)
+				}
+				if ahead {
+					for _, n := range nodes {
+						waitFor(b, "every node to compile the stored version", func() bool { return compiledIn(n.cache, sha) })
 					}
 				}
+				start = time.Now()
+				if _, err := nodes[1].rt.ActivatePlugin(ctx, op, idLater, 1); err != nil {
+					b.Fatal(err)
+				}
+				later += everywhere(nodes, idLater, sha, start)
 			}
+			b.ReportMetric(float64(now.Milliseconds())/float64(b.N), "ms-push+activate")
+			b.ReportMetric(float64(later.Milliseconds())/float64(b.N), "ms-activate-stored")
 		})
 	}
 }

@@ -25,7 +25,7 @@ import (
 
 // domainsConfig is a config that runs per-domain scripts (loopback
 // allowed, for the test's receivers) with one TOML [[domain]], "cfg1".
-func domainsConfig(t *testing.T, st hookrt.StoreConfig) *hookrt.Config {
+func domainsConfig(t testing.TB, st hookrt.StoreConfig) *hookrt.Config {
 	cfg := testConfig(st)
 	cfg.Dir = t.TempDir() // the plugins' module cache goes under it
 	cfg.Modules[httpevents.ID] = &httpevents.Events{PerDomain: true, AllowPrivate: []string{"127.0.0.0/8"}}
@@ -35,7 +35,7 @@ func domainsConfig(t *testing.T, st hookrt.StoreConfig) *hookrt.Config {
 
 // openDomains opens a runtime with domains as data started (Open starts
 // them; StartDomains checks that, and is a no-op then).
-func openDomains(t *testing.T, cfg *hookrt.Config, opts ...hookrt.Option) *hookrt.Runtime {
+func openDomains(t testing.TB, cfg *hookrt.Config, opts ...hookrt.Option) *hookrt.Runtime {
 	t.Helper()
 	rt := open(t, cfg, opts...)
 	if err := hookrt.StartDomains(context.Background(), rt, cfg); err != nil {

@@ -46,7 +46,7 @@ func count(state hook.DeliveryState, target string) func([]hook.Observation) int
 	return func(obs []hook.Observation) int { return hooktest.Count(obs, state, target) }
 }
 
-func open(t *testing.T, cfg *hookrt.Config, opts ...hookrt.Option) *hookrt.Runtime {
+func open(t testing.TB, cfg *hookrt.Config, opts ...hookrt.Option) *hookrt.Runtime {
 	t.Helper()
 	rt, err := hookrt.Open(context.Background(), cfg, opts...)
 	if err != nil {

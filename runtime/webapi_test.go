@@ -50,7 +50,9 @@ func newAccounts(t *testing.T) *accounts {
 
 // signupConfig is a config whose domain "acme" runs the plugin wasm with
 // pluginConfig, whose domain "url" has a script URL, and whose [webapi]
-// asks svc, with signup_plugin mode and the timeout.
+// asks svc, with signup_plugin mode and the timeout. Plugins compile
+// into the test binary's shared cache (a Go guest compiles in seconds
+// under -race).
 func signupConfig(t *testing.T, st hookrt.StoreConfig, svc, wasm, pluginConfig, mode, timeout string) *hookrt.Config {
 	t.Helper()
 	toml := fmt.Sprintf(`
@@ -75,7 +77,10 @@ url = %q
 signup = true
 signup_plugin = %q
 timeout = %q
-`, wasm, pluginConfig, svc, mode, timeout)
+
+[plugins]
+cache_dir = %q
+`, wasm, pluginConfig, svc, mode, timeout, plugintest.CacheDir(t))
 	cfg, err := hookrt.ParseConfig([]byte(toml), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
