@@ -1,12 +1,11 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"github.com/hookrt/hookd/internal/testsupport"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -144,44 +143,6 @@ func TestSetTargetsChecks(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink a test waits on while the engine writes.
-type syncBuffer struct {
-	mu    sync.Mutex
-	b     bytes.Buffer
-	wrote chan struct{}
-}
-
-func newSyncBuffer() *syncBuffer { return &syncBuffer{wrote: make(chan struct{}, 1)} }
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	select {
-	case s.wrote <- struct{}{}:
-	default:
-	}
-	return s.b.Write(p)
-}
-
-// wait blocks until the log holds text n times, or fails the test.
-func (s *syncBuffer) wait(t *testing.T, text string, n int) {
-	t.Helper()
-	deadline := time.After(hooktest.Patience)
-	for strings.Count(s.String(), text) < n {
-		select {
-		case <-s.wrote:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %d log lines with %q; logged:\n%s", n, text, s.String())
-		}
-	}
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestUnknownTargetWaits: a delivery whose target left the set (a domain
 // deleted, or not loaded on this node yet) is not dead-lettered: it waits,
 // says why, and is delivered once a target of that name is back.
@@ -192,14 +153,14 @@ func TestUnknownTargetWaits(t *testing.T) {
 func testUnknownTargetWaits(t *testing.T, st hookrt.StoreConfig) {
 	ctx := context.Background()
 	obs := hooktest.NewObservations()
-	logs := newSyncBuffer()
+	logs := &testsupport.LogBuffer{}
 	e := removeAfterFailure(t, st, fast(), obs, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	obs.Wait(t, "the failed attempt recorded", func(o []hook.Observation) bool {
 		return hooktest.Count(o, hook.StateRetrying, "gone") == 1
 	})
 	// Wait until the job has found its target missing, twice (it looks
 	// again, and is still not dead).
-	logs.wait(t, "their target is not configured on this node", 2)
+	logs.Wait(t, "their target is not configured on this node", 2)
 	ds, err := e.ListDeliveries(ctx, hook.DeliveryFilter{Target: "gone"})
 	if err != nil {
 		t.Fatal(err)

@@ -1,33 +1,17 @@
 package wasmhost
 
 import (
-	"bytes"
 	"context"
+	"github.com/hookrt/hookd/internal/testsupport"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hookrt/hookd/internal/hostfn"
 )
 
 // lockedBuffer is a log sink safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = testsupport.LogBuffer
 
 // TestCompiledAndTheCompileLine: Compiled tells a binary compiled into
 // the cache directory (by Compile, ahead of any load) from one that is
