@@ -1,9 +1,11 @@
 // Package testsupport holds the switches of hookd's test suite: the long
 // soak cases run only under `make test-long` (HOOKD_TEST_LONG=1), and
 // what needs a built binary, a browser or a long wait is skipped under
-// -short (`make test-short`, the edit loop). It imports nothing of hookd,
+// -short (`make test-short`, the edit loop); and two small helpers every
+// package's tests share: [LogBuffer], a log sink to read and wait on, and
+// [Send], a request and its whole answer. It imports nothing of hookd,
 // so that any package's tests can use it; teststore, beside it, gives
-// tests a migrated store.
+// tests a migrated store, and testruntime a running runtime.
 //
 //	func TestSoak(t *testing.T) {
 //		testsupport.Long(t, "1,000 reloads under load")
