@@ -154,4 +154,7 @@ type TargetStatus struct {
 	// 05:37:34 UTC: HTTP 500: … (open until 05:38:04 UTC)" or "closed
 	// 05:39:10 UTC (opened …)"; empty when it never did.
 	BreakerChange string `json:"breaker_change,omitempty"`
+	// Delivery shows the target's delivery settings, secrets left out;
+	// nil when it has none.
+	Delivery *DeliveryView `json:"delivery,omitempty"`
 }

@@ -19,6 +19,12 @@ type Target struct {
 	// Match reports whether the target wants ev. nil matches every event.
 	Match  func(ev *Event) bool
 	Policy Policy
+	// Delivery holds the target's delivery settings (headers, signing,
+	// TLS, proxy, filter, rate limit, order); nil sets none. The engine
+	// applies the filter (with Match), the rate limit and the order; the
+	// target's handler sends through an outbound client built from the
+	// same settings (internal/delivery).
+	Delivery *DeliverySettings
 }
 
 // Wants reports whether the target wants ev.

@@ -126,6 +126,7 @@ func (rt *Runtime) open(ctx context.Context, cfg *Config, o options, dsn string)
 		Logger:    o.logger,
 		Observer:  fanOut(o.observers),
 		NoWorkers: o.noWorkers,
+		Metrics:   rt.metrics.Modules(),
 	})
 	if err != nil {
 		return err // the engine's errors name the store they are about

@@ -32,6 +32,9 @@ type Options struct {
 	// NoWorkers opens the store without delivery workers: Start does
 	// nothing.
 	NoWorkers bool
+	// Metrics is where the engine registers its own collectors (rate
+	// limits, order waits: metrics.go); nil: nobody gathers them.
+	Metrics hook.MetricsRegistry
 }
 
 // StoreOptions name the database.
@@ -112,6 +115,8 @@ type Engine struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	metrics *engineMetrics // what the delivery settings cost (metrics.go)
 }
 
 // target is a hook.Target with its schedule, breaker and in-flight count.
@@ -177,6 +182,11 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	m, err := newEngineMetrics(o.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("engine: metrics: %w", err)
+	}
+	e.metrics = m
 	e.set.Store(&targetSet{byName: map[string]*target{}})
 	if err := e.SetTargets(ctx, o.Targets, nil); err != nil { // before the store: a bad set opens nothing
 		return nil, err
@@ -188,7 +198,6 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 			e.closeStore(ctx)
 		}
 	}()
-	var err error
 	switch o.Store.Driver {
 	case "postgres":
 		e.db, err = store.OpenPostgres(ctx, o.Store.DSN)

@@ -169,6 +169,24 @@ var migrations = []string{
 	);
 	CREATE INDEX hookd_plugin_log_domain ON hookd_plugin_log (domain, at);
 	CREATE INDEX hookd_plugin_log_at ON hookd_plugin_log (at);`,
+	// 7: delivery settings (issue 18). order_key is the value of a target's
+	// ordered_by field: a target's deliveries of one key are attempted one
+	// at a time, oldest first, by that key's one job (hookd_order, armed
+	// like hookd_batch; order.go). hookd_node is each node's heartbeat: a
+	// rate limit is divided between the nodes seen lately (nodes.go).
+	`ALTER TABLE hookd_delivery ADD COLUMN order_key TEXT;
+	CREATE INDEX hookd_delivery_order ON hookd_delivery (target, order_key, id) WHERE order_key IS NOT NULL AND state IN ('pending', 'retrying');
+	CREATE TABLE hookd_order (
+		target   TEXT NOT NULL,
+		okey     TEXT NOT NULL,
+		has_job  INTEGER NOT NULL DEFAULT 0,
+		failures INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (target, okey)
+	);
+	CREATE TABLE hookd_node (
+		node    TEXT PRIMARY KEY,
+		seen_at {{BIGINT}} NOT NULL
+	);`,
 }
 
 func (db *DB) ddl(stmt string) string {
