@@ -2,10 +2,13 @@ package outbound
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -52,6 +55,22 @@ type Options struct {
 	// MaxIdleConnsPerHost is how many keep-alive connections to one host are
 	// kept open between requests. Defaults to 64.
 	MaxIdleConnsPerHost int
+	// TLS is the client side of TLS: client certificates (mutual TLS) and
+	// RootCAs for a receiver with its own CA. nil: Go's defaults (system
+	// roots, no client certificate). It is cloned; later changes to it have
+	// no effect.
+	TLS *tls.Config
+	// Proxy is an egress proxy ("http://host:port" or "https://host:port")
+	// every request goes through as a CONNECT tunnel. nil: direct
+	// connections. With a Guard, the destination is resolved and checked
+	// by hookd before the tunnel is asked for, and the proxy's own address
+	// is dialled through the Guard too (see the package doc, "Proxy").
+	Proxy *url.URL
+	// Prepare, when set, is called on the request copy in Do after the
+	// User-Agent and the trace headers are set and just before sending: the
+	// place for a target's own headers and signature. An error fails the
+	// attempt (an ordinary, retried failure) without sending anything.
+	Prepare func(r *http.Request) error
 }
 
 // withDefaults returns o with every zero field set to its default.
@@ -81,6 +100,7 @@ type Client struct {
 	timeout   time.Duration
 	userAgent string
 	maxBody   int64
+	prepare   func(*http.Request) error
 }
 
 // New returns a Client configured by opts (zero fields take their defaults).
@@ -108,6 +128,9 @@ func New(opts Options) *Client {
 		ExpectContinueTimeout:  time.Second,
 		MaxResponseHeaderBytes: maxResponseHeader,
 	}
+	if opts.TLS != nil {
+		tr.TLSClientConfig = opts.TLS.Clone()
+	}
 	return &Client{
 		hc: &http.Client{
 			Transport: tr,
@@ -119,6 +142,7 @@ func New(opts Options) *Client {
 		timeout:   opts.Timeout,
 		userAgent: opts.UserAgent,
 		maxBody:   opts.MaxBody,
+		prepare:   opts.Prepare,
 	}
 }
 
@@ -185,6 +209,11 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
 	}
 	// With tracing on, the receiver gets the attempt's traceparent.
 	tracing.Inject(ctx, propagation.HeaderCarrier(r.Header))
+	if c.prepare != nil {
+		if err := c.prepare(r); err != nil {
+			return nil, &transportError{msg: fmt.Sprintf("preparing the request failed: %v", err), errs: []error{err}}
+		}
+	}
 
 	hr, err := c.hc.Do(r)
 	if err != nil {
