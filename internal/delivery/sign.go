@@ -1,0 +1,165 @@
+package delivery
+
+import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Standard Webhooks (standardwebhooks.com, the scheme of the
+// `standardwebhooks` and `svix` libraries): the signed content is
+// "<webhook-id>.<webhook-timestamp>.<body>"; webhook-signature is a
+// space-separated list of "<version>,<base64 signature>", v1 for
+// HMAC-SHA256 with a shared secret and v1a for Ed25519. A receiver
+// accepts the request when any one of the signatures verifies, which is
+// what makes a rotation work: hookd signs with every configured secret,
+// the receiver holds either.
+const (
+	// SecretPrefix starts a v1 secret as the libraries print and accept it.
+	SecretPrefix = "whsec_"
+	// PublicKeyPrefix starts an Ed25519 public key as the specification
+	// writes it (the raw 32 bytes in base64).
+	PublicKeyPrefix = "whpk_"
+
+	// MinSecretBytes and MaxSecretBytes bound a v1 secret's decoded length:
+	// the specification asks for 24 to 64 random bytes.
+	MinSecretBytes = 24
+	MaxSecretBytes = 64
+
+	// The signature's headers. Sign sets them in Go's canonical form
+	// (Webhook-Id …); HTTP header names are case-insensitive.
+	HeaderID        = "webhook-id"
+	HeaderTimestamp = "webhook-timestamp"
+	HeaderSignature = "webhook-signature"
+)
+
+// Signer signs requests the Standard Webhooks way with every v1 secret
+// and, when it has one, the Ed25519 key. It is immutable and safe for
+// concurrent use: one per target, built once when the target is.
+type Signer struct {
+	secrets [][]byte
+	key     ed25519.PrivateKey
+}
+
+// ParseSecret decodes a v1 secret: "whsec_" + base64, or the bare base64
+// (the prefix is optional, as the libraries accept it). Surrounding
+// white space, such as a file's trailing newline, is ignored. The error
+// never quotes the secret.
+func ParseSecret(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, SecretPrefix)
+	if s == "" {
+		return nil, fmt.Errorf("signing secret is empty: want %q + base64 of %d to %d random bytes", SecretPrefix, MinSecretBytes, MaxSecretBytes)
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		// The libraries decode standard base64; position only, not the text.
+		var pos base64.CorruptInputError
+		if errors.As(err, &pos) {
+			return nil, fmt.Errorf("signing secret is not standard base64 (bad input at byte %d after the %q prefix): want %q + base64 of %d to %d random bytes", int64(pos), SecretPrefix, SecretPrefix, MinSecretBytes, MaxSecretBytes)
+		}
+		return nil, fmt.Errorf("signing secret is not standard base64: want %q + base64 of %d to %d random bytes", SecretPrefix, MinSecretBytes, MaxSecretBytes)
+	}
+	if err := checkSecretLen(len(b)); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func checkSecretLen(n int) error {
+	if n < MinSecretBytes || n > MaxSecretBytes {
+		return fmt.Errorf("signing secret decodes to %d bytes: want %d to %d random bytes", n, MinSecretBytes, MaxSecretBytes)
+	}
+	return nil
+}
+
+// NewSigner returns a Signer for the v1 secrets (decoded, as ParseSecret
+// returns them; all of them sign) and the optional Ed25519 key (v1a).
+// It needs at least one of the two. The secrets and key are copied.
+func NewSigner(secrets [][]byte, key ed25519.PrivateKey) (*Signer, error) {
+	if len(secrets) == 0 && key == nil {
+		return nil, errors.New("standard-webhooks signing needs at least one signing secret (signing_secrets) or a signing key (signing_key)")
+	}
+	s := &Signer{secrets: make([][]byte, len(secrets))}
+	for i, sec := range secrets {
+		if err := checkSecretLen(len(sec)); err != nil {
+			return nil, fmt.Errorf("signing_secrets[%d]: %w", i, err)
+		}
+		s.secrets[i] = append([]byte(nil), sec...)
+	}
+	if key != nil {
+		if len(key) != ed25519.PrivateKeySize {
+			return nil, fmt.Errorf("signing key is %d bytes: want an Ed25519 private key (%d bytes)", len(key), ed25519.PrivateKeySize)
+		}
+		s.key = append(ed25519.PrivateKey(nil), key...)
+	}
+	return s, nil
+}
+
+// Sign sets webhook-id (id: the delivery's stable id, the same on every
+// retry, so that the receiver can drop duplicates), webhook-timestamp
+// (at, in unix seconds: the receiver refuses one too far from its clock,
+// which is what stops a replay) and webhook-signature on h, replacing
+// any earlier values (a retry signs afresh). A nil Signer sets nothing.
+func (s *Signer) Sign(h http.Header, id string, at time.Time, body []byte) {
+	if s == nil {
+		return
+	}
+	ts := strconv.FormatInt(at.Unix(), 10)
+	var sig strings.Builder
+	// Each v1: 3 + 44 bytes; v1a: 4 + 88 bytes; separators.
+	sig.Grow(len(s.secrets)*48 + 93)
+	for _, sec := range s.secrets {
+		m := hmac.New(sha256.New, sec)
+		// The signed content without building it: id "." ts "." body.
+		m.Write([]byte(id))
+		m.Write([]byte{'.'})
+		m.Write([]byte(ts))
+		m.Write([]byte{'.'})
+		m.Write(body)
+		if sig.Len() > 0 {
+			sig.WriteByte(' ')
+		}
+		sig.WriteString("v1,")
+		sig.WriteString(base64.StdEncoding.EncodeToString(m.Sum(nil)))
+	}
+	if s.key != nil {
+		msg := make([]byte, 0, len(id)+len(ts)+2+len(body))
+		msg = append(msg, id...)
+		msg = append(msg, '.')
+		msg = append(msg, ts...)
+		msg = append(msg, '.')
+		msg = append(msg, body...)
+		if sig.Len() > 0 {
+			sig.WriteByte(' ')
+		}
+		sig.WriteString("v1a,")
+		sig.WriteString(base64.StdEncoding.EncodeToString(ed25519.Sign(s.key, msg)))
+	}
+	h.Set(HeaderID, id)
+	h.Set(HeaderTimestamp, ts)
+	h.Set(HeaderSignature, sig.String())
+}
+
+// PublicKey returns the Signer's v1a public key as PublicKey writes it,
+// or "" when it signs with secrets only.
+func (s *Signer) PublicKey() string {
+	if s == nil || s.key == nil {
+		return ""
+	}
+	return PublicKey(s.key.Public().(ed25519.PublicKey))
+}
+
+// PublicKey writes an Ed25519 public key the way Standard Webhooks
+// receivers are given it: "whpk_" + the standard base64 of its raw 32
+// bytes. Views and docs show it; it is not a secret.
+func PublicKey(key ed25519.PublicKey) string {
+	return PublicKeyPrefix + base64.StdEncoding.EncodeToString(key)
+}
