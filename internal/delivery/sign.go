@@ -48,8 +48,9 @@ type Signer struct {
 	key     ed25519.PrivateKey
 }
 
-// ParseSecret decodes a v1 secret: "whsec_" + base64, or the bare base64
-// (the prefix is optional, as the libraries accept it). Surrounding
+// ParseSecret decodes a v1 secret: "whsec_" + standard base64 (padded or
+// not), or the bare base64 (the prefix is optional, as the libraries
+// accept it; URL-safe base64 they refuse, and so does this). Surrounding
 // white space, such as a file's trailing newline, is ignored. The error
 // never quotes the secret.
 func ParseSecret(s string) ([]byte, error) {
@@ -58,12 +59,18 @@ func ParseSecret(s string) ([]byte, error) {
 	if s == "" {
 		return nil, fmt.Errorf("signing secret is empty: want %q + base64 of %d to %d random bytes", SecretPrefix, MinSecretBytes, MaxSecretBytes)
 	}
-	b, err := base64.StdEncoding.DecodeString(s)
+	// Standard base64, as the libraries decode it: padded, or (what they
+	// accept too) without the padding.
+	enc := base64.StdEncoding
+	if len(s)%4 != 0 {
+		enc = base64.RawStdEncoding
+	}
+	b, err := enc.DecodeString(s)
 	if err != nil {
-		// The libraries decode standard base64; position only, not the text.
+		// The position only, never the text.
 		var pos base64.CorruptInputError
 		if errors.As(err, &pos) {
-			return nil, fmt.Errorf("signing secret is not standard base64 (bad input at byte %d after the %q prefix): want %q + base64 of %d to %d random bytes", int64(pos), SecretPrefix, SecretPrefix, MinSecretBytes, MaxSecretBytes)
+			return nil, fmt.Errorf("signing secret is not standard base64 (bad input at byte %d of the base64, after any %q prefix): want %q + base64 of %d to %d random bytes", int64(pos), SecretPrefix, SecretPrefix, MinSecretBytes, MaxSecretBytes)
 		}
 		return nil, fmt.Errorf("signing secret is not standard base64: want %q + base64 of %d to %d random bytes", SecretPrefix, MinSecretBytes, MaxSecretBytes)
 	}
