@@ -205,7 +205,7 @@ func TestParseSecret(t *testing.T) {
 		{"whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 23)), "decodes to 23 bytes: want 24 to 64 random bytes"},
 		{"whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 65)), "decodes to 65 bytes"},
 		{"whsec_abc$defghijklmnopqrstuvwxyz0123456789", "not standard base64 (bad input at byte 3 of the base64, after any \"whsec_\" prefix)"},
-		{secretText, "not standard base64"}, // URL-safe: the libraries refuse it
+		{secretText, "not standard base64"},          // URL-safe: the libraries refuse it
 		{"v1,whsec_" + std32, "not standard base64"}, // a signature's prefix is not a secret's
 	} {
 		_, err := delivery.ParseSecret(c.in)
