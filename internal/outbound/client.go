@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -71,6 +72,12 @@ type Options struct {
 	// place for a target's own headers and signature. An error fails the
 	// attempt (an ordinary, retried failure) without sending anything.
 	Prepare func(r *http.Request) error
+
+	// For tests of this package: the resolver of a guarded destination
+	// behind a proxy, and the TLS config of an https proxy (nil: the
+	// system roots, as in production, where SSL_CERT_FILE adds a CA).
+	lookup   func(ctx context.Context, host string) ([]netip.Addr, error)
+	proxyTLS *tls.Config
 }
 
 // withDefaults returns o with every zero field set to its default.
@@ -93,14 +100,16 @@ func (o Options) withDefaults() Options {
 // Client makes outbound HTTP requests for deliveries. It is safe for
 // concurrent use, and meant to be long-lived: it keeps a pool of keep-alive
 // connections, so one Client per trust level (with and without a [Guard]) is
-// shared by all targets rather than one made per request.
+// shared by all targets rather than one made per request; a target with
+// its own TLS, proxy or Prepare gets a Client of its own, made once.
 type Client struct {
-	hc        *http.Client
-	tr        *http.Transport
-	timeout   time.Duration
-	userAgent string
-	maxBody   int64
-	prepare   func(*http.Request) error
+	hc         *http.Client
+	tr         *http.Transport
+	timeout    time.Duration
+	userAgent  string
+	maxBody    int64
+	prepare    func(*http.Request) error
+	clientCert bool // a client certificate is configured (error texts)
 }
 
 // New returns a Client configured by opts (zero fields take their defaults).
@@ -109,18 +118,25 @@ type Client struct {
 //
 //   - No proxy is taken from the environment (HTTP_PROXY and friends): a
 //     proxy dials on our behalf, so the [Guard] would never see the address.
+//     [Options.Proxy] sets one explicitly, and the Guard judges the
+//     destination before the tunnel is asked for (see the package doc).
 //   - Redirects are not followed; Do returns the 3xx answer itself.
-//   - TLS uses the system roots and Go's default settings; HTTP/2 is used
-//     when the server offers it.
+//   - TLS uses the system roots and Go's default settings unless
+//     [Options.TLS] says otherwise; HTTP/2 is used when the server offers
+//     it.
 func New(opts Options) *Client {
 	opts = opts.withDefaults()
 	dialer := &net.Dialer{KeepAlive: 30 * time.Second}
 	if opts.Guard != nil {
 		dialer.ControlContext = opts.Guard.Control
 	}
+	dial := dialer.DialContext
+	if opts.Proxy != nil {
+		dial = newTunnelDialer(opts.Proxy, opts, dial).DialContext
+	}
 	tr := &http.Transport{
-		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
+		Proxy:                  nil, // see tunnelDialer: hookd tunnels http too
+		DialContext:            dial,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           0, // bounded per host, and by IdleConnTimeout
 		MaxIdleConnsPerHost:    opts.MaxIdleConnsPerHost,
@@ -138,11 +154,12 @@ func New(opts Options) *Client {
 				return http.ErrUseLastResponse
 			},
 		},
-		tr:        tr,
-		timeout:   opts.Timeout,
-		userAgent: opts.UserAgent,
-		maxBody:   opts.MaxBody,
-		prepare:   opts.Prepare,
+		tr:         tr,
+		timeout:    opts.Timeout,
+		userAgent:  opts.UserAgent,
+		maxBody:    opts.MaxBody,
+		prepare:    opts.Prepare,
+		clientCert: opts.TLS != nil && (len(opts.TLS.Certificates) > 0 || opts.TLS.GetClientCertificate != nil),
 	}
 }
 
@@ -173,7 +190,8 @@ type Response struct {
 //
 //   - ctx governs the request; the context req was made with is ignored.
 //   - req is not modified: a User-Agent is added to a copy when it has
-//     none.
+//     none, and [Options.Prepare] is called on that copy. The copy shares
+//     req's Body: Prepare reads the body through r.GetBody.
 //   - Any status is a Response and a nil error; deciding what a status
 //     means is [Classify]'s job.
 //   - An error before the headers arrive returns a nil Response. An error

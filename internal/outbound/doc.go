@@ -42,6 +42,39 @@
 // bypass the guard. The operator's own global events server is trusted as
 // configured and uses a client without a guard.
 //
+// # Mutual TLS and a target's own headers
+//
+// [Options.TLS] carries a target's client certificate and the CA of its
+// receiver. A receiver that refuses the handshake for want of a client
+// certificate is named as such in the delivery log ("the receiver requires
+// a client certificate and none is configured"; "the receiver refused our
+// client certificate"), not as a bare TLS alert. [Options.Prepare] is the
+// one hook where a target's static headers and its signature are added,
+// on Do's copy of the request, right before it is sent.
+//
+// # Egress proxy
+//
+// [Options.Proxy] sends every request through an HTTP or HTTPS proxy as a
+// CONNECT tunnel, for plain http destinations too (net/http would send
+// those to the proxy in absolute form): the receiver gets the same request
+// as without the proxy, and there is one place where the destination is
+// judged. The proxy URL's user:password, if any, is sent as Basic
+// Proxy-Authorization. An https proxy's certificate is checked against the
+// system roots (SSL_CERT_FILE adds a private CA). A proxy that refuses the
+// tunnel is reported with its status ("proxy 10.0.0.5:3128 refused CONNECT
+// to receiver.example:443: 407 Proxy Authentication Required") and a
+// [*ProxyError] is wrapped.
+//
+// With a [Guard], the destination is resolved by hookd and every address
+// must pass the Guard before the CONNECT is sent; a name hookd cannot
+// resolve is not sent. The proxy then resolves the name again itself: a
+// name that answers differently in between (DNS rebinding) is not caught
+// by hookd, so a proxy used for domain-owned URLs should apply its own
+// egress rules too. The CONNECT names the host, not the address hookd
+// checked, so that a proxy's rules by host name keep working. The proxy's
+// own address is dialled through the Guard like any other: a proxy on a
+// private network must be allowed explicitly (allow_private).
+//
 // # Success and failure
 //
 // [Classify] turns a [Response] into the [hook.Result] and error a

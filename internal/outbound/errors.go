@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -57,7 +58,7 @@ func (c *Client) describe(parent, rctx context.Context, req *http.Request, err e
 		}
 	}
 
-	msg := cause(req, err)
+	msg := cause(req.URL.Host, err, c.clientCert)
 	if inBody {
 		msg += " while reading the response body"
 	}
@@ -65,48 +66,92 @@ func (c *Client) describe(parent, rctx context.Context, req *http.Request, err e
 }
 
 // cause names what went wrong in err, without the "Post \"url\":" prefix.
-func cause(req *http.Request, err error) string {
+// addr is the host:port the request was for; clientCert says a client
+// certificate is configured, for the texts of a receiver that wants one.
+func cause(addr string, err error, clientCert bool) string {
 	var (
+		own     *transportError
 		refused *refusedError
 		dnsErr  *net.DNSError
 		certErr *tls.CertificateVerificationError
 		recErr  tls.RecordHeaderError
+		opErr   *net.OpError
 		netErr  net.Error
 	)
 	switch {
+	case errors.As(err, &own):
+		return own.msg // already a log text (the proxy tunnel's)
 	case errors.As(err, &refused):
 		return refused.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Sprintf("connection refused (%s)", peer(req, err))
+		return fmt.Sprintf("connection refused (%s)", peer(addr, err))
 	case errors.Is(err, syscall.ECONNRESET):
-		return fmt.Sprintf("connection reset by the server (%s)", peer(req, err))
+		return fmt.Sprintf("connection reset by the server (%s)", peer(addr, err))
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return fmt.Sprintf("no route to the server (%s)", peer(req, err))
+		return fmt.Sprintf("no route to the server (%s)", peer(addr, err))
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsNotFound {
 			return fmt.Sprintf("dns lookup of %s failed: no such host", dnsErr.Name)
 		}
 		return fmt.Sprintf("dns lookup of %s failed: %s", dnsErr.Name, dnsErr.Err)
 	case errors.As(err, &certErr):
-		return fmt.Sprintf("tls certificate of %s not accepted: %v", req.URL.Hostname(), certErr.Err)
+		return fmt.Sprintf("tls certificate of %s not accepted: %v", hostOf(addr), certErr.Err)
 	case errors.As(err, &recErr):
-		return fmt.Sprintf("tls handshake with %s failed: the server does not answer in TLS", req.URL.Host)
+		return fmt.Sprintf("tls handshake with %s failed: the server does not answer in TLS", addr)
+	case errors.As(err, &opErr) && opErr.Op == "remote error":
+		return tlsAlert(addr, opErr.Err, clientCert)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Sprintf("connection closed by the server (%s) before the answer was complete", req.URL.Host)
+		return fmt.Sprintf("connection closed by the server (%s) before the answer was complete", addr)
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return fmt.Sprintf("timeout: %v", unwrapURL(err))
 	}
 	return unwrapURL(err).Error()
 }
 
+// tlsAlert describes a TLS alert the server sent. crypto/tls keeps its alert
+// type unexported; its texts ("tls: certificate required") are stable.
+// The ones a server sends when it wants a client certificate it did not get,
+// or did not like, are named as such: the usual cause is a target's tls
+// settings, not the network.
+func tlsAlert(addr string, alert error, clientCert bool) string {
+	text := strings.TrimPrefix(alert.Error(), "tls: ")
+	switch text {
+	case "certificate required", "bad certificate":
+		if !clientCert {
+			return fmt.Sprintf("tls handshake with %s failed: the receiver requires a client certificate and none is configured (alert: %s)", addr, text)
+		}
+	case "handshake failure":
+		if !clientCert {
+			return fmt.Sprintf("tls handshake with %s failed (alert: %s): no common TLS parameters, or the receiver requires a client certificate and none is configured", addr, text)
+		}
+	}
+	switch text {
+	case "certificate required", "bad certificate", "unknown certificate authority",
+		"certificate unknown", "certificate expired", "certificate revoked",
+		"unsupported certificate", "access denied", "handshake failure":
+		if clientCert {
+			return fmt.Sprintf("tls handshake with %s failed: the receiver refused our client certificate (alert: %s)", addr, text)
+		}
+	}
+	return fmt.Sprintf("tls handshake with %s failed: the receiver sent the alert %q", addr, text)
+}
+
 // peer returns the address that was dialled, or the URL's host:port when the
 // error does not say.
-func peer(req *http.Request, err error) string {
+func peer(addr string, err error) string {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Addr != nil {
 		return op.Addr.String()
 	}
-	return req.URL.Host
+	return addr
+}
+
+// hostOf returns the host of addr ("host:port" or a bare host).
+func hostOf(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
 }
 
 // unwrapURL drops the *url.Error layer, whose text repeats method and URL.
