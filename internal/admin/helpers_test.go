@@ -184,7 +184,15 @@ func newFake() *fakeBackend {
 		},
 		targets: []hook.TargetStatus{
 			{Name: "jwt_webhook", State: hook.TargetEnabled, Breaker: "closed", Pending: 1, OldestPending: &since,
-				LastError: "HTTP 500", LastErrorAt: &since},
+				LastError: "HTTP 500", LastErrorAt: &since, Delivery: &hook.DeliveryView{
+					Headers:   []string{"Authorization (from file hook.token)", `X-Tenant <i>`},
+					Signing:   "standard-webhooks: v1 with 2 secrets (rotation), v1a whpk_MCowBQYDK2VwAyEA",
+					TLS:       "client certificate client.pem (CN=hookd), CA ca.pem",
+					Proxy:     "http://egress:3128 (from [delivery] proxy)",
+					Filter:    `events NEWSESSION; reasonSoftwareType in ["<svg onload=x>"]`,
+					RateLimit: "50/s, burst 10: 25/s on this node of 2",
+					OrderedBy: "SESSIONID",
+				}},
 			{Name: `http_events.global`, State: hook.TargetPaused, Reason: `maintenance "<window>"`, ChangedBy: "operator",
 				Since: &since, Breaker: "open", BreakerUntil: &next, InFlight: 2},
 			{Name: "http_events.domain.5", State: hook.TargetDisabled, Reason: "HTTP 410: gone", ChangedBy: "hookd", Breaker: "closed"},

@@ -38,7 +38,16 @@ func TestPages(t *testing.T) {
 		{"/admin/deliveries/1", 200, []string{"<h1>Delivery 1</h1>", "nomessage", "3ms", "USER_DELETE"}},
 		{"/admin/targets", 200, []string{`data-target="jwt_webhook"`, `value="pause"`, `value="disable"`, `value="resume"`,
 			`value="enable"`, "maintenance", "by operator", "HTTP 410: gone", "by hookd", `class="breaker breaker-open"`,
-			`<label class="vh" for="disable-jwt_webhook">`}},
+			`<label class="vh" for="disable-jwt_webhook">`,
+			// The delivery settings of the one target that has them, secrets never among them.
+			"<h2>Delivery settings</h2>", `<a href="#delivery-jwt_webhook">delivery settings</a>`,
+			`<section class="delivery" id="delivery-jwt_webhook" data-target="jwt_webhook">`,
+			`<dt>Headers</dt><dd><span class="mono">Authorization (from file hook.token)</span><br><span class="mono">X-Tenant &lt;i&gt;</span></dd>`,
+			"<dt>Signing</dt><dd>standard-webhooks: v1 with 2 secrets (rotation), v1a whpk_MCowBQYDK2VwAyEA</dd>",
+			"<dt>Mutual TLS</dt><dd>client certificate client.pem (CN=hookd), CA ca.pem</dd>",
+			"<dt>Proxy</dt><dd>http://egress:3128 (from [delivery] proxy)</dd>",
+			"<dt>Rate limit</dt><dd>50/s, burst 10: 25/s on this node of 2</dd>",
+			`<dt>Ordered by</dt><dd class="mono">SESSIONID</dd>`}},
 		{"/admin/sessions", 200, []string{`name="id"`, "save_to_session"}},
 		{"/admin/sessions?id=5a1d", 200, []string{"NEWSESSION", "http_events.global", "xmlmsg: drop 5a1d", "ev-9"}},
 		{"/admin/sessions?id=nope", 200, []string{"No event is recorded for session nope"}},
@@ -78,7 +87,7 @@ func TestEscaping(t *testing.T) {
 	for path, hostile := range map[string][]string{
 		"/admin/deliveries/3": {`<script>alert("x")</script>`, `<body onload="evil()">`},
 		"/admin/":             {"<b>boom</b>"},
-		"/admin/targets":      {`"<window>"`},
+		"/admin/targets":      {`"<window>"`, "<svg onload=x>", "X-Tenant <i>"},
 		"/admin/plugins":      {"<img src=x onerror=alert(1)>"},
 	} {
 		body := c.get(path).body

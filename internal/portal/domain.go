@@ -64,6 +64,12 @@ type settingsData struct {
 	ReadOnly bool
 	Spec     string
 	Audit    []hook.AuditEntry
+	// Delivery is how the domain's target is reached (its "delivery"
+	// settings as the engine applies them, secrets left out); nil when it
+	// has none. Running is false when the domain has no target on this
+	// node (no script or plugin yet): then nothing is said of it.
+	Delivery *hook.DeliveryView
+	Running  bool
 }
 
 // handleSettings serves the domain's settings (script or plugin, strict,
@@ -89,9 +95,31 @@ func (s *server) handleSettings(w http.ResponseWriter, r *http.Request, se *webu
 		s.site.BackendError(w, r, err)
 		return
 	}
+	d.Delivery, d.Running = s.deliveryView(r, se)
 	v := s.site.NewView(r, se, "Settings", "settings")
 	v.Data = d
 	s.site.Render(w, r, http.StatusOK, "settings", v)
+}
+
+// deliveryView is the delivery settings of the session's domain's target,
+// from the targets the session's scope sees (its own only), as the
+// engine applies them: the same view the admin page and the targets API
+// show the operator; running reports whether the target is there at all.
+// An error is logged, not shown (as when the target is not running): the
+// settings page does not need it.
+func (s *server) deliveryView(r *http.Request, se *webui.Session) (v *hook.DeliveryView, running bool) {
+	sc := s.scope(se)
+	ts, err := sc.Targets(r.Context())
+	if err != nil {
+		s.log.WarnContext(r.Context(), "portal: target status", "domain", se.Who.Domain, "error", err)
+		return nil, false
+	}
+	for _, t := range ts {
+		if t.Name == sc.Target() {
+			return t.Delivery, true
+		}
+	}
+	return nil, false
 }
 
 // indent pretty-prints a JSON document for the form, as it came when it
