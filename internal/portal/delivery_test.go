@@ -34,7 +34,9 @@ func (viewBackend) DomainAudit(context.Context, hook.Principal, string, int) ([]
 	return nil, nil
 }
 
-func (b viewBackend) TargetStatuses(context.Context) ([]hook.TargetStatus, error) { return b.targets, nil }
+func (b viewBackend) TargetStatuses(context.Context) ([]hook.TargetStatus, error) {
+	return b.targets, nil
+}
 
 // TestSettingsShowDelivery: the settings page shows how the domain's
 // target is reached (its delivery view, as the engine fills it), never
