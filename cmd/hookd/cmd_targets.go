@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/hookrt/hookd/hook"
 )
@@ -17,7 +18,8 @@ over its API (-addr, $HOOKD_ADDR; token from -token-file or $HOOKD_TOKEN).
 
 subcommands:
   list [-json]                 every target's state, breaker (and its last change), attempts in flight, pending
-                               deliveries, oldest pending, latest error
+                               deliveries, oldest pending, latest error; then the delivery settings of the
+                               targets that have them (headers, signing, TLS, proxy, filter, rate limit, order)
   disable NAME [-reason TEXT]  its deliveries go to the dead-letter list until enabled
   pause NAME [-reason TEXT]    its deliveries wait, undelivered, until resumed
   enable NAME                  enable a disabled or paused target (dead letters stay dead:
@@ -32,7 +34,9 @@ func init() {
 hookd targets list [-json]
 	List every target: state (and why, by whom, since when), breaker (and when and why it last
 	opened or closed), attempts in flight on
-	the node answering, live deliveries and the oldest of them, latest error.
+	the node answering, live deliveries and the oldest of them, latest error. Below the table, the
+	delivery settings of each target that has them, as hookd applies them: header names (never their
+	values), signing, mutual TLS, proxy, filter, rate limit (and this node's share), order key.
 
 hookd targets disable NAME [-reason TEXT]
 	Disable a target on every node: its deliveries go to the dead-letter list until it is enabled.
@@ -95,6 +99,46 @@ func targetsList(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		t.row(clean(s.Name, 60), clean(s.State, 20), breaker, strconv.Itoa(s.InFlight), strconv.Itoa(s.Pending),
 			fmtTime(s.OldestPending), orDash(reason), orDash(lastErr))
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	for _, s := range ans.Targets {
+		if s.Delivery == nil {
+			continue
+		}
+		if err := printDeliveryView(stdout, s.Name, s.Delivery); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printDeliveryView writes a target's delivery settings below the
+// targets table, one setting a line, those not set left out:
+//
+//	delivery of jwt_webhook:
+//	  headers     Authorization (from file hook.token), X-Tenant
+//	  signing     standard-webhooks: v1 with 2 secrets (rotation)
+//
+// The words are the server's (internal/delivery's view); the CLI only
+// lays them out.
+func printDeliveryView(w io.Writer, name string, v *hook.DeliveryView) error {
+	headers := make([]string, len(v.Headers))
+	for i, h := range v.Headers {
+		headers[i] = clean(h, 120)
+	}
+	if _, err := fmt.Fprintf(w, "\ndelivery of %s:\n", clean(name, 0)); err != nil {
+		return err
+	}
+	t := newTable(w)
+	for _, kv := range [][2]string{
+		{"headers", strings.Join(headers, ", ")}, {"signing", v.Signing}, {"tls", v.TLS}, {"proxy", v.Proxy},
+		{"filter", v.Filter}, {"rate_limit", v.RateLimit}, {"ordered_by", v.OrderedBy},
+	} {
+		if kv[1] != "" {
+			t.row("  "+kv[0], clean(kv[1], 0))
+		}
 	}
 	return t.flush()
 }
