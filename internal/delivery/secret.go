@@ -59,18 +59,18 @@ func checkFileName(name string) error {
 // owner may read it, white space around it (the trailing newline) is
 // trimmed.
 func readLine(dir, name, what string) (string, error) {
-	if err := checkFileName(name); err != nil {
+	f, err := openPrivate(dir, name)
+	if err != nil {
 		return "", err
 	}
+	f.Close() // inside the directory: secretfile reads it by its path
 	return secretfile.Read(filepath.Join(dir, name), maxSecretFile, what)
 }
 
-// readFile reads a PEM file from the private directory through an
-// os.Root, so that no name or symlink leads out of it. private files (keys)
-// must not be accessible to group or others, as key files everywhere in
-// hookd (internal/jwtsign, internal/secretfile); certificates and CAs are
-// public and need not be.
-func readFile(dir, name string, max int64, private bool) ([]byte, error) {
+// openPrivate opens name inside dir through an os.Root: names and
+// symlinks that lead out of the directory are refused (a symlink within
+// it, as in a Kubernetes secret volume, is followed).
+func openPrivate(dir, name string) (*os.File, error) {
 	if err := checkFileName(name); err != nil {
 		return nil, err
 	}
@@ -85,8 +85,23 @@ func readFile(dir, name string, max int64, private bool) ([]byte, error) {
 	f, err := root.Open(filepath.Clean(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, secretfile.NotExist(shown)
+	} else if fi, lerr := root.Lstat(filepath.Clean(name)); err != nil && lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%s is a symlink that leads out of the private directory: put the file itself (or a link within the directory) there", shown)
 	} else if err != nil {
 		return nil, fmt.Errorf("%s: %w", shown, err)
+	}
+	return f, nil
+}
+
+// readFile reads a PEM file from the private directory. private files
+// (keys) must not be accessible to group or others, as key files
+// everywhere in hookd (internal/jwtsign, internal/secretfile);
+// certificates and CAs are public and need not be.
+func readFile(dir, name string, max int64, private bool) ([]byte, error) {
+	shown := filepath.Join(dir, name)
+	f, err := openPrivate(dir, name)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
