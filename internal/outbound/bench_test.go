@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/hookrt/hookd/internal/outbound/outboundtest"
 )
 
 // BenchmarkDo measures one delivery-sized POST over a kept-alive loopback
@@ -44,7 +46,7 @@ func BenchmarkDoThroughProxy(b *testing.B) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	p := newConnectProxy(b, false, nil)
+	p := outboundtest.NewProxy(b, outboundtest.ProxyOptions{})
 	c := New(Options{Proxy: p.URL, Prepare: func(r *http.Request) error {
 		r.Header.Set("Authorization", "Bearer x")
 		return nil

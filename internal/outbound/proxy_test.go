@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookrt/hookd/internal/outbound/outboundtest"
 )
 
 // TestProxyTunnelsHTTPAndHTTPS sends an http and an https (mutual TLS)
@@ -23,18 +27,18 @@ func TestProxyTunnelsHTTPAndHTTPS(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		t.Run(fmt.Sprintf("https proxy %v", secure), func(t *testing.T) {
 			t.Parallel()
-			p := newConnectProxy(t, secure, nil)
-			remote := func(w http.ResponseWriter, r *http.Request) {
+			p := outboundtest.NewProxy(t, outboundtest.ProxyOptions{TLS: secure})
+			remote := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("X-Remote", r.RemoteAddr)
 				w.Header().Set("X-Path", r.URL.String())
 				w.WriteHeader(http.StatusNoContent)
-			}
-			plain := serveOn(t, "127.0.0.1", http.HandlerFunc(remote), nil)
-			ca := newTestCA(t, "ca")
-			mtls, trust := mtlsReceiver(t, "127.0.0.1", ca, 0, remote)
-			trust.Certificates = []tls.Certificate{ca.client(t, "hookd")}
+			})
+			plain := start(outboundtest.Listen(t, "127.0.0.1", remote))
+			ca := outboundtest.NewCA(t, "ca")
+			mtls := outboundtest.MTLSReceiver(t, ca, outboundtest.ReceiverOptions{}, remote)
+			trust := &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{ca.Client(t, "hookd")}}
 
-			c := New(Options{Proxy: p.URL, TLS: trust, proxyTLS: p.tlsConfig()})
+			c := New(Options{Proxy: p.URL, TLS: trust, proxyTLS: p.TLSConfig()})
 			t.Cleanup(c.CloseIdleConnections)
 			for _, srv := range []string{plain.URL, mtls.URL} {
 				for range 2 { // the second request reuses the tunnel
@@ -46,16 +50,16 @@ func TestProxyTunnelsHTTPAndHTTPS(t *testing.T) {
 					if got := resp.Header.Get("X-Path"); got != "/hook?x=1" {
 						t.Errorf("the receiver saw the request target %q, want the origin form /hook?x=1", got)
 					}
-					if r := resp.Header.Get("X-Remote"); !p.carried(r) {
+					if r := resp.Header.Get("X-Remote"); !p.Carried(r) {
 						t.Errorf("the receiver %s saw a connection from %s, not one of the proxy's", srv, r)
 					}
 				}
 				u, _ := url.Parse(srv)
-				if n := p.tunnelsTo(u.Host); n != 1 {
+				if n := p.Tunnels(u.Host); n != 1 {
 					t.Errorf("tunnels to %s = %d, want 1 (two requests over one kept-alive tunnel)", u.Host, n)
 				}
 			}
-			if n := p.plain.Load(); n != 0 {
+			if n := p.Plain(); n != 0 {
 				t.Errorf("the proxy got %d requests in absolute form, want 0: hookd tunnels http too", n)
 			}
 		})
@@ -66,31 +70,31 @@ func TestProxyTunnelsHTTPAndHTTPS(t *testing.T) {
 // that the proxy URL's user:password is sent as Basic credentials.
 func TestProxyRefusals(t *testing.T) {
 	t.Parallel()
-	dest := serveOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	dest := start(outboundtest.Listen(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
-	}), nil)
+	})))
 	destHost := strings.TrimPrefix(dest.URL, "http://")
-	const basic = "Basic aG9va2Q6czNjcmV0" // hookd:s3cret
+	needAuth := outboundtest.ProxyOptions{User: "hookd", Password: "s3cret"}
 
 	tests := []struct {
-		name      string
-		configure func(*connectProxy)
-		user      *url.Userinfo
-		want      string // substring of the error; "" means 204
-		status    int    // the ProxyError's
+		name   string
+		proxy  outboundtest.ProxyOptions
+		user   *url.Userinfo
+		want   string // substring of the error; "" means 204
+		status int    // the ProxyError's
 	}{
-		{name: "403", configure: func(p *connectProxy) { p.status = http.StatusForbidden },
+		{name: "403", proxy: outboundtest.ProxyOptions{Status: http.StatusForbidden},
 			want: "refused CONNECT to " + destHost + ": 403 Forbidden", status: 403},
-		{name: "407 without credentials", configure: func(p *connectProxy) { p.auth = basic },
+		{name: "407 without credentials", proxy: needAuth,
 			want: "refused CONNECT to " + destHost + ": 407 Proxy Authentication Required (the proxy URL has no user:password)", status: 407},
-		{name: "407 with wrong credentials", configure: func(p *connectProxy) { p.auth = basic }, user: url.UserPassword("hookd", "wrong"),
+		{name: "407 with wrong credentials", proxy: needAuth, user: url.UserPassword("hookd", "wrong"),
 			want: ": 407 Proxy Authentication Required", status: 407},
-		{name: "credentials accepted", configure: func(p *connectProxy) { p.auth = basic }, user: url.UserPassword("hookd", "s3cret")},
+		{name: "credentials accepted", proxy: needAuth, user: url.UserPassword("hookd", "s3cret")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := newConnectProxy(t, false, tt.configure)
+			p := outboundtest.NewProxy(t, tt.proxy)
 			pu := *p.URL
 			pu.User = tt.user
 			c := New(Options{Proxy: &pu})
@@ -126,7 +130,7 @@ func TestProxyRefusals(t *testing.T) {
 // bounded by the client's timeout.
 func TestProxyDeadline(t *testing.T) {
 	t.Parallel()
-	p := newConnectProxy(t, false, func(p *connectProxy) { p.hang = make(chan struct{}) })
+	p := outboundtest.NewProxy(t, outboundtest.ProxyOptions{Hang: true})
 	c := New(Options{Proxy: p.URL, Timeout: 200 * time.Millisecond})
 	t.Cleanup(c.CloseIdleConnections)
 	req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:9/", strings.NewReader("{}"))
@@ -143,9 +147,9 @@ func TestProxyDeadline(t *testing.T) {
 // on 127.0.0.2, so each can be allowed without the other.
 func TestProxyGuard(t *testing.T) {
 	t.Parallel()
-	dest := serveOn(t, "127.0.0.2", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	dest := start(outboundtest.Listen(t, "127.0.0.2", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
-	}), nil)
+	})))
 	destPort := dest.URL[strings.LastIndex(dest.URL, ":")+1:]
 	lookup := func(addrs ...string) func(context.Context, string) ([]netip.Addr, error) {
 		return func(_ context.Context, host string) ([]netip.Addr, error) {
@@ -187,7 +191,7 @@ func TestProxyGuard(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := newConnectProxy(t, false, nil)
+			p := outboundtest.NewProxy(t, outboundtest.ProxyOptions{})
 			allow, err := ParsePrefixes(tt.allow)
 			if err != nil {
 				t.Fatal(err)
@@ -210,11 +214,11 @@ func TestProxyGuard(t *testing.T) {
 			if got := errors.Is(err, ErrRefused); got != tt.refuse {
 				t.Errorf("errors.Is(%v, ErrRefused) = %v, want %v", err, got, tt.refuse)
 			}
-			if got := p.conns.Load() > 0; got != tt.conns {
+			if got := p.Conns() > 0; got != tt.conns {
 				t.Errorf("the proxy was connected to: %v, want %v", got, tt.conns)
 			}
-			if tt.want != "" && p.totalTunnels() != 0 {
-				t.Errorf("the proxy opened %d tunnels for a refused request", p.totalTunnels())
+			if tt.want != "" && p.TotalTunnels() != 0 {
+				t.Errorf("the proxy opened %d tunnels for a refused request", p.TotalTunnels())
 			}
 		})
 	}
@@ -230,4 +234,42 @@ func TestProxyBadScheme(t *testing.T) {
 	if want := `proxy URL scheme "socks5" is not supported (http or https)`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
+}
+
+// TestProxyUnreachable checks the texts of a proxy that cannot be reached
+// or whose certificate is not trusted: they name the proxy, not the
+// receiver.
+func TestProxyUnreachable(t *testing.T) {
+	t.Parallel()
+	down, _ := url.Parse(refusedURL(t))
+	untrusted := outboundtest.NewProxy(t, outboundtest.ProxyOptions{TLS: true}) // not in proxyTLS
+	for _, tt := range []struct {
+		name  string
+		proxy *url.URL
+		want  string
+		is    error
+	}{
+		{name: "nothing listens", proxy: down, want: "proxy " + down.Host + ": connection refused", is: syscall.ECONNREFUSED},
+		{name: "untrusted certificate", proxy: untrusted.URL, want: "proxy " + untrusted.URL.Host + ": tls certificate of 127.0.0.1 not accepted: x509:"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := New(Options{Proxy: tt.proxy})
+			req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:9/", strings.NewReader("{}"))
+			_, err := c.Do(context.Background(), req)
+			t.Logf("error: %v", err)
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to start with %q", err, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tt.is)
+			}
+		})
+	}
+}
+
+// start starts srv (from outboundtest.Listen) as a plain http server.
+func start(srv *httptest.Server) *httptest.Server {
+	srv.Start()
+	return srv
 }

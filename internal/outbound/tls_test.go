@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/hookrt/hookd/internal/outbound/outboundtest"
 )
 
 // TestMutualTLS sends to a receiver that requires a client certificate from
@@ -17,9 +19,9 @@ import (
 // handshake, as an alert on the first read) and TLS 1.2.
 func TestMutualTLS(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, "receiver's client CA")
-	other := newTestCA(t, "some other CA")
-	good, bad := ca.client(t, "hookd"), other.client(t, "hookd")
+	ca := outboundtest.NewCA(t, "receiver's CA")
+	other := outboundtest.NewCA(t, "some other CA")
+	good, bad := ca.Client(t, "hookd"), other.Client(t, "hookd")
 
 	for _, v := range []struct {
 		name string
@@ -28,13 +30,13 @@ func TestMutualTLS(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
 			var hits atomic.Int32
-			srv, trust := mtlsReceiver(t, "127.0.0.1", ca, v.max, func(w http.ResponseWriter, r *http.Request) {
+			srv := outboundtest.MTLSReceiver(t, ca, outboundtest.ReceiverOptions{MaxVersion: v.max}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				hits.Add(1)
 				w.Header().Set("X-Client", r.TLS.PeerCertificates[0].Subject.CommonName)
 				w.WriteHeader(http.StatusNoContent)
-			})
+			}))
 			withCert := func(c *tls.Certificate) *tls.Config {
-				cfg := trust.Clone()
+				cfg := &tls.Config{RootCAs: ca.Pool}
 				if c != nil {
 					cfg.Certificates = []tls.Certificate{*c}
 				}
@@ -83,10 +85,11 @@ func TestMutualTLS(t *testing.T) {
 // New has no effect on the client.
 func TestOptionsTLSIsCloned(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, "ca")
-	srv, trust := mtlsReceiver(t, "127.0.0.1", ca, 0, nil)
-	cfg := trust.Clone()
-	cfg.Certificates = []tls.Certificate{ca.client(t, "hookd")}
+	ca := outboundtest.NewCA(t, "ca")
+	srv := outboundtest.MTLSReceiver(t, ca, outboundtest.ReceiverOptions{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	cfg := &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{ca.Client(t, "hookd")}}
 	c := New(Options{TLS: cfg})
 	t.Cleanup(c.CloseIdleConnections)
 	cfg.Certificates = nil
