@@ -123,20 +123,35 @@ func (v *Values) UnmarshalTOML(x any) error {
 	return fmt.Errorf("%T: a string or an array of strings is allowed", x)
 }
 
-// UnmarshalJSON accepts a string or an array of strings.
+// UnmarshalJSON accepts a string or an array of strings. null sets
+// nothing (as for any JSON value) rather than reading as "", which in a
+// filter would mean "the field is missing"; a null item is refused.
 func (v *Values) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return nil
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
 		*v = Values{s}
 		return nil
 	}
-	var l []string
+	var l []*string
 	if err := json.Unmarshal(b, &l); err != nil {
 		return fmt.Errorf("a string or an array of strings is allowed")
 	}
-	*v = l
+	out := make(Values, len(l))
+	for i, e := range l {
+		if e == nil {
+			return fmt.Errorf("item %d is null: a string or an array of strings is allowed", i)
+		}
+		out[i] = *e
+	}
+	*v = out
 	return nil
 }
+
+// isNull reports whether b is the JSON literal null.
+func isNull(b []byte) bool { return string(bytes.TrimSpace(b)) == "null" }
 
 // Secret is a value given literally or read from a file in the private
 // directory: `"text"` or `{ file = "name" }` (JSON: "text" or
@@ -180,6 +195,9 @@ func (s *Secret) UnmarshalTOML(x any) error {
 
 // UnmarshalJSON accepts a string (the value) or {"file": "name"}.
 func (s *Secret) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return nil // as for any JSON value; Validate refuses an empty Secret
+	}
 	var str string
 	if err := json.Unmarshal(b, &str); err == nil {
 		*s = Secret{Value: str}
