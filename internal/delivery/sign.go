@@ -150,10 +150,17 @@ func (s *Signer) Sign(h http.Header, id string, at time.Time, body []byte) {
 		sig.WriteString("v1a,")
 		sig.WriteString(base64.StdEncoding.EncodeToString(ed25519.Sign(s.key, msg)))
 	}
-	h.Set(HeaderID, id)
-	h.Set(HeaderTimestamp, ts)
-	h.Set(HeaderSignature, sig.String())
+	// h.Set, without canonicalising the names again on every request.
+	h[canonicalID] = []string{id}
+	h[canonicalTimestamp] = []string{ts}
+	h[canonicalSignature] = []string{sig.String()}
 }
+
+var (
+	canonicalID        = http.CanonicalHeaderKey(HeaderID)
+	canonicalTimestamp = http.CanonicalHeaderKey(HeaderTimestamp)
+	canonicalSignature = http.CanonicalHeaderKey(HeaderSignature)
+)
 
 // PublicKey returns the Signer's v1a public key as PublicKey writes it,
 // or "" when it signs with secrets only.
