@@ -50,6 +50,10 @@ func TestSignVerifiedByLibraries(t *testing.T) {
 	id := "0193a0b4-7c1e-7d2f-9a8b-0123456789ab"
 	body := `{"EVENT":"USER_CREATE","MODULE":"ISL_CP","USERNAME":"zoë@example.com","note":"a \"quoted\" line\nand ☃"}`
 	big := `{"data":"` + strings.Repeat("x", 60<<10) + `"}`
+	form := "EVENT=USER_CREATE&MODULE=ISL_CP&USERNAME=zo%C3%AB"
+	xml := `<?xml version="1.0" encoding="UTF-8"?><event name="USER_CREATE"/>`
+	formTampered := signed(rotating, id, now, form)
+	formTampered.Body = strings.Replace(form, "CREATE", "DELETE", 1)
 
 	good := signed(rotating, id, now, body)
 	tampered := good
@@ -84,6 +88,12 @@ func TestSignVerifiedByLibraries(t *testing.T) {
 		// The same request, seen by a clock 6 minutes on: a replay.
 		{"the good request replayed by the clock", with(good, whsec(cur), delivery.PublicKey(pub), now.Add(6*time.Minute).Unix()), false},
 		{"60 KiB body", with(signed(rotating, id, now, big), whsec(cur), delivery.PublicKey(pub), 0), true},
+		// http_events posts a form, commands XML: the libraries verify the
+		// signature, then fail to parse the body as JSON (a note, not a
+		// refusal); a changed form is refused.
+		{"form body", with(signed(rotating, id, now, form), whsec(old), delivery.PublicKey(pub), 0), true},
+		{"XML body", with(signed(rotating, id, now, xml), whsec(cur), "", 0), true},
+		{"tampered form body", with(formTampered, whsec(old), delivery.PublicKey(pub), 0), false},
 		// After the rotation hookd signs with the new secret only: the old
 		// one no longer verifies, the new one does.
 		{"after the rotation, the old secret", with(signed(onlyCur, id, now, body), whsec(old), "", 0), false},
@@ -104,6 +114,10 @@ func TestSignVerifiedByLibraries(t *testing.T) {
 		}
 		if c.check.Secret != "" && (v.StandardWebhooks == nil || v.Svix == nil) {
 			t.Errorf("%s: a library did not answer: %v", c.name, v)
+		}
+		// The note is only for a verified body that is not JSON.
+		if json := strings.HasPrefix(c.check.Body, "{"); c.check.Secret != "" && c.accept && json == (v.StandardWebhooks.Note != "" || v.Svix.Note != "") {
+			t.Errorf("%s: note %q / %q for a body that is JSON: %v", c.name, v.StandardWebhooks.Note, v.Svix.Note, json)
 		}
 	}
 	if t.Failed() {

@@ -15,8 +15,8 @@ type Check struct {
 	// Headers are the request's headers (any case); only the three
 	// webhook-* ones matter.
 	Headers map[string]string `json:"headers"`
-	// Body is the request body. The libraries parse the JSON they
-	// verify, as a receiver would: give them JSON.
+	// Body is the request body, as text (see Result.Note for bodies that
+	// are not JSON).
 	Body string `json:"body"`
 	// Secret ("whsec_…") makes standardwebhooks and svix verify.
 	Secret string `json:"secret,omitempty"`
@@ -30,12 +30,19 @@ type Check struct {
 type Result struct {
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
+	// Note is set when a library verified the signature and then failed
+	// to parse the body as JSON, which both do after verifying (svix
+	// always, standardwebhooks unless given {jsonParse: false}): hookd's
+	// http_events target posts a form, its commands target XML. OK is true.
+	Note string `json:"note,omitempty"`
 }
 
 func (r *Result) String() string {
 	switch {
 	case r == nil:
 		return "not asked"
+	case r.OK && r.Note != "":
+		return "accepted (" + r.Note + ")"
 	case r.OK:
 		return "accepted"
 	default:

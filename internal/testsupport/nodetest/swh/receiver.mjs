@@ -7,9 +7,10 @@
 // given (HOOKD_SWH_SECRETS, space-separated "whsec_…"), and ed25519 when
 // HOOKD_SWH_PUBLIC_KEY ("whpk_…") is set. A request is valid when every
 // one of those checks accepts it (hookd signs with all its secrets: a
-// receiver holding any one of them must accept); it is answered 204 if
-// valid, else 400. The receiver exits when its stdin closes, so that it
-// never outlives the test that started it.
+// receiver holding any one of them must accept; a body that is not JSON
+// passes with a note, see swh.mjs); it is answered 204 if valid, else
+// 400. The receiver exits when its stdin closes, so that it never
+// outlives the test that started it.
 import http from "node:http";
 import { standardWebhooks, svix, ed25519 } from "./swh.mjs";
 

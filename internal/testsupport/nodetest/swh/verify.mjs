@@ -3,8 +3,9 @@
 //   {standardwebhooks?: {ok, error?}, svix?: {...}, ed25519?: {...}}
 // standardwebhooks and svix when a secret ("whsec_…") is given, ed25519
 // when a public key ("whpk_…") is; now (unix seconds) replaces the clock.
-// A line that is not JSON answers {error}. Bodies are strings: the
-// libraries parse the JSON they verify, as a receiver would.
+// A line that is not JSON answers {error}. Bodies are text; one that is
+// not JSON is reported ok with a note once the signature verified (see
+// swh.mjs).
 import readline from "node:readline";
 import { standardWebhooks, svix, ed25519 } from "./swh.mjs";
 
