@@ -48,6 +48,8 @@ func checkFileName(name string) error {
 		return errors.New("an empty file name is not allowed: name a file in the private directory")
 	case filepath.IsAbs(name) || strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`):
 		return fmt.Errorf("file %q is absolute: a name relative to the private directory is allowed", name)
+	case filepath.Clean(name) == ".":
+		return fmt.Errorf("file %q is the private directory itself: name a file in it", name)
 	case !filepath.IsLocal(name):
 		return fmt.Errorf("file %q leaves the private directory: \"..\" is not allowed", name)
 	}

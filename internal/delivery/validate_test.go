@@ -91,6 +91,7 @@ func TestValidate(t *testing.T) {
 		// tls
 		{"cert without key", &hook.DeliverySettings{TLS: hook.TLSSettings{ClientCert: "c.pem"}}, []string{`tls: client_cert and client_key go together`}},
 		{"key without cert", &hook.DeliverySettings{TLS: hook.TLSSettings{ClientKey: "c.key"}}, []string{`tls: client_cert and client_key go together`}},
+		{"ca dot", &hook.DeliverySettings{TLS: hook.TLSSettings{CA: "./"}}, []string{`tls.ca: file "./" is the private directory itself`}},
 		{"ca alone", &hook.DeliverySettings{TLS: hook.TLSSettings{CA: "ca.pem"}}, nil},
 		{"ca absolute", &hook.DeliverySettings{TLS: hook.TLSSettings{CA: "/etc/ssl/ca.pem"}}, []string{`tls.ca: file "/etc/ssl/ca.pem" is absolute`}},
 
