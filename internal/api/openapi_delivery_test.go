@@ -80,3 +80,80 @@ func TestOpenAPIDeliveryView(t *testing.T) {
 		t.Errorf("an ordered_by that is a list validates")
 	}
 }
+
+// TestOpenAPIDeliverySettings: a stored domain's "delivery" (PUT
+// /v1/domains/{id}) is described by the document's DeliverySettings,
+// whose keys are exactly hook.DeliverySettings' JSON keys (and its tls and
+// filter tables'); settings using every key, as hookd writes them,
+// validate, and an unknown key or signing scheme is refused, as the server
+// refuses them.
+func TestOpenAPIDeliverySettings(t *testing.T) {
+	t.Parallel()
+	doc := loadOpenAPI(t)
+	spec := doc.Components.Schemas["DomainSpec"].Value
+	if p := spec.Properties["delivery"]; p == nil || p.Ref != "#/components/schemas/DeliverySettings" {
+		t.Fatalf("DomainSpec.delivery is not a DeliverySettings: %+v", p)
+	}
+	ds := doc.Components.Schemas["DeliverySettings"].Value
+	for _, c := range []struct {
+		what   string
+		typ    reflect.Type
+		schema *openapi3.Schema
+	}{
+		{"DeliverySettings", reflect.TypeFor[hook.DeliverySettings](), ds},
+		{"DeliverySettings.tls", reflect.TypeFor[hook.TLSSettings](), ds.Properties["tls"].Value},
+		{"DeliverySettings.filter", reflect.TypeFor[hook.EventFilter](), ds.Properties["filter"].Value},
+	} {
+		var goKeys, docKeys []string
+		for f := range c.typ.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			goKeys = append(goKeys, name)
+		}
+		for name := range c.schema.Properties {
+			docKeys = append(docKeys, name)
+		}
+		slices.Sort(goKeys)
+		slices.Sort(docKeys)
+		if !slices.Equal(goKeys, docKeys) {
+			t.Errorf("%s: Go has %v, the document %v", c.what, goKeys, docKeys)
+		}
+	}
+
+	full, err := json.Marshal(map[string]any{"script": "https://acme.example/events", "delivery": hook.DeliverySettings{
+		Headers:        map[string]hook.Secret{"X-Tenant": {Value: "acme"}, "Authorization": {File: "acme.token"}},
+		Signing:        "standard-webhooks",
+		SigningSecrets: []hook.Secret{{File: "old.whsec"}, {Value: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},
+		SigningKey:     "swh.pem",
+		TLS:            hook.TLSSettings{ClientCert: "c.pem", ClientKey: "k.pem", CA: "ca.pem"},
+		Proxy:          "http://egress:3128",
+		Filter:         hook.EventFilter{Events: []string{"ISL_LIGHT.*"}, Where: map[string]hook.Values{"DOMAIN_ID": {"1", "42"}, "X": {"!y"}}},
+		RateLimit:      12.5, Burst: 3, OrderedBy: "SESSIONID",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate := func(body string) error {
+		var v any
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatal(err)
+		}
+		return spec.VisitJSON(v, openapi3.EnableJSONSchema2020())
+	}
+	if err := validate(string(full)); err != nil {
+		t.Errorf("settings with every key do not validate: %v\n%s", err, full)
+	}
+	if err := validate(`{"delivery": {"filter": {"where": {"DOMAIN_ID": "42"}}, "headers": {"X-A": {"value": "v"}}}}`); err != nil {
+		t.Errorf("a single where value, a {value} header: %v", err)
+	}
+	for _, bad := range []string{
+		`{"delivery": {"header": {"X-A": "b"}}}`,
+		`{"delivery": {"signing": "hmac"}}`,
+		`{"delivery": {"headers": {"X-A": {"path": "f"}}}}`,
+		`{"delivery": {"tls": {"cert": "c.pem"}}}`,
+		`{"delivery": {"rate_limit": -1}}`,
+	} {
+		if validate(bad) == nil {
+			t.Errorf("%s validates; the server refuses it", bad)
+		}
+	}
+}
