@@ -136,6 +136,11 @@ type Env struct {
 	RequestTimeout time.Duration
 	// UserAgent names hookd and its version, for outbound requests.
 	UserAgent string
+	// DeliveryProxy is [delivery] proxy: the egress proxy of every target
+	// whose delivery settings name none ("" none). A module passes it to
+	// delivery.Build as Env.Proxy, so that one default reaches every
+	// target kind.
+	DeliveryProxy string
 	// Lookup returns the config section of another configured module by
 	// ID, e.g. http_events reads the [[domain]] list. It is the parsed
 	// config, shared by every load: read it, never modify it.

@@ -175,6 +175,14 @@ type DeliveryConfig struct {
 	// the command sink when [commands] is set. 0 never disables. Defaults
 	// to 0.
 	DisableAfter hook.Duration `toml:"disable_after"`
+	// Proxy is the egress proxy ("http://host:port" or
+	// "https://host:port", CONNECT) of every target whose own delivery
+	// settings name none; a target's proxy = "direct" opts out. For
+	// operators whose receivers accept only fixed egress addresses. A
+	// domain's script still passes the SSRF guard: hookd resolves and
+	// checks the destination before asking the proxy, and dials the proxy
+	// through the guard too. Defaults to "" (direct connections).
+	Proxy string `toml:"proxy"`
 }
 
 // RetentionConfig is the [retention] section: how long delivery history

@@ -43,6 +43,7 @@ func TestParseEmptyIsDefaults(t *testing.T) {
 		{"delivery.breaker_cooldown", d.BreakerCooldown, hook.Duration(30 * time.Second)},
 		{"delivery.poll_interval", d.PollInterval, hook.Duration(50 * time.Millisecond)},
 		{"delivery.disable_after", d.DisableAfter, hook.Duration(0)},
+		{"delivery.proxy", d.Proxy, ""},
 		{"store.synchronous", c.Store.Synchronous, "normal"},
 		{"retention.keep", c.Retention.Keep, hook.Duration(720 * time.Hour)},
 		{"retention.dead", c.Retention.Dead, hook.Duration(0)},
@@ -107,6 +108,7 @@ breaker_threshold = 3
 breaker_cooldown = "1m"
 poll_interval = "200ms"
 disable_after = "120h"
+proxy = "http://egress.example:3128"
 
 [retention]
 keep = "48h"
@@ -184,6 +186,7 @@ func TestParseFull(t *testing.T) {
 		{"delivery.breaker_cooldown", d.BreakerCooldown, hook.Duration(time.Minute)},
 		{"delivery.poll_interval", d.PollInterval, hook.Duration(200 * time.Millisecond)},
 		{"delivery.disable_after", d.DisableAfter, hook.Duration(120 * time.Hour)},
+		{"delivery.proxy", d.Proxy, "http://egress.example:3128"},
 		{"store.synchronous", c.Store.Synchronous, "full"},
 		{"retention.keep", c.Retention.Keep, hook.Duration(48 * time.Hour)},
 		{"retention.dead", c.Retention.Dead, hook.Duration(240 * time.Hour)},

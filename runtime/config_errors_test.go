@@ -44,7 +44,7 @@ var badConfigs = []struct {
 	// order, although two are found by decoding and two by validation.
 	{"four mistakes of four kinds", "[delivery]\njitter = 'lots'\nworkerz = 3\ntimeout = '0s'\n[log]\nlevel = 'loud'\n",
 		"config.toml: delivery.jitter: wrong type: want a number, got a string\n" +
-			`config.toml: unknown key "delivery.workerz"; allowed in [delivery]: retry_schedule, jitter, timeout, max_age, workers, retry_after_cap, breaker_threshold, breaker_cooldown, poll_interval, disable_after` + "\n" +
+			`config.toml: unknown key "delivery.workerz"; allowed in [delivery]: retry_schedule, jitter, timeout, max_age, workers, retry_after_cap, breaker_threshold, breaker_cooldown, poll_interval, disable_after, proxy` + "\n" +
 			"config.toml: delivery.timeout: must be between 100ms and 5m, got 0s\n" +
 			`config.toml: log.level: must be one of debug, info, warn, error; got "loud"`},
 	{"a wrong type in a module beside a bad core value", "[fake_hook]\nurl = 7\n[delivery]\nworkers = 0\n",

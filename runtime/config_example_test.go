@@ -51,7 +51,7 @@ jitter = 1.5
 	// Output:
 	// config.toml: server.token_file: required when server.listen is not a loopback address (0.0.0.0:7700); the HTTP API needs a bearer token
 	// config.toml: delivery.jitter: must be at least 0 and less than 1, got 1.5
-	// config.toml: unknown key "delivery.timeuot"; allowed in [delivery]: retry_schedule, jitter, timeout, max_age, workers, retry_after_cap, breaker_threshold, breaker_cooldown, poll_interval, disable_after
+	// config.toml: unknown key "delivery.timeuot"; allowed in [delivery]: retry_schedule, jitter, timeout, max_age, workers, retry_after_cap, breaker_threshold, breaker_cooldown, poll_interval, disable_after, proxy
 	// config.toml: server.token_file: required when server.listen is not a loopback address (0.0.0.0:7700); the HTTP API needs a bearer token
 	// config.toml: delivery.jitter: must be at least 0 and less than 1, got 1.5
 }

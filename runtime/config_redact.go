@@ -35,6 +35,10 @@ const RedactedValue = "<redacted>"
 //     string that holds PEM key material. Names of files (token_file,
 //     private_key, previous_keys, anything ending in _file, _dir or _path)
 //     are not secrets: they are shown.
+//   - A delivery table's literal header values and signing secrets are
+//     secrets, whatever the header is called; the files they name are
+//     shown ({ file = "hook.token" }), and so are signing_key and the tls
+//     files.
 //   - Booleans and numbers are never secrets (forward_password = true
 //     stays).
 //   - With the secrets filled back in, the output parses to the same
@@ -95,6 +99,7 @@ func encodeTOML(buf *bytes.Buffer, v any) error {
 var (
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 	tomlMarshaler = reflect.TypeFor[toml.Marshaler]()
+	secretType    = reflect.TypeFor[hook.Secret]()
 )
 
 // redact returns a deep copy of v with its secrets replaced; path is the
@@ -106,6 +111,13 @@ func redact(v reflect.Value, path string) reflect.Value {
 		return v
 	}
 	t := v.Type()
+	if t == secretType { // a delivery header value or signing secret
+		sec := v.Interface().(hook.Secret)
+		if sec.Value != "" {
+			sec.Value = RedactedValue // literal: the secret itself; a file's name stays
+		}
+		return reflect.ValueOf(sec)
+	}
 	if t.Implements(textMarshaler) || t.Implements(tomlMarshaler) {
 		if v.Kind() == reflect.String && secretKey(path) {
 			return redactedOf(t)
@@ -239,6 +251,12 @@ func secretKey(path string) bool {
 		if path == f {
 			return false
 		}
+	}
+	// A delivery table's signing_key names a file, and its filter's
+	// values are event fields, whatever they are called (where =
+	// { TOKEN_TYPE = "x" }); its secrets are hook.Secret values (redact).
+	if strings.HasSuffix(path, "delivery.signing_key") || strings.Contains(path, "delivery.filter.") {
+		return false
 	}
 	name := path[strings.LastIndexByte(path, '.')+1:]
 	name = strings.ToLower(name)

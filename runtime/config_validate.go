@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/config"
+	"github.com/hookrt/hookd/internal/delivery"
 )
 
 // Limits that Validate enforces.
@@ -124,6 +125,9 @@ func (c *Config) problems() []error {
 
 	if d.DisableAfter != 0 && time.Duration(d.DisableAfter) < time.Minute {
 		v.Add("delivery.disable_after", "must be 0 (never) or at least 1m, got %s", d.DisableAfter)
+	}
+	if err := delivery.CheckProxy(d.Proxy); err != nil { // the rule of a target's delivery.proxy
+		v.Add("delivery.proxy", "%v", err)
 	}
 
 	r := c.Retention

@@ -67,6 +67,7 @@ func provision(ctx context.Context, cfg *Config, o options, sv services) (*modul
 				PrivateDir:     cfg.Storage.PrivateDir,
 				RequestTimeout: cfg.Delivery.timeout(),
 				UserAgent:      "hookd/" + o.version,
+				DeliveryProxy:  cfg.Delivery.Proxy,
 				Lookup:         lookup,
 				Resolve:        cfg.Resolve,
 				State:          sv.state,

@@ -9,6 +9,9 @@
 //	[commands]
 //	xmlmsg_url = "http://localhost:7615/xmlmsg"
 //
+//	[commands.delivery]   # optional: how the endpoint is reached (internal/delivery)
+//	headers = { Authorization = { file = "xmlmsg.token" } }
+//
 // An embedding Go proxy uses a callback instead: a target named
 // hook.CommandsTarget (runtime.WithCommandSink).
 package commands
@@ -22,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/delivery"
 	"github.com/hookrt/hookd/internal/outbound"
 )
 
@@ -34,6 +38,10 @@ var Info = hook.ModuleInfo{ID: ID, New: func() hook.Module { return new(Sink) }}
 // Sink is the [commands] section and its handler.
 type Sink struct {
 	XMLMsgURL string `toml:"xmlmsg_url"`
+	// Delivery is the [commands.delivery] table: headers, signing, TLS,
+	// proxy, filter, rate limit and order of the command requests
+	// (internal/delivery); nil sets none.
+	Delivery *hook.DeliverySettings `toml:"delivery"`
 
 	client *outbound.Client
 }
@@ -43,30 +51,66 @@ var (
 	_ hook.Validator   = (*Sink)(nil)
 	_ hook.Provisioner = (*Sink)(nil)
 	_ hook.Handler     = (*Sink)(nil)
+	_ hook.Closer      = (*Sink)(nil)
 )
 
-// Validate checks the URL.
+// Validate checks the URL and the delivery settings.
 func (s *Sink) Validate() error {
+	var errs []error
 	if s.XMLMsgURL == "" {
-		return errors.New("xmlmsg_url: required: the proxy's XMLMSG endpoint, e.g. http://localhost:7615/xmlmsg")
+		errs = append(errs, errors.New("xmlmsg_url: required: the proxy's XMLMSG endpoint, e.g. http://localhost:7615/xmlmsg"))
+	} else if u, err := url.Parse(s.XMLMsgURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("xmlmsg_url: must be an absolute http:// or https:// URL, got %q", s.XMLMsgURL))
 	}
-	u, err := url.Parse(s.XMLMsgURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("xmlmsg_url: must be an absolute http:// or https:// URL, got %q", s.XMLMsgURL)
+	if err := delivery.Validate(s.Delivery); err != nil {
+		errs = append(errs, prefixed("delivery.", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Provision builds the client with the delivery settings (their files
+// read now); the endpoint is the operator's, trusted: no SSRF guard.
+func (s *Sink) Provision(_ context.Context, env hook.Env) error {
+	h, err := delivery.Build(s.Delivery, delivery.Env{PrivateDir: env.PrivateDir, Proxy: env.DeliveryProxy})
+	if err != nil {
+		return prefixed("delivery.", err)
+	}
+	s.client = outbound.New(h.Options(outbound.Options{Timeout: env.RequestTimeout, UserAgent: env.UserAgent}))
+	return nil
+}
+
+// Close releases idle connections.
+func (s *Sink) Close() error {
+	if s.client != nil {
+		s.client.CloseIdleConnections()
 	}
 	return nil
 }
 
-// Provision builds the client; the endpoint is the operator's, trusted.
-func (s *Sink) Provision(_ context.Context, env hook.Env) error {
-	s.client = outbound.New(outbound.Options{Timeout: env.RequestTimeout, UserAgent: env.UserAgent})
-	return nil
+// prefixed puts prefix before every problem of err (each line of a
+// joined error), so that a delivery problem names its key in the section:
+// "delivery.headers.\"Connection\": …".
+func prefixed(prefix string, err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var parts []string
+		var out []error
+		for _, e := range j.Unwrap() {
+			if e != nil {
+				parts = append(parts, e.Error())
+				out = append(out, prefixed(prefix, e))
+			}
+		}
+		if strings.Join(parts, "\n") == err.Error() { // errors.Join, not fmt.Errorf with two %w
+			return errors.Join(out...)
+		}
+	}
+	return fmt.Errorf("%s%w", prefix, err)
 }
 
 // Targets returns the command sink target; it receives only what the
 // runtime routes to it by name.
 func (s *Sink) Targets() []hook.Target {
-	return []hook.Target{{Name: hook.CommandsTarget, Handler: s, Match: hook.Never}}
+	return []hook.Target{{Name: hook.CommandsTarget, Handler: s, Match: hook.Never, Delivery: s.Delivery}}
 }
 
 // Handle POSTs the XMLMSG document; any 2xx delivers it.

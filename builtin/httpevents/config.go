@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrt/hookd/builtin/wasmscript"
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/delivery"
 	"github.com/hookrt/hookd/internal/outbound"
 )
 
@@ -46,6 +47,13 @@ type Domain struct {
 	// Config is a .wasm script's own configuration, which it reads with
 	// config_read (pdk.Config).
 	Config map[string]any `toml:"config" json:"config,omitempty"`
+	// Delivery is the [domain.delivery] table (JSON "delivery"): the
+	// target's headers, signing, TLS, proxy, filter, rate limit and order
+	// (internal/delivery). The HTTP part applies to a URL script; a
+	// plugin makes its own requests, so only the filter, the rate limit
+	// and the order apply to it. A domain token may not name files nor
+	// set the proxy (delivery.CheckOwner, at the runtime's write).
+	Delivery hook.DeliverySettings `toml:"delivery" json:"delivery,omitzero"`
 	// Module, when set, is the plugin's binary itself (a stored plugin
 	// version) rather than a file: the domain is then a plugin whatever
 	// Script says, and Script is ignored. Never read from a file or JSON:
@@ -133,8 +141,73 @@ func (ds *Domains) Validate() error {
 		if d.CombineInterval != nil && time.Duration(*d.CombineInterval) > maxCombine {
 			errs = append(errs, fmt.Errorf("%s: combine_interval: must be between 0 and 300s, got %s", at, *d.CombineInterval))
 		}
+		if err := d.validateDelivery(at); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateDelivery judges d's delivery table alone, as [Domains.Validate]
+// does, for a stored domain whose script is "" (its active stored plugin,
+// which Validate cannot judge as a script): errors start with
+// "[[domain]] id %q: delivery.".
+func (d *Domain) ValidateDelivery() error {
+	return d.validateDelivery(fmt.Sprintf("[[domain]] id %q", d.ID))
+}
+
+func (d *Domain) validateDelivery(at string) error {
+	var errs []error
+	if err := delivery.Validate(&d.Delivery); err != nil {
+		errs = append(errs, prefixed(at+": delivery.", err))
+	}
+	if d.IsPlugin() {
+		if k := httpKey(&d.Delivery); k != "" {
+			errs = append(errs, fmt.Errorf("%s: delivery.%s: applies to a URL script; a plugin makes its own requests (set only filter, rate_limit, burst and ordered_by for it)", at, k))
+		}
+	}
+	if d.CombineInterval != nil {
+		if err := delivery.CheckCombine(&d.Delivery, time.Duration(*d.CombineInterval)); err != nil {
+			errs = append(errs, prefixed(at+": delivery.", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// httpKey names the first HTTP setting s holds (headers, signing, TLS,
+// proxy), "" when it holds none: what a plugin target cannot apply.
+func httpKey(s *hook.DeliverySettings) string {
+	switch {
+	case len(s.Headers) > 0:
+		return "headers"
+	case s.Signing != "" || len(s.SigningSecrets) > 0 || s.SigningKey != "":
+		return "signing"
+	case s.TLS != (hook.TLSSettings{}):
+		return "tls"
+	case s.Proxy != "":
+		return "proxy"
+	}
+	return ""
+}
+
+// prefixed puts prefix before every problem of err (each line of a
+// joined error), so that a delivery problem names its key in the section:
+// "delivery.headers.\"Connection\": …".
+func prefixed(prefix string, err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var parts []string
+		var out []error
+		for _, e := range j.Unwrap() {
+			if e != nil {
+				parts = append(parts, e.Error())
+				out = append(out, prefixed(prefix, e))
+			}
+		}
+		if strings.Join(parts, "\n") == err.Error() { // errors.Join, not fmt.Errorf with two %w
+			return errors.Join(out...)
+		}
+	}
+	return fmt.Errorf("%s%w", prefix, err)
 }
 
 func checkURL(s string) error {
@@ -157,6 +230,10 @@ type Events struct {
 	Timeout         hook.Duration `toml:"timeout"`
 	CombineInterval hook.Duration `toml:"combine_interval"`
 	AllowPrivate    []string      `toml:"allow_private"`
+	// Delivery is the [http_events.delivery] table: the global script's
+	// delivery settings (internal/delivery); nil sets none. Each
+	// [[domain]] has its own.
+	Delivery *hook.DeliverySettings `toml:"delivery"`
 
 	targets []hook.Target
 	live    *live // set by Provision (module.go)
@@ -211,6 +288,12 @@ func (e *Events) Validate() error {
 	if _, err := outbound.ParsePrefixes(e.AllowPrivate); err != nil {
 		errs = append(errs, fmt.Errorf("allow_private: %w", err))
 	}
+	if err := delivery.Validate(e.Delivery); err != nil {
+		errs = append(errs, prefixed("delivery.", err))
+	}
+	if err := delivery.CheckCombine(e.Delivery, time.Duration(e.CombineInterval)); err != nil && e.Global {
+		errs = append(errs, prefixed("delivery.", err))
+	}
 	if e.Off() != "" {
 		errs = append(errs, errors.New("neither global nor per_domain is on; turn one on (or remove the [http_events] section)"))
 	}
@@ -246,12 +329,13 @@ func (e *Events) Off() string {
 // strict and combine_interval are the [http_events] values when the entry
 // does not set its own.
 type effectiveDomain struct {
-	ID              string               `toml:"id"`
-	Script          string               `toml:"script"`
-	Strict          bool                 `toml:"strict"`
-	CombineInterval hook.Duration        `toml:"combine_interval"`
-	Plugin          *wasmscript.Settings `toml:"plugin,omitempty"`
-	Config          map[string]any       `toml:"config,omitempty"`
+	ID              string                 `toml:"id"`
+	Script          string                 `toml:"script"`
+	Strict          bool                   `toml:"strict"`
+	CombineInterval hook.Duration          `toml:"combine_interval"`
+	Plugin          *wasmscript.Settings   `toml:"plugin,omitempty"`
+	Config          map[string]any         `toml:"config,omitempty"`
+	Delivery        *hook.DeliverySettings `toml:"delivery,omitempty"`
 }
 
 // Effective returns the entries as they run (see effectiveDomain).
@@ -274,6 +358,9 @@ func (ds *Domains) Effective(_ time.Duration, lookup func(string) (hook.Module, 
 		if d.IsPlugin() {
 			s := d.Plugin.Effective()
 			ed.Plugin = &s
+		}
+		if !d.Delivery.IsZero() {
+			ed.Delivery = &d.Delivery
 		}
 		out = append(out, ed)
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hookrt/hookd/builtin/wasmscript"
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/delivery"
 	"github.com/hookrt/hookd/internal/outbound"
 	"github.com/hookrt/hookd/internal/xmlmsg"
 )
@@ -52,11 +54,16 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 		if err != nil {
 			return err
 		}
+		h, err := delivery.Build(e.Delivery, l.deliveryEnv())
+		if err != nil {
+			return prefixed("delivery.", err)
+		}
 		e.targets = append(e.targets, hook.Target{
-			Name:    GlobalTarget,
-			Handler: &script{url: u, strict: e.GlobalStrict, client: l.newClient(nil)},
-			Match:   notInternal,
-			Policy:  e.policy(e.GlobalStrict, time.Duration(e.CombineInterval)),
+			Name:     GlobalTarget,
+			Handler:  &script{url: u, strict: e.GlobalStrict, client: l.newClient(h.Options(l.base(nil)))},
+			Match:    notInternal,
+			Policy:   e.policy(e.GlobalStrict, time.Duration(e.CombineInterval)),
+			Delivery: e.Delivery,
 		})
 		env.Logger.Info("global HTTP events", slog.String("url", u), slog.Bool("strict", e.GlobalStrict))
 	}
@@ -71,7 +78,12 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 	if err != nil {
 		return fmt.Errorf("allow_private: %w", err)
 	}
-	l.client = l.newClient(outbound.NewGuard(allow))
+	l.guard = outbound.NewGuard(allow)
+	shared, err := delivery.Build(nil, l.deliveryEnv()) // [delivery] proxy, if any
+	if err != nil {
+		return prefixed("delivery.", err)
+	}
+	l.client = l.newClient(shared.Options(l.base(l.guard)))
 	if m, ok := env.Lookup(wasmscript.ID); ok {
 		l.settings = m.(*wasmscript.Plugins)
 	}
@@ -99,19 +111,42 @@ type live struct {
 	env      hook.Env
 	timeout  time.Duration
 	settings *wasmscript.Plugins
-	client   *outbound.Client // every domain's URL script; nil when per_domain is off
+	guard    *outbound.Guard  // the SSRF guard of every domain's client; nil when per_domain is off
+	client   *outbound.Client // the domains' URL scripts without HTTP settings of their own; nil when per_domain is off
 
 	mu      sync.Mutex
 	clients []*outbound.Client
 	plugins *wasmscript.Host
 }
 
-func (l *live) newClient(guard *outbound.Guard) *outbound.Client {
-	c := outbound.New(outbound.Options{Timeout: l.timeout, UserAgent: l.env.UserAgent, MaxBody: xmlmsg.MaxReply, Guard: guard})
+// base is the outbound options of every script's client, before its
+// delivery settings: guard for the domains' scripts, nil for the global
+// one (the operator's own server).
+func (l *live) base(guard *outbound.Guard) outbound.Options {
+	return outbound.Options{Timeout: l.timeout, UserAgent: l.env.UserAgent, MaxBody: xmlmsg.MaxReply, Guard: guard}
+}
+
+// deliveryEnv is what delivery.Build reads files from and falls back to.
+func (l *live) deliveryEnv() delivery.Env {
+	return delivery.Env{PrivateDir: l.env.PrivateDir, Proxy: l.env.DeliveryProxy}
+}
+
+// newClient makes a client that the module closes with itself.
+func (l *live) newClient(o outbound.Options) *outbound.Client {
+	c := outbound.New(o)
 	l.mu.Lock()
 	l.clients = append(l.clients, c)
 	l.mu.Unlock()
 	return c
+}
+
+// dropClient closes c, made by newClient, and forgets it: its target was
+// replaced or removed (a stored domain changed).
+func (l *live) dropClient(c *outbound.Client) {
+	l.mu.Lock()
+	l.clients = slices.DeleteFunc(l.clients, func(x *outbound.Client) bool { return x == c })
+	l.mu.Unlock()
+	c.CloseIdleConnections()
 }
 
 // host returns the plugin host, nil until a plugin was loaded.
@@ -150,9 +185,11 @@ func (e *Events) policy(strict bool, combine time.Duration) hook.Policy {
 }
 
 // BuildDomain builds one domain's delivery target: its name
-// (DomainTargetPrefix + id), the events it matches, its policy, and its
-// handler, a URL script or a WebAssembly plugin (from its file or its
-// stored bytes, d.Module) loaded exactly as at start; and the function
+// (DomainTargetPrefix + id), the events it matches, its policy, its
+// delivery settings, and its handler, a URL script (through a client of
+// its own when its delivery settings need one: headers, signing, TLS,
+// proxy) or a WebAssembly plugin (from its file or its stored bytes,
+// d.Module) loaded exactly as at start; and the function
 // that closes the handler once the target is no longer used. Provision
 // builds every [[domain]] entry with it, and the runtime every stored
 // domain, so that both are judged and run by the same code.
@@ -181,10 +218,29 @@ func (e *Events) BuildDomain(ctx context.Context, d Domain) (hook.Target, func(c
 	if d.CombineInterval != nil {
 		combine = time.Duration(*d.CombineInterval)
 	}
-	var h hook.Handler = &script{url: d.Script, strict: strict, client: l.client}
+	if err := delivery.CheckCombine(&d.Delivery, combine); err != nil { // [http_events] combine_interval, inherited
+		return hook.Target{}, nil, prefixed(fmt.Sprintf("[[domain]] id %q: delivery.", id), err)
+	}
+	var settings *hook.DeliverySettings
+	if !d.Delivery.IsZero() {
+		settings = &d.Delivery
+	}
+	var h hook.Handler
 	closer := func(context.Context) error { return nil } // the client is shared, closed with the module
 	p := e.policy(strict, combine)
-	if d.IsPlugin() {
+	if !d.IsPlugin() {
+		client, err := l.domainClient(settings)
+		if err != nil {
+			return hook.Target{}, nil, prefixed(fmt.Sprintf("[[domain]] id %q: delivery.", id), err)
+		}
+		if client != l.client {
+			closer = func(context.Context) error { l.dropClient(client); return nil }
+		}
+		h = &script{url: d.Script, strict: strict, client: client}
+	} else {
+		if k := httpKey(&d.Delivery); k != "" { // a stored domain's "" script: Validate took it for a URL
+			return hook.Target{}, nil, fmt.Errorf("[[domain]] id %q: delivery.%s: applies to a URL script; a plugin makes its own requests (set only filter, rate_limit, burst and ordered_by for it)", id, k)
+		}
 		host, err := l.ensureHost(ctx)
 		if err != nil {
 			return hook.Target{}, nil, err
@@ -202,11 +258,31 @@ func (e *Events) BuildDomain(ctx context.Context, d Domain) (hook.Target, func(c
 			slog.String("sha256", sc.SHA256()), slog.Bool("strict", strict), slog.Bool("stored", d.Module != nil))
 	}
 	return hook.Target{
-		Name:    DomainTargetPrefix + id,
-		Handler: h,
-		Match:   func(ev *hook.Event) bool { return ev.DomainID() == id && notInternal(ev) },
-		Policy:  p,
+		Name:     DomainTargetPrefix + id,
+		Handler:  h,
+		Match:    func(ev *hook.Event) bool { return ev.DomainID() == id && notInternal(ev) },
+		Policy:   p,
+		Delivery: settings,
 	}, closer, nil
+}
+
+// domainClient returns the client of a domain's URL script with delivery
+// settings s: the shared one when s needs nothing of a client's own (no
+// headers, signing, TLS or proxy), else a client of its own, with the
+// SSRF guard like every domain's (and through a proxy, the guard checks
+// the destination and the proxy's address both: internal/outbound).
+func (l *live) domainClient(s *hook.DeliverySettings) (*outbound.Client, error) {
+	if s.IsZero() {
+		return l.client, nil
+	}
+	h, err := delivery.Build(s, l.deliveryEnv())
+	if err != nil {
+		return nil, err
+	}
+	if h.Shared() {
+		return l.client, nil
+	}
+	return l.newClient(h.Options(l.base(l.guard))), nil
 }
 
 // notInternal keeps hookd's own command events away from scripts.

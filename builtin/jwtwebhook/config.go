@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/delivery"
 )
 
 // ID is the module ID and the config section name.
@@ -156,6 +157,9 @@ func (w *Webhook) Validate() error {
 	if lt := time.Duration(w.Lifetime); lt != 0 && (lt < minLifetime || lt > maxLifetime) {
 		errs = append(errs, fmt.Errorf("lifetime: must be between %s and %s, got %s", minLifetime, maxLifetime, time.Duration(w.Lifetime)))
 	}
+	if err := delivery.Validate(w.Delivery); err != nil {
+		errs = append(errs, prefixed("delivery.", err))
+	}
 	if why := w.Off(); why != "" {
 		errs = append(errs, errors.New("events: none is enabled; set at least one of events.user_create, events.user_delete, events.user_undelete, events.domain_delete to true (or remove the [jwt_webhook] section)"))
 	}
@@ -184,9 +188,29 @@ func (w *Webhook) Off() string {
 // 300s. `hookd config` and the admin page show it.
 func (w *Webhook) Effective(time.Duration, func(string) (hook.Module, bool)) any {
 	c := Webhook{URL: w.URL, PrivateKey: w.PrivateKey, Alg: w.Alg, Claims: w.Claims, Lifetime: w.Lifetime,
-		PreviousKeys: w.PreviousKeys, Events: w.Events}
+		PreviousKeys: w.PreviousKeys, Events: w.Events, Delivery: w.Delivery}
 	if c.Lifetime == 0 {
 		c.Lifetime = hook.Duration(defaultLifetime)
 	}
 	return &c
+}
+
+// prefixed puts prefix before every problem of err (each line of a
+// joined error), so that a delivery problem names its key in the section:
+// "delivery.headers.\"Connection\": …".
+func prefixed(prefix string, err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var parts []string
+		var out []error
+		for _, e := range j.Unwrap() {
+			if e != nil {
+				parts = append(parts, e.Error())
+				out = append(out, prefixed(prefix, e))
+			}
+		}
+		if strings.Join(parts, "\n") == err.Error() { // errors.Join, not fmt.Errorf with two %w
+			return errors.Join(out...)
+		}
+	}
+	return fmt.Errorf("%s%w", prefix, err)
 }

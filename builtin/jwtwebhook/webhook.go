@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/delivery"
 	"github.com/hookrt/hookd/internal/jwtsign"
 	"github.com/hookrt/hookd/internal/outbound"
 )
@@ -28,6 +29,10 @@ type Webhook struct {
 	Lifetime     hook.Duration `toml:"lifetime"`
 	PreviousKeys []string      `toml:"previous_keys"`
 	Events       Events        `toml:"events"`
+	// Delivery is the [jwt_webhook.delivery] table: headers, signing,
+	// TLS, proxy, filter, rate limit and order of the webhook's requests
+	// (internal/delivery); nil sets none.
+	Delivery *hook.DeliverySettings `toml:"delivery"`
 
 	// Now is the clock tokens are stamped with; nil means time.Now. Tests
 	// set it to step time between attempts without sleeping.
@@ -50,7 +55,8 @@ var (
 )
 
 // Provision loads the signing key (and the previous keys still published)
-// and builds the HTTP client.
+// and builds the HTTP client with the delivery settings (their files read
+// now, so that a missing one stops the start, not the first delivery).
 func (w *Webhook) Provision(_ context.Context, env hook.Env) error {
 	key, err := jwtsign.LoadKey(env.PrivateDir, w.PrivateKey, w.Alg)
 	if err != nil {
@@ -64,7 +70,11 @@ func (w *Webhook) Provision(_ context.Context, env hook.Env) error {
 		}
 		w.prev = append(w.prev, k)
 	}
-	w.client = outbound.New(outbound.Options{Timeout: env.RequestTimeout, UserAgent: env.UserAgent})
+	h, err := delivery.Build(w.Delivery, delivery.Env{PrivateDir: env.PrivateDir, Proxy: env.DeliveryProxy})
+	if err != nil {
+		return prefixed("delivery.", err)
+	}
+	w.client = outbound.New(h.Options(outbound.Options{Timeout: env.RequestTimeout, UserAgent: env.UserAgent}))
 	w.events = w.Events.enabled()
 	w.log = env.Logger
 	w.log.Info("jwt webhook ready", slog.String("url", w.URL), slog.Any("key", w.key))
@@ -75,9 +85,10 @@ func (w *Webhook) Provision(_ context.Context, env hook.Env) error {
 // acknowledged (bounded by the delivery maximum age).
 func (w *Webhook) Targets() []hook.Target {
 	return []hook.Target{{
-		Name:    ID,
-		Handler: w,
-		Match:   func(ev *hook.Event) bool { _, ok := w.events[ev.Name()]; return ok },
+		Name:     ID,
+		Handler:  w,
+		Match:    func(ev *hook.Event) bool { _, ok := w.events[ev.Name()]; return ok },
+		Delivery: w.Delivery,
 	}}
 }
 

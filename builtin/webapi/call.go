@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/delivery"
 	"github.com/hookrt/hookd/internal/outbound"
 )
 
@@ -31,7 +32,8 @@ var (
 )
 
 // Provision checks the settings, parses the template and builds the HTTP
-// client. The service URL is the operator's, so no SSRF guard applies.
+// client with the delivery settings (their files read now). The service
+// URL is the operator's, so no SSRF guard applies.
 func (s *Service) Provision(_ context.Context, env hook.Env) error {
 	s.withDefaults() // on the runtime's fresh copy of the section
 	if err := s.validate(); err != nil {
@@ -64,7 +66,13 @@ func (s *Service) Provision(_ context.Context, env hook.Env) error {
 	}
 	s.count = count
 	s.decider = env.Signup
-	s.client = outbound.New(outbound.Options{Timeout: s.timeout, UserAgent: env.UserAgent, MaxBody: MaxAnswer})
+	h, err := delivery.Build(s.Delivery, delivery.Env{PrivateDir: env.PrivateDir, Proxy: env.DeliveryProxy})
+	if err != nil {
+		return prefixed("delivery.", err)
+	}
+	// One client for the notifications and the synchronous calls: the
+	// same service, reached the same way.
+	s.client = outbound.New(h.Options(outbound.Options{Timeout: s.timeout, UserAgent: env.UserAgent, MaxBody: MaxAnswer}))
 	s.log.Info("external WebAPI ready", slog.String("url", redacted(s.URL)), slog.Duration("timeout", s.timeout),
 		slog.Bool("signup", s.UseSignup), slog.String("signup_plugin", s.SignupPlugin), slog.Bool("notification", s.UseNotification),
 		slog.Bool("forgot_password", s.UseForgotPassword))

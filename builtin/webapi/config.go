@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/delivery"
 	"github.com/hookrt/hookd/internal/outbound"
 )
 
@@ -93,6 +94,12 @@ type Service struct {
 	// signup on; a domain whose plugin has no on_signup, or abstains, is
 	// decided by the WebAPI. See signupplugin.go.
 	SignupPlugin string `toml:"signup_plugin"`
+	// Delivery is the [webapi.delivery] table (internal/delivery): the
+	// notification target's headers, signing, TLS, proxy, filter, rate
+	// limit and order. Its HTTP part (headers, signing, TLS, proxy) also
+	// applies to the sign-up and forgotten-password calls: they go to the
+	// same service, which authenticates hookd the same way. nil sets none.
+	Delivery *hook.DeliverySettings `toml:"delivery"`
 
 	client  *outbound.Client
 	tmpl    *Template
@@ -207,7 +214,30 @@ func (s *Service) validate() error {
 	if !isLang(s.Language) {
 		errs = append(errs, fmt.Errorf("language: must be a two-letter lowercase ISO 639-1 code like \"en\", got %q", s.Language))
 	}
+	if err := delivery.Validate(s.Delivery); err != nil {
+		errs = append(errs, prefixed("delivery.", err))
+	}
 	return errors.Join(errs...)
+}
+
+// prefixed puts prefix before every problem of err (each line of a
+// joined error), so that a delivery problem names its key in the section:
+// "delivery.headers.\"Connection\": …".
+func prefixed(prefix string, err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var parts []string
+		var out []error
+		for _, e := range j.Unwrap() {
+			if e != nil {
+				parts = append(parts, e.Error())
+				out = append(out, prefixed(prefix, e))
+			}
+		}
+		if strings.Join(parts, "\n") == err.Error() { // errors.Join, not fmt.Errorf with two %w
+			return errors.Join(out...)
+		}
+	}
+	return fmt.Errorf("%s%w", prefix, err)
 }
 
 // isLang reports whether s is two lowercase ASCII letters.

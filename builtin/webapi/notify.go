@@ -23,10 +23,11 @@ func (s *Service) Targets() []hook.Target {
 		return nil
 	}
 	return []hook.Target{{
-		Name:    NotificationTarget,
-		Handler: hook.HandlerFunc(s.notifyEvent),
-		Match:   wantsNotification,
-		Policy:  hook.Policy{Timeout: s.timeout},
+		Name:     NotificationTarget,
+		Handler:  hook.HandlerFunc(s.notifyEvent),
+		Match:    wantsNotification,
+		Policy:   hook.Policy{Timeout: s.timeout},
+		Delivery: s.Delivery,
 	}}
 }
 
