@@ -7,9 +7,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -44,8 +46,19 @@ const (
 // and, when it has one, the Ed25519 key. It is immutable and safe for
 // concurrent use: one per target, built once when the target is.
 type Signer struct {
-	secrets [][]byte
+	secrets []*hmacPool
 	key     ed25519.PrivateKey
+}
+
+// hmacPool keeps one secret's keyed HMAC states: hmac.New hashes the key
+// into its inner and outer pads, which Reset restores without redoing.
+type hmacPool struct {
+	sync.Pool
+}
+
+func newHMACPool(secret []byte) *hmacPool {
+	key := append([]byte(nil), secret...)
+	return &hmacPool{sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
 }
 
 // ParseSecret decodes a v1 secret: "whsec_" + standard base64 (padded or
@@ -94,12 +107,12 @@ func NewSigner(secrets [][]byte, key ed25519.PrivateKey) (*Signer, error) {
 	if len(secrets) == 0 && key == nil {
 		return nil, errors.New("standard-webhooks signing needs at least one signing secret (signing_secrets) or a signing key (signing_key)")
 	}
-	s := &Signer{secrets: make([][]byte, len(secrets))}
+	s := &Signer{secrets: make([]*hmacPool, len(secrets))}
 	for i, sec := range secrets {
 		if err := checkSecretLen(len(sec)); err != nil {
 			return nil, fmt.Errorf("signing_secrets[%d]: %w", i, err)
 		}
-		s.secrets[i] = append([]byte(nil), sec...)
+		s.secrets[i] = newHMACPool(sec)
 	}
 	if key != nil {
 		if len(key) != ed25519.PrivateKeySize {
@@ -120,35 +133,49 @@ func (s *Signer) Sign(h http.Header, id string, at time.Time, body []byte) {
 		return
 	}
 	ts := strconv.FormatInt(at.Unix(), 10)
+	// The signed content, "<id>.<ts>.<body>": the prefix once, and the
+	// body after it only when Ed25519 needs the message in one piece
+	// (HMAC takes the body where it is).
+	n := len(id) + len(ts) + 2
+	if s.key != nil {
+		n += len(body)
+	}
+	msg := make([]byte, 0, n)
+	msg = append(msg, id...)
+	msg = append(msg, '.')
+	msg = append(msg, ts...)
+	msg = append(msg, '.')
+	prefix := len(msg)
+	if s.key != nil {
+		msg = append(msg, body...)
+	}
 	var sig strings.Builder
 	// Each v1: 3 + 44 bytes; v1a: 4 + 88 bytes; separators.
 	sig.Grow(len(s.secrets)*48 + 93)
-	for _, sec := range s.secrets {
-		m := hmac.New(sha256.New, sec)
-		// The signed content without building it: id "." ts "." body.
-		m.Write([]byte(id))
-		m.Write([]byte{'.'})
-		m.Write([]byte(ts))
-		m.Write([]byte{'.'})
+	var sum [sha256.Size]byte
+	var b64 [88]byte
+	for _, p := range s.secrets {
+		m := p.Get().(hash.Hash)
+		m.Reset()
+		m.Write(msg[:prefix])
 		m.Write(body)
+		mac := m.Sum(sum[:0])
+		p.Put(m)
 		if sig.Len() > 0 {
 			sig.WriteByte(' ')
 		}
 		sig.WriteString("v1,")
-		sig.WriteString(base64.StdEncoding.EncodeToString(m.Sum(nil)))
+		base64.StdEncoding.Encode(b64[:], mac)
+		sig.Write(b64[:base64.StdEncoding.EncodedLen(len(mac))])
 	}
 	if s.key != nil {
-		msg := make([]byte, 0, len(id)+len(ts)+2+len(body))
-		msg = append(msg, id...)
-		msg = append(msg, '.')
-		msg = append(msg, ts...)
-		msg = append(msg, '.')
-		msg = append(msg, body...)
 		if sig.Len() > 0 {
 			sig.WriteByte(' ')
 		}
 		sig.WriteString("v1a,")
-		sig.WriteString(base64.StdEncoding.EncodeToString(ed25519.Sign(s.key, msg)))
+		es := ed25519.Sign(s.key, msg)
+		base64.StdEncoding.Encode(b64[:], es)
+		sig.Write(b64[:base64.StdEncoding.EncodedLen(len(es))])
 	}
 	// h.Set, without canonicalising the names again on every request.
 	h[canonicalID] = []string{id}
