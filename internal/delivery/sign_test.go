@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -270,4 +271,42 @@ func BenchmarkSignEd25519(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchSign(b, s)
+}
+
+// One Signer serves every attempt of its target at once (the pooled HMAC
+// states must not be shared): concurrent signatures equal sequential ones.
+func TestSignConcurrent(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	s, err := delivery.NewSigner([][]byte{randomSecret(t, 32), randomSecret(t, 48)}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	want := make([]string, n)
+	for i := range want {
+		h := http.Header{}
+		s.Sign(h, "id-"+strconv.Itoa(i), time.Unix(int64(i), 0), []byte(strings.Repeat("b", i*37)))
+		want[i] = h.Get("webhook-signature")
+	}
+	got := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			for range 20 {
+				h := http.Header{}
+				s.Sign(h, "id-"+strconv.Itoa(i), time.Unix(int64(i), 0), []byte(strings.Repeat("b", i*37)))
+				if got[i] != "" && got[i] != h.Get("webhook-signature") {
+					got[i] = "differs between runs"
+					return
+				}
+				got[i] = h.Get("webhook-signature")
+			}
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if got[i] != want[i] {
+			t.Errorf("signature %d concurrently %q, sequentially %q", i, got[i], want[i])
+		}
+	}
 }
