@@ -28,8 +28,9 @@ const busyWait = 200 * time.Millisecond
 //  1. preflight: a delivery whose target is disabled, or whose event is
 //     past the maximum age, is dead without an attempt; the job of a paused
 //     target, or of one not configured on this node, waits;
-//  2. admission: the target's in-flight cap and circuit breaker may make
-//     the job wait instead;
+//  2. admission: the target's in-flight cap, circuit breaker and rate
+//     limit may make the job wait instead (a short wait for the rate
+//     limit is waited in place: ratelimit.go); it waits, never fails;
 //  3. one attempt through the target's handler, under its timeout, a
 //     panic being a failed attempt; an attempt cut short by shutdown is
 //     released for the next start, not counted;
@@ -114,6 +115,16 @@ func (e *Engine) attempt(ctx context.Context, t *target, works []*store.Work, di
 			return round{wait: busyWait + spread(busyWait)}, nil
 		}
 		defer t.inflight.Add(-1)
+	}
+	if until, open := t.breaker.openUntilAt(time.Now()); open {
+		// Before the rate limit: a job of a target that is down takes no
+		// token (nor a probe: admit below decides that).
+		return round{wait: time.Until(until) + spread(time.Second)}, nil
+	}
+	if wait, cut := e.admitRate(ctx, t); cut {
+		return round{}, nil // stopping: as an attempt cut short, released
+	} else if wait > 0 {
+		return round{wait: wait}, nil
 	}
 	start := time.Now()
 	if wait := t.breaker.admit(start); wait > 0 {

@@ -35,6 +35,10 @@ type Options struct {
 	// Metrics is where the engine registers its own collectors (rate
 	// limits, order waits: metrics.go); nil: nobody gathers them.
 	Metrics hook.MetricsRegistry
+	// DeliveryProxy is [delivery] proxy, the egress proxy of targets whose
+	// delivery settings name none: the engine only shows it, in
+	// TargetStatus.Delivery (the targets' clients use it).
+	DeliveryProxy string
 }
 
 // StoreOptions name the database.
@@ -117,6 +121,14 @@ type Engine struct {
 	closeErr  error
 
 	metrics *engineMetrics // what the delivery settings cost (metrics.go)
+	// deliveryProxy: see Options.DeliveryProxy.
+	deliveryProxy string
+
+	// node is this engine's id in hookd_node, nodes how many nodes beat
+	// lately (1 on SQLite); heart beats on PostgreSQL (nodes.go).
+	node  string
+	nodes atomic.Int64
+	heart *heart
 }
 
 // target is a hook.Target with its schedule, breaker and in-flight count.
@@ -137,6 +149,18 @@ type target struct {
 	life    sync.RWMutex
 	retired bool
 	users   sync.WaitGroup
+
+	// filter is the compiled delivery.filter (nil: every event Match
+	// wants); rate is the rate limit (nil: none). See Wants and
+	// ratelimit.go.
+	filter func(*hook.Event) bool
+	rate   *rateLimit
+}
+
+// Wants reports whether t wants ev: its Match and its delivery filter
+// both do. Routing asks this, so a filtered-out event gets no delivery.
+func (t *target) Wants(ev *hook.Event) bool {
+	return t.Target.Wants(ev) && (t.filter == nil || t.filter(ev))
 }
 
 // maxGroup bounds how many items one group-commit transaction carries.
@@ -178,7 +202,11 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		unknownWait:  unknownWait,
 		noWorkers:    o.NoWorkers,
 		health:       newHealthProbe(),
+
+		deliveryProxy: o.DeliveryProxy,
+		node:          nodeID(o.ServerID),
 	}
+	e.nodes.Store(1)
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -276,6 +304,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.releaseOrphans(ctx); err != nil {
 		return err
 	}
+	e.heart = startHeart(ctx, e) // the rate limits divided before the first delivery
 	if err := e.q.start(ctx, c); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
@@ -290,7 +319,8 @@ func (e *Engine) Start(ctx context.Context) error {
 }
 
 // CheckTargets refuses targets the engine cannot run: without a name or
-// a handler, combining without a batch handler, or a name used twice.
+// a handler, combining without a batch handler, a name used twice, or
+// delivery settings that are invalid (settings.go).
 // Open calls it; runtime.Check too, so that check refuses what serve does.
 func CheckTargets(ts []hook.Target) error {
 	seen := make(map[string]bool, len(ts))
@@ -305,12 +335,21 @@ func CheckTargets(ts []hook.Target) error {
 			return fmt.Errorf("target %q defined twice", t.Name)
 		}
 		seen[t.Name] = true
+		if err := checkDelivery(t); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// newTarget gives t its schedule, breaker and in-flight cap.
-func (e *Engine) newTarget(t hook.Target) *target {
+// newTarget gives t its schedule, breaker, in-flight cap, filter and
+// rate limit; an error only for a filter that does not compile (which
+// CheckTargets refuses first).
+func (e *Engine) newTarget(t hook.Target) (*target, error) {
+	filter, err := compileFilter(t.Delivery)
+	if err != nil {
+		return nil, fmt.Errorf("target %q: delivery: %w", t.Name, err)
+	}
 	d := e.delivery
 	tt := &target{
 		Target: t,
@@ -321,12 +360,14 @@ func (e *Engine) newTarget(t hook.Target) *target {
 			cap:       d.BreakerCooldown,
 		},
 		maxInflight: int64(max(1, d.Workers/2)),
+		filter:      filter,
+		rate:        newRateLimit(t.Delivery, int(e.nodes.Load())),
 	}
 	if len(t.Policy.Schedule) > 0 {
 		tt.sched = schedule{steps: t.Policy.Schedule, jitter: e.sched.jitter}
 	}
 	tt.breaker.sched = tt.sched
-	return tt
+	return tt, nil
 }
 
 // Targets returns the names of the targets, in routing order.
@@ -376,6 +417,7 @@ func (e *Engine) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stop workers: %w", err))
 		}
 		wg.Wait()
+		e.heart.stop(ctx, e)
 		if err := e.closeStore(ctx); err != nil {
 			errs = append(errs, err)
 		}

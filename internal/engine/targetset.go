@@ -152,7 +152,10 @@ func (e *Engine) SetTargets(ctx context.Context, add []hook.Target, remove []str
 			if tt != nil {
 				retired = append(retired, tt)
 			}
-			tt = e.newTarget(t)
+			var err error
+			if tt, err = e.newTarget(t); err != nil {
+				return err // nothing changed yet
+			}
 		}
 		set.byName[t.Name] = tt
 		set.order = append(set.order, tt)
