@@ -232,7 +232,7 @@ func requestBody(r *http.Request) ([]byte, error) {
 			return nil, err
 		}
 		defer rc.Close()
-		return io.ReadAll(rc)
+		return readAll(rc, r.ContentLength)
 	}
 	b, err := io.ReadAll(r.Body)
 	r.Body.Close()
@@ -242,4 +242,27 @@ func requestBody(r *http.Request) ([]byte, error) {
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	return b, nil
+}
+
+// readAll reads rc to its end in one allocation when size (the request's
+// ContentLength) is right, as it is for the requests hookd makes; io.ReadAll
+// would grow its buffer from 512 bytes.
+func readAll(rc io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size > 64<<20 {
+		return io.ReadAll(rc)
+	}
+	b := make([]byte, size, size+1)
+	if n, err := io.ReadFull(rc, b); err == io.ErrUnexpectedEOF || err == io.EOF {
+		return b[:n], nil // shorter than said: the transport refuses to send it, with its own error
+	} else if err != nil {
+		return nil, err
+	}
+	// Nothing more, unless ContentLength was short: look with the spare byte.
+	if n, err := io.ReadFull(rc, b[size:size+1]); n == 0 && err == io.EOF {
+		return b, nil
+	} else if err != nil {
+		return b[:size+int64(n)], err
+	}
+	rest, err := io.ReadAll(rc)
+	return append(b[:size+1], rest...), err
 }

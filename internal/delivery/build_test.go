@@ -34,11 +34,11 @@ import (
 
 // private is a private directory for one test, with helpers to put files in it.
 type private struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 }
 
-func newPrivate(t *testing.T) *private { return &private{t: t, dir: t.TempDir()} }
+func newPrivate(t testing.TB) *private { return &private{t: t, dir: t.TempDir()} }
 
 func (p *private) write(name string, data []byte, mode os.FileMode) {
 	p.t.Helper()
@@ -62,7 +62,7 @@ func pemBlock(typ string, der []byte) []byte {
 }
 
 // ed25519PEM returns a fresh Ed25519 key and its PKCS #8 PEM.
-func ed25519PEM(t *testing.T) (ed25519.PrivateKey, []byte) {
+func ed25519PEM(t testing.TB) (ed25519.PrivateKey, []byte) {
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -457,5 +457,29 @@ func TestBuildSymlinks(t *testing.T) {
 	_, err = delivery.Build(&hook.DeliverySettings{Headers: map[string]hook.Secret{"Authorization": file("leak.token")}}, p.env())
 	if want := filepath.Join(p.dir, "leak.token") + " is a symlink that leads out of the private directory"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a link out: %v, want %q", err, want)
+	}
+}
+
+// A ContentLength that does not match the body (a caller's mistake) still
+// signs exactly the bytes sent.
+func TestPrepareContentLengthMismatch(t *testing.T) {
+	t.Parallel()
+	h, err := delivery.Build(&hook.DeliverySettings{Signing: "standard-webhooks", SigningSecrets: []hook.Secret{lit(testSecret)}}, delivery.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepare := h.Options(outbound.Options{}).Prepare
+	for _, n := range []int64{1, 5, 6, 100, -1} {
+		r := httptest.NewRequest(http.MethodPost, "http://x/", strings.NewReader("hello"))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("hello")), nil }
+		r.ContentLength = n
+		r.Header.Set("X-Event-Id", "e")
+		if err := prepare(r); err != nil {
+			t.Errorf("ContentLength %d: %v", n, err)
+			continue
+		}
+		if want := hmacV1(testSecret, "e", r.Header.Get("webhook-timestamp"), []byte("hello")); r.Header.Get("webhook-signature") != want {
+			t.Errorf("ContentLength %d: signed something else than the body", n)
+		}
 	}
 }
