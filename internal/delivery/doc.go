@@ -9,7 +9,9 @@
 //   - [Validate] judges settings without I/O, at config load, in `hookd
 //     check` and for a stored domain. Every problem names its key
 //     (`headers."Connection": …`, `filter.where."DOMAIN_ID": …`) and what
-//     is allowed; the caller prefixes its section (`[jwt_webhook.delivery]`).
+//     is allowed; the caller prefixes its section (`[jwt_webhook.delivery]`,
+//     [Prefix] does it for every line). [CheckCombine] refuses ordered_by
+//     on a combined target, [CheckProxy] judges [delivery] proxy.
 //   - [CheckOwner] says what a domain token may not set: files in the
 //     private directory and the proxy are the operator's.
 //   - [Filter] compiles the event filter the engine ANDs with the target's
