@@ -108,7 +108,8 @@ func (rt *Runtime) Domain(ctx context.Context, who hook.Principal, id string) (h
 // and checked as serve would). It returns once the change is committed
 // and running on this node; the other nodes follow within their next poll
 // (domains_watch.go). A domain token may put only its own domain, and may
-// not grant its plugin the operator's keys or private networks.
+// not grant its plugin the operator's keys or private networks, nor name
+// files or a proxy in its delivery settings (checkOwnerDelivery).
 func (rt *Runtime) PutDomain(ctx context.Context, who hook.Principal, id string, spec []byte) (hook.DomainInfo, error) {
 	s, err := rt.domainState()
 	if err != nil {
@@ -125,6 +126,9 @@ func (rt *Runtime) PutDomain(ctx context.Context, who hook.Principal, id string,
 		return hook.DomainInfo{}, err
 	}
 	if err := s.checkOwnerGrants(ctx, who, id, d.Plugin); err != nil {
+		return hook.DomainInfo{}, err
+	}
+	if err := s.checkOwnerDelivery(ctx, who, id, d.Delivery); err != nil {
 		return hook.DomainInfo{}, err
 	}
 	// Judge it with what it would run: its active stored plugin, if its
@@ -192,7 +196,7 @@ type targetDiscarder interface {
 
 // domainKeys are the keys a stored domain's settings may have, for the
 // error that names an unknown one.
-const domainKeys = "id, script, strict, combine_interval, plugin, config"
+const domainKeys = "id, script, strict, combine_interval, plugin, config, delivery"
 
 // decodeDomain decodes a stored domain's settings strictly (an unknown key
 // is refused, naming it and the allowed ones) and returns the entry, with
@@ -223,6 +227,9 @@ func decodeDomain(id string, spec []byte) (httpevents.Domain, []byte, error) {
 			"stored plugin (uploaded with PUT /v1/domains/%s/plugin); a file on the node's disk is for config.toml's [[domain]], got %q", id, id, d.Script)
 	}
 	if err := (&httpevents.Domains{d}).Validate(); err != nil && d.Script != "" {
+		return d, nil, hook.Invalid("%s", err.Error())
+	}
+	if err := d.ValidateDelivery(); err != nil && d.Script == "" { // the rest is judged with the stored plugin it runs
 		return d, nil, hook.Invalid("%s", err.Error())
 	}
 	norm := d
