@@ -72,6 +72,11 @@ func ParseSecret(s string) ([]byte, error) {
 	if s == "" {
 		return nil, fmt.Errorf("signing secret is empty: want %q + base64 of %d to %d random bytes", SecretPrefix, MinSecretBytes, MaxSecretBytes)
 	}
+	// Go's decoder skips line breaks inside the text; the libraries'
+	// refuse them, so a secret hookd accepted would fail at the receiver.
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, fmt.Errorf("signing secret has a line break inside: want one line, %q + base64 of %d to %d random bytes", SecretPrefix, MinSecretBytes, MaxSecretBytes)
+	}
 	// Standard base64, as the libraries decode it: padded, or (what they
 	// accept too) without the padding.
 	enc := base64.StdEncoding

@@ -208,6 +208,7 @@ func TestParseSecret(t *testing.T) {
 		{"whsec_abc$defghijklmnopqrstuvwxyz0123456789", "not standard base64 (bad input at byte 3 of the base64, after any \"whsec_\" prefix)"},
 		{secretText, "not standard base64"},          // URL-safe: the libraries refuse it
 		{"v1,whsec_" + std32, "not standard base64"}, // a signature's prefix is not a secret's
+		{"whsec_" + std32[:20] + "\n" + std32[20:], "a line break inside"},
 	} {
 		_, err := delivery.ParseSecret(c.in)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -309,4 +310,32 @@ func TestSignConcurrent(t *testing.T) {
 			t.Errorf("signature %d concurrently %q, sequentially %q", i, got[i], want[i])
 		}
 	}
+}
+
+// ParseSecret on anything: no panic, an accepted secret is 24 to 64 bytes
+// and re-encodes to the input (less the prefix, padding and white space),
+// and an error never quotes the input.
+func FuzzParseSecret(f *testing.F) {
+	for _, s := range []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_", "", "whsec_a-b_", "whsec_" + strings.Repeat("A", 88) + "\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		b, err := delivery.ParseSecret(in)
+		if err != nil {
+			if core := strings.TrimPrefix(strings.TrimSpace(in), "whsec_"); len(core) >= 12 && strings.Contains(err.Error(), core) {
+				t.Fatalf("error quotes the secret: %v", err)
+			}
+			return
+		}
+		if len(b) < 24 || len(b) > 64 {
+			t.Fatalf("accepted %d bytes", len(b))
+		}
+		// Re-encoded, it is the input but for the last character, whose
+		// unused low bits neither Go's decoder nor the libraries' check.
+		core := strings.TrimRight(strings.TrimPrefix(strings.TrimSpace(in), "whsec_"), "=")
+		got := base64.RawStdEncoding.EncodeToString(b)
+		if len(got) != len(core) || got[:len(got)-1] != core[:len(core)-1] {
+			t.Fatalf("%q decoded to %x, which encodes to %q", in, b, got)
+		}
+	})
 }

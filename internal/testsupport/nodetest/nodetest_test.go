@@ -45,7 +45,8 @@ func TestReceiver(t *testing.T) {
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, r.URL+"hook", strings.NewReader(body))
 	req.Header.Set("webhook-id", "msg_1")
 	req.Header.Set("webhook-timestamp", ts)
-	req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(m.Sum(nil)))
+	jsonSig := "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
+	req.Header.Set("webhook-signature", jsonSig)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -62,9 +63,32 @@ func TestReceiver(t *testing.T) {
 		t.Errorf("signed request: %v", d)
 	}
 
+	// A form body (what http_events posts): the libraries verify, then
+	// fail to parse it as JSON; the receiver accepts it with a note.
+	form := "EVENT=USER_CREATE&MODULE=ISL_CP"
+	m = hmac.New(sha256.New, key)
+	m.Write([]byte("msg_2." + ts + "." + form))
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodPost, r.URL+"hook", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	req.Header.Set("webhook-id", "msg_2")
+	req.Header.Set("webhook-timestamp", ts)
+	req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(m.Sum(nil)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	d, err = r.Next(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusNoContent || !d.Valid || !strings.Contains(d.StandardWebhooks[0].Note, "JSON.parse") || !strings.Contains(d.Svix[0].Note, "JSON.parse") {
+		t.Errorf("signed form: status %d, %v", resp.StatusCode, d)
+	}
+
 	v := nodetest.Verify(t,
-		nodetest.Check{Headers: map[string]string{"Webhook-Id": "msg_1", "Webhook-Timestamp": ts, "Webhook-Signature": req.Header.Get("webhook-signature")}, Body: body, Secret: secret},
-		nodetest.Check{Headers: map[string]string{"Webhook-Id": "msg_1", "Webhook-Timestamp": ts, "Webhook-Signature": req.Header.Get("webhook-signature")}, Body: body + " ", Secret: secret},
+		nodetest.Check{Headers: map[string]string{"Webhook-Id": "msg_1", "Webhook-Timestamp": ts, "Webhook-Signature": jsonSig}, Body: body, Secret: secret},
+		nodetest.Check{Headers: map[string]string{"Webhook-Id": "msg_1", "Webhook-Timestamp": ts, "Webhook-Signature": jsonSig}, Body: body + " ", Secret: secret},
 	)
 	if !v[0].Accepted() || !v[1].Refused() {
 		t.Errorf("verify: %v; %v", v[0], v[1])
