@@ -133,6 +133,8 @@ func NewSigner(secrets [][]byte, key ed25519.PrivateKey) (*Signer, error) {
 // (at, in unix seconds: the receiver refuses one too far from its clock,
 // which is what stops a replay) and webhook-signature on h, replacing
 // any earlier values (a retry signs afresh). A nil Signer sets nothing.
+// The specification forbids a "." in the id (it separates the signed
+// parts); hookd's are event ids, UUIDs.
 func (s *Signer) Sign(h http.Header, id string, at time.Time, body []byte) {
 	if s == nil {
 		return
