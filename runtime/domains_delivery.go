@@ -34,7 +34,7 @@ func (s *domainsState) checkOwnerDelivery(ctx context.Context, who hook.Principa
 	}
 	rest := withoutKept(d, base)
 	if err := delivery.CheckOwner(&rest); err != nil {
-		return hook.Invalid("%s", prefixLines(fmt.Sprintf("domain %q: delivery.", id), err))
+		return hook.Invalid("%s", delivery.Prefix(fmt.Sprintf("domain %q: delivery:", id), err))
 	}
 	return nil
 }
@@ -78,14 +78,4 @@ func headerFile(headers map[string]hook.Secret, name string) string {
 		}
 	}
 	return ""
-}
-
-// prefixLines puts prefix before every line of err's message: each
-// problem of a joined error names its key.
-func prefixLines(prefix string, err error) string {
-	lines := strings.Split(err.Error(), "\n")
-	for i, l := range lines {
-		lines[i] = prefix + l
-	}
-	return strings.Join(lines, "\n")
 }

@@ -43,14 +43,14 @@ func TestStoredDomainDelivery(t *testing.T) {
 	}
 
 	_, err = rt.PutDomain(ctx, owner, "7", spec(`{"headers": {"Authorization": {"file": "d7.token"}}}`))
-	mustErr(t, err, hook.ErrInvalid, `domain "7": delivery.headers."Authorization": a domain token may not name files`)
+	mustErr(t, err, hook.ErrInvalid, `domain "7": delivery: headers."Authorization": a domain token may not name files`)
 	_, err = rt.PutDomain(ctx, owner, "7", spec(`{"proxy": "http://egress.example:3128"}`))
-	mustErr(t, err, hook.ErrInvalid, `domain "7": delivery.proxy: a domain token may not set the egress proxy`)
+	mustErr(t, err, hook.ErrInvalid, `domain "7": delivery: proxy: a domain token may not set the egress proxy`)
 	_, err = rt.PutDomain(ctx, owner, "7", spec(`{"tls": {"ca": "ca.pem"}}`))
-	mustErr(t, err, hook.ErrInvalid, `delivery.tls.ca: a domain token may not name files`)
+	mustErr(t, err, hook.ErrInvalid, `delivery: tls.ca: a domain token may not name files`)
 	for _, who := range []hook.Principal{owner, op} {
 		_, err = rt.PutDomain(ctx, who, "7", spec(`{"headers": {"Connection": "close"}}`))
-		mustErr(t, err, hook.ErrInvalid, `[[domain]] id "7": delivery.headers."Connection": `)
+		mustErr(t, err, hook.ErrInvalid, `[[domain]] id "7": delivery: headers."Connection": `)
 	}
 
 	// The owner's own literal values: accepted, and sent.
@@ -92,5 +92,5 @@ func TestStoredDomainDelivery(t *testing.T) {
 		t.Fatalf("the owner adding a literal header beside the operator's: %v", err)
 	}
 	_, err = rt.PutDomain(ctx, owner, "7", spec(`{"headers": {"Authorization": {"file": "other.token"}}}`))
-	mustErr(t, err, hook.ErrInvalid, `delivery.headers."Authorization": a domain token may not name files`)
+	mustErr(t, err, hook.ErrInvalid, `delivery: headers."Authorization": a domain token may not name files`)
 }

@@ -63,7 +63,7 @@ func (s *Sink) Validate() error {
 		errs = append(errs, fmt.Errorf("xmlmsg_url: must be an absolute http:// or https:// URL, got %q", s.XMLMsgURL))
 	}
 	if err := delivery.Validate(s.Delivery); err != nil {
-		errs = append(errs, prefixed("delivery.", err))
+		errs = append(errs, delivery.Prefix("delivery:", err))
 	}
 	return errors.Join(errs...)
 }
@@ -73,7 +73,7 @@ func (s *Sink) Validate() error {
 func (s *Sink) Provision(_ context.Context, env hook.Env) error {
 	h, err := delivery.Build(s.Delivery, delivery.Env{PrivateDir: env.PrivateDir, Proxy: env.DeliveryProxy})
 	if err != nil {
-		return prefixed("delivery.", err)
+		return delivery.Prefix("delivery:", err)
 	}
 	s.client = outbound.New(h.Options(outbound.Options{Timeout: env.RequestTimeout, UserAgent: env.UserAgent}))
 	return nil
@@ -85,26 +85,6 @@ func (s *Sink) Close() error {
 		s.client.CloseIdleConnections()
 	}
 	return nil
-}
-
-// prefixed puts prefix before every problem of err (each line of a
-// joined error), so that a delivery problem names its key in the section:
-// "delivery.headers.\"Connection\": …".
-func prefixed(prefix string, err error) error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var parts []string
-		var out []error
-		for _, e := range j.Unwrap() {
-			if e != nil {
-				parts = append(parts, e.Error())
-				out = append(out, prefixed(prefix, e))
-			}
-		}
-		if strings.Join(parts, "\n") == err.Error() { // errors.Join, not fmt.Errorf with two %w
-			return errors.Join(out...)
-		}
-	}
-	return fmt.Errorf("%s%w", prefix, err)
 }
 
 // Targets returns the command sink target; it receives only what the

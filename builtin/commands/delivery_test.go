@@ -69,8 +69,8 @@ func TestDeliveryValidate(t *testing.T) {
 	s := &commands.Sink{XMLMsgURL: "http://localhost:7615/xmlmsg", Delivery: &hook.DeliverySettings{
 		Headers: map[string]hook.Secret{"Transfer-Encoding": {Value: "chunked"}}, Burst: 3}}
 	err := s.Validate()
-	if err == nil || !strings.Contains(err.Error(), `delivery.headers."Transfer-Encoding": `) || !strings.Contains(err.Error(), "delivery.burst: ") {
-		t.Errorf("Validate = %v; want delivery.headers.\"Transfer-Encoding\" and delivery.burst", err)
+	if err == nil || !strings.Contains(err.Error(), `delivery: headers."Transfer-Encoding": `) || !strings.Contains(err.Error(), "delivery: burst: ") {
+		t.Errorf("Validate = %v; want delivery: headers.\"Transfer-Encoding\" and delivery: burst", err)
 	}
 	s = &commands.Sink{XMLMsgURL: "http://localhost:7615/xmlmsg", Delivery: &hook.DeliverySettings{
 		Headers: map[string]hook.Secret{"Authorization": {File: "missing.token"}}}}
@@ -78,7 +78,7 @@ func TestDeliveryValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.Provision(context.Background(), hook.Env{Logger: slog.New(slog.DiscardHandler), PrivateDir: t.TempDir()})
-	if err == nil || !strings.Contains(err.Error(), `delivery.headers."Authorization"`) || !strings.Contains(err.Error(), "missing.token") {
-		t.Errorf("Provision = %v; want the missing file named under delivery.headers", err)
+	if err == nil || !strings.Contains(err.Error(), `delivery: headers."Authorization"`) || !strings.Contains(err.Error(), "missing.token") {
+		t.Errorf("Provision = %v; want the missing file named under delivery: headers", err)
 	}
 }

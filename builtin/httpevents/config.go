@@ -151,7 +151,7 @@ func (ds *Domains) Validate() error {
 // ValidateDelivery judges d's delivery table alone, as [Domains.Validate]
 // does, for a stored domain whose script is "" (its active stored plugin,
 // which Validate cannot judge as a script): errors start with
-// "[[domain]] id %q: delivery.".
+// "[[domain]] id %q: delivery:".
 func (d *Domain) ValidateDelivery() error {
 	return d.validateDelivery(fmt.Sprintf("[[domain]] id %q", d.ID))
 }
@@ -159,19 +159,25 @@ func (d *Domain) ValidateDelivery() error {
 func (d *Domain) validateDelivery(at string) error {
 	var errs []error
 	if err := delivery.Validate(&d.Delivery); err != nil {
-		errs = append(errs, prefixed(at+": delivery.", err))
+		errs = append(errs, delivery.Prefix(at+": delivery:", err))
 	}
 	if d.IsPlugin() {
 		if k := httpKey(&d.Delivery); k != "" {
-			errs = append(errs, fmt.Errorf("%s: delivery.%s: applies to a URL script; a plugin makes its own requests (set only filter, rate_limit, burst and ordered_by for it)", at, k))
+			errs = append(errs, pluginHTTP(at, k))
 		}
 	}
 	if d.CombineInterval != nil {
 		if err := delivery.CheckCombine(&d.Delivery, time.Duration(*d.CombineInterval)); err != nil {
-			errs = append(errs, prefixed(at+": delivery.", err))
+			errs = append(errs, delivery.Prefix(at+": delivery:", err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// pluginHTTP is the error of an HTTP delivery setting (key) on a plugin
+// domain (at).
+func pluginHTTP(at, key string) error {
+	return fmt.Errorf("%s: delivery: %s: applies to a URL script; a plugin makes its own requests (set only filter, rate_limit, burst and ordered_by for it)", at, key)
 }
 
 // httpKey names the first HTTP setting s holds (headers, signing, TLS,
@@ -188,26 +194,6 @@ func httpKey(s *hook.DeliverySettings) string {
 		return "proxy"
 	}
 	return ""
-}
-
-// prefixed puts prefix before every problem of err (each line of a
-// joined error), so that a delivery problem names its key in the section:
-// "delivery.headers.\"Connection\": …".
-func prefixed(prefix string, err error) error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var parts []string
-		var out []error
-		for _, e := range j.Unwrap() {
-			if e != nil {
-				parts = append(parts, e.Error())
-				out = append(out, prefixed(prefix, e))
-			}
-		}
-		if strings.Join(parts, "\n") == err.Error() { // errors.Join, not fmt.Errorf with two %w
-			return errors.Join(out...)
-		}
-	}
-	return fmt.Errorf("%s%w", prefix, err)
 }
 
 func checkURL(s string) error {
@@ -289,10 +275,10 @@ func (e *Events) Validate() error {
 		errs = append(errs, fmt.Errorf("allow_private: %w", err))
 	}
 	if err := delivery.Validate(e.Delivery); err != nil {
-		errs = append(errs, prefixed("delivery.", err))
+		errs = append(errs, delivery.Prefix("delivery:", err))
 	}
 	if err := delivery.CheckCombine(e.Delivery, time.Duration(e.CombineInterval)); err != nil && e.Global {
-		errs = append(errs, prefixed("delivery.", err))
+		errs = append(errs, delivery.Prefix("delivery:", err))
 	}
 	if e.Off() != "" {
 		errs = append(errs, errors.New("neither global nor per_domain is on; turn one on (or remove the [http_events] section)"))

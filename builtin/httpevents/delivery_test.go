@@ -151,13 +151,13 @@ func TestDomainDeliveryValidate(t *testing.T) {
 		want string
 	}{
 		{httpevents.Domain{ID: "7", Script: "https://a.example/", Delivery: hook.DeliverySettings{Headers: map[string]hook.Secret{"Host": {Value: "x"}}}},
-			`[[domain]] id "7": delivery.headers."Host": `},
+			`[[domain]] id "7": delivery: headers."Host": `},
 		{httpevents.Domain{ID: "7", Script: "https://a.example/", Delivery: hook.DeliverySettings{Filter: hook.EventFilter{Events: []string{""}}}},
-			`[[domain]] id "7": delivery.filter`},
+			`[[domain]] id "7": delivery: filter`},
 		{httpevents.Domain{ID: "7", Script: "guard.wasm", Delivery: hook.DeliverySettings{Headers: map[string]hook.Secret{"X-Key": {Value: "k"}}}},
-			`[[domain]] id "7": delivery.headers: applies to a URL script`},
+			`[[domain]] id "7": delivery: headers: applies to a URL script`},
 		{httpevents.Domain{ID: "7", Script: "https://a.example/", CombineInterval: &combine, Delivery: hook.DeliverySettings{OrderedBy: "SESSIONID"}},
-			`[[domain]] id "7": delivery.ordered_by: `},
+			`[[domain]] id "7": delivery: ordered_by: `},
 	} {
 		err := (&httpevents.Domains{tc.d}).Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -171,12 +171,12 @@ func TestDomainDeliveryValidate(t *testing.T) {
 	}
 	e.CombineInterval = combine
 	_, _, err = e.BuildDomain(context.Background(), httpevents.Domain{ID: "7", Script: "https://a.example/", Delivery: hook.DeliverySettings{OrderedBy: "SESSIONID"}})
-	if err == nil || !strings.Contains(err.Error(), `[[domain]] id "7": delivery.ordered_by: `) {
-		t.Errorf("BuildDomain with an inherited combine_interval: %v; want delivery.ordered_by refused", err)
+	if err == nil || !strings.Contains(err.Error(), `[[domain]] id "7": delivery: ordered_by: `) {
+		t.Errorf("BuildDomain with an inherited combine_interval: %v; want delivery: ordered_by refused", err)
 	}
 	// The global script: [http_events] refuses its own table's problems.
 	_, err = parse(t, "[http_events]\nglobal = true\nglobal_server = \"localhost:8080\"\ncombine_interval = \"1s\"\n[http_events.delivery]\nordered_by = \"SESSIONID\"\nburst = 2\n")
-	if err == nil || !strings.Contains(err.Error(), "[http_events]: delivery.ordered_by: ") || !strings.Contains(err.Error(), "[http_events]: delivery.burst: ") {
-		t.Errorf("global: %v; want delivery.ordered_by and delivery.burst refused", err)
+	if err == nil || !strings.Contains(err.Error(), "[http_events]: delivery: ordered_by: ") || !strings.Contains(err.Error(), "[http_events]: delivery: burst: ") {
+		t.Errorf("global: %v; want delivery: ordered_by and delivery: burst refused", err)
 	}
 }

@@ -56,7 +56,7 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 		}
 		h, err := delivery.Build(e.Delivery, l.deliveryEnv())
 		if err != nil {
-			return prefixed("delivery.", err)
+			return delivery.Prefix("delivery:", err)
 		}
 		e.targets = append(e.targets, hook.Target{
 			Name:     GlobalTarget,
@@ -81,7 +81,7 @@ func (e *Events) Provision(ctx context.Context, env hook.Env) error {
 	l.guard = outbound.NewGuard(allow)
 	shared, err := delivery.Build(nil, l.deliveryEnv()) // [delivery] proxy, if any
 	if err != nil {
-		return prefixed("delivery.", err)
+		return delivery.Prefix("delivery:", err)
 	}
 	l.client = l.newClient(shared.Options(l.base(l.guard)))
 	if m, ok := env.Lookup(wasmscript.ID); ok {
@@ -219,7 +219,7 @@ func (e *Events) BuildDomain(ctx context.Context, d Domain) (hook.Target, func(c
 		combine = time.Duration(*d.CombineInterval)
 	}
 	if err := delivery.CheckCombine(&d.Delivery, combine); err != nil { // [http_events] combine_interval, inherited
-		return hook.Target{}, nil, prefixed(fmt.Sprintf("[[domain]] id %q: delivery.", id), err)
+		return hook.Target{}, nil, delivery.Prefix(fmt.Sprintf("[[domain]] id %q: delivery:", id), err)
 	}
 	var settings *hook.DeliverySettings
 	if !d.Delivery.IsZero() {
@@ -231,7 +231,7 @@ func (e *Events) BuildDomain(ctx context.Context, d Domain) (hook.Target, func(c
 	if !d.IsPlugin() {
 		client, err := l.domainClient(settings)
 		if err != nil {
-			return hook.Target{}, nil, prefixed(fmt.Sprintf("[[domain]] id %q: delivery.", id), err)
+			return hook.Target{}, nil, delivery.Prefix(fmt.Sprintf("[[domain]] id %q: delivery:", id), err)
 		}
 		if client != l.client {
 			closer = func(context.Context) error { l.dropClient(client); return nil }
@@ -239,7 +239,7 @@ func (e *Events) BuildDomain(ctx context.Context, d Domain) (hook.Target, func(c
 		h = &script{url: d.Script, strict: strict, client: client}
 	} else {
 		if k := httpKey(&d.Delivery); k != "" { // a stored domain's "" script: Validate took it for a URL
-			return hook.Target{}, nil, fmt.Errorf("[[domain]] id %q: delivery.%s: applies to a URL script; a plugin makes its own requests (set only filter, rate_limit, burst and ordered_by for it)", id, k)
+			return hook.Target{}, nil, pluginHTTP(fmt.Sprintf("[[domain]] id %q", id), k)
 		}
 		host, err := l.ensureHost(ctx)
 		if err != nil {

@@ -158,7 +158,7 @@ func (w *Webhook) Validate() error {
 		errs = append(errs, fmt.Errorf("lifetime: must be between %s and %s, got %s", minLifetime, maxLifetime, time.Duration(w.Lifetime)))
 	}
 	if err := delivery.Validate(w.Delivery); err != nil {
-		errs = append(errs, prefixed("delivery.", err))
+		errs = append(errs, delivery.Prefix("delivery:", err))
 	}
 	if why := w.Off(); why != "" {
 		errs = append(errs, errors.New("events: none is enabled; set at least one of events.user_create, events.user_delete, events.user_undelete, events.domain_delete to true (or remove the [jwt_webhook] section)"))
@@ -193,24 +193,4 @@ func (w *Webhook) Effective(time.Duration, func(string) (hook.Module, bool)) any
 		c.Lifetime = hook.Duration(defaultLifetime)
 	}
 	return &c
-}
-
-// prefixed puts prefix before every problem of err (each line of a
-// joined error), so that a delivery problem names its key in the section:
-// "delivery.headers.\"Connection\": …".
-func prefixed(prefix string, err error) error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var parts []string
-		var out []error
-		for _, e := range j.Unwrap() {
-			if e != nil {
-				parts = append(parts, e.Error())
-				out = append(out, prefixed(prefix, e))
-			}
-		}
-		if strings.Join(parts, "\n") == err.Error() { // errors.Join, not fmt.Errorf with two %w
-			return errors.Join(out...)
-		}
-	}
-	return fmt.Errorf("%s%w", prefix, err)
 }

@@ -72,7 +72,7 @@ func (w *Webhook) Provision(_ context.Context, env hook.Env) error {
 	}
 	h, err := delivery.Build(w.Delivery, delivery.Env{PrivateDir: env.PrivateDir, Proxy: env.DeliveryProxy})
 	if err != nil {
-		return prefixed("delivery.", err)
+		return delivery.Prefix("delivery:", err)
 	}
 	w.client = outbound.New(h.Options(outbound.Options{Timeout: env.RequestTimeout, UserAgent: env.UserAgent}))
 	w.events = w.Events.enabled()

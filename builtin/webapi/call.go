@@ -68,7 +68,7 @@ func (s *Service) Provision(_ context.Context, env hook.Env) error {
 	s.decider = env.Signup
 	h, err := delivery.Build(s.Delivery, delivery.Env{PrivateDir: env.PrivateDir, Proxy: env.DeliveryProxy})
 	if err != nil {
-		return prefixed("delivery.", err)
+		return delivery.Prefix("delivery:", err)
 	}
 	// One client for the notifications and the synchronous calls: the
 	// same service, reached the same way.

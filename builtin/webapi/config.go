@@ -215,29 +215,9 @@ func (s *Service) validate() error {
 		errs = append(errs, fmt.Errorf("language: must be a two-letter lowercase ISO 639-1 code like \"en\", got %q", s.Language))
 	}
 	if err := delivery.Validate(s.Delivery); err != nil {
-		errs = append(errs, prefixed("delivery.", err))
+		errs = append(errs, delivery.Prefix("delivery:", err))
 	}
 	return errors.Join(errs...)
-}
-
-// prefixed puts prefix before every problem of err (each line of a
-// joined error), so that a delivery problem names its key in the section:
-// "delivery.headers.\"Connection\": …".
-func prefixed(prefix string, err error) error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var parts []string
-		var out []error
-		for _, e := range j.Unwrap() {
-			if e != nil {
-				parts = append(parts, e.Error())
-				out = append(out, prefixed(prefix, e))
-			}
-		}
-		if strings.Join(parts, "\n") == err.Error() { // errors.Join, not fmt.Errorf with two %w
-			return errors.Join(out...)
-		}
-	}
-	return fmt.Errorf("%s%w", prefix, err)
 }
 
 // isLang reports whether s is two lowercase ASCII letters.
