@@ -63,6 +63,19 @@ func (l *liveAPI) checkDomains(t *testing.T) {
 	l.check(t, call{method: "POST", path: "/v1/domains/5/tokens", header: J, body: `{"name":"x","ttl":"forever"}`, status: 400})
 	l.check(t, call{method: "GET", path: "/v1/domains/5/tokens", status: 200})
 
+	// Delivery settings: literal values from the owner; a file only from
+	// the operator; a wrong key or scheme refused by both.
+	owned := fmt.Sprintf(`{"script":%q,"strict":true,"delivery":{"headers":{"X-Tenant":"five"},"rate_limit":5,"filter":{"where":{"DOMAIN_ID":"5"}}}}`,
+		l.hookRecv.URL+"/domain-5")
+	l.check(t, call{method: "PUT", path: "/v1/domains/5", header: J, body: owned, status: 200, token: secret})
+	l.check(t, call{method: "PUT", path: "/v1/domains/5", header: J, status: 400, token: secret,
+		body: `{"script":"https://acme.example/e","delivery":{"headers":{"Authorization":{"file":"hook.token"}}}}`})
+	l.check(t, call{method: "PUT", path: "/v1/domains/5", header: J, status: 400, docRefuses: true,
+		body: `{"script":"https://acme.example/e","delivery":{"signing":"hmac"}}`})
+	l.check(t, call{method: "PUT", path: "/v1/domains/5", header: J, status: 400, docRefuses: true,
+		body: `{"script":"https://acme.example/e","delivery":{"header":{"X-A":"b"}}}`})
+	l.check(t, call{method: "PUT", path: "/v1/domains/5", header: J, body: spec, status: 200})
+
 	settings := `{"config":{"limit":1000,"secret":"s3cret","message":"-"}}`
 	ct, body := multipartBody(t, [3]string{"module", "application/wasm", string(wasm)}, [3]string{"settings", "application/json", settings})
 	MP := []string{"Content-Type", ct}

@@ -98,6 +98,9 @@ url = %q
 private_key = "webhook.pem"
 [jwt_webhook.events]
 user_create = true
+[jwt_webhook.delivery]
+headers = { "X-Tenant" = "acme" }
+filter = { events = ["USER_CREATE"] }
 [http_events]
 global = true
 global_server = %q

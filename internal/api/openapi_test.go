@@ -92,6 +92,10 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	if !strings.Contains(string(targets), `"jwt_webhook"`) {
 		t.Errorf("targets: %s", targets)
 	}
+	// The JWT webhook's delivery settings, as the document's DeliveryView.
+	if !strings.Contains(string(targets), `"delivery":{"headers":["X-Tenant"],"filter":"events USER_CREATE"}`) {
+		t.Errorf("targets: no delivery view of jwt_webhook's settings: %s", targets)
+	}
 	l.check(t, call{method: "POST", path: "/v1/targets/jwt_webhook/pause", header: J, body: `{"reason":"maintenance"}`, status: 200})
 	l.check(t, call{method: "POST", path: "/v1/targets/jwt_webhook/resume", status: 200})
 	l.check(t, call{method: "POST", path: "/v1/targets/jwt_webhook/disable", header: J, body: `{"reason":"gone"}`, status: 200})

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/webui/webuitest"
@@ -101,6 +102,29 @@ func TestOwnerFlow(t *testing.T) {
 	page := c.Get("/portal/settings")
 	if !strings.Contains(page.Body, "combine_interval") || !strings.Contains(page.Body, `token &#34;alpha-owner&#34;`) {
 		t.Errorf("the settings page after saving:\n%s", page.Body)
+	}
+
+	// Delivery settings of a script: a file is the operator's to name;
+	// literal ones are saved, and the page shows them as the domain's
+	// target applies them (once the runtime has applied the revision).
+	if got := flash(c.Post("/portal/settings", url.Values{"csrf": {csrf}, "spec": {`{"script": "https://alpha.example/events", "delivery": {"headers": {"Authorization": {"file": "hook.token"}}}}`}})); !strings.Contains(got, "flash-error") ||
+		!strings.Contains(got, "may not name files") {
+		t.Errorf("a header from a file, by a domain token: %s", got)
+	}
+	if got := flash(c.Post("/portal/settings", url.Values{"csrf": {csrf}, "spec": {`{"script": "https://alpha.example/events", "delivery": {"headers": {"X-Tenant": "alpha"}, "rate_limit": 5}}`}})); !strings.Contains(got, "Settings saved") {
+		t.Fatalf("saving delivery settings: %s", got)
+	}
+	for tick := time.NewTicker(20 * time.Millisecond); ; {
+		page = c.Get("/portal/settings")
+		if strings.Contains(page.Body, `<span class="mono">X-Tenant</span>`) && strings.Contains(page.Body, "<dt>Rate limit</dt><dd>5/s") {
+			tick.Stop()
+			break
+		}
+		select {
+		case <-tick.C:
+		case <-t.Context().Done():
+			t.Fatalf("the settings page never showed the saved delivery settings:\n%s", page.Body)
+		}
 	}
 
 	// Revoking the token ends the session at the next request.
