@@ -27,7 +27,9 @@ func (e *Engine) Delivery(ctx context.Context, id int64) (*hook.Delivery, error)
 		return nil, err
 	}
 	if d.State.Live() {
-		d.Held = e.holdOf(ctx, d.Target, time.Now())
+		ds := []hook.Delivery{*d}
+		e.explainHeld(ctx, ds)
+		d.Held = ds[0].Held
 	}
 	return d, nil
 }
@@ -55,14 +57,11 @@ func (e *Engine) Retry(ctx context.Context, id int64, force bool) error {
 			return err
 		}
 		e.log.InfoContext(ctx, "delivery replayed by operator", slog.Int64("delivery", id))
+		// It rides with the target's next combined request, or waits
+		// for its key's turn (at once if it is the oldest), or has a job.
 		em := emission{e: e, tx: tx, now: time.Now()}
-		if t := e.lookup(target); t != nil && t.Policy.Combine > 0 {
-			// It rides with the target's next combined request.
-			if err := em.arm(ctx, t); err != nil {
-				return err
-			}
-		} else {
-			em.jobs = append(em.jobs, job{args: deliveryArgs{DeliveryID: id, Gen: gen}})
+		if err := em.rejob(ctx, []again{{id: id, gen: gen, target: target}}); err != nil {
+			return err
 		}
 		return em.flush(ctx)
 	})
@@ -126,14 +125,12 @@ func (e *Engine) RetryMatching(ctx context.Context, state hook.DeliveryState, ta
 			}
 			n = len(rs)
 			em := emission{e: e, tx: tx, now: time.Now()}
-			for _, r := range rs {
-				if t := e.lookup(r.Target); t != nil && t.Policy.Combine > 0 {
-					if err := em.arm(ctx, t); err != nil {
-						return err
-					}
-					continue
-				}
-				em.jobs = append(em.jobs, job{args: deliveryArgs{DeliveryID: r.ID, Gen: r.Gen}})
+			ds := make([]again, len(rs))
+			for i, r := range rs {
+				ds[i] = again{id: r.ID, gen: r.Gen, target: r.Target}
+			}
+			if err := em.rejob(ctx, ds); err != nil {
+				return err
 			}
 			return em.flush(ctx)
 		})

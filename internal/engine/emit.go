@@ -245,6 +245,9 @@ type emission struct {
 	now   time.Time
 	jobs  []job
 	armed map[string]bool
+	// keys are the order keys with a live delivery in this transaction
+	// (order.go): flush arms their jobs; true also wakes a waiting one.
+	keys map[orderRef]bool
 	// direct: the deliveries may take the direct path, because the engine
 	// commits tx itself and can dispatch them once it has. pending are
 	// those that do, with a reserved slot each.
@@ -264,13 +267,15 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 		return err
 	}
 	type planned struct {
-		ev     *hook.Event
-		t      *target
-		direct int // index in em.pending, or -1
+		ev      *hook.Event
+		t       *target
+		direct  int  // index in em.pending, or -1
+		ordered bool // in ods, not ds: its key's job moves it
 	}
 	var (
 		plan []planned
 		ds   []store.NewDelivery
+		ods  []store.OrderedDelivery
 	)
 	targets := em.e.current().order // one set for the whole write
 	if only != nil {
@@ -293,6 +298,15 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 				if err := em.arm(ctx, t); err != nil {
 					return err
 				}
+			case t.orderedBy() != "":
+				// Never the direct path: the key's job attempts it
+				// after the key's earlier deliveries.
+				key := orderKey(t, ev)
+				em.order(t.Name, key, false)
+				p.ordered = true
+				plan = append(plan, p)
+				ods = append(ods, store.OrderedDelivery{EventID: ev.ID, Target: t.Name, Key: key})
+				continue
 			case em.direct && em.e.direct.Load().reserve(t):
 				// A lease instead of a job; the slot is given back by
 				// dispatch or abandon.
@@ -308,13 +322,23 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 	if err != nil {
 		return err
 	}
-	for i, p := range plan {
+	if len(ods) > 0 {
+		if _, err := store.InsertOrdered(ctx, em.tx, ods, em.now); err != nil {
+			return err
+		}
+	}
+	i := 0 // the index in ds and ids of the unordered ones
+	for _, p := range plan {
+		if p.ordered {
+			continue
+		}
 		switch {
 		case p.direct >= 0:
 			em.pending[p.direct].wk = &store.Work{ID: ids[i], Target: p.t.Name, State: hook.StatePending, Since: em.now, Event: *p.ev}
 		case p.t.Policy.Combine <= 0:
 			em.jobs = append(em.jobs, job{args: deliveryArgs{DeliveryID: ids[i]}})
 		}
+		i++
 	}
 	return nil
 }
@@ -337,8 +361,11 @@ func (em *emission) arm(ctx context.Context, t *target) error {
 	return nil
 }
 
-// flush inserts the jobs.
+// flush arms the order keys noted (order.go) and inserts the jobs.
 func (em *emission) flush(ctx context.Context) error {
+	if err := em.armKeys(ctx); err != nil {
+		return err
+	}
 	return em.e.q.insert(ctx, em.tx, em.jobs)
 }
 

@@ -50,6 +50,48 @@ func (e *Engine) explainHeld(ctx context.Context, ds []hook.Delivery) {
 		}
 		ds[i].Held = h
 	}
+	e.explainOrder(ctx, ds)
+}
+
+// explainOrder sets the Held of each live ordered delivery that is not
+// its key's head: "held: waiting behind delivery 41 (ordered by
+// SESSIONID=abc)". The head itself keeps what holds its target, if
+// anything. A failed read leaves them as they were: a view, not a
+// decision.
+func (e *Engine) explainOrder(ctx context.Context, ds []hook.Delivery) {
+	var ids []int64
+	for _, d := range ds {
+		if d.State.Live() {
+			ids = append(ids, d.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	places, err := e.db.OrderPlaces(ctx, ids)
+	if err != nil {
+		e.log.DebugContext(ctx, "the order of deliveries could not be read", slog.Any("error", err))
+		return
+	}
+	for i, d := range ds {
+		if p, ok := places[d.ID]; ok && p.Head != 0 && p.Head != d.ID {
+			ds[i].Held = fmt.Sprintf("held: waiting behind delivery %d (ordered by %s)", p.Head, e.orderLabel(d.Target, p.Key))
+		}
+	}
+}
+
+// orderLabel says what orders a delivery of target with key:
+// "SESSIONID=abc", `SESSIONID="" (the field is missing or empty)`, or
+// "key abc" when the target no longer names its field.
+func (e *Engine) orderLabel(target, key string) string {
+	field := e.lookup(target).orderedBy()
+	switch {
+	case field == "":
+		return fmt.Sprintf("key %q", key)
+	case key == "":
+		return field + `="" (the field is missing or empty)`
+	}
+	return field + "=" + key
 }
 
 // heldWhy is what a dead letter never attempted adds to its reason: what

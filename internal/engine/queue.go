@@ -172,6 +172,9 @@ func (c queueConfig) river() *river.Config {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, c.worker)
 		river.AddWorker(workers, c.batchWorker)
+		if ow := orderWorkerOf(c.worker); ow != nil {
+			river.AddWorker(workers, ow)
+		}
 		river.AddWorker(workers, c.pruneWorker)
 		rc.Workers = workers
 		if c.pruneEvery > 0 {

@@ -39,7 +39,7 @@ const (
 )
 
 // jobKinds are the River job kinds of hookd.
-var jobKinds = []string{deliveryArgs{}.Kind(), batchArgs{}.Kind()}
+var jobKinds = []string{deliveryArgs{}.Kind(), batchArgs{}.Kind(), orderArgs{}.Kind()}
 
 // jobTimeout is the longest a live worker runs one job: the longest
 // attempt of any target, plus jobSlack.
@@ -96,7 +96,8 @@ func (e *Engine) releaseOrphans(ctx context.Context) error {
 }
 
 // startRescue starts the rescue loop: every rescueInterval, the leases of
-// direct deliveries that ran out get jobs (direct.go), and on PostgreSQL
+// direct deliveries that ran out get jobs (direct.go), the jobs of ordered
+// keys woken while they ran are made due (order.go), and on PostgreSQL
 // the jobs of dead nodes are made available.
 func startRescue(e *Engine) *rescuer {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -118,6 +119,11 @@ func startRescue(e *Engine) *rescuer {
 			case n > 0:
 				e.log.InfoContext(ctx, "rescued deliveries left running by a node that stopped",
 					slog.Int64("jobs", n), slog.Duration("running_longer_than", stuck))
+			}
+			if n, err := e.db.WakeOrders(ctx, orderArgs{}.Kind()); err != nil && ctx.Err() == nil {
+				e.log.WarnContext(ctx, "waking the jobs of ordered keys replayed while they ran", slog.Any("error", err))
+			} else if n > 0 {
+				e.clock.Load().note(time.Now())
 			}
 			leases, err := e.sweep(ctx, time.Now())
 			switch {

@@ -168,27 +168,26 @@ func (e *Engine) EnableTarget(ctx context.Context, name string, resume bool) err
 }
 
 // rearm gives the live deliveries of t new jobs (their old ones, snoozed
-// while t was paused, retire).
+// while t was paused, retire); an ordered one's key job is woken instead
+// (it is the key's only one, snoozed while t was paused).
 func (e *Engine) rearm(ctx context.Context, tx store.Tx, t *target) error {
 	rs, err := store.Rearm(ctx, tx, t.Name)
 	if err != nil || len(rs) == 0 {
 		return err
 	}
 	em := emission{e: e, tx: tx, now: time.Now()}
-	if t.Policy.Combine > 0 {
-		if err := em.arm(ctx, t); err != nil {
-			return err
-		}
-		return em.flush(ctx)
+	ds := make([]again, len(rs))
+	for i, r := range rs {
+		ds[i] = again{id: r.ID, gen: r.Gen, target: t.Name, at: r.Next}
 	}
-	for _, r := range rs {
-		em.jobs = append(em.jobs, job{args: deliveryArgs{DeliveryID: r.ID, Gen: r.Gen}, at: r.Next})
+	if err := em.rejob(ctx, ds); err != nil {
+		return err
 	}
 	return em.flush(ctx)
 }
 
-// TargetStatuses returns every configured target's state, breaker, load
-// and delivery settings, in routing order.
+// TargetStatuses returns every configured target's state, breaker and
+// load, in routing order.
 func (e *Engine) TargetStatuses(ctx context.Context) ([]hook.TargetStatus, error) {
 	if err := e.states.refresh(ctx, e.db); err != nil {
 		return nil, err
@@ -210,7 +209,6 @@ func (e *Engine) TargetStatuses(ctx context.Context) ([]hook.TargetStatus, error
 			st.Breaker, st.BreakerUntil = "open", &until
 		}
 		st.BreakerChange = breakerDetail(t.breaker.view(now))
-		st.Delivery = e.deliveryView(t)
 		if l, ok := loads[t.Name]; ok {
 			st.Pending, st.LastError = l.Pending, l.LastError
 			if !l.OldestPending.IsZero() {
