@@ -5,7 +5,7 @@ PKGS := ./...
 # nearest v* tag, else the commit; "make release VERSION=v1.2.0" for a release.
 VERSION ?= $(shell git describe --tags --always --dirty --match 'v*' 2>/dev/null || echo dev)
 
-.PHONY: help run test test-short test-long test/short test/race cross bench fuzz lint format check tidy plugins fixtures
+.PHONY: help run test failure-summary test-short test-long test/short test/race cross bench fuzz lint format check tidy plugins fixtures
 
 help: ## show this help
 	@grep -hE '^[a-zA-Z/_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -40,11 +40,21 @@ SHORT_SKIP ?= ^TestAdminBrowser$$|^TestCrashRecovery$$|^TestMaxAge$$
 
 test: ## the full test suite with the race detector, examples/embed included (PostgreSQL cases run when HOOKD_TEST_POSTGRES_DSN is set)
 	$(GO) build -race ./runtime
-	@rc=0; \
+	@rc=0; log=$$(mktemp); \
 	(cd examples/embed && $(GO) test -race -count=1 -timeout 10m ./...) & embed=$$!; \
-	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) $(TEST_PKGS) || rc=$$?; \
+	{ $(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) $(TEST_PKGS) 2>&1 || echo $$? > $$log.rc; } | tee $$log; \
+	if [ -s $$log.rc ]; then rc=$$(cat $$log.rc); $(MAKE) --no-print-directory failure-summary LOG=$$log; fi; \
 	wait $$embed || rc=$$?; \
+	rm -f $$log $$log.rc; \
 	exit $$rc
+
+# failure-summary repeats, at the end of a failed run, what failed and the
+# tests a timeout caught running: CI shows the end of the output, and a
+# timeout's goroutine dump otherwise pushes the names out of it.
+failure-summary:
+	@echo "== what failed (from $(LOG)):"
+	@grep -E -A12 '^panic: test timed out|^running tests:' $(LOG) | grep -v '^goroutine' | head -40 || true
+	@grep -E '^(--- FAIL|    --- FAIL|FAIL)' $(LOG) | head -60 || true
 
 test-short: ## the edit loop: go test -short without the race detector, cached results reused; skips what needs a built binary, Chromium, PostgreSQL or long waits
 	HOOKD_TEST_POSTGRES_DSN= HOOKD_REQUIRE_POSTGRES= HOOKD_TEST_LONG= $(GO) test -short -skip '$(SHORT_SKIP)' $(TESTFLAGS) $(TEST_PKGS)

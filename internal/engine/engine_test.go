@@ -28,8 +28,21 @@ func open(t *testing.T, st hookrt.StoreConfig, d engine.DeliveryOptions, obs *ho
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.Close(context.Background()) })
+	closeAtEnd(t, e)
 	return e
+}
+
+// closeAtEnd closes e when t ends, within hooktest.Patience: a Close that
+// hangs fails the test that caused it instead of the whole package
+// running into its timeout, nameless.
+func closeAtEnd(t testing.TB, e *engine.Engine) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), hooktest.Patience)
+		defer cancel()
+		if err := e.Close(ctx); err != nil && ctx.Err() != nil {
+			t.Errorf("Close did not finish within %s: %v", hooktest.Patience, err)
+		}
+	})
 }
 
 func fast() engine.DeliveryOptions {

@@ -54,7 +54,7 @@ func openLogged(t *testing.T, st hookrt.StoreConfig, d engine.DeliveryOptions, o
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.Close(context.Background()) })
+	closeAtEnd(t, e)
 	return e, logs
 }
 

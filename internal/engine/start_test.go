@@ -31,7 +31,7 @@ func testNewThenStart(t *testing.T, st hookrt.StoreConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.Close(context.Background()) })
+	closeAtEnd(t, e)
 	if e.DB() == nil || len(e.Targets()) != 0 {
 		t.Fatalf("a new engine: store %v, targets %v", e.DB(), e.Targets())
 	}
@@ -59,7 +59,7 @@ func testNewThenStart(t *testing.T, st hookrt.StoreConfig) {
 	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := <-called; got != id {
+	if got := await(t, "the delivery after Start", called); got != id {
 		t.Errorf("delivered %s, want %s", got, id)
 	}
 	obs.Wait(t, "the delivery recorded", func(o []hook.Observation) bool {

@@ -45,7 +45,8 @@ func named(id string) hook.Handler {
 
 // TestSetTargetsReplaces: a target replaced by SetTargets gets the emits
 // that follow, Handler returns the new handler, and SetTargets returns
-// only once the old handler's attempt in flight has finished.
+// only once the replaced handler's attempt in flight has finished (with an
+// ended context: at once, saying which target is still busy).
 func TestSetTargetsReplaces(t *testing.T) {
 	storetest.Run(t, testSetTargetsReplaces)
 }
@@ -65,13 +66,14 @@ func testSetTargetsReplaces(t *testing.T, st hookrt.StoreConfig) {
 	if _, err := e.Emit(ctx, map[string]string{"MODULE": "M", "EVENT": "first"}); err != nil {
 		t.Fatal(err)
 	}
-	<-old.entered // the old handler's attempt is in flight
+	await(t, "the old handler's attempt in flight", old.entered)
 
 	// A context that has ended: the set changes, and the error says that
 	// an attempt of the replaced target is still in flight.
 	done, cancel := context.WithCancel(ctx)
 	cancel()
 	fresh := newGate()
+	t.Cleanup(fresh.open)
 	err := e.SetTargets(done, []hook.Target{{Name: "a", Handler: fresh}}, nil)
 	if err == nil || !strings.Contains(err.Error(), `target "a" still has attempts in flight`) {
 		t.Fatalf("SetTargets with an ended context: %v", err)
@@ -79,34 +81,57 @@ func testSetTargetsReplaces(t *testing.T, st hookrt.StoreConfig) {
 	if h, _ := e.Handler("a"); h != hook.Handler(fresh) {
 		t.Fatal("the set did not change")
 	}
+	old.release <- nil
+	obs.Wait(t, "the first event delivered by the old handler", func(o []hook.Observation) bool {
+		return hooktest.Count(o, hook.StateDelivered, "a") == 1
+	})
 
-	// With a live context it waits for the attempt.
+	// With a live context it waits for the attempt in flight: fresh holds
+	// the second event until released, and SetTargets cannot have
+	// returned before that attempt ended (the handler counts its end
+	// before it returns, and the target's use ends after that).
+	if _, err := e.Emit(ctx, map[string]string{"MODULE": "M", "EVENT": "second"}); err != nil {
+		t.Fatal(err)
+	}
+	await(t, "the fresh handler's attempt in flight", fresh.entered)
 	newest := named("newest")
 	returned := make(chan error, 1)
 	go func() {
 		err := e.SetTargets(ctx, []hook.Target{{Name: "a", Handler: newest}}, nil)
-		if err == nil && old.finished.Load() == 0 {
+		if err == nil && fresh.finished.Load() == 0 {
 			err = errors.New("SetTargets returned while the replaced handler's attempt was in flight")
 		}
 		returned <- err
 	}()
-	// fresh was replaced before any attempt: nothing holds that one up,
-	// but the first handler's attempt holds "a" until released.
-	old.release <- nil
-	if err := <-returned; err != nil {
-		t.Fatal(err)
-	}
-	obs.Wait(t, "the first event delivered by the old handler", func(o []hook.Observation) bool {
-		return hooktest.Count(o, hook.StateDelivered, "a") == 1
-	})
-	if _, err := e.Emit(ctx, map[string]string{"MODULE": "M", "EVENT": "second"}); err != nil {
+	fresh.release <- nil
+	if err := await(t, "SetTargets to return", returned); err != nil {
 		t.Fatal(err)
 	}
 	obs.Wait(t, "the second event delivered", func(o []hook.Observation) bool {
 		return hooktest.Count(o, hook.StateDelivered, "a") == 2
 	})
-	if old.finished.Load() != 1 || fresh.finished.Load() != 0 {
-		t.Errorf("old handler called %d times, the replaced fresh one %d; want 1 and 0", old.finished.Load(), fresh.finished.Load())
+	if _, err := e.Emit(ctx, map[string]string{"MODULE": "M", "EVENT": "third"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.Wait(t, "the third event delivered by the newest handler", func(o []hook.Observation) bool {
+		return hooktest.Count(o, hook.StateDelivered, "a") == 3
+	})
+	if old.finished.Load() != 1 || fresh.finished.Load() != 1 {
+		t.Errorf("old handler called %d times, fresh %d; want 1 and 1", old.finished.Load(), fresh.finished.Load())
+	}
+}
+
+// await receives from ch within hooktest.Patience, or fails t saying what
+// it waited for: a test that hangs names itself instead of running into
+// the package's timeout.
+func await[T any](t *testing.T, what string, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(hooktest.Patience):
+		t.Fatalf("waited %s for %s", hooktest.Patience, what)
+		panic("unreachable")
 	}
 }
 
@@ -196,18 +221,18 @@ func removeAfterFailure(t *testing.T, st hookrt.StoreConfig, d engine.DeliveryOp
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.Close(context.Background()) })
+	closeAtEnd(t, e)
 	t.Cleanup(g.open)
 	engine.SetUnknownWait(e, 50*time.Millisecond)
 
 	if _, err := e.Emit(ctx, map[string]string{"MODULE": "M", "EVENT": "E"}); err != nil {
 		t.Fatal(err)
 	}
-	<-g.entered
+	await(t, "the attempt in flight", g.entered)
 	removed := make(chan error, 1)
 	go func() { removed <- e.SetTargets(ctx, nil, []string{"gone"}) }()
 	g.release <- errors.New("HTTP 503") // a failed attempt: retrying, soon due
-	if err := <-removed; err != nil {
+	if err := await(t, "SetTargets to remove the target", removed); err != nil {
 		t.Fatal(err)
 	}
 	return e
