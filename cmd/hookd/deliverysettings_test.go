@@ -23,6 +23,7 @@ import (
 	"github.com/hookrt/hookd/internal/outbound/outboundtest"
 	"github.com/hookrt/hookd/internal/testsupport"
 	"github.com/hookrt/hookd/internal/testsupport/nodetest"
+	"github.com/hookrt/hookd/internal/webui/webuitest"
 )
 
 // TestDeliverySettingsDoneWhen is issue 18's "done when" for who is
@@ -41,8 +42,8 @@ import (
 // replayed (old timestamp) request the test makes from a captured one; the
 // receiver that requires a client certificate gets the domain's
 // deliveries, over connections the proxy made; the filtered events never
-// arrive and the API lists no delivery of them. The targets API and
-// `hookd targets list` show both targets' settings.
+// arrive and the API lists no delivery of them. The targets API, `hookd
+// targets list` and the admin page show both targets' settings.
 func TestDeliverySettingsDoneWhen(t *testing.T) {
 	t.Parallel()
 	testsupport.Short(t, "a built hookd, node and the npm Standard Webhooks libraries")
@@ -311,6 +312,15 @@ ca = "receivers-ca.pem"
 	if code != 0 || !strings.Contains(out, "delivery of jwt_webhook:") || !strings.Contains(out, "delivery of http_events.domain.42:") ||
 		!strings.Contains(out, "signing") || strings.Contains(out, "e2e-hook-token") {
 		t.Errorf("hookd targets list: exit %d\n%s%s", code, out, errb)
+	}
+	t.Logf("hookd targets list:\n%s", out)
+	admin := &webuitest.Client{T: t, Base: base, HTTP: webuitest.NewHTTPClient()}
+	admin.Login("/admin", token)
+	page := admin.Get("/admin/targets").Body
+	for _, want := range []string{`id="delivery-jwt_webhook"`, `id="delivery-http_events.domain.42"`, "<dt>Signing</dt>", "<dt>Mutual TLS</dt>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the admin page's targets lack %q:\n%s", want, page)
+		}
 	}
 }
 
