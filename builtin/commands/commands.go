@@ -39,8 +39,10 @@ var Info = hook.ModuleInfo{ID: ID, New: func() hook.Module { return new(Sink) }}
 type Sink struct {
 	XMLMsgURL string `toml:"xmlmsg_url"`
 	// Delivery is the [commands.delivery] table: headers, signing, TLS,
-	// proxy, filter, rate limit and order of the command requests
-	// (internal/delivery); nil sets none.
+	// proxy, rate limit and order of the command requests
+	// (internal/delivery); nil sets none. A filter is refused: commands
+	// are addressed to the sink by name, never routed (hook.Never), so
+	// the engine would never apply it.
 	Delivery *hook.DeliverySettings `toml:"delivery"`
 
 	client *outbound.Client
@@ -64,6 +66,10 @@ func (s *Sink) Validate() error {
 	}
 	if err := delivery.Validate(s.Delivery); err != nil {
 		errs = append(errs, delivery.Prefix("delivery:", err))
+	}
+	if s.Delivery != nil && !s.Delivery.Filter.IsZero() {
+		errs = append(errs, errors.New("delivery: filter: the command sink receives the commands scripts and plugins return, addressed to it, not routed events: "+
+			"a filter would never apply; leave it out (a script or plugin decides which commands it returns)"))
 	}
 	return errors.Join(errs...)
 }

@@ -9,15 +9,13 @@ import (
 
 	"github.com/hookrt/hookd/builtin/commands"
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/delivery"
 	"github.com/hookrt/hookd/internal/testsupport/deliverytest"
 )
 
 // TestDeliverySettings (issue 18): [commands.delivery] reaches the
 // XMLMSG requests: a header from a file in the private directory and a
-// Standard Webhooks signature; the target carries the settings, so that
-// the engine applies the filter (a command of the filtered-out source
-// target is not delivered).
+// Standard Webhooks signature; the target carries the settings (the
+// engine's rate limit and order).
 func TestDeliverySettings(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -28,7 +26,7 @@ func TestDeliverySettings(t *testing.T) {
 		Headers:        map[string]hook.Secret{"X-Xmlmsg-Token": {File: "xmlmsg.token"}},
 		Signing:        "standard-webhooks",
 		SigningSecrets: []hook.Secret{{Value: whsec}},
-		Filter:         hook.EventFilter{Where: map[string]hook.Values{hook.CommandFieldTarget: {"!http_events.global"}}},
+		RateLimit:      100,
 	}
 	s := &commands.Sink{XMLMsgURL: rcv.URL + "/xmlmsg", Delivery: settings}
 	if err := s.Validate(); err != nil {
@@ -43,15 +41,8 @@ func TestDeliverySettings(t *testing.T) {
 	if tg.Delivery != settings {
 		t.Fatalf("target delivery %+v; want the section's", tg.Delivery)
 	}
-	keep, err := delivery.Filter(tg.Delivery)
-	if err != nil || keep == nil {
-		t.Fatalf("filter: %v", err)
-	}
 	doc := `<module secret="x"><islLight><session id="1"><drop/></session></islLight></module>`
-	ev := &hook.Event{ID: "e1", Fields: map[string]string{"MODULE": "HOOKD", "EVENT": "XMLMSG", hook.CommandFieldXML: doc, hook.CommandFieldTarget: "http_events.domain.7"}}
-	if keep(&hook.Event{Fields: map[string]string{"MODULE": "HOOKD", "EVENT": "XMLMSG", hook.CommandFieldTarget: "http_events.global"}}) || !keep(ev) {
-		t.Error("the filter keeps the wrong commands")
-	}
+	ev := &hook.Event{ID: "e1", Fields: map[string]string{"MODULE": "HOOKD", "EVENT": "XMLMSG", hook.CommandFieldXML: doc}}
 	if _, err := s.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +54,9 @@ func TestDeliverySettings(t *testing.T) {
 }
 
 // TestDeliveryValidate: a bad [commands.delivery] is refused by Validate,
-// naming the key; a header file that is not there stops Provision.
+// naming the key, and so is a filter, which would never apply to the
+// commands addressed to the sink; a header file that is not there stops
+// Provision.
 func TestDeliveryValidate(t *testing.T) {
 	t.Parallel()
 	s := &commands.Sink{XMLMsgURL: "http://localhost:7615/xmlmsg", Delivery: &hook.DeliverySettings{
@@ -71,6 +64,11 @@ func TestDeliveryValidate(t *testing.T) {
 	err := s.Validate()
 	if err == nil || !strings.Contains(err.Error(), `delivery: headers."Transfer-Encoding": `) || !strings.Contains(err.Error(), "delivery: burst: ") {
 		t.Errorf("Validate = %v; want delivery: headers.\"Transfer-Encoding\" and delivery: burst", err)
+	}
+	s = &commands.Sink{XMLMsgURL: "http://localhost:7615/xmlmsg", Delivery: &hook.DeliverySettings{
+		Filter: hook.EventFilter{Events: []string{"HOOKD.XMLMSG"}}}}
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "delivery: filter: the command sink receives the commands") {
+		t.Errorf("Validate = %v; want the filter refused", err)
 	}
 	s = &commands.Sink{XMLMsgURL: "http://localhost:7615/xmlmsg", Delivery: &hook.DeliverySettings{
 		Headers: map[string]hook.Secret{"Authorization": {File: "missing.token"}}}}
