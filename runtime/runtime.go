@@ -127,6 +127,8 @@ func (rt *Runtime) open(ctx context.Context, cfg *Config, o options, dsn string)
 		Observer:  fanOut(o.observers),
 		NoWorkers: o.noWorkers,
 		Metrics:   rt.metrics.Modules(),
+		// The targets view names the proxy a target uses by default.
+		DeliveryProxy: cfg.Delivery.Proxy,
 	})
 	if err != nil {
 		return err // the engine's errors name the store they are about
