@@ -267,20 +267,20 @@ func (e *Events) BuildDomain(ctx context.Context, d Domain) (hook.Target, func(c
 }
 
 // domainClient returns the client of a domain's URL script with delivery
-// settings s: the shared one when s needs nothing of a client's own (no
-// headers, signing, TLS or proxy), else a client of its own, with the
-// SSRF guard like every domain's (and through a proxy, the guard checks
-// the destination and the proxy's address both: internal/outbound).
+// settings s: the shared one (which goes through [delivery] proxy, if
+// any) when s sets nothing of a client's (no headers, signing, TLS or
+// proxy: a filter, a rate limit or an order need none), else a client of
+// its own, with the SSRF guard like every domain's (and through a proxy,
+// the guard checks the destination and the proxy's address both:
+// internal/outbound). A proxy = "direct" is a setting of its own: the
+// shared client would take the default proxy.
 func (l *live) domainClient(s *hook.DeliverySettings) (*outbound.Client, error) {
-	if s.IsZero() {
+	if s == nil || httpKey(s) == "" {
 		return l.client, nil
 	}
 	h, err := delivery.Build(s, l.deliveryEnv())
 	if err != nil {
 		return nil, err
-	}
-	if h.Shared() {
-		return l.client, nil
 	}
 	return l.newClient(h.Options(l.base(l.guard))), nil
 }
