@@ -68,6 +68,10 @@ func TestStoredDomainDelivery(t *testing.T) {
 	}
 	deliverytest.CheckSigned(t, r, mac, id)
 
+	// A file that is not there: refused at the write, as at start.
+	_, err = rt.PutDomain(ctx, op, "7", spec(`{"headers": {"Authorization": {"file": "nope.token"}}}`))
+	mustErr(t, err, hook.ErrInvalid, "nope.token")
+
 	// The operator's file: accepted, and its line sent.
 	if _, err := rt.PutDomain(ctx, op, "7", spec(`{"headers": {"Authorization": {"file": "d7.token"}}}`)); err != nil {
 		t.Fatalf("the operator's header from a file: %v", err)
