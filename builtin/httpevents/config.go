@@ -280,6 +280,9 @@ func (e *Events) Validate() error {
 	if err := delivery.CheckCombine(e.Delivery, time.Duration(e.CombineInterval)); err != nil && e.Global {
 		errs = append(errs, delivery.Prefix("delivery:", err))
 	}
+	if !e.Global && !e.Delivery.IsZero() {
+		errs = append(errs, errors.New("delivery: is the global script's (global = true), which is off; each [[domain]] has a delivery table of its own ([domain.delivery])"))
+	}
 	if e.Off() != "" {
 		errs = append(errs, errors.New("neither global nor per_domain is on; turn one on (or remove the [http_events] section)"))
 	}

@@ -174,6 +174,11 @@ func TestDomainDeliveryValidate(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `[[domain]] id "7": delivery: ordered_by: `) {
 		t.Errorf("BuildDomain with an inherited combine_interval: %v; want delivery: ordered_by refused", err)
 	}
+	// [http_events.delivery] is the global script's: without it, refused.
+	_, err = parse(t, "[http_events]\nper_domain = true\n[http_events.delivery]\nheaders = { \"X-Key\" = \"k\" }\n")
+	if err == nil || !strings.Contains(err.Error(), "[http_events]: delivery: is the global script's (global = true), which is off") {
+		t.Errorf("per_domain only: %v; want the table refused, pointing at [domain.delivery]", err)
+	}
 	// The global script: [http_events] refuses its own table's problems.
 	_, err = parse(t, "[http_events]\nglobal = true\nglobal_server = \"localhost:8080\"\ncombine_interval = \"1s\"\n[http_events.delivery]\nordered_by = \"SESSIONID\"\nburst = 2\n")
 	if err == nil || !strings.Contains(err.Error(), "[http_events]: delivery: ordered_by: ") || !strings.Contains(err.Error(), "[http_events]: delivery: burst: ") {
