@@ -217,6 +217,10 @@ func (s *Service) validate() error {
 	if err := delivery.Validate(s.Delivery); err != nil {
 		errs = append(errs, delivery.Prefix("delivery:", err))
 	}
+	if d := s.Delivery; d != nil && !s.UseNotification && (!d.Filter.IsZero() || d.RateLimit != 0 || d.Burst != 0 || d.OrderedBy != "") {
+		errs = append(errs, errors.New("delivery: filter, rate_limit, burst and ordered_by apply to the notifications, and notification is off; "+
+			"the synchronous calls take only headers, signing, tls and proxy"))
+	}
 	return errors.Join(errs...)
 }
 

@@ -89,6 +89,10 @@ func TestDeliveryValidate(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `delivery: headers."User-Agent": `) || !strings.Contains(err.Error(), "delivery: signing") {
 		t.Errorf("Validate = %v; want delivery: headers.\"User-Agent\" and delivery: signing…", err)
 	}
+	s = &webapi.Service{URL: "https://accounts.example/webapi", UseSignup: true, Delivery: &hook.DeliverySettings{RateLimit: 5}}
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "delivery: filter, rate_limit, burst and ordered_by apply to the notifications, and notification is off") {
+		t.Errorf("a rate limit without notifications: %v; want it refused", err)
+	}
 	s = &webapi.Service{URL: "https://accounts.example/webapi", UseSignup: true, Delivery: &hook.DeliverySettings{
 		TLS: hook.TLSSettings{ClientCert: "client.pem", ClientKey: "client.key"}}}
 	if err := s.Validate(); err != nil {
