@@ -153,6 +153,11 @@ func (e *Engine) Discard(ctx context.Context, id int64) error {
 		return err
 	}
 	e.log.InfoContext(ctx, "delivery discarded by operator", slog.Int64("delivery", id))
+	if err := e.wakeKeyOf(ctx, id); err != nil {
+		// Discarded all the same: its key's job goes on at the time
+		// it was waiting for.
+		e.log.WarnContext(ctx, "the key of a discarded ordered delivery was not woken", slog.Int64("delivery", id), slog.Any("error", err))
+	}
 	return nil
 }
 

@@ -134,6 +134,25 @@ func (em *emission) rejob(ctx context.Context, ds []again) error {
 	return nil
 }
 
+// wakeKeyOf wakes the job of delivery id's key, if it is ordered: a
+// discarded head must not hold its key until the next attempt it would
+// have had.
+func (e *Engine) wakeKeyOf(ctx context.Context, id int64) error {
+	target, err := e.db.DeliveryTarget(ctx, id)
+	if err != nil {
+		return err
+	}
+	return e.db.InTx(ctx, func(tx store.Tx) error {
+		keys, err := store.OrderKeys(ctx, tx, []int64{id})
+		if err != nil || len(keys) == 0 {
+			return err
+		}
+		em := emission{e: e, tx: tx, now: time.Now()}
+		em.order(target, keys[id], true)
+		return em.flush(ctx)
+	})
+}
+
 // orderWorker works a key's job: it attempts the key's head, and after
 // a delivered or dead one takes the next, until none is left (the job
 // ends, the key disarmed), the head must wait (the job snoozes until
@@ -203,18 +222,17 @@ func (e *Engine) orderHead(ctx context.Context, t *target, head *store.OrderWork
 		return 0, true, nil // dead without an attempt: the next one
 	}
 	first := wk.Attempts == wk.BaseAttempts
-	start := time.Now()
-	r, err := e.attempt(ctx, t, live, false, func(ctx context.Context) (hook.Result, error) { return t.Handler.Handle(ctx, &wk.Event) })
+	r, err := e.attempt(ctx, t, live, false, func(ctx context.Context) (hook.Result, error) {
+		if first { // from its commit (or replay) to its first attempt, now
+			e.metrics.orderWait.WithLabelValues(e.metrics.labels(wk.Target)...).Observe(max(0, time.Since(wk.Since)).Seconds())
+		}
+		return t.Handler.Handle(ctx, &wk.Event)
+	})
 	switch {
 	case err != nil:
 		return 0, false, err
 	case !r.attempted:
 		return r.wait, false, nil
-	}
-	if first {
-		e.metrics.orderWait.WithLabelValues(e.metrics.labels(wk.Target)...).Observe(max(0, start.Sub(wk.Since)).Seconds())
-	}
-	switch {
 	case !r.recorded[0]:
 		return 0, true, nil // replayed or discarded meanwhile: look again
 	case r.outcomes[0].State == hook.StateRetrying:

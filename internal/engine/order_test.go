@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/engine"
 	"github.com/hookrt/hookd/internal/hooktest"
@@ -245,7 +247,15 @@ func testOrderedFailingHead(t *testing.T, st hookrt.StoreConfig) {
 	d := fast()
 	d.Schedule = []time.Duration{time.Hour} // a failed head waits for the replay
 	d.MaxAge = 100 * time.Hour
-	e := open(t, st, d, hooktest.NewObservations(), orderedTarget("ordered", rcv.handler()))
+	reg := orderRegistry{prometheus.NewRegistry()}
+	e, err := engine.Open(context.Background(), engine.Options{
+		Store: engine.StoreOptions{Driver: st.Driver, Path: st.Path, DSN: st.DSN}, Delivery: d, ServerID: "test",
+		Targets: []hook.Target{orderedTarget("ordered", rcv.handler())}, Metrics: reg,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeAtEnd(t, e)
 	ctx := context.Background()
 	for _, ev := range []map[string]string{sessionEvent("A", 0), sessionEvent("A", 1), sessionEvent("B", 0), sessionEvent("B", 1)} {
 		if _, err := e.Emit(ctx, ev); err != nil {
@@ -271,6 +281,9 @@ func testOrderedFailingHead(t *testing.T, st hookrt.StoreConfig) {
 	}
 	if got := rcv.triedOf("A"); !slices.Equal(got, []int{0}) {
 		t.Fatalf("A was tried %v while its head failed; want [0]", got)
+	}
+	if n := reg.count(t, "hookd_order_wait_seconds"); n != 3 {
+		t.Errorf("hookd_order_wait_seconds counted %d first attempts; want 3 (A's head, B's two)", n)
 	}
 
 	rcv.setFail(func(string, int, int) int { return http.StatusNoContent })
@@ -334,7 +347,8 @@ func testOrderedReplay(t *testing.T, st hookrt.StoreConfig) {
 }
 
 // TestOrderedMissingField: events without the ordered_by field are
-// ordered together, under the key "", and the held reason says so.
+// ordered together, under the key "", and the held reason says so; a
+// discarded head lets its key go on at once.
 func TestOrderedMissingField(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st hookrt.StoreConfig) {
 		rcv := newKeyReceiver(t, func(key string, seq, _ int) int {
@@ -366,6 +380,12 @@ func TestOrderedMissingField(t *testing.T) {
 		if got := rcv.triedOf(""); !slices.Equal(got, []int{0}) {
 			t.Errorf("key \"\" was tried %v; want [0]", got)
 		}
+		// Discarding the failing head lets the key go on at once, not
+		// at the head's next attempt an hour away.
+		if err := e.Discard(ctx, head.ID); err != nil {
+			t.Fatal(err)
+		}
+		rcv.wait(t, "the next one of key \"\" accepted", func(r *keyReceiver) bool { return len(r.accepted[""]) == 1 })
 	})
 }
 
@@ -387,4 +407,35 @@ func deliveryOf(t *testing.T, e *engine.Engine, key string, seq int) hook.Delive
 	}
 	t.Fatalf("no delivery of %q seq %d among %d", key, seq, len(ds))
 	return hook.Delivery{}
+}
+
+// orderRegistry is a Prometheus registry as the engine's Options.Metrics.
+type orderRegistry struct{ *prometheus.Registry }
+
+func (r orderRegistry) Register(c any) error {
+	col, ok := c.(prometheus.Collector)
+	if !ok {
+		return fmt.Errorf("%T is not a prometheus.Collector", c)
+	}
+	return r.Registry.Register(col)
+}
+
+func (orderRegistry) PerTarget() bool { return false }
+
+// count is how many observations the histogram name holds, over its labels.
+func (r orderRegistry) count(t *testing.T, name string) uint64 {
+	t.Helper()
+	mfs, err := r.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				n += m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return n
 }
