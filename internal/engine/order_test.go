@@ -248,9 +248,10 @@ func testOrderedFailingHead(t *testing.T, st hookrt.StoreConfig) {
 	d.Schedule = []time.Duration{time.Hour} // a failed head waits for the replay
 	d.MaxAge = 100 * time.Hour
 	reg := orderRegistry{prometheus.NewRegistry()}
+	obs := hooktest.NewObservations()
 	e, err := engine.Open(context.Background(), engine.Options{
 		Store: engine.StoreOptions{Driver: st.Driver, Path: st.Path, DSN: st.DSN}, Delivery: d, ServerID: "test",
-		Targets: []hook.Target{orderedTarget("ordered", rcv.handler())}, Metrics: reg,
+		Targets: []hook.Target{orderedTarget("ordered", rcv.handler())}, Metrics: reg, Observer: obs.Observe,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +266,7 @@ func testOrderedFailingHead(t *testing.T, st hookrt.StoreConfig) {
 	rcv.wait(t, "B's two accepted and A's head tried", func(r *keyReceiver) bool {
 		return len(r.accepted["B"]) == 2 && len(r.tried["A"]) == 1
 	})
+	obs.Wait(t, "A's head recorded as retrying", func(o []hook.Observation) bool { return hooktest.Count(o, "retrying", "") == 1 })
 	head, behind := deliveryOf(t, e, "A", 0), deliveryOf(t, e, "A", 1)
 	if head.State != hook.StateRetrying || behind.State != hook.StatePending {
 		t.Fatalf("A's head is %s, the next %s; want retrying and pending", head.State, behind.State)
