@@ -441,3 +441,59 @@ func (r orderRegistry) count(t *testing.T, name string) uint64 {
 	}
 	return n
 }
+
+// TestOrderedTwoNodes: two engines on one PostgreSQL, each emitting half
+// of every key's events in turn (node a the even, node b the odd ones,
+// each emit after the one before it returned), deliver every key in
+// order with never two requests of a key in flight: the key's one job
+// runs on one node at a time, whichever node emitted.
+func TestOrderedTwoNodes(t *testing.T) {
+	st := storetest.Postgres(t)
+	const keys, perKey = 10, 20
+	rcv := newKeyReceiver(t, func(_ string, seq, attempt int) int {
+		if seq%5 == 2 && attempt == 0 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusNoContent
+	})
+	d := fast()
+	d.Schedule = []time.Duration{10 * time.Millisecond}
+	nodes := []*engine.Engine{
+		open(t, st, d, hooktest.NewObservations(), orderedTarget("ordered", rcv.handler())),
+		open(t, st, d, hooktest.NewObservations(), orderedTarget("ordered", rcv.handler())),
+	}
+	ctx := context.Background()
+	errs := make(chan error, keys)
+	for k := range keys {
+		go func() {
+			for seq := range perKey {
+				if _, err := nodes[seq%2].Emit(ctx, sessionEvent(fmt.Sprintf("k%d", k), seq)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range keys {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rcv.wait(t, "every event accepted", func(r *keyReceiver) bool { return r.total >= keys*perKey })
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	if len(rcv.overlap) > 0 {
+		t.Errorf("two requests of one key in flight at once: %v", rcv.overlap)
+	}
+	want := make([]int, perKey)
+	for i := range want {
+		want[i] = i
+	}
+	for k := range keys {
+		key := fmt.Sprintf("k%d", k)
+		if got := rcv.accepted[key]; !slices.Equal(got, want) {
+			t.Errorf("key %s accepted %v, want 0..%d in order", key, got, perKey-1)
+		}
+	}
+}
