@@ -186,8 +186,8 @@ func (e *Engine) rearm(ctx context.Context, tx store.Tx, t *target) error {
 	return em.flush(ctx)
 }
 
-// TargetStatuses returns every configured target's state, breaker and
-// load, in routing order.
+// TargetStatuses returns every configured target's state, breaker, load
+// and delivery settings, in routing order.
 func (e *Engine) TargetStatuses(ctx context.Context) ([]hook.TargetStatus, error) {
 	if err := e.states.refresh(ctx, e.db); err != nil {
 		return nil, err
@@ -209,6 +209,7 @@ func (e *Engine) TargetStatuses(ctx context.Context) ([]hook.TargetStatus, error
 			st.Breaker, st.BreakerUntil = "open", &until
 		}
 		st.BreakerChange = breakerDetail(t.breaker.view(now))
+		st.Delivery = e.deliveryView(t)
 		if l, ok := loads[t.Name]; ok {
 			st.Pending, st.LastError = l.Pending, l.LastError
 			if !l.OldestPending.IsZero() {
