@@ -273,6 +273,7 @@ func (e *Engine) queueConfig() queueConfig {
 		logger:       riverLogger(e.log),
 		worker:       &deliveryWorker{e: e},
 		batchWorker:  &batchWorker{e: e},
+		orderWorker:  &orderWorker{e: e},
 		pruneWorker:  &pruneWorker{e: e},
 		pruneEvery:   e.retention.Interval,
 		noWorkers:    e.noWorkers,

@@ -240,13 +240,3 @@ func (e *Engine) orderHead(ctx context.Context, t *target, head *store.OrderWork
 	}
 	return 0, true, nil
 }
-
-// orderWorkerOf is the order worker of the engine whose delivery worker
-// is w: how queueConfig.river registers it without a field of its own in
-// the configuration the engine builds (engine.go).
-func orderWorkerOf(w river.Worker[deliveryArgs]) river.Worker[orderArgs] {
-	if dw, ok := w.(*deliveryWorker); ok {
-		return &orderWorker{e: dw.e}
-	}
-	return nil
-}

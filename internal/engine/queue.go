@@ -150,6 +150,7 @@ type queueConfig struct {
 	logger       *slog.Logger
 	worker       river.Worker[deliveryArgs]
 	batchWorker  river.Worker[batchArgs]
+	orderWorker  river.Worker[orderArgs]
 	pruneWorker  river.Worker[pruneArgs]
 	pruneEvery   time.Duration // 0: no pruning
 	noWorkers    bool
@@ -172,8 +173,8 @@ func (c queueConfig) river() *river.Config {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, c.worker)
 		river.AddWorker(workers, c.batchWorker)
-		if ow := orderWorkerOf(c.worker); ow != nil {
-			river.AddWorker(workers, ow)
+		if c.orderWorker != nil {
+			river.AddWorker(workers, c.orderWorker)
 		}
 		river.AddWorker(workers, c.pruneWorker)
 		rc.Workers = workers
