@@ -171,16 +171,17 @@ var migrations = []string{
 	CREATE INDEX hookd_plugin_log_at ON hookd_plugin_log (at);`,
 	// 7: delivery settings (issue 18). order_key is the value of a target's
 	// ordered_by field: a target's deliveries of one key are attempted one
-	// at a time, oldest first, by that key's one job (hookd_order, armed
-	// like hookd_batch; order.go). hookd_node is each node's heartbeat: a
+	// at a time, oldest first, by that key's one job (hookd_order: the
+	// epoch of the key's job, 0 for none, and whether a replay woke it;
+	// order.go). hookd_node is each node's heartbeat: a
 	// rate limit is divided between the nodes seen lately (nodes.go).
 	`ALTER TABLE hookd_delivery ADD COLUMN order_key TEXT;
 	CREATE INDEX hookd_delivery_order ON hookd_delivery (target, order_key, id) WHERE order_key IS NOT NULL AND state IN ('pending', 'retrying');
 	CREATE TABLE hookd_order (
 		target   TEXT NOT NULL,
 		okey     TEXT NOT NULL,
-		has_job  INTEGER NOT NULL DEFAULT 0,
-		failures INTEGER NOT NULL DEFAULT 0,
+		epoch    INTEGER NOT NULL DEFAULT 0,
+		woken    INTEGER NOT NULL DEFAULT 0,
 		PRIMARY KEY (target, okey)
 	);
 	CREATE TABLE hookd_node (

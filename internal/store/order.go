@@ -17,7 +17,7 @@ import (
 // target carries its key (hookd_delivery.order_key) and has no job of its
 // own; the key has one (hookd_order, armed like hookd_batch), which
 // attempts the key's live deliveries one at a time, oldest (lowest id)
-// first. The row's has_job holds the epoch of that job: a job whose epoch
+// first. The row's epoch holds the epoch of that job: a job whose epoch
 // no longer matches the row (a node that died after disarming, its job
 // run again by a rescue) does nothing, so a key never has two jobs that
 // work. The row is deleted when the key has nothing live, so keys that
@@ -112,10 +112,10 @@ func InsertOrdered(ctx context.Context, tx Tx, ds []OrderedDelivery, now time.Ti
 // returns the epoch of the key's job and whether the caller must insert
 // that job (the key had none). It locks the key's row until tx ends.
 func ArmOrder(ctx context.Context, tx Tx, target, key string) (epoch int64, need bool, err error) {
-	fresh := rand.Int64N(math.MaxInt32-1) + 1 // has_job is a 32-bit INTEGER on PostgreSQL
-	err = tx.queryRow(ctx, `INSERT INTO hookd_order (target, okey, has_job) VALUES (?, ?, ?)
-		ON CONFLICT (target, okey) DO UPDATE SET has_job = CASE WHEN hookd_order.has_job = 0 THEN excluded.has_job ELSE hookd_order.has_job END
-		RETURNING has_job`, target, key, fresh).Scan(&epoch)
+	fresh := rand.Int64N(math.MaxInt32-1) + 1 // epoch is a 32-bit INTEGER on PostgreSQL
+	err = tx.queryRow(ctx, `INSERT INTO hookd_order (target, okey, epoch) VALUES (?, ?, ?)
+		ON CONFLICT (target, okey) DO UPDATE SET epoch = CASE WHEN hookd_order.epoch = 0 THEN excluded.epoch ELSE hookd_order.epoch END
+		RETURNING epoch`, target, key, fresh).Scan(&epoch)
 	if err != nil {
 		return 0, false, fmt.Errorf("store: arm order %s %q: %w", target, key, err)
 	}
@@ -126,11 +126,10 @@ func ArmOrder(ctx context.Context, tx Tx, target, key string) (epoch int64, need
 // (snoozed until its head's next attempt), due now: a replayed delivery
 // is attempted at once, as a replay promises. A job running now may be
 // about to snooze, having looked for its head before the replay: the
-// key's row keeps the wake (failures = 1, ordering keeps no count of
-// failures: each delivery has its own) until the job looks again, and
+// key's row keeps the wake (woken = 1) until the job looks again, and
 // WakeOrders wakes such a job once it has snoozed.
 func WakeOrder(ctx context.Context, tx Tx, kind, target, key string) error {
-	if _, err := tx.exec(ctx, `UPDATE hookd_order SET failures = 1 WHERE target = ? AND okey = ?`, target, key); err != nil {
+	if _, err := tx.exec(ctx, `UPDATE hookd_order SET woken = 1 WHERE target = ? AND okey = ?`, target, key); err != nil {
 		return fmt.Errorf("store: wake the order job of %s %q: %w", target, key, err)
 	}
 	q := `UPDATE river_job SET state = 'available', scheduled_at = now()
@@ -151,11 +150,11 @@ func WakeOrder(ctx context.Context, tx Tx, kind, target, key string) error {
 func (db *DB) WakeOrders(ctx context.Context, kind string) (int64, error) {
 	q := `UPDATE river_job SET state = 'available', scheduled_at = now()
 		WHERE state = 'scheduled' AND kind = ? AND EXISTS (SELECT 1 FROM hookd_order o
-			WHERE o.failures <> 0 AND o.target = river_job.args->>'t' AND o.okey = river_job.args->>'k')`
+			WHERE o.woken <> 0 AND o.target = river_job.args->>'t' AND o.okey = river_job.args->>'k')`
 	if db.dialect == SQLite {
 		q = `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec')
 		WHERE state = 'scheduled' AND kind = ? AND EXISTS (SELECT 1 FROM hookd_order o
-			WHERE o.failures <> 0 AND o.target = json_extract(river_job.args, '$.t') AND o.okey = json_extract(river_job.args, '$.k'))`
+			WHERE o.woken <> 0 AND o.target = json_extract(river_job.args, '$.t') AND o.okey = json_extract(river_job.args, '$.k'))`
 	}
 	n, err := db.conn().exec(ctx, q, kind)
 	if err != nil {
@@ -183,7 +182,7 @@ func (db *DB) TakeOrder(ctx context.Context, target, key string, epoch int64) (h
 	err = db.InTx(ctx, func(tx Tx) error {
 		head, stale = nil, false
 		var have, woken int64
-		switch err := tx.queryRow(ctx, `SELECT has_job, failures FROM hookd_order WHERE target = ? AND okey = ?`+lock, target, key).Scan(&have, &woken); {
+		switch err := tx.queryRow(ctx, `SELECT epoch, woken FROM hookd_order WHERE target = ? AND okey = ?`+lock, target, key).Scan(&have, &woken); {
 		case err == hook.ErrNotFound:
 			stale = true
 			return nil
@@ -193,7 +192,7 @@ func (db *DB) TakeOrder(ctx context.Context, target, key string, epoch int64) (h
 			stale = true
 			return nil
 		case woken != 0: // it looks now: the wake is served
-			if _, err := tx.exec(ctx, `UPDATE hookd_order SET failures = 0 WHERE target = ? AND okey = ?`, target, key); err != nil {
+			if _, err := tx.exec(ctx, `UPDATE hookd_order SET woken = 0 WHERE target = ? AND okey = ?`, target, key); err != nil {
 				return err
 			}
 		}
