@@ -14,19 +14,42 @@ import (
 // TakeBatch, which disarms the target in its own transaction when nothing
 // is pending, it guarantees that a pending delivery always has a job and
 // that a target never has two.
+//
+// On PostgreSQL both lock the target's row first (FOR UPDATE), so that a
+// TakeBatch that finds nothing cannot disarm the target under an emit
+// that armed it (saw the job) but has not committed yet: it waits for that
+// commit, and then sees the delivery. On SQLite there is one writer.
 func ArmBatch(ctx context.Context, tx Tx, target string) (bool, error) {
-	n, err := tx.exec(ctx, `UPDATE hookd_batch SET has_job = 1 WHERE target = ? AND has_job = 0`, target)
-	if err != nil {
+	var armed int
+	switch err := tx.queryRow(ctx, `SELECT has_job FROM hookd_batch WHERE target = ?`+forUpdate(tx.Dialect()), target).Scan(&armed); {
+	case err == hook.ErrNotFound:
+		n, err := tx.exec(ctx, `INSERT INTO hookd_batch (target, has_job) VALUES (?, 1) ON CONFLICT (target) DO NOTHING`, target)
+		if err != nil {
+			return false, fmt.Errorf("store: arm batch %s: %w", target, err)
+		}
+		if n == 1 {
+			return true, nil
+		}
+		return ArmBatch(ctx, tx, target) // inserted meanwhile by another emit: lock that row
+	case err != nil:
+		return false, fmt.Errorf("store: arm batch %s: %w", target, err)
+	case armed != 0:
+		return false, nil
+	}
+	if _, err := tx.exec(ctx, `UPDATE hookd_batch SET has_job = 1 WHERE target = ?`, target); err != nil {
 		return false, fmt.Errorf("store: arm batch %s: %w", target, err)
 	}
-	if n == 1 {
-		return true, nil
+	return true, nil
+}
+
+// forUpdate is the row lock a read takes to order itself against a
+// concurrent writer of the row: PostgreSQL's FOR UPDATE; nothing on
+// SQLite, whose one writer orders everything.
+func forUpdate(d Dialect) string {
+	if d == SQLite {
+		return ""
 	}
-	n, err = tx.exec(ctx, `INSERT INTO hookd_batch (target, has_job) VALUES (?, 1) ON CONFLICT (target) DO NOTHING`, target)
-	if err != nil {
-		return false, fmt.Errorf("store: arm batch %s: %w", target, err)
-	}
-	return n == 1, nil
+	return " FOR UPDATE"
 }
 
 // TakeBatch returns up to limit live deliveries of target, oldest first,
@@ -39,6 +62,13 @@ func (db *DB) TakeBatch(ctx context.Context, target string, limit int) ([]*Work,
 	)
 	err := db.InTx(ctx, func(tx Tx) error {
 		works = works[:0]
+		// The row first (see ArmBatch): an emit that armed it commits
+		// before this reads the deliveries.
+		switch err := tx.queryRow(ctx, `SELECT failures FROM hookd_batch WHERE target = ?`+forUpdate(tx.Dialect()), target).Scan(&failures); {
+		case err == hook.ErrNotFound:
+		case err != nil:
+			return err
+		}
 		rs, err := tx.query(ctx, fmt.Sprintf(`SELECT d.id, d.state, d.gen, d.attempts, d.base_attempts, d.since, e.id, e.created_at, e.fields
 			FROM hookd_delivery d JOIN hookd_event e ON e.id = d.event_id
 			WHERE d.target = ? AND d.state IN ('pending', 'retrying') ORDER BY d.id LIMIT %d`, limit), target)
@@ -71,7 +101,7 @@ func (db *DB) TakeBatch(ctx context.Context, target string, limit int) ([]*Work,
 			_, err := tx.exec(ctx, `UPDATE hookd_batch SET has_job = 0, failures = 0 WHERE target = ?`, target)
 			return err
 		}
-		return tx.queryRow(ctx, `SELECT COALESCE(MAX(failures), 0) FROM hookd_batch WHERE target = ?`, target).Scan(&failures)
+		return nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: take batch of %s: %w", target, err)

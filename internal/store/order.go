@@ -175,10 +175,7 @@ type OrderWork struct {
 // transaction that holds the key's row. stale reports a job whose epoch
 // is not the key's: it must end without doing anything.
 func (db *DB) TakeOrder(ctx context.Context, target, key string, epoch int64) (head *OrderWork, stale bool, err error) {
-	lock := ` FOR UPDATE`
-	if db.dialect == SQLite {
-		lock = ``
-	}
+	lock := forUpdate(db.dialect)
 	err = db.InTx(ctx, func(tx Tx) error {
 		head, stale = nil, false
 		var have, woken int64
