@@ -17,8 +17,9 @@ import (
 func clock(t time.Time) string { return t.UTC().Format("15:04:05") + " UTC" }
 
 // holdOf says why a live delivery of the target name is held at now, or
-// "" when nothing holds it: a disabled or paused target (every node), or
-// a breaker open on this node.
+// "" when nothing holds it: a disabled or paused target (every node), a
+// breaker open on this node, or this node's share of the target's rate
+// limit spoken for (deferred attempts wait their slots).
 func (e *Engine) holdOf(ctx context.Context, name string, now time.Time) string {
 	t := e.lookup(name)
 	if t == nil {
@@ -29,6 +30,10 @@ func (e *Engine) holdOf(ctx context.Context, name string, now time.Time) string 
 	}
 	if b := t.breaker.view(now); b.open {
 		return "held: breaker open until " + clock(b.until)
+	}
+	if until, ok := t.rate.backlog(now); ok {
+		return fmt.Sprintf("held: rate limit %s%s: attempts wait their turn, the last until about %s",
+			perSecond(t.rate.perSecond), t.rate.shareNote(), clock(until))
 	}
 	return ""
 }

@@ -144,6 +144,18 @@ func (r *rateLimit) shareNote() string {
 	return fmt.Sprintf(": %s, burst %d on this node of %d", perSecond(r.perSecond/float64(nodes)), r.shareBurst(nodes), nodes)
 }
 
+// backlog returns when the last deferred attempt's slot comes, if that is
+// after now: the target's rate limit has more waiting than it lets go at
+// once, and a live delivery of it may be one of them (held.go).
+func (r *rateLimit) backlog(now time.Time) (time.Time, bool) {
+	if r == nil {
+		return time.Time{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.next, r.next.After(now)
+}
+
 // perSecond formats a rate: "50/s", "0.5/s", "33.33/s".
 func perSecond(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) + "/s" }
 

@@ -185,6 +185,26 @@ func TestRateLimitSQLiteOneNode(t *testing.T) {
 	}
 }
 
+// TestRateLimitHeld: a delivery waiting for its target's rate limit says
+// so in the delivery log, rather than looking pending for no reason.
+func TestRateLimitHeld(t *testing.T) {
+	e := openRated(t, storetest.SQLite(t), nil, hooktest.NewObservations(), rateTarget(0.5, 1, hook.HandlerFunc(okHandler)))
+	emitBacklog(t, e, 5) // one now, one waited for in place, three deferred (2 s apart)
+	const want = "held: rate limit 0.5/s: attempts wait their turn, the last until about "
+	waitCond(t, "a pending delivery held by the rate limit", func() bool {
+		ds, err := e.ListDeliveries(context.Background(), hook.DeliveryFilter{State: hook.StatePending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if strings.HasPrefix(d.Held, want) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func okHandler(context.Context, *hook.Event) (hook.Result, error) { return hook.Result{}, nil }
 
 // rateTarget is a target "limited" with the rate limit and burst given.
@@ -209,13 +229,7 @@ func openRated(t *testing.T, st hookrt.StoreConfig, reg hook.MetricsRegistry, ob
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), hooktest.Patience)
-		defer cancel()
-		if err := e.Close(ctx); err != nil && ctx.Err() != nil {
-			t.Errorf("Close did not finish within %s: %v", hooktest.Patience, err)
-		}
-	})
+	closeAtEnd(t, e)
 	return e
 }
 
