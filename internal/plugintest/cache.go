@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/hookrt/hookd/internal/testsupport/filelock"
 )
 
 // The shared cache
@@ -156,7 +158,7 @@ func privateDir(dir string) error {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	return checkPrivate(dir)
+	return filelock.CheckPrivate(dir)
 }
 
 // prune removes wasm copies, compiled entries and module locks untouched for
@@ -188,7 +190,7 @@ func (c *cache) lock(path string) (unlock func(), err error) {
 	if !c.shared {
 		return func() {}, nil
 	}
-	return lockFile(path)
+	return filelock.Lock(path)
 }
 
 // keep stores b as wasm/<name>-<sha>.wasm, unless it is there already, and

@@ -1,6 +1,6 @@
 //go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
 
-package plugintest
+package filelock
 
 import (
 	"errors"
@@ -15,7 +15,7 @@ import (
 func TestLockExcludes(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "x.lock")
-	unlock, err := lockFile(path)
+	unlock, err := lock(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
 
-package plugintest
+package filelock
 
 import (
 	"errors"
@@ -9,13 +9,9 @@ import (
 	"syscall"
 )
 
-// canLock: this system has flock, so test binaries can share the cache.
-const canLock = true
+const supported = true
 
-// lockFile takes an exclusive flock on the file at path (created if
-// missing), waiting for it. The lock is released by unlock, or by the
-// system when the process ends, however it ends.
-func lockFile(path string) (unlock func(), err error) {
+func lock(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
@@ -33,9 +29,6 @@ func lockFile(path string) (unlock func(), err error) {
 	return func() { _ = f.Close() }, nil // closing the file releases the lock
 }
 
-// checkPrivate checks that dir is a directory (not a symlink) owned by this
-// user, which nobody else can write to; it tightens the mode of one of
-// ours that is too open.
 func checkPrivate(dir string) error {
 	fi, err := os.Lstat(dir)
 	if err != nil {
