@@ -3,7 +3,6 @@ package pdkas_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -17,15 +16,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrt/hookd/internal/plugintest"
+	"github.com/hookrt/hookd/internal/testsupport/npmcache"
 )
 
 // Building AssemblyScript plugins in tests
 //
 // The AssemblyScript compiler (asc, the npm package assemblyscript, pinned
-// by package-lock.json) is installed with `npm ci` outside the source tree
-// (CI fails when a test leaves a file in it, ignored ones included), in one
-// directory per user beside internal/plugintest's cache:
+// by package-lock.json) is installed by internal/testsupport/npmcache
+// outside the source tree (CI fails when a test leaves a file in it,
+// ignored ones included), in one directory per user beside
+// internal/plugintest's cache:
 //
 //	$TMPDIR/hookd-test-<uid>/asc/
 //	  npm-<lock>/              package.json, package-lock.json, node_modules/, .done
@@ -45,7 +45,6 @@ import (
 const (
 	envRequire = "HOOKD_REQUIRE_ASC"
 	pkgName    = "@hookrt/pdk-as"
-	pruneAge   = 7 * 24 * time.Hour
 )
 
 // asc is an installed compiler.
@@ -78,27 +77,14 @@ type ascBuild struct {
 func compiler(t testing.TB) *asc {
 	t.Helper()
 	ascOnce.Do(func() { theAsc, ascSkip, ascErr = installAsc() })
-	if ascErr != nil {
-		if ascSkip && os.Getenv(envRequire) != "1" {
-			t.Skipf("%v (set %s=1 to make this a failure)", ascErr, envRequire)
-		}
-		t.Fatal(ascErr)
-	}
+	npmcache.Require(t, envRequire, ascSkip, ascErr)
 	return theAsc
 }
 
-// installAsc installs the pinned compiler into the user's cache, once for
-// every test binary of this lock file. skip reports an error that means
-// this machine cannot build AssemblyScript (no node, no npm, no registry).
+// installAsc installs the pinned compiler with npmcache, once for every
+// test binary of this lock file. skip reports an error that means this
+// machine cannot build AssemblyScript (no node, no npm, no registry).
 func installAsc() (a *asc, skip bool, err error) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return nil, true, errors.New("pdk-as: no node on PATH to run the AssemblyScript compiler with")
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return nil, true, errors.New("pdk-as: no npm on PATH to install the AssemblyScript compiler with")
-	}
 	sdk, err := filepath.Abs(".")
 	if err != nil {
 		return nil, false, err
@@ -111,82 +97,25 @@ func installAsc() (a *asc, skip bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	sum := sha256.Sum256(append(append(pkg, 0), lock...))
-	lockHash := hex.EncodeToString(sum[:8])
-
-	root, err := cacheRoot()
+	const script = "node_modules/assemblyscript/bin/asc.js"
+	in, skip, err := npmcache.Install(npmcache.Project{
+		Cache: "asc", Package: pkg, Lock: lock,
+		Who: "pdk-as", What: "the AssemblyScript compiler",
+		Requires: []string{script},
+	})
+	if err != nil {
+		return nil, skip, err
+	}
+	paths, err := sdkPath(in.Root, sdk)
 	if err != nil {
 		return nil, false, err
 	}
-	dir := filepath.Join(root, "npm-"+lockHash)
-	unlock, err := lockFile(dir + ".lock")
-	if err != nil {
-		return nil, false, err
-	}
-	defer unlock()
-	done := filepath.Join(dir, ".done")
-	if _, err := os.Stat(done); err != nil {
-		if err := npmCI(npm, dir, pkg, lock); err != nil {
-			return nil, true, err
-		}
-		if err := os.WriteFile(done, nil, 0o600); err != nil {
-			return nil, false, err
-		}
-	}
-	now := time.Now()
-	_ = os.Chtimes(done, now, now) // in use: not to be pruned
-	script := filepath.Join(dir, "node_modules", "assemblyscript", "bin", "asc.js")
-	if _, err := os.Stat(script); err != nil {
-		return nil, false, fmt.Errorf("pdk-as: npm ci left no compiler: %w (remove %s to reinstall)", err, dir)
-	}
-	paths, err := sdkPath(root, sdk)
-	if err != nil {
-		return nil, false, err
-	}
-	wasm := filepath.Join(root, "wasm")
+	wasm := filepath.Join(in.Root, "wasm")
 	if err := os.MkdirAll(wasm, 0o700); err != nil {
 		return nil, false, err
 	}
-	prune(root, dir)
-	return &asc{node: node, script: script, lock: lockHash, paths: paths, wasm: wasm, sdk: sdk}, false, nil
-}
-
-// cacheRoot is $TMPDIR/hookd-test-<uid>/asc, private to the user.
-func cacheRoot() (string, error) {
-	parent := filepath.Join(os.TempDir(), "hookd-test-"+strconv.Itoa(os.Getuid()))
-	root := filepath.Join(parent, "asc")
-	for _, d := range []string{parent, root} {
-		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return "", err
-		}
-		if err := checkPrivate(d); err != nil {
-			return "", fmt.Errorf("pdk-as: cache: %w", err)
-		}
-	}
-	return root, nil
-}
-
-// npmCI installs the package's devDependencies into dir, from scratch.
-func npmCI(npm, dir string, pkg, lock []byte) error {
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "package.json"), pkg, 0o600); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "package-lock.json"), lock, 0o600); err != nil {
-		return err
-	}
-	cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		_ = os.RemoveAll(dir)
-		return fmt.Errorf("pdk-as: npm ci (installing the AssemblyScript compiler into %s): %v\n%s", dir, err, out)
-	}
-	return nil
+	prune(in.Root)
+	return &asc{node: in.Node, script: filepath.Join(in.Dir, filepath.FromSlash(script)), lock: in.Hash, paths: paths, wasm: wasm, sdk: sdk}, false, nil
 }
 
 // sdkPath makes the directory given to asc --path, where the SDK is the
@@ -218,22 +147,15 @@ func sdkPath(root, sdk string) (string, error) {
 	return paths, nil
 }
 
-// prune removes, best effort, other installations, checkouts' paths and
-// builds unused for pruneAge.
-func prune(root, current string) {
-	old := time.Now().Add(-pruneAge)
+// prune removes, best effort, checkouts' paths and builds unused for
+// npmcache.PruneAge (npmcache prunes the installations).
+func prune(root string) {
+	old := time.Now().Add(-npmcache.PruneAge)
 	entries, _ := os.ReadDir(root)
 	for _, e := range entries {
 		p := filepath.Join(root, e.Name())
 		switch {
-		case p == current || !e.IsDir():
-		case strings.HasPrefix(e.Name(), "npm-"):
-			if fi, err := os.Stat(filepath.Join(p, ".done")); err == nil && fi.ModTime().Before(old) {
-				if unlock, err := lockFile(p + ".lock"); err == nil {
-					_ = os.RemoveAll(p)
-					unlock()
-				}
-			}
+		case !e.IsDir():
 		case strings.HasPrefix(e.Name(), "paths-"):
 			if fi, err := e.Info(); err == nil && fi.ModTime().Before(old) {
 				_ = os.RemoveAll(p)
@@ -373,24 +295,4 @@ func sources(dir string) ([]string, error) {
 	})
 	slices.Sort(out)
 	return out, err
-}
-
-// lockFile locks a cache entry shared by the test binaries of this user
-// (plugintest.LockFile); without flock it does nothing, and concurrent
-// test binaries may install the compiler at the same time: run them one at
-// a time (go test -p 1) on such systems.
-func lockFile(path string) (unlock func(), err error) {
-	unlock, err = plugintest.LockFile(path)
-	if errors.Is(err, plugintest.ErrNoLock) {
-		return func() {}, nil
-	}
-	return unlock, err
-}
-
-// checkPrivate is plugintest.CheckPrivate, a no-op without flock.
-func checkPrivate(dir string) error {
-	if err := plugintest.CheckPrivate(dir); !errors.Is(err, plugintest.ErrNoLock) {
-		return err
-	}
-	return nil
 }

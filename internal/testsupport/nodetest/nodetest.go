@@ -7,19 +7,12 @@
 //
 // The npm project is pinned in swh/ (package.json, package-lock.json) and
 // embedded in this package with its scripts (verify.mjs, receiver.mjs and
-// the checks they share, swh.mjs). It is installed with `npm ci` outside
-// the source tree (CI fails when a test leaves a file in it), once per
-// user and lock file, into
-//
-//	$TMPDIR/hookd-test-<uid>/node/
-//	  npm-<lock>/              package.json, package-lock.json, node_modules/, .done
-//	  npm-<lock>/run-<scripts>/  the .mjs files (node resolves node_modules from the parent)
-//	  npm-<lock>.lock          held while installing: one test binary installs, the others wait
-//
-// <lock> hashes package.json and package-lock.json, so that a new library
-// version installs anew; <scripts> hashes the scripts, so that an edit is
-// picked up without reinstalling. Installations unused for a week are
-// removed.
+// the checks they share, swh.mjs). It is installed by
+// internal/testsupport/npmcache into $TMPDIR/hookd-test-<uid>/node/npm-<lock>/,
+// and the scripts are written beside node_modules, into
+// npm-<lock>/run-<scripts>/ (node resolves node_modules from the parent):
+// <scripts> hashes them, so that an edit is picked up without
+// reinstalling.
 //
 // Without node or npm, or when npm ci fails (no registry), a test that
 // needs them skips, unless HOOKD_REQUIRE_NODE=1 (CI), which makes it fail
@@ -30,25 +23,20 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/hookrt/hookd/internal/testsupport/npmcache"
 )
 
 // EnvRequire set to 1 (CI) makes a missing node or npm, or a failed
 // install, fail the test instead of skipping it.
 const EnvRequire = "HOOKD_REQUIRE_NODE"
-
-const pruneAge = 7 * 24 * time.Hour
 
 //go:embed swh/package.json swh/package-lock.json swh/*.mjs
 var project embed.FS
@@ -76,27 +64,15 @@ var (
 func Install(t testing.TB) *Node {
 	t.Helper()
 	installOnce.Do(func() { installed, installSkip, installErr = install() })
-	if installErr != nil {
-		if installSkip && os.Getenv(EnvRequire) != "1" {
-			t.Skipf("%v (set %s=1 to make this a failure)", installErr, EnvRequire)
-		}
-		t.Fatal(installErr)
-	}
+	npmcache.Require(t, EnvRequire, installSkip, installErr)
 	return installed
 }
 
-// install installs the pinned project into the user's cache, once for
-// every test binary of this lock file. skip reports an error that means
-// this machine cannot run it (no node, no npm, no registry).
+// install installs the pinned project with npmcache, once for every test
+// binary of this lock file, and writes the scripts beside it. skip reports
+// an error that means this machine cannot run it (no node, no npm, no
+// registry).
 func install() (n *Node, skip bool, err error) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return nil, true, errors.New("nodetest: no node on PATH to run the Standard Webhooks libraries with")
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return nil, true, errors.New("nodetest: no npm on PATH to install the Standard Webhooks libraries with")
-	}
 	pkg, err := project.ReadFile("swh/package.json")
 	if err != nil {
 		return nil, false, err
@@ -105,85 +81,19 @@ func install() (n *Node, skip bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	sum := sha256.Sum256(append(append(pkg, 0), lock...))
-	lockHash := hex.EncodeToString(sum[:8])
-
-	root, err := cacheRoot()
+	in, skip, err := npmcache.Install(npmcache.Project{
+		Cache: "node", Package: pkg, Lock: lock,
+		Who: "nodetest", What: "the Standard Webhooks libraries",
+		Requires: []string{"node_modules/standardwebhooks/package.json", "node_modules/svix/package.json"},
+	})
+	if err != nil {
+		return nil, skip, err
+	}
+	run, err := writeScripts(in.Dir)
 	if err != nil {
 		return nil, false, err
 	}
-	dir := filepath.Join(root, "npm-"+lockHash)
-	unlock, err := lockFile(dir + ".lock")
-	if err != nil {
-		return nil, false, err
-	}
-	defer unlock()
-	done := filepath.Join(dir, ".done")
-	if _, err := os.Stat(done); err != nil {
-		if err := npmCI(npm, root, dir, pkg, lock); err != nil {
-			return nil, true, err
-		}
-	}
-	now := time.Now()
-	_ = os.Chtimes(done, now, now) // in use: not to be pruned
-	for _, p := range []string{"standardwebhooks", "svix"} {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", p, "package.json")); err != nil {
-			return nil, false, fmt.Errorf("nodetest: npm ci left no %s: %w (remove %s to reinstall)", p, err, dir)
-		}
-	}
-	run, err := writeScripts(dir)
-	if err != nil {
-		return nil, false, err
-	}
-	prune(root, dir)
-	return &Node{Bin: node, Dir: run}, false, nil
-}
-
-// cacheRoot is $TMPDIR/hookd-test-<uid>/node, private to the user.
-func cacheRoot() (string, error) {
-	parent := filepath.Join(os.TempDir(), "hookd-test-"+strconv.Itoa(os.Getuid()))
-	root := filepath.Join(parent, "node")
-	for _, d := range []string{parent, root} {
-		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return "", err
-		}
-		if err := checkPrivate(d); err != nil {
-			return "", fmt.Errorf("nodetest: cache: %w", err)
-		}
-	}
-	return root, nil
-}
-
-// npmCI installs the project into a fresh temporary directory and renames
-// it to dir: dir is either absent or complete.
-func npmCI(npm, root, dir string, pkg, lock []byte) error {
-	tmp, err := os.MkdirTemp(root, "install-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	if err := os.WriteFile(filepath.Join(tmp, "package.json"), pkg, 0o600); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "package-lock.json"), lock, 0o600); err != nil {
-		return err
-	}
-	cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error")
-	cmd.Dir = tmp
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("nodetest: npm ci (installing standardwebhooks and svix into %s): %v\n%s", tmp, err, out)
-	}
-	if err := os.WriteFile(filepath.Join(tmp, ".done"), nil, 0o600); err != nil {
-		return err
-	}
-	_ = os.RemoveAll(dir) // an incomplete one from an older layout
-	if err := os.Rename(tmp, dir); err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, ".done")); serr == nil {
-			return nil // another test binary got there first (no flock here)
-		}
-		return err
-	}
-	return nil
+	return &Node{Bin: in.Node, Dir: run}, false, nil
 }
 
 // writeScripts writes the embedded scripts into dir/run-<hash> unless they
@@ -225,29 +135,4 @@ func writeScripts(dir string) (string, error) {
 		return "", err
 	}
 	return run, nil
-}
-
-// prune removes, best effort, other installations unused for pruneAge
-// and what a test binary that died while installing left.
-func prune(root, current string) {
-	old := time.Now().Add(-pruneAge)
-	entries, _ := os.ReadDir(root)
-	for _, e := range entries {
-		p := filepath.Join(root, e.Name())
-		if strings.HasPrefix(e.Name(), "install-") { // left by a test binary that died installing
-			if fi, err := e.Info(); err == nil && fi.ModTime().Before(old) {
-				_ = os.RemoveAll(p)
-			}
-			continue
-		}
-		if p == current || !e.IsDir() || !strings.HasPrefix(e.Name(), "npm-") {
-			continue
-		}
-		if fi, err := os.Stat(filepath.Join(p, ".done")); err == nil && fi.ModTime().Before(old) {
-			if unlock, err := lockFile(p + ".lock"); err == nil {
-				_ = os.RemoveAll(p)
-				unlock()
-			}
-		}
-	}
 }
