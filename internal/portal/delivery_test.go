@@ -73,7 +73,7 @@ func TestSettingsShowDelivery(t *testing.T) {
 
 	body := page(global, beta, alpha)
 	for _, want := range []string{
-		"<h2>Delivery</h2>", `<dl class="facts" id="delivery-settings">`,
+		"<h2>Delivery</h2>", `<div id="delivery-settings">`, `<dl class="facts">`,
 		`<dt>Headers</dt><dd><span class="mono">X-Tenant</span><br><span class="mono">X-Note &lt;b&gt;</span></dd>`,
 		"<dt>Signing</dt><dd>standard-webhooks: v1 with 2 secrets (rotation)</dd>",
 		"<dt>Proxy</dt><dd>http://egress:3128 (from [delivery] proxy)</dd>",
