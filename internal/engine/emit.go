@@ -267,15 +267,13 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 		return err
 	}
 	type planned struct {
-		ev      *hook.Event
-		t       *target
-		direct  int  // index in em.pending, or -1
-		ordered bool // in ods, not ds: its key's job moves it
+		ev     *hook.Event
+		t      *target
+		direct int // index in em.pending, or -1
 	}
 	var (
-		plan []planned
+		plan []planned // plan[i] is ds[i]
 		ds   []store.NewDelivery
-		ods  []store.OrderedDelivery
 	)
 	targets := em.e.current().order // one set for the whole write
 	if only != nil {
@@ -301,12 +299,8 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 			case t.orderedBy() != "":
 				// Never the direct path: the key's job attempts it
 				// after the key's earlier deliveries.
-				key := orderKey(t, ev)
-				em.order(t.Name, key, false)
-				p.ordered = true
-				plan = append(plan, p)
-				ods = append(ods, store.OrderedDelivery{EventID: ev.ID, Target: t.Name, Key: key})
-				continue
+				d.Ordered, d.OrderKey = true, orderKey(t, ev)
+				em.order(t.Name, d.OrderKey, false)
 			case em.direct && em.e.direct.Load().reserve(t):
 				// A lease instead of a job; the slot is given back by
 				// dispatch or abandon.
@@ -322,23 +316,14 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 	if err != nil {
 		return err
 	}
-	if len(ods) > 0 {
-		if _, err := store.InsertOrdered(ctx, em.tx, ods, em.now); err != nil {
-			return err
-		}
-	}
-	i := 0 // the index in ds and ids of the unordered ones
-	for _, p := range plan {
-		if p.ordered {
-			continue
-		}
+	for i, p := range plan {
 		switch {
+		case ds[i].Ordered: // its key's job moves it
 		case p.direct >= 0:
 			em.pending[p.direct].wk = &store.Work{ID: ids[i], Target: p.t.Name, State: hook.StatePending, Since: em.now, Event: *p.ev}
 		case p.t.Policy.Combine <= 0:
 			em.jobs = append(em.jobs, job{args: deliveryArgs{DeliveryID: ids[i]}})
 		}
-		i++
 	}
 	return nil
 }

@@ -93,35 +93,44 @@ func InsertEvents(ctx context.Context, tx Tx, evs []*hook.Event) error {
 // NewDelivery is a delivery for InsertDeliveries: an event to a target.
 // A delivery held until a time (not zero) has no job: the emitting node
 // attempts it at once, and TakeHeld gives it one if the node has not
-// settled it by then.
+// settled it by then. A delivery of an ordered target (Ordered) carries
+// its key and has no job of its own either: its key's job attempts it
+// (see ArmOrder).
 type NewDelivery struct {
 	EventID   string
 	Target    string
 	HeldUntil time.Time
+	Ordered   bool   // the target is ordered_by a field: OrderKey is stored
+	OrderKey  string // from OrderKey; "" is the key of a missing field
 }
 
 var insertDeliveriesSQL = &bulkSQL{
-	head:  `INSERT INTO hookd_delivery (event_id, target, state, since, created_at, updated_at, next_attempt_at, held_until) VALUES `,
-	tuple: `(?, ?, 'pending', ?, ?, ?, ?, ?)`,
+	head:  `INSERT INTO hookd_delivery (event_id, target, state, since, created_at, updated_at, next_attempt_at, held_until, order_key) VALUES `,
+	tuple: `(?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
 	tail:  ` RETURNING id, event_id, target`,
 }
 
 // InsertDeliveries stores ds in tx, created at now, and returns their IDs
 // in the order of ds. Call it in the transaction of the events and of the
 // deliveries' jobs. An event goes to a target once: (EventID, Target)
-// names a delivery.
+// names a delivery. IDs grow in the order of ds, which is an ordered
+// key's order: insert a key's deliveries in the order of their events,
+// with ArmOrder for each key.
 func InsertDeliveries(ctx context.Context, tx Tx, ds []NewDelivery, now time.Time) ([]int64, error) {
 	ids := make([]int64, len(ds))
 	us := micros(now)
 	err := chunks(len(ds), func(lo, hi int) error {
-		args := make([]any, 0, 7*(hi-lo))
+		args := make([]any, 0, 8*(hi-lo))
 		at := make(map[[2]string]int, hi-lo)
 		for i, d := range ds[lo:hi] {
-			var held any
+			var held, key any
 			if !d.HeldUntil.IsZero() {
 				held = micros(d.HeldUntil)
 			}
-			args = append(args, d.EventID, d.Target, us, us, us, us, held)
+			if d.Ordered {
+				key = d.OrderKey
+			}
+			args = append(args, d.EventID, d.Target, us, us, us, us, held, key)
 			at[[2]string{d.EventID, d.Target}] = lo + i
 		}
 		rs, err := tx.query(ctx, insertDeliveriesSQL.text(tx.Dialect(), hi-lo), args...)

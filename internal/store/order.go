@@ -46,68 +46,6 @@ func OrderKey(value string) string {
 	return clean(value)
 }
 
-// OrderedDelivery is a delivery of an ordered target for InsertOrdered.
-type OrderedDelivery struct {
-	EventID string
-	Target  string
-	Key     string // from OrderKey
-}
-
-var insertOrderedSQL = &bulkSQL{
-	head:  `INSERT INTO hookd_delivery (event_id, target, state, since, created_at, updated_at, next_attempt_at, order_key) VALUES `,
-	tuple: `(?, ?, 'pending', ?, ?, ?, ?, ?)`,
-	tail:  ` RETURNING id, event_id, target`,
-}
-
-// InsertOrdered stores ds in tx, created at now, and returns their IDs in
-// the order of ds, which are those of the keys' order: insert one key's
-// deliveries in the order of their events. Call it in the emitting
-// transaction, with ArmOrder for each key.
-func InsertOrdered(ctx context.Context, tx Tx, ds []OrderedDelivery, now time.Time) ([]int64, error) {
-	ids := make([]int64, len(ds))
-	us := micros(now)
-	err := chunks(len(ds), func(lo, hi int) error {
-		args := make([]any, 0, 7*(hi-lo))
-		at := make(map[[2]string]int, hi-lo)
-		for i, d := range ds[lo:hi] {
-			args = append(args, d.EventID, d.Target, us, us, us, us, d.Key)
-			at[[2]string{d.EventID, d.Target}] = lo + i
-		}
-		rs, err := tx.query(ctx, insertOrderedSQL.text(tx.Dialect(), hi-lo), args...)
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		n := 0
-		for rs.Next() {
-			var (
-				id            int64
-				event, target string
-			)
-			if err := rs.Scan(&id, &event, &target); err != nil {
-				return err
-			}
-			i, ok := at[[2]string{event, target}]
-			if !ok {
-				return fmt.Errorf("insert returned a delivery of event %s to %s that was not inserted", event, target)
-			}
-			ids[i] = id
-			n++
-		}
-		if err := rs.Err(); err != nil {
-			return unavailable(err)
-		}
-		if n != hi-lo {
-			return fmt.Errorf("inserted %d deliveries, %d returned", hi-lo, n)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: insert ordered deliveries: %w", err)
-	}
-	return ids, nil
-}
-
 // ArmOrder notes, in tx, that the key of target has a live delivery, and
 // returns the epoch of the key's job and whether the caller must insert
 // that job (the key had none). It locks the key's row until tx ends.
@@ -239,27 +177,16 @@ var orderKeysSQL = &bulkSQL{
 // arms instead of a job per delivery.
 func OrderKeys(ctx context.Context, tx Tx, ids []int64) (map[int64]string, error) {
 	out := map[int64]string{}
-	err := chunks(len(ids), func(lo, hi int) error {
-		args := make([]any, hi-lo)
-		for i, id := range ids[lo:hi] {
-			args[i] = id
-		}
-		rs, err := tx.query(ctx, orderKeysSQL.text(tx.Dialect(), hi-lo), args...)
-		if err != nil {
+	err := queryIDs(ctx, tx, orderKeysSQL, ids, func(rs rows) error {
+		var (
+			id  int64
+			key string
+		)
+		if err := rs.Scan(&id, &key); err != nil {
 			return err
 		}
-		defer rs.Close()
-		for rs.Next() {
-			var (
-				id  int64
-				key string
-			)
-			if err := rs.Scan(&id, &key); err != nil {
-				return err
-			}
-			out[id] = key
-		}
-		return unavailable(rs.Err())
+		out[id] = key
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: order keys: %w", err)
@@ -286,35 +213,45 @@ var orderPlacesSQL = &bulkSQL{
 // says a delivery waits behind another.
 func (db *DB) OrderPlaces(ctx context.Context, ids []int64) (map[int64]OrderPlace, error) {
 	out := map[int64]OrderPlace{}
-	tx := db.conn()
-	err := chunks(len(ids), func(lo, hi int) error {
-		args := make([]any, hi-lo)
-		for i, id := range ids[lo:hi] {
-			args[i] = id
-		}
-		rs, err := tx.query(ctx, orderPlacesSQL.text(tx.Dialect(), hi-lo), args...)
-		if err != nil {
+	err := queryIDs(ctx, db.conn(), orderPlacesSQL, ids, func(rs rows) error {
+		var (
+			id   int64
+			p    OrderPlace
+			head *int64
+		)
+		if err := rs.Scan(&id, &p.Key, &head); err != nil {
 			return err
 		}
-		defer rs.Close()
-		for rs.Next() {
-			var (
-				id   int64
-				p    OrderPlace
-				head *int64
-			)
-			if err := rs.Scan(&id, &p.Key, &head); err != nil {
-				return err
-			}
-			if head != nil {
-				p.Head = *head
-			}
-			out[id] = p
+		if head != nil {
+			p.Head = *head
 		}
-		return unavailable(rs.Err())
+		out[id] = p
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: order places: %w", err)
 	}
 	return out, nil
+}
+
+// queryIDs runs q, whose tuples are delivery IDs, over ids in chunks, and
+// calls scan for every row: the reads of OrderKeys and OrderPlaces.
+func queryIDs(ctx context.Context, tx Tx, q *bulkSQL, ids []int64, scan func(rows) error) error {
+	return chunks(len(ids), func(lo, hi int) error {
+		args := make([]any, hi-lo)
+		for i, id := range ids[lo:hi] {
+			args[i] = id
+		}
+		rs, err := tx.query(ctx, q.text(tx.Dialect(), hi-lo), args...)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			if err := scan(rs); err != nil {
+				return err
+			}
+		}
+		return unavailable(rs.Err())
+	})
 }

@@ -25,7 +25,7 @@ func TestOrderKeys(t *testing.T) {
 		err := db.InTx(ctx, func(tx store.Tx) error {
 			var (
 				evs []*hook.Event
-				ds  []store.OrderedDelivery
+				ds  []store.NewDelivery
 			)
 			for i, k := range []string{"A", "B", "A"} {
 				ev, err := hook.NewEvent(map[string]string{"MODULE": "M", "EVENT": "E", "K": k, "N": string(rune('0' + i))}, now, "node")
@@ -33,14 +33,14 @@ func TestOrderKeys(t *testing.T) {
 					return err
 				}
 				evs = append(evs, ev)
-				ds = append(ds, store.OrderedDelivery{EventID: ev.ID, Target: "t", Key: k})
+				ds = append(ds, store.NewDelivery{EventID: ev.ID, Target: "t", Ordered: true, OrderKey: k})
 			}
-			ds = append(ds, store.OrderedDelivery{EventID: evs[0].ID, Target: "u", Key: "A"})
+			ds = append(ds, store.NewDelivery{EventID: evs[0].ID, Target: "u", Ordered: true, OrderKey: "A"})
 			if err := store.InsertEvents(ctx, tx, evs); err != nil {
 				return err
 			}
 			var err error
-			ids, err = store.InsertOrdered(ctx, tx, ds, now)
+			ids, err = store.InsertDeliveries(ctx, tx, ds, now)
 			return err
 		})
 		if err != nil {
