@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,11 +25,7 @@ import (
 // domains from creating a delivery at all.
 func TestDeliverySettings(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	priv := filepath.Join(dir, "private")
-	if err := os.Mkdir(priv, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	dir, priv := deliverytest.PrivateDir(t)
 	deliverytest.WriteSecretFile(t, priv, "global.token", "Bearer global\n")
 	deliverytest.WriteSecretFile(t, priv, "domain7.key", "key-of-7\n")
 	globalSecret, globalMAC := deliverytest.Secret(t)
@@ -73,10 +67,7 @@ script = "`+d8.URL+`/eight"
 		}
 		return id
 	}
-	other := emit("4")
-	if ds, err := rt.ListDeliveries(t.Context(), hook.DeliveryFilter{EventID: other, Target: httpevents.GlobalTarget}); err != nil || len(ds) != 0 {
-		t.Fatalf("the filtered-out event has global deliveries %+v (%v); want none", ds, err)
-	}
+	deliverytest.EmitFiltered(t, rt, event("4", "NEWSESSION"), httpevents.GlobalTarget)
 	g, e7, e8 := emit("3"), emit("7"), emit("8")
 	obs.Wait(t, "three deliveries", func(o []hook.Observation) bool { return hooktest.Count(o, hook.StateDelivered, "") == 3 })
 

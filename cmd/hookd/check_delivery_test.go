@@ -3,14 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hookrt/hookd/internal/testsupport/deliverytest"
 )
 
 // TestCheckRefusesDeliverySettings (issue 18): `hookd check` refuses the
@@ -56,19 +54,8 @@ func TestCheckRefusesDeliverySettings(t *testing.T) {
 	})
 	t.Run("missing file", func(t *testing.T) {
 		t.Parallel()
-		dir := t.TempDir()
-		priv := filepath.Join(dir, "private")
-		if err := os.Mkdir(priv, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		_, key, _ := ed25519.GenerateKey(rand.Reader)
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(priv, "webhook.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		dir, priv := deliverytest.PrivateDir(t)
+		deliverytest.WriteKey(t, priv, "webhook.pem")
 		cfg := filepath.Join(dir, "config.toml")
 		conf := "[server]\nlisten = \"" + freeAddr(t) + "\"\n" +
 			"[jwt_webhook]\nurl = \"http://127.0.0.1:1/\"\nprivate_key = \"webhook.pem\"\n[jwt_webhook.events]\nuser_create = true\n" +
