@@ -46,14 +46,7 @@ headers = { "X-Api-Key" = "S3domain" }
 func TestConfigRedactedDelivery(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	cfg, err := ParseConfig([]byte(redactDeliveryInput), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cfg.Redacted()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, out := parseRedacted(t, redactDeliveryInput, dir)
 	text := string(out)
 	if strings.Contains(text, "S3") {
 		t.Errorf("a secret is in the output:\n%s", text)
@@ -73,17 +66,7 @@ func TestConfigRedactedDelivery(t *testing.T) {
 
 	// Every stand-in filled with one value that is valid in each place.
 	filled := strings.ReplaceAll(text, RedactedValue, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-	again, err := ParseConfig([]byte(filled), dir)
-	if err != nil {
-		t.Fatalf("the redacted config, filled back, does not parse: %v\n%s", err, filled)
-	}
-	out2, err := again.Redacted()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, b := withoutSources(out), withoutSources(out2); a != b {
-		t.Errorf("the redacted config, filled back, parses to another config:\n%s\nredacted again:\n%s", a, b)
-	}
+	reparse(t, out, filled, dir)
 }
 
 // TestDeliveryProxyValidated: [delivery] proxy is judged by the rule of

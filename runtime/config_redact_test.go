@@ -108,14 +108,7 @@ var redactSecrets = []string{"S3dsn", "S3xmlmsg", "S3plugin", "S3nested", "S3ser
 func TestConfigRedacted(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	cfg, err := ParseConfig([]byte(redactInput), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cfg.Redacted()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, out := parseRedacted(t, redactInput, dir)
 	text := string(out)
 	for _, s := range redactSecrets {
 		if strings.Contains(text, s) {
@@ -139,6 +132,37 @@ func TestConfigRedacted(t *testing.T) {
 	for _, s := range redactSecrets {
 		filled = strings.Replace(filled, RedactedValue, s, 1)
 	}
+	again := reparse(t, out, filled, dir)
+	if !reflect.DeepEqual(cfg.Store, again.Store) || !reflect.DeepEqual(cfg.Delivery, again.Delivery) || !reflect.DeepEqual(cfg.Server, again.Server) {
+		t.Errorf("the core sections differ after a round trip:\n%+v\n%+v", cfg, again)
+	}
+	// Redacting does not touch the config itself.
+	if cfg.Store.DSN != "postgres://hookd:S3dsn@db:5432/hookd?sslmode=disable" {
+		t.Errorf("the config's DSN changed: %s", cfg.Store.DSN)
+	}
+}
+
+// parseRedacted parses input, its relative paths under dir, and returns the
+// config and its redacted form.
+func parseRedacted(t *testing.T, input, dir string) (*Config, []byte) {
+	t.Helper()
+	cfg, err := ParseConfig([]byte(input), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cfg.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, out
+}
+
+// reparse parses filled, the redacted config out with its stand-ins
+// filled back in, and fails t unless it parses and its redaction is out
+// but for where the values came from (all in the file now); it returns
+// the config.
+func reparse(t *testing.T, out []byte, filled, dir string) *Config {
+	t.Helper()
 	again, err := ParseConfig([]byte(filled), dir)
 	if err != nil {
 		t.Fatalf("the redacted config, filled back, does not parse: %v\n%s", err, filled)
@@ -150,13 +174,7 @@ func TestConfigRedacted(t *testing.T) {
 	if a, b := withoutSources(out), withoutSources(out2); a != b {
 		t.Errorf("the redacted config, filled back, parses to another config:\n%s\nredacted again:\n%s", a, b)
 	}
-	if !reflect.DeepEqual(cfg.Store, again.Store) || !reflect.DeepEqual(cfg.Delivery, again.Delivery) || !reflect.DeepEqual(cfg.Server, again.Server) {
-		t.Errorf("the core sections differ after a round trip:\n%+v\n%+v", cfg, again)
-	}
-	// Redacting does not touch the config itself.
-	if cfg.Store.DSN != "postgres://hookd:S3dsn@db:5432/hookd?sslmode=disable" {
-		t.Errorf("the config's DSN changed: %s", cfg.Store.DSN)
-	}
+	return again
 }
 
 // TestConfigRedactedDefaults: an empty file gives every default.
