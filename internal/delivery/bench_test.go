@@ -8,6 +8,7 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/delivery"
 	"github.com/hookrt/hookd/internal/outbound"
+	"github.com/hookrt/hookd/internal/testsupport/deliverytest"
 )
 
 // BenchmarkPrepare is what a target's delivery settings add to one
@@ -16,7 +17,7 @@ import (
 // event form.
 func BenchmarkPrepare(b *testing.B) {
 	p := newPrivate(b)
-	_, keyPEM := ed25519PEM(b)
+	_, keyPEM := deliverytest.KeyPEM(b)
 	p.write("swh.pem", keyPEM, 0o600)
 	body := bytes.Repeat([]byte("x"), 1<<10)
 	for _, bc := range []struct {

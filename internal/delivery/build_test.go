@@ -30,6 +30,7 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/delivery"
 	"github.com/hookrt/hookd/internal/outbound"
+	"github.com/hookrt/hookd/internal/testsupport/deliverytest"
 )
 
 // private is a private directory for one test, with helpers to put files in it.
@@ -59,19 +60,6 @@ func (p *private) env() delivery.Env { return delivery.Env{PrivateDir: p.dir} }
 // pemBlock encodes der as one PEM block.
 func pemBlock(typ string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-}
-
-// ed25519PEM returns a fresh Ed25519 key and its PKCS #8 PEM.
-func ed25519PEM(t testing.TB) (ed25519.PrivateKey, []byte) {
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, pemBlock("PRIVATE KEY", der)
 }
 
 // clientCert returns a self-signed client certificate and its key, as PEM,
@@ -155,7 +143,7 @@ func TestBuildHeadersAndSigning(t *testing.T) {
 	p := newPrivate(t)
 	p.write("hook.token", []byte("Bearer s3cret\n"), 0o600)
 	p.write("whsec.txt", []byte(strings.TrimPrefix(testSecret2, "whsec_")+"\n"), 0o600) // the prefix is optional in a file
-	key, keyPEM := ed25519PEM(t)
+	key, keyPEM := deliverytest.KeyPEM(t)
 	p.write("keys/swh.pem", keyPEM, 0o600)
 
 	h, err := delivery.Build(&hook.DeliverySettings{
@@ -370,7 +358,7 @@ func TestBuildFileErrors(t *testing.T) {
 	p.write("ok.token", []byte("x"), 0o600)
 	p.write("crlf.token", []byte("a\tb\x01c\n"), 0o600)
 	p.write("short.txt", []byte("whsec_c2hvcnQ="), 0o600)
-	_, edPEM := ed25519PEM(t)
+	_, edPEM := deliverytest.KeyPEM(t)
 	p.write("open.pem", edPEM, 0o644)
 	certPEM, keyPEM, _ := clientCert(t)
 	p.write("ec.pem", keyPEM, 0o600)

@@ -26,10 +26,9 @@ func PrivateDir(t testing.TB) (dir, priv string) {
 	return dir, priv
 }
 
-// WriteKey writes a fresh Ed25519 private key to dir/name as PKCS #8 PEM
-// with mode 0600 (a JWT webhook's private_key, a signing_key) and returns
-// it.
-func WriteKey(t testing.TB, dir, name string) ed25519.PrivateKey {
+// KeyPEM returns a fresh Ed25519 private key and its PKCS #8 PEM, as
+// `openssl genpkey -algorithm ed25519` writes it.
+func KeyPEM(t testing.TB) (ed25519.PrivateKey, []byte) {
 	t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -39,7 +38,15 @@ func WriteKey(t testing.TB, dir, name string) ed25519.PrivateKey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	WriteSecretFile(t, dir, name, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
+	return key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+// WriteKey writes a fresh Ed25519 private key ([KeyPEM]) to dir/name with
+// mode 0600 (a JWT webhook's private_key, a signing_key) and returns it.
+func WriteKey(t testing.TB, dir, name string) ed25519.PrivateKey {
+	t.Helper()
+	key, b := KeyPEM(t)
+	WriteSecretFile(t, dir, name, string(b))
 	return key
 }
 
