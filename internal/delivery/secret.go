@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/hookrt/hookd/hook"
@@ -77,11 +76,9 @@ func openPrivate(dir, name string) (*os.File, error) {
 		return nil, err
 	}
 	shown := filepath.Join(dir, name)
-	root, err := os.OpenRoot(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, secretfile.NotExist("private directory " + dir)
-	} else if err != nil {
-		return nil, fmt.Errorf("private directory: %w", err)
+	root, err := secretfile.OpenDir(dir)
+	if err != nil {
+		return nil, err
 	}
 	defer root.Close()
 	f, err := root.Open(filepath.Clean(name))
@@ -113,8 +110,8 @@ func readFile(dir, name string, max int64, private bool) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file (%s): only regular files are read", shown, fi.Mode().Type())
 	}
-	if perm := fi.Mode().Perm(); private && perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return nil, fmt.Errorf("%s is accessible by group or others (mode %04o); chmod 600 it", shown, perm)
+	if private && secretfile.Exposed(fi.Mode()) {
+		return nil, fmt.Errorf("%s is accessible by group or others (mode %04o); chmod 600 it", shown, fi.Mode().Perm())
 	}
 	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {

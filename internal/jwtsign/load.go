@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/hookrt/hookd/internal/secretfile"
@@ -49,13 +48,9 @@ func LoadKey(dir, name, alg string) (*Key, error) {
 		return nil, err
 	}
 	name = filepath.Clean(name) // "keys/../k.pem" is "k.pem" from here on
-	root, err := os.OpenRoot(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, secretfile.NotExist("private directory " + dir)
-	} else if pe, ok := errors.AsType[*fs.PathError](err); ok {
-		return nil, fmt.Errorf("private directory %s: cannot %s: %w", dir, pe.Op, pe.Err)
-	} else if err != nil {
-		return nil, fmt.Errorf("private directory %s: %w", dir, err)
+	root, err := secretfile.OpenDir(dir)
+	if err != nil {
+		return nil, err
 	}
 	defer root.Close()
 
@@ -132,7 +127,7 @@ func checkFileInfo(info fs.FileInfo, shown string) error {
 	case !mode.IsRegular():
 		return errorf(ErrUnsafeKeyFile, "key file %q is not a regular file (%s); only regular files are read", shown, mode.Type())
 	}
-	if perm := mode.Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+	if perm := mode.Perm(); secretfile.Exposed(mode) {
 		what := "readable"
 		if perm&0o044 == 0 {
 			what = "accessible"

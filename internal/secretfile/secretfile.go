@@ -12,7 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"runtime"
 	"strings"
 )
 
@@ -34,8 +33,8 @@ func Read(path string, max int, what string) (string, error) {
 	defer f.Close()
 	if fi, err := f.Stat(); err != nil {
 		return "", err
-	} else if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
-		return "", fmt.Errorf("%s is readable by group or others (mode %04o); chmod 600 it", path, perm)
+	} else if Exposed(fi.Mode()) {
+		return "", fmt.Errorf("%s is readable by group or others (mode %04o); chmod 600 it", path, fi.Mode().Perm())
 	}
 	b, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
 	if err != nil {
