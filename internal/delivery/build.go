@@ -158,9 +158,9 @@ func buildTLS(t hook.TLSSettings, dir string) (*tls.Config, error) {
 //     then the request is signed, so that the signature is the last word.
 //   - Signing reads the body through r.GetBody (the requests hookd makes
 //     have one), signs "id.timestamp.body" with the request's X-Event-Id
-//     as webhook-id, and the attempt's time: a retry is signed afresh with
-//     the same id. A request without X-Event-Id (a synchronous WebAPI
-//     call) gets a fresh UUID.
+//     as webhook-id (a combined request's: "<first id>+<n>"), and the
+//     attempt's time: a retry is signed afresh with the same id. A request
+//     without X-Event-Id (a synchronous WebAPI call) gets a fresh UUID.
 func (h *HTTP) Options(base outbound.Options) outbound.Options {
 	if h == nil {
 		return base
@@ -211,12 +211,26 @@ func (h *HTTP) prepare(r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("signing: reading the body: %w", err)
 	}
-	id := r.Header.Get("X-Event-Id")
-	if id == "" {
-		id = uuid.NewString()
-	}
-	h.signer.Sign(r.Header, id, h.now(), body)
+	h.signer.Sign(r.Header, webhookID(r.Header), h.now(), body)
 	return nil
+}
+
+// webhookID is the webhook-id of a request: its X-Event-Id (the event's
+// id, the same on every retry). A combined request (X-Hookd-Batch: n) is
+// "<first event's id>+<n>": a retry of the same events has the same id,
+// and one that carries more (events that came meanwhile) has another, so
+// that a receiver that deduplicates on webhook-id drops no event. A
+// request without X-Event-Id (a synchronous WebAPI call) gets a fresh
+// UUID.
+func webhookID(h http.Header) string {
+	id := h.Get("X-Event-Id")
+	if id == "" {
+		return uuid.NewString()
+	}
+	if n := h.Get("X-Hookd-Batch"); n != "" {
+		return id + "+" + n
+	}
+	return id
 }
 
 // requestBody returns the bytes r will send, leaving r able to send them:

@@ -230,6 +230,33 @@ func TestBuildSignsWithoutEventID(t *testing.T) {
 	}
 }
 
+// TestBuildSignsBatchID: a combined request's webhook-id is its first
+// event's id and its size, so that a retry carrying more events (come
+// meanwhile) is a new message to a receiver that deduplicates on it.
+func TestBuildSignsBatchID(t *testing.T) {
+	t.Parallel()
+	h, err := delivery.Build(&hook.DeliverySettings{Signing: "standard-webhooks", SigningSecrets: []hook.Secret{lit(testSecret)}}, delivery.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, got := receiver(t)
+	c := outbound.New(h.Options(outbound.Options{}))
+	defer c.CloseIdleConnections()
+	for _, n := range []string{"2", "2", "3"} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("a=1"))
+		req.Header.Set("X-Event-Id", "e1")
+		req.Header.Set("X-Hookd-Batch", n)
+		if _, err := c.Do(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		r := <-got
+		id := r.header.Get("webhook-id")
+		if id != "e1+"+n || r.header.Get("webhook-signature") != hmacV1(testSecret, id, r.header.Get("webhook-timestamp"), r.body) {
+			t.Errorf("batch of %s: webhook-id %q, signature %q", n, id, r.header.Get("webhook-signature"))
+		}
+	}
+}
+
 // A body without GetBody (an io.Reader http.NewRequest does not know) is
 // read for the signature and still sent whole.
 func TestOptionsBodyWithoutGetBody(t *testing.T) {

@@ -28,7 +28,7 @@ type engineMetrics struct {
 // gathers them).
 func newEngineMetrics(reg hook.MetricsRegistry) (*engineMetrics, error) {
 	m := &engineMetrics{}
-	labels := []string{"kind"}
+	labels := []string{"target_kind"}
 	if reg != nil && reg.PerTarget() {
 		m.perTarget = true
 		labels = append(labels, "target")
