@@ -63,6 +63,10 @@ type Config struct {
 	// where it came from (see [Config.Source]); nil for a config built
 	// in Go.
 	sources map[string]string
+	// arrays maps each table or array key above a key the file or the
+	// environment set to where it came from: the source of an entry of
+	// an array set whole (config_sources.go).
+	arrays map[string]string
 	// keys are the keys of the file in order, for reporting problems
 	// found later (provisioning) in file order; nil for a config built
 	// in Go.

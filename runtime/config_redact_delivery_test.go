@@ -64,6 +64,13 @@ func TestConfigRedactedDelivery(t *testing.T) {
 		}
 	}
 
+	// The entries of an array the file sets whole come from the file.
+	for _, want := range []string{`file = "whsec.txt"  # file`, `value = "<redacted>"  # file`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+
 	// Every stand-in filled with one value that is valid in each place.
 	filled := strings.ReplaceAll(text, RedactedValue, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	reparse(t, out, filled, dir)

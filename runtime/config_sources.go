@@ -27,6 +27,14 @@ func (c *Config) Source(key string) string {
 		if s, ok := c.sources[k]; ok {
 			return s
 		}
+		if j := strings.LastIndexByte(k, '['); j > strings.LastIndexByte(k, '.') && strings.HasSuffix(k, "]") {
+			// An entry of an array a file sets whole (signing_secrets =
+			// [{ file = "…" }, "…"]) exists only because the file set
+			// the array; arrays of tables ([[domain]]) have their own.
+			if s, ok := c.arrays[k[:j]]; ok {
+				return s
+			}
+		}
 		i := strings.LastIndexByte(k, '.')
 		if i < 0 {
 			return SourceDefault
@@ -51,6 +59,17 @@ func (c *Config) setSources(keys []string, src string) {
 	for _, k := range keys {
 		if !table[k] {
 			c.sources[k] = src
+		}
+	}
+	// An array set whole lists its entries' keys without an index
+	// (signing_secrets.file): the array is a "table" above, and Source
+	// finds its entries through it.
+	if c.arrays == nil {
+		c.arrays = map[string]string{}
+	}
+	for k := range table {
+		if !strings.HasSuffix(k, "]") {
+			c.arrays[k] = src
 		}
 	}
 }
