@@ -64,13 +64,14 @@ func (c *Config) setSources(keys []string, src string) {
 	// An array set whole lists its entries' keys without an index
 	// (signing_secrets.file): the array is a "table" above, and Source
 	// finds its entries through it.
-	if c.arrays == nil {
-		c.arrays = map[string]string{}
-	}
 	for k := range table {
-		if !strings.HasSuffix(k, "]") {
-			c.arrays[k] = src
+		if strings.HasSuffix(k, "]") {
+			continue
 		}
+		if c.arrays == nil {
+			c.arrays = map[string]string{}
+		}
+		c.arrays[k] = src
 	}
 }
 
