@@ -35,6 +35,9 @@ type fakeHookd struct {
 	maxBat int      // and of at most this many events (0: any)
 	lose   func(seq int) bool
 	dup    func(seq int) bool
+	// onEmit, if set, runs for every POST /v1/events before it is
+	// answered (a store's write); an error fails the test.
+	onEmit func(r *http.Request) error
 	target atomic.Pointer[string] // the receiver's base URL
 	client *http.Client
 	wg     sync.WaitGroup
@@ -76,6 +79,11 @@ func (f *fakeHookd) authorized(w http.ResponseWriter, r *http.Request) bool {
 func (f *fakeHookd) emit(w http.ResponseWriter, r *http.Request) {
 	if !f.authorized(w, r) {
 		return
+	}
+	if f.onEmit != nil {
+		if err := f.onEmit(r); err != nil {
+			f.t.Error(err)
+		}
 	}
 	body, _ := io.ReadAll(r.Body)
 	var batch []map[string]string

@@ -4,8 +4,12 @@
 // verifying every token against hookd's JWKS, or strict HTTP events
 // scripts, answering <nomessage/>), matches each arrival to its 202 by
 // EVENT_ID, and reports accepted/s, delivered/s (overall and steady),
-// accept→arrival latency, lost and duplicate deliveries, errors, and the
-// CPU hookd and the tool used.
+// accept→arrival latency, lost and duplicate deliveries, errors, the
+// CPU hookd and the tool used, hookd's memory (RSS), and with -pg-dsn
+// PostgreSQL's WAL bytes and commits per delivery.
+//
+//	hookd-load summarize DIR   one markdown table of medians of a
+//	                           bench/scripts/system-runs.sh directory
 //
 //	go build -o /tmp/hookd ./cmd/hookd && /tmp/hookd serve -config cmd/hookd-load/configs/sqlite-eddsa.toml &
 //	go run ./cmd/hookd-load -n 20000 -c 32 -pid $(pgrep -f 'hookd serve')
@@ -53,6 +57,9 @@ const (
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "sign" {
 		return runSign(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "summarize" {
+		return runSummarize(args[1:], stdout, stderr)
 	}
 	opts, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -106,6 +113,10 @@ type options struct {
 	leeway         time.Duration
 	json           bool
 	progress       time.Duration
+	pgDSN          string
+	pgSettle       time.Duration
+	rssEvery       time.Duration
+	args           []string // as given, for the report
 
 	// ready, when set, is called with the receiver's address once it
 	// listens (tests listen on port 0).
@@ -117,6 +128,7 @@ const usageHead = `hookd-load drives a running hookd and receives what it delive
 usage:
   hookd-load [flags]                 a load run (see docs/load.md)
   hookd-load sign -key FILE [flags]  the raw signing rate of a PEM key on all cores
+  hookd-load summarize DIR           a markdown table of medians of system-runs.sh's reports
 
 flags of a load run:
 `
@@ -155,9 +167,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.leeway, "leeway", 60*time.Second, "clock skew allowed when checking a token's exp and iat")
 	fs.BoolVar(&o.json, "json", false, "print the report as one JSON object")
 	fs.DurationVar(&o.progress, "progress", 5*time.Second, "progress line on stderr this often; 0: none")
+	fs.StringVar(&o.pgDSN, "pg-dsn", "", "PostgreSQL DSN of hookd's database: report the WAL bytes (pg_current_wal_lsn()) and commits (pg_stat_database.xact_commit) per delivery")
+	fs.DurationVar(&o.pgSettle, "pg-settle", 11*time.Second, "with -pg-dsn: wait this long after the drain before reading the commit counters, which backends publish up to 10 s late")
+	fs.DurationVar(&o.rssEvery, "rss-every", 10*time.Second, "with -pid: sample hookd's RSS this often for the report's series; 0: start and end only")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	o.args = slices.Clone(args)
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if fs.NArg() > 0 {
@@ -219,6 +235,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-raw-sign-alg and -raw-sign-seconds need -raw-sign KEYFILE")
 	case o.rawSignSeconds <= 0:
 		return o, errors.New("-raw-sign-seconds must be positive")
+	case o.pgSettle < 0 || o.rssEvery < 0:
+		return o, errors.New("-pg-settle and -rss-every must not be negative")
+	case o.pgDSN == "" && set["pg-settle"]:
+		return o, errors.New("-pg-settle needs -pg-dsn DSN")
 	}
 	if o.tokenFile != "" {
 		b, err := os.ReadFile(o.tokenFile)
@@ -274,6 +294,13 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 			warn(w)
 		}
 	}
+	var pg *pgStats
+	if o.pgDSN != "" {
+		if pg, err = openPGStats(ctx, o.pgDSN, o.pgSettle); err != nil {
+			return nil, err
+		}
+		defer pg.close()
+	}
 
 	// The raw signing rate, while hookd is idle.
 	var raw *signResult
@@ -320,8 +347,16 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		run:       runID,
 	}, client: client, tr: tr}
 
+	mem0, mem0Err := procMem(o.pid)
+	var pg0 pgSample
+	if pg != nil {
+		if pg0, err = pg.sample(ctx); err != nil {
+			return nil, err
+		}
+	}
 	cpu0 := sampleCPU(o.pid, o.cpuComm, ticks)
 	start := tr.since()
+	rss := startRSS(o.pid, o.rssEvery, func() time.Duration { return tr.since() - start })
 	stopProgress := startProgress(o.progress, stderr, tr, rc, s, start)
 	st, sendErr := s.run(ctx)
 	tr.finishSending()
@@ -340,6 +375,13 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 	}
 	end := tr.since()
 	cpu1 := sampleCPU(o.pid, o.cpuComm, ticks)
+	mem1, mem1Err := procMem(o.pid)
+	series := rss.stop()
+	var pg1 pgSample
+	var pgErr error
+	if pg != nil {
+		pg1, pgErr = pg.sample(context.WithoutCancel(ctx))
+	}
 	stopProgress()
 	// The last arrival is recorded before its answer is written: let the
 	// requests being served finish, then close. (Not srv.Shutdown: a
@@ -356,6 +398,23 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		warn(fmt.Sprintf("not everything arrived within -drain %s after sending stopped", o.drain))
 	}
 	rep := buildReport(o, runID, ln.Addr().String(), tr.tally(), st, rc, start, end, cpu0, cpu1, raw)
+	if o.pid > 0 && mem0Err == nil && mem1Err == nil {
+		rep.Memory = buildMemory(mem0, mem1, series)
+	}
+	if pg != nil {
+		if pgErr == nil && !interrupted && pg.settle > 0 {
+			fmt.Fprintf(stderr, "hookd-load: waiting %s for PostgreSQL's commit counters (-pg-settle)\n", pg.settle)
+		}
+		c1, err := pg1, pgErr
+		if err == nil && !interrupted {
+			c1, err = pg.counters(ctx)
+		}
+		if err != nil {
+			warn(err.Error())
+		} else {
+			rep.Postgres = buildPG(pg.db, pg0, pg1, c1, rep.Delivered, c1.at.Sub(pg1.at).Round(time.Millisecond))
+		}
+	}
 	if keys != nil {
 		rep.JWKSAlgs = keys.algs()
 		rep.JWKSFetches = keys.fetches.Load()

@@ -30,6 +30,8 @@ type report struct {
 	JWKSAlgs    []string `json:"jwks_algs,omitempty"`
 	JWKSFetches int64    `json:"jwks_fetches,omitempty"`
 	Interrupted bool     `json:"interrupted,omitempty"`
+	// Args are the flags the run was given, to say what produced it.
+	Args []string `json:"args,omitempty"`
 
 	Sent         int     `json:"sent"`
 	Accepted     int     `json:"accepted"`
@@ -56,10 +58,17 @@ type report struct {
 	PerPath          []pathJS `json:"per_path,omitempty"`
 
 	CPU cpuJS `json:"cpu"`
+	// Memory is hookd's (-pid), from /proc/<pid>/status.
+	Memory *memJS `json:"memory,omitempty"`
+	// Postgres is what PostgreSQL did over the run (-pg-dsn).
+	Postgres *pgJS `json:"postgres,omitempty"`
 
 	RawSign        *signResult `json:"raw_sign,omitempty"`
 	DeliveredVsRaw float64     `json:"delivered_vs_raw,omitempty"`
 	SteadyVsRaw    float64     `json:"steady_vs_raw,omitempty"`
+	// HookdMsBeyondSign is hookd's CPU per delivery less the CPU of one raw
+	// signature (-raw-sign): what a delivery costs besides signing.
+	HookdMsBeyondSign float64 `json:"hookd_ms_beyond_sign,omitempty"`
 
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -119,7 +128,34 @@ type procJS struct {
 	Cores   float64 `json:"cores"`
 	// MsPerDelivery is CPU milliseconds per delivery that arrived.
 	MsPerDelivery float64 `json:"ms_per_delivery"`
+	// MsPerAck (-mode events) is the same figure named for what it is
+	// there: every delivery is one strict script's 200 <nomessage/>, so
+	// CPU ÷ acknowledgements = CPU ÷ (events × paths).
+	MsPerAck float64 `json:"ms_per_ack,omitempty"`
+	// MsPerEvent (more than one path) is CPU per event acknowledged at
+	// every path: MsPerDelivery × paths.
+	MsPerEvent float64 `json:"ms_per_event,omitempty"`
 }
+
+// memJS is hookd's memory in kB (KiB): RSS when the run started, its peak
+// (VmHWM: since hookd started, which includes the run), and at the end of
+// the drain with what it is made of. Series is the RSS every -rss-every.
+type memJS struct {
+	StartKB int64      `json:"rss_start_kb"`
+	PeakKB  int64      `json:"rss_peak_kb"`
+	EndKB   int64      `json:"rss_end_kb"`
+	AnonKB  int64      `json:"rss_anon_kb"`
+	FileKB  int64      `json:"rss_file_kb"`
+	ShmemKB int64      `json:"rss_shmem_kb"`
+	Series  []rssPoint `json:"rss_series,omitempty"`
+}
+
+func buildMemory(m0, m1 memSample, series []rssPoint) *memJS {
+	return &memJS{StartKB: m0.RSS, PeakKB: max(m1.HWM, m1.RSS), EndKB: m1.RSS, AnonKB: m1.Anon, FileKB: m1.File, ShmemKB: m1.Shmem, Series: series}
+}
+
+// mib is kB as MiB, for the table.
+func mib(kb int64) float64 { return float64(kb) / 1024 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 
@@ -146,6 +182,7 @@ func latencyOf(sorted []time.Duration) latency {
 func buildReport(o options, run, addr string, t tally, st *sendStats, rc *receiver, start, end time.Duration, cpu0, cpu1 cpuSample, raw *signResult) *report {
 	r := &report{
 		Mode: o.mode, Event: o.event, Hookd: o.hookd, Receiver: addr, Paths: o.paths, Run: run,
+		Args:    o.args,
 		Senders: o.senders, Rate: o.rate, Batch: o.batch, Format: o.format,
 		Sent: st.sent, Accepted: st.accepted,
 		Targets: max(len(o.paths), 1), Delivered: t.delivered, Lost: t.lost, LostIDs: t.lostIDs,
@@ -207,6 +244,12 @@ func buildReport(o options, run, addr string, t tally, st *sendStats, rc *receiv
 		p := &procJS{Pid: pid, Seconds: round(d.Seconds(), 2), Cores: round(d.Seconds()/window.Seconds(), 2)}
 		if t.delivered > 0 {
 			p.MsPerDelivery = round(d.Seconds()*1000/float64(t.delivered), 3)
+			if o.mode == modeEvents {
+				p.MsPerAck = p.MsPerDelivery
+			}
+			if r.Targets > 1 {
+				p.MsPerEvent = round(d.Seconds()*1000*float64(r.Targets)/float64(t.delivered), 3)
+			}
 		}
 		return p
 	}
@@ -227,6 +270,9 @@ func buildReport(o options, run, addr string, t tally, st *sendStats, rc *receiv
 		if raw.PerSecond > 0 {
 			r.DeliveredVsRaw = round(r.DeliveredPerS/raw.PerSecond, 3)
 			r.SteadyVsRaw = round(r.Steady.PerS/raw.PerSecond, 3)
+		}
+		if r.CPU.Hookd != nil && raw.CPUMsPerSign > 0 {
+			r.HookdMsBeyondSign = round(r.CPU.Hookd.MsPerDelivery-raw.CPUMsPerSign, 3)
 		}
 	}
 	return r
@@ -289,7 +335,7 @@ func (r *report) print(w io.Writer) {
 		line("", "%d× %s", e.Samples[k], k)
 	}
 	if h := r.CPU.Hookd; h != nil {
-		line("hookd CPU", "%.2f s = %.2f cores over %.3f s (pid %d), %.3f ms per delivery", h.Seconds, h.Cores, r.CPU.WindowS, h.Pid, h.MsPerDelivery)
+		line("hookd CPU", "%.2f s = %.2f cores over %.3f s (pid %d), %.3f ms %s", h.Seconds, h.Cores, r.CPU.WindowS, h.Pid, h.MsPerDelivery, r.perWhat(h))
 	} else {
 		line("hookd CPU", "not measured (give -pid)")
 	}
@@ -297,14 +343,48 @@ func (r *report) print(w io.Writer) {
 		line("hookd-load CPU", "%.2f s = %.2f cores over %.3f s, senders and receiver in one process", t.Seconds, t.Cores, r.CPU.WindowS)
 	}
 	for _, c := range r.CPU.Others {
-		line(c.Comm+" CPU", "%.2f s = %.2f cores over %.3f s (%d processes), %.3f ms per delivery", c.Seconds, c.Cores, r.CPU.WindowS, c.Procs, c.MsPerDelivery)
+		line(c.Comm+" CPU", "%.2f s = %.2f cores over %.3f s (%d processes), %.3f ms %s", c.Seconds, c.Cores, r.CPU.WindowS, c.Procs, c.MsPerDelivery, r.perWhat(&c.procJS))
+	}
+	if m := r.Memory; m != nil {
+		line("hookd RSS", "%.1f MiB at the start, %.1f MiB at the end, peak %.1f MiB (VmHWM, since hookd started)", mib(m.StartKB), mib(m.EndKB), mib(m.PeakKB))
+		line("  at the end", "anonymous %.1f MiB, file %.1f MiB, shared %.1f MiB", mib(m.AnonKB), mib(m.FileKB), mib(m.ShmemKB))
+		if n := len(m.Series); n > 2 {
+			var pts []string
+			step := max(1, n/8)
+			for i := 0; i < n; i += step {
+				pts = append(pts, fmt.Sprintf("%.0fs %.1f", m.Series[i].T, mib(m.Series[i].KB)))
+			}
+			line("  RSS over the run", "%s MiB", strings.Join(pts, ", "))
+		}
+	}
+	if p := r.Postgres; p != nil {
+		line("PostgreSQL WAL", "%d bytes = %.1f bytes per delivery (the whole cluster's)", p.WALBytes, p.WALBytesPerDelivery)
+		line("PostgreSQL commits", "%d = %.3f per delivery in database %s (%d rollbacks; read %.1f s after the drain); %d write transactions = %.3f per delivery",
+			p.Commits, p.CommitsPerDelivery, p.Database, p.Rollbacks, p.CountersSettleS, p.WriteXacts, p.WriteXactsPerDeliver)
 	}
 	if s := r.RawSign; s != nil {
-		line("raw signing", "%.0f /s %s on %d goroutines (%.2f s, before the load)", s.PerSecond, s.Alg, s.Goroutines, s.Seconds)
+		line("raw signing", "%.0f /s %s on %d goroutines (%.2f s, before the load), %.3f ms CPU per signature", s.PerSecond, s.Alg, s.Goroutines, s.Seconds, s.CPUMsPerSign)
 		line("delivered / raw", "%.3f overall, %.3f steady", r.DeliveredVsRaw, r.SteadyVsRaw)
+		if r.HookdMsBeyondSign != 0 {
+			line("hookd beyond signing", "%.3f ms CPU per delivery (hookd's per delivery − one raw signature's)", r.HookdMsBeyondSign)
+		}
 	}
 	for _, w := range r.Warnings {
 		line("warning", "%s", w)
 	}
 	_ = tw.Flush()
+}
+
+// perWhat names what a CPU figure is divided by: per delivery, and in
+// events mode per ack (and per event when there are several paths).
+func (r *report) perWhat(p *procJS) string {
+	switch {
+	case p.MsPerAck > 0 && p.MsPerEvent > 0:
+		return fmt.Sprintf("per ack (one script's 200 <nomessage/>; every delivery is one), %.3f ms per event (%d paths)", p.MsPerEvent, r.Targets)
+	case p.MsPerAck > 0:
+		return "per ack (one script's 200 <nomessage/>; every delivery is one)"
+	case p.MsPerEvent > 0:
+		return fmt.Sprintf("per delivery, %.3f ms per event (%d paths)", p.MsPerEvent, r.Targets)
+	}
+	return "per delivery"
 }

@@ -31,6 +31,10 @@ type signResult struct {
 	Seconds    float64 `json:"seconds"`
 	Signs      int64   `json:"signs"`
 	PerSecond  float64 `json:"signs_per_s"`
+	// CPUMsPerSign is this process's CPU over the signing ÷ signatures
+	// (0 where the process's CPU is not measured): the cost of one
+	// signature, which hookd pays once per delivery.
+	CPUMsPerSign float64 `json:"cpu_ms_per_sign,omitempty"`
 }
 
 // measureSign signs hookd-like claims with key from goroutines goroutines
@@ -47,6 +51,7 @@ func measureSign(ctx context.Context, key *jwtsign.Key, goroutines int, d time.D
 		firstErr error
 		wg       sync.WaitGroup
 	)
+	cpu0, cpu0Err := selfCPU()
 	start := time.Now()
 	deadline := start.Add(d)
 	for g := range goroutines {
@@ -87,13 +92,18 @@ func measureSign(ctx context.Context, key *jwtsign.Key, goroutines int, d time.D
 		return signResult{}, firstErr
 	}
 	el := time.Since(start)
+	var perSign float64
+	if cpu1, err := selfCPU(); err == nil && cpu0Err == nil && total.Load() > 0 {
+		perSign = round((cpu1-cpu0).Seconds()*1000/float64(total.Load()), 4)
+	}
 	return signResult{
-		Alg:        key.Alg(),
-		KID:        key.KID(),
-		Goroutines: goroutines,
-		Seconds:    el.Seconds(),
-		Signs:      total.Load(),
-		PerSecond:  rate(int(total.Load()), el),
+		CPUMsPerSign: perSign,
+		Alg:          key.Alg(),
+		KID:          key.KID(),
+		Goroutines:   goroutines,
+		Seconds:      el.Seconds(),
+		Signs:        total.Load(),
+		PerSecond:    rate(int(total.Load()), el),
 	}, nil
 }
 
