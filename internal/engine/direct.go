@@ -34,10 +34,14 @@ import (
 // A live process never has a direct attempt running when its lease runs
 // out: safetyDelay is the job timeout (the longest attempt plus jobSlack)
 // plus rescueGrace, and a direct attempt starts as soon as its emit
-// commits. Only deliveries this process has a free slot for take the
-// direct path (Options.Delivery.Workers slots, and the target's in-flight
-// cap); the others get a job due now, as do EmitTx's (the caller commits,
-// not hookd) and every retry. So the node-loss bound stays RescueBound.
+// commits, or, for a delivery that waited on the burst queue
+// (memqueue.go), while its longer lease still covers safetyDelay.
+// Deliveries this process has a free slot for take the direct path at
+// once (Options.Delivery.Workers slots, and the target's in-flight cap);
+// the others wait on the burst queue for a slot, within its bounds, or get
+// a job due now, as do EmitTx's (the caller commits, not hookd) and every
+// retry. So the node-loss bound is RescueBound, which counts the queue's
+// age bound.
 
 // safetyDelay is how long a direct delivery's lease lasts.
 func (e *Engine) safetyDelay() time.Duration { return e.jobTimeout() + rescueGrace }
@@ -53,11 +57,24 @@ type directPath struct {
 
 	ctx    context.Context // cancelled when the grace of a stop runs out
 	cancel context.CancelFunc
+
+	q *memQueue // the deliveries waiting for a slot (memqueue.go)
 }
 
 func newDirectPath(slots int) *directPath {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &directPath{slots: int64(slots), ctx: ctx, cancel: cancel}
+	return &directPath{slots: int64(slots), ctx: ctx, cancel: cancel, q: newMemQueue(slots)}
+}
+
+// admit reserves a place on the burst queue for a delivery to t that
+// found no free slot (memqueue.go); the caller must push or unadmit it.
+func (d *directPath) admit(t *target) bool {
+	if d == nil {
+		return false
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return !d.closed && d.q.admit(t)
 }
 
 // reserve takes a slot for one delivery to t, if the process has one free
@@ -98,7 +115,8 @@ func (d *directPath) release(t *target) {
 	d.wg.Done()
 }
 
-// stop takes no more reservations and waits for the attempts in flight;
+// stop takes no more reservations, gives the deliveries on the burst
+// queue River jobs (memqueue.go) and waits for the attempts in flight;
 // when ctx ends first, it cancels them (their leases run out, and a sweep
 // gives them jobs) and waits for them to return. A nil directPath is a no-op.
 func (d *directPath) stop(ctx context.Context) {
@@ -108,6 +126,9 @@ func (d *directPath) stop(ctx context.Context) {
 	d.mu.Lock()
 	d.closed = true
 	d.mu.Unlock()
+	if left := d.q.close(); len(left) > 0 {
+		d.q.e.queueToRiver(ctx, left)
+	}
 	done := make(chan struct{})
 	go func() { d.wg.Wait(); close(done) }()
 	select {
@@ -127,12 +148,27 @@ type directItem struct {
 	parent trace.SpanContext // the emit's span
 }
 
-// runDirect makes the direct attempt of it and settles it. Whatever goes
-// wrong before it settles leaves the delivery to the sweep, when its lease
-// runs out.
+// runDirect makes the direct attempt of it and settles it, then those of
+// the queued deliveries its slot takes next (memqueue.go), until none may
+// go. Whatever goes wrong before a delivery settles leaves it to the
+// sweep, when its lease runs out. An item without work (a queued one
+// replayed meanwhile) only passes its slot on.
 func (e *Engine) runDirect(it directItem) {
 	dp := e.direct.Load()
-	defer dp.release(it.t)
+	for {
+		if it.wk != nil {
+			e.attemptDirect(dp, it)
+		}
+		next, ok := dp.handOn(it.t)
+		if !ok {
+			return
+		}
+		it = e.unqueue(dp.ctx, next)
+	}
+}
+
+// attemptDirect makes the direct attempt of it and settles it.
+func (e *Engine) attemptDirect(dp *directPath, it directItem) {
 	ctx := trace.ContextWithSpanContext(dp.ctx, it.parent)
 	t := it.t
 	live, wait, err := e.preflight(ctx, t.Name, t, []*store.Work{it.wk})

@@ -250,9 +250,11 @@ type emission struct {
 	keys map[orderRef]bool
 	// direct: the deliveries may take the direct path, because the engine
 	// commits tx itself and can dispatch them once it has. pending are
-	// those that do, with a reserved slot each.
+	// those that do, with a reserved slot each; queued those that wait for
+	// a slot on the burst queue (memqueue.go), with a place reserved each.
 	direct  bool
 	pending []directItem
+	queued  []queued
 	parent  trace.SpanContext // of the events being written, for their direct attempts
 }
 
@@ -270,6 +272,7 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 		ev     *hook.Event
 		t      *target
 		direct int // index in em.pending, or -1
+		queued int // index in em.queued, or -1
 	}
 	var (
 		plan []planned // plan[i] is ds[i]
@@ -289,7 +292,7 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 			if only == nil && !t.Wants(ev) {
 				continue
 			}
-			p := planned{ev: ev, t: t, direct: -1}
+			p := planned{ev: ev, t: t, direct: -1, queued: -1}
 			d := store.NewDelivery{EventID: ev.ID, Target: t.Name}
 			switch {
 			case t.Policy.Combine > 0:
@@ -307,6 +310,13 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 				d.HeldUntil = em.now.Add(em.e.safetyDelay())
 				p.direct = len(em.pending)
 				em.pending = append(em.pending, directItem{t: t, parent: em.parent})
+			case em.direct && em.e.direct.Load().admit(t):
+				// No free slot: a lease that also covers the time on the
+				// burst queue (memqueue.go), and a place there.
+				q := em.e.direct.Load().q
+				d.HeldUntil = em.now.Add(em.e.safetyDelay() + q.age)
+				p.queued = len(em.queued)
+				em.queued = append(em.queued, queued{t: t, parent: em.parent, deadline: em.now.Add(q.age)})
 			}
 			plan = append(plan, p)
 			ds = append(ds, d)
@@ -321,6 +331,9 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 		case ds[i].Ordered: // its key's job moves it
 		case p.direct >= 0:
 			em.pending[p.direct].wk = &store.Work{ID: ids[i], Target: p.t.Name, State: hook.StatePending, Since: em.now, Event: *p.ev}
+		case p.queued >= 0:
+			em.queued[p.queued].id = ids[i]
+			em.queued[p.queued].wk = &store.Work{ID: ids[i], Target: p.t.Name, State: hook.StatePending, Since: em.now, Event: *p.ev}
 		case p.t.Policy.Combine <= 0:
 			em.jobs = append(em.jobs, job{args: deliveryArgs{DeliveryID: ids[i]}})
 		}
@@ -354,20 +367,37 @@ func (em *emission) flush(ctx context.Context) error {
 	return em.e.q.insert(ctx, em.tx, em.jobs)
 }
 
-// dispatch starts the direct attempts once the transaction has committed.
+// dispatch starts the direct attempts once the transaction has committed,
+// and queues the deliveries that wait for a slot. Should the queue have
+// closed meanwhile (a stop), those get River jobs at once.
 func (em *emission) dispatch() {
 	for _, it := range em.pending {
 		go em.e.runDirect(it)
 	}
 	em.pending = nil
+	if len(em.queued) == 0 {
+		return
+	}
+	dp := em.e.direct.Load()
+	if left := dp.q.push(em.e, em.queued); len(left) > 0 {
+		em.e.queueToRiver(dp.ctx, left)
+	} else {
+		dp.kick(em.e)
+	}
+	em.queued = nil
 }
 
-// abandon gives back the slots of a transaction that did not commit.
+// abandon gives back the slots and queue places of a transaction that
+// did not commit.
 func (em *emission) abandon() {
 	for _, it := range em.pending {
 		em.e.direct.Load().release(it.t)
 	}
 	em.pending = nil
+	if len(em.queued) > 0 {
+		em.e.direct.Load().q.unadmit(len(em.queued))
+	}
+	em.queued = nil
 }
 
 // emitTo commits an event for one target only, bypassing routing: how the

@@ -24,7 +24,8 @@ import (
 // bound is thus the longest target timeout + jobSlack + rescueGrace +
 // rescueInterval (10 s + 15 s with the defaults). The same loop gives jobs
 // to direct deliveries whose lease (safetyDelay, the same jobTimeout +
-// rescueGrace) ran out, so they keep the same bound (direct.go). On
+// rescueGrace) ran out, so they keep the same bound (direct.go), plus
+// queueAge for those that waited on the burst queue (memqueue.go). On
 // SQLite, one process owns the file (it is locked): it releases every
 // running job and every lease at start.
 const (
@@ -62,9 +63,12 @@ func (e *Engine) longestAttempt(ts []hook.Target) time.Duration {
 }
 
 // RescueBound is the most time after a node dies before its running jobs
-// are available to the other nodes again (PostgreSQL).
+// and leased deliveries are available to the other nodes again
+// (PostgreSQL). A delivery queued for a free slot (memqueue.go) holds a
+// lease longer by queueAge, which covers its time on the queue: the bound
+// includes it.
 func (e *Engine) RescueBound() time.Duration {
-	return e.jobTimeout() + rescueGrace + rescueInterval
+	return e.jobTimeout() + rescueGrace + queueAge + rescueInterval
 }
 
 // rescuer runs the rescue pass every rescueInterval until stopped.
