@@ -109,11 +109,11 @@ var metrics = []metric{
 		}
 		return r.Steady.PerS / u.Steady.PerS, true
 	}},
-	{row: "lat-sqlite", what: "latency at 30 ev/s, SQLite: accept→arrival p50 ms", target: "no regression (0.2)", format: "%.1f", value: latencyFigure(func(r *report) float64 { return r.LatencyMs.P50 })},
-	{row: "lat-sqlite", what: "latency at 30 ev/s, SQLite: accept→arrival p99 ms", target: "no regression (0.7)", format: "%.1f", value: latencyFigure(func(r *report) float64 { return r.LatencyMs.P99 })},
-	{row: "lat-pg", what: "latency at 30 ev/s, PostgreSQL: accept→arrival p50 ms", target: "no regression", format: "%.1f", value: latencyFigure(func(r *report) float64 { return r.LatencyMs.P50 })},
-	{row: "lat-pg", what: "latency at 30 ev/s, PostgreSQL: accept→arrival p99 ms", target: "no regression", format: "%.1f", value: latencyFigure(func(r *report) float64 { return r.LatencyMs.P99 })},
-	{row: "lat-pg", what: "latency at 30 ev/s, PostgreSQL: POST→arrival p99 ms", target: "no regression", format: "%.1f", value: latencyFigure(func(r *report) float64 { return r.PostLatencyMs.P99 })},
+	{row: "lat-sqlite", what: "latency at 30 ev/s, SQLite: accept→arrival p50 ms", target: "no regression (0.2)", format: "%.2f", value: latencyFigure(func(r *report) float64 { return r.LatencyMs.P50 })},
+	{row: "lat-sqlite", what: "latency at 30 ev/s, SQLite: accept→arrival p99 ms", target: "no regression (0.7)", format: "%.2f", value: latencyFigure(func(r *report) float64 { return r.LatencyMs.P99 })},
+	{row: "lat-pg", what: "latency at 30 ev/s, PostgreSQL: accept→arrival p50 ms", target: "no regression", format: "%.2f", value: latencyFigure(func(r *report) float64 { return r.LatencyMs.P50 })},
+	{row: "lat-pg", what: "latency at 30 ev/s, PostgreSQL: accept→arrival p99 ms", target: "no regression", format: "%.2f", value: latencyFigure(func(r *report) float64 { return r.LatencyMs.P99 })},
+	{row: "lat-pg", what: "latency at 30 ev/s, PostgreSQL: POST→arrival p99 ms", target: "no regression", format: "%.2f", value: latencyFigure(func(r *report) float64 { return r.PostLatencyMs.P99 })},
 	{row: "rss", what: "RSS, 200 ev/s for 10 min, SQLite: peak (VmHWM) MiB", target: "≤ 64", format: "%.1f", value: memFigure(func(m *memJS) int64 { return m.PeakKB })},
 	{row: "rss", what: "RSS, 200 ev/s for 10 min: at the start, MiB", target: "—", format: "%.1f", value: memFigure(func(m *memJS) int64 { return m.StartKB })},
 	{row: "rss", what: "RSS, 200 ev/s for 10 min: at the end, MiB", target: "—", format: "%.1f", value: memFigure(func(m *memJS) int64 { return m.EndKB })},
@@ -255,8 +255,10 @@ func (s *summary) write(w io.Writer) error {
 			return c
 		}
 		ratio := "—"
-		if b, ok := median(base); ok && b != 0 {
-			if h, ok := median(head); ok {
+		// A ratio of latencies that can be negative (accept→arrival)
+		// says nothing: only of positive figures.
+		if b, ok := median(base); ok && b > 0 {
+			if h, ok := median(head); ok && h > 0 {
 				ratio = fmt.Sprintf("%.2f", h/b)
 			}
 		}
