@@ -28,11 +28,16 @@ import (
 const shutdownGrace = 15 * time.Second
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, err := loadConfig("serve", args)
+	var prof profiles
+	cfg, err := loadConfig("serve", args, prof.addFlags)
 	if err != nil {
 		return err
 	}
 	log := cfg.Log.NewLogger(stderr)
+	if err := prof.start(); err != nil {
+		return err
+	}
+	defer prof.stop(log) // serve did not get to its stop
 	// What check checks, by the same code, before anything starts: a busy
 	// port or a locked store stops the start with check's message.
 	pf := &preflight{}
@@ -89,6 +94,7 @@ wait:
 			}
 		}
 	}
+	prof.stop(log) // before the shutdown, which a second signal cuts short
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	for _, sv := range servers {
