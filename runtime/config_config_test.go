@@ -45,6 +45,8 @@ func TestParseEmptyIsDefaults(t *testing.T) {
 		{"delivery.disable_after", d.DisableAfter, hook.Duration(0)},
 		{"delivery.proxy", d.Proxy, ""},
 		{"store.synchronous", c.Store.Synchronous, "normal"},
+		{"store.cache_size", c.Store.CacheSize, int64(8 << 20)},
+		{"store.mmap_size", c.Store.MmapSize, int64(0)},
 		{"retention.keep", c.Retention.Keep, hook.Duration(720 * time.Hour)},
 		{"retention.dead", c.Retention.Dead, hook.Duration(0)},
 		{"retention.idempotency", c.Retention.Idempotency, hook.Duration(24 * time.Hour)},
@@ -96,6 +98,8 @@ path = "hookd.db"
 dsn = "postgres://hookd@db/hookd"
 dsn_file = "secrets/dsn"
 synchronous = "full"
+cache_size = 2097152
+mmap_size = 67108864
 
 [delivery]
 retry_schedule = ["1s", 60, "1h30m"]
@@ -188,6 +192,8 @@ func TestParseFull(t *testing.T) {
 		{"delivery.disable_after", d.DisableAfter, hook.Duration(120 * time.Hour)},
 		{"delivery.proxy", d.Proxy, "http://egress.example:3128"},
 		{"store.synchronous", c.Store.Synchronous, "full"},
+		{"store.cache_size", c.Store.CacheSize, int64(2 << 20)},
+		{"store.mmap_size", c.Store.MmapSize, int64(64 << 20)},
 		{"retention.keep", c.Retention.Keep, hook.Duration(48 * time.Hour)},
 		{"retention.dead", c.Retention.Dead, hook.Duration(240 * time.Hour)},
 		{"retention.idempotency", c.Retention.Idempotency, hook.Duration(time.Hour)},

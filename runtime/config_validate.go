@@ -12,6 +12,7 @@ import (
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/config"
 	"github.com/hookrt/hookd/internal/delivery"
+	"github.com/hookrt/hookd/internal/store"
 )
 
 // Limits that Validate enforces.
@@ -87,6 +88,13 @@ func (c *Config) problems() []error {
 	}
 	if sy := c.Store.Synchronous; sy != "" && sy != "normal" && sy != "full" { // "": normal, for a section built in Go
 		v.Add("store.synchronous", "must be \"normal\" or \"full\", got %q", sy)
+	}
+	if n := c.Store.CacheSize; n != 0 && (n < store.MinCacheSize || n > store.MaxCacheSize) { // 0: the default
+		v.Add("store.cache_size", "must be between %d (256 KiB) and %d (16 GiB) bytes (0: the default, %d), got %d",
+			store.MinCacheSize, store.MaxCacheSize, store.DefaultCacheSize, n)
+	}
+	if n := c.Store.MmapSize; n < 0 || n > store.MaxMmapSize {
+		v.Add("store.mmap_size", "must be between 0 (no memory map, the default) and %d (1 TiB) bytes, got %d", store.MaxMmapSize, n)
 	}
 
 	d := c.Delivery

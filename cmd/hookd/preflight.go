@@ -57,7 +57,7 @@ func (p *preflight) run(ctx context.Context, cfg *hookrt.Config, log *slog.Logge
 		}
 	}
 	switch {
-	case p.anyBad("store.driver", "store.path", "store.dsn", "store.dsn_file", "store.synchronous"):
+	case p.anyBad("store.driver", "store.path", "store.dsn", "store.dsn_file", "store.synchronous", "store.cache_size", "store.mmap_size"):
 	case p.offline && cfg.Store.Driver == hookrt.DriverPostgres:
 		p.skipped = append(p.skipped, "connecting to PostgreSQL (store.dsn)")
 	default:

@@ -42,6 +42,8 @@ type DB struct {
 	// ckpt keeps a SQLite store's write-ahead log small (wal.go); nil
 	// for PostgreSQL.
 	ckpt *checkpointer
+	// counts are the statements and transactions sent (sqlcounts.go).
+	counts *sqlCounters
 }
 
 // SQLiteOptions tune a SQLite store.
@@ -51,6 +53,50 @@ type SQLiteOptions struct {
 	// survives a power loss too, at the cost of a sync per commit).
 	// Defaults to "normal".
 	Synchronous string
+	// CacheSize bounds SQLite's page cache, in bytes (its cache_size
+	// pragma, in KiB): the cache is the connection's own memory, so it
+	// counts in the process's RSS once filled. 0: DefaultCacheSize.
+	CacheSize int64
+	// MmapSize is how much of the database file SQLite reads through a
+	// memory map, in bytes (its mmap_size pragma); the pages read that
+	// way count in the process's RSS (as file pages) for as long as the
+	// kernel keeps them. 0 (the default) reads with pread instead.
+	MmapSize int64
+}
+
+// The defaults of [SQLiteOptions], and what the runtime's [store] section
+// shows. The page cache keeps the hot pages of an insert-mostly workload
+// (appended rows, the right edges of the indexes: event IDs are UUIDv7,
+// time-ordered) with room to spare; reads beyond it come from the
+// kernel's page cache, which is shared and reclaimable, rather than from
+// memory the process keeps. No memory map: with one, every page an API
+// query or a prune ever read stays in hookd's RSS, which grew to well
+// over 100 MB at 200 events/s (docs/benchmarks.md).
+const (
+	DefaultCacheSize int64 = 8 << 20
+	DefaultMmapSize  int64 = 0
+	// MinCacheSize and MaxCacheSize bound CacheSize; MaxMmapSize bounds
+	// MmapSize (SQLite itself caps the map at its compile-time maximum).
+	MinCacheSize int64 = 256 << 10
+	MaxCacheSize int64 = 16 << 30
+	MaxMmapSize  int64 = 1 << 40
+)
+
+// sqlitePragmas returns the cache_size and mmap_size pragmas of o, or an
+// error naming what is wrong and what is allowed.
+func (o SQLiteOptions) sqlitePragmas() (string, error) {
+	cache := o.CacheSize
+	if cache == 0 {
+		cache = DefaultCacheSize
+	}
+	if cache < MinCacheSize || cache > MaxCacheSize {
+		return "", fmt.Errorf("store: cache_size must be between %d (256 KiB) and %d (16 GiB) bytes, got %d", MinCacheSize, MaxCacheSize, o.CacheSize)
+	}
+	if o.MmapSize < 0 || o.MmapSize > MaxMmapSize {
+		return "", fmt.Errorf("store: mmap_size must be between 0 (no memory map) and %d (1 TiB) bytes, got %d", MaxMmapSize, o.MmapSize)
+	}
+	// A negative cache_size is in KiB rather than pages.
+	return "&_pragma=mmap_size(" + strconv.FormatInt(o.MmapSize, 10) + ")&_pragma=cache_size(-" + strconv.FormatInt(cache>>10, 10) + ")", nil
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
@@ -83,6 +129,11 @@ func OpenSQLite(ctx context.Context, path string, o SQLiteOptions) (*DB, error) 
 		lock.Close()
 		return nil, fmt.Errorf("store: synchronous must be normal or full, got %q", o.Synchronous)
 	}
+	mem, err := o.sqlitePragmas()
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
 	marker := path + ".created"
 	_, statErr := os.Stat(path)
 	_, markErr := os.Stat(marker)
@@ -93,8 +144,9 @@ func OpenSQLite(ctx context.Context, path string, o SQLiteOptions) (*DB, error) 
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")" +
 		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)" +
 		"&_pragma=wal_autocheckpoint(" + strconv.Itoa(walAutoCheckpoint) + ")&_pragma=journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")" +
-		"&_pragma=mmap_size(268435456)&_pragma=cache_size(-65536)&_txlock=immediate"
-	sqldb := sql.OpenDB(cachingConnector{dsn: dsn, drv: &sqlite.Driver{}})
+		mem + "&_txlock=immediate"
+	counts := &sqlCounters{}
+	sqldb := sql.OpenDB(cachingConnector{dsn: dsn, drv: &sqlite.Driver{}, counts: counts})
 	sqldb.SetMaxOpenConns(1)
 	sqldb.SetMaxIdleConns(1)
 	sqldb.SetConnMaxLifetime(0)
@@ -104,7 +156,7 @@ func OpenSQLite(ctx context.Context, path string, o SQLiteOptions) (*DB, error) 
 		lock.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, errors.Join(hook.ErrUnavailable, err))
 	}
-	db := &DB{dialect: SQLite, sqldb: sqldb, lock: lock, lost: lost, marker: marker}
+	db := &DB{dialect: SQLite, sqldb: sqldb, lock: lock, lost: lost, marker: marker, counts: counts}
 	db.ckpt = startCheckpointer(db, path+"-wal", walCheckpointEvery, walRetryEvery)
 	return db, nil
 }
@@ -149,6 +201,8 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: postgres dsn: %w", err)
 	}
+	counts := &sqlCounters{}
+	cfg.ConnConfig.Tracer = pgCounter{counts}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect postgres: %w", err)
@@ -157,7 +211,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: connect postgres: %w", errors.Join(hook.ErrUnavailable, err))
 	}
-	return &DB{dialect: Postgres, pool: pool}, nil
+	return &DB{dialect: Postgres, pool: pool, counts: counts}, nil
 }
 
 // Dialect reports which database this is.

@@ -23,8 +23,9 @@ const stmtCacheSize = 256
 // job. River's SQLite driver does not prepare its statements, so the cache
 // has to sit below database/sql, where every query passes.
 type cachingConnector struct {
-	dsn string
-	drv *sqlite.Driver
+	dsn    string
+	drv    *sqlite.Driver
+	counts *sqlCounters
 }
 
 func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
@@ -32,7 +33,11 @@ func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConn{Conn: conn, byQuery: map[string]*list.Element{}, lru: list.New()}, nil
+	counts := c.counts
+	if counts == nil {
+		counts = &sqlCounters{}
+	}
+	return &cachingConn{Conn: conn, byQuery: map[string]*list.Element{}, lru: list.New(), counts: counts}, nil
 }
 
 func (c cachingConnector) Driver() driver.Driver { return c.drv }
@@ -43,6 +48,7 @@ type cachingConn struct {
 	driver.Conn
 	byQuery map[string]*list.Element // of *cachedStmt
 	lru     *list.List
+	counts  *sqlCounters
 }
 
 type cachedStmt struct {
@@ -62,7 +68,12 @@ var (
 )
 
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	tx, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.counts.begins.Add(1)
+	return countingTx{tx, c.counts}, nil
 }
 
 func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
@@ -133,6 +144,7 @@ func (c *cachingConn) evict() {
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.counts.statements.Add(1)
 	s, release, err := c.acquire(ctx, query)
 	if err != nil {
 		return nil, err
@@ -142,6 +154,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.counts.statements.Add(1)
 	s, release, err := c.acquire(ctx, query)
 	if err != nil {
 		return nil, err
