@@ -20,6 +20,13 @@ type settle struct {
 // operator replayed or discarded meanwhile (no job is added: the replay
 // made its own), or the transaction's error for all of them.
 func (e *Engine) commitSettles(ctx context.Context, items []settle) []error {
+	if recs, ok := onlyRecords(items); ok {
+		errs, err := e.db.RecordGroup(ctx, recs)
+		if err != nil {
+			return repeat(err, len(items))
+		}
+		return errs
+	}
 	errs := make([]error, len(items))
 	err := e.db.InTx(ctx, func(tx store.Tx) error {
 		var (
@@ -57,4 +64,19 @@ func (e *Engine) commitSettles(ctx context.Context, items []settle) []error {
 		return repeat(err, len(items))
 	}
 	return errs
+}
+
+// onlyRecords returns the records of items when that is all they hold (no
+// lease to release, no job to add): the group of a node whose first
+// attempts succeed, which the store writes with the least it can
+// (store.RecordGroup: one statement on PostgreSQL).
+func onlyRecords(items []settle) ([]store.Record, bool) {
+	recs := make([]store.Record, 0, len(items))
+	for _, it := range items {
+		if it.rec == nil || it.release != 0 || it.add != nil {
+			return nil, false
+		}
+		recs = append(recs, *it.rec)
+	}
+	return recs, true
 }
