@@ -18,6 +18,7 @@
 #   burst       -batch $BURST_BATCH -n $BURST_N on SQLite; its ratio is to the sqlite row of the same round
 #   lat-sqlite  -rate 30 -duration $LAT_DURATION, SQLite
 #   lat-pg      the same on PostgreSQL
+#   (ROWS="" with RSS=1: the RSS row alone)
 #   rss         (RSS=1) -rate $RSS_RATE -duration $RSS_DURATION, base and head at the same time on
 #               PORT/RECV and PORT2/RECV2 (default PORT+1/RECV+1), once
 #
@@ -26,7 +27,8 @@
 # PORT (7700) and RECV (8081): hookd's and the receiver's ports (PORT2 and RECV2: the second pair of
 # the RSS row), PGDB (hookd_load): the database
 # hookd uses, dropped and created before each PostgreSQL run, PG_ADMIN_DSN (the hookd role on the
-# local server: it must be allowed to create databases), OUT (a new directory under /tmp): where the
+# local server: it must be allowed to create databases), LOAD_FLAGS: more hookd-load flags for every
+# run (e.g. -drain 120s), OUT (a new directory under /tmp): where the
 # reports go, KEEP_GOING (0): 1 to go on after a run that lost events (the summary still fails).
 #
 # Every run starts hookd on a fresh store from the config in cmd/hookd-load/configs/ with the ports
@@ -53,7 +55,8 @@ PORT2=${PORT2:-$((PORT + 1))}
 RECV2=${RECV2:-$((RECV + 1))}
 PGDB=${PGDB:-hookd_load}
 PG_ADMIN_DSN=${PG_ADMIN_DSN:-postgres://hookd:hookd@127.0.0.1:5432/hookd?sslmode=disable}
-ROWS=${ROWS:-sqlite pg events rs256 burst lat-sqlite lat-pg}
+ROWS=${ROWS-sqlite pg events rs256 burst lat-sqlite lat-pg}
+LOAD_FLAGS=${LOAD_FLAGS:-}
 KEEP_GOING=${KEEP_GOING:-0}
 OUT=${OUT:-$(mktemp -d /tmp/system-runs.XXXXXX)}
 mkdir -p "$OUT"
@@ -72,7 +75,7 @@ cleanup() {
 trap cleanup EXIT
 
 fail() {
-  printf '\n*** system-runs.sh FAILED: %s\n*** reports in %s\n\n' "$*" >&2
+  printf '\n*** system-runs.sh FAILED: %s\n*** reports in %s\n\n' "$*" "$OUT" >&2
   exit 1
 }
 
@@ -91,7 +94,7 @@ fi
 [ -f $cfgs/private/ed25519.pem ] || "$bin/hookd-head" keys generate -out $cfgs/private/ed25519.pem -type ed25519
 [ -f $cfgs/private/rsa2048.pem ] || "$bin/hookd-head" keys generate -out $cfgs/private/rsa2048.pem -type rsa2048
 {
-  echo "base $base_rev ($(git rev-parse --short "${base_rev:-HEAD}" 2>/dev/null)), head $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' + uncommitted changes')"
+  echo "base ${base_rev:-none}${base_rev:+ ($(git rev-parse --short "$base_rev"))}, head $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' + uncommitted changes')"
   echo "$(date -u +%FT%TZ) $(nproc) cores, $(uptime)"
 } >"$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
@@ -182,12 +185,12 @@ run() {
   args=$(row_args "$row")
   tmpl=${args%% *}
   args=${args#* }
-  [ -f "$OUT/$row.cmd" ] || echo "hookd serve -config $cfgs/$tmpl & hookd-load $args -pid \$HOOKD -json" >"$OUT/$row.cmd"
+  [ -f "$OUT/$row.cmd" ] || echo "hookd serve -config $cfgs/$tmpl & hookd-load $args${LOAD_FLAGS:+ $LOAD_FLAGS} -pid \$HOOKD -json" >"$OUT/$row.cmd"
   case $tmpl in postgres-*) pgreset ;; esac
   start "$side" "$tmpl" "$PORT" "$RECV" "$name"
   local pid=$hookd_pid rc=0
-  # shellcheck disable=SC2086 # $args is a list of flags
-  "$bin/hookd-load" -progress 0 -json -pid "$pid" -hookd "http://127.0.0.1:$PORT" -listen "127.0.0.1:$RECV" $args \
+  # shellcheck disable=SC2086 # $args and $LOAD_FLAGS are lists of flags
+  "$bin/hookd-load" -progress 0 -json -pid "$pid" -hookd "http://127.0.0.1:$PORT" -listen "127.0.0.1:$RECV" $args $LOAD_FLAGS \
     >"$OUT/$name.json" 2>"$OUT/$name.err" || rc=$?
   stop "$pid"
   brief "$name"
@@ -207,7 +210,7 @@ done
 
 # The RSS row: base and head side by side (the same load on each), once.
 if [ "$RSS" = 1 ]; then
-  echo "hookd serve -config $cfgs/sqlite-eddsa.toml & hookd-load -rate $RSS_RATE -duration $RSS_DURATION -pid \$HOOKD -json (base and head at the same time, the head on $cfgs/sqlite-eddsa-2.toml)" >"$OUT/rss.cmd"
+  echo "hookd serve -config $cfgs/sqlite-eddsa.toml & hookd-load -rate $RSS_RATE -duration $RSS_DURATION -rss-every 30s${LOAD_FLAGS:+ $LOAD_FLAGS} -pid \$HOOKD -json (base and head at the same time, the head on $cfgs/sqlite-eddsa-2.toml)" >"$OUT/rss.cmd"
   declare -A rss_pid load_pid
   i=0
   for side in "${sides[@]}"; do
@@ -216,7 +219,7 @@ if [ "$RSS" = 1 ]; then
     start "$side" $tmpl "$port" "$recv" "rss-$side-1"
     rss_pid[$side]=$hookd_pid
     "$bin/hookd-load" -progress 0 -json -pid "$hookd_pid" -hookd "http://127.0.0.1:$port" -listen "127.0.0.1:$recv" \
-      -rate "$RSS_RATE" -duration "$RSS_DURATION" -rss-every 30s >"$OUT/rss-$side-1.json" 2>"$OUT/rss-$side-1.err" &
+      -rate "$RSS_RATE" -duration "$RSS_DURATION" -rss-every 30s $LOAD_FLAGS >"$OUT/rss-$side-1.json" 2>"$OUT/rss-$side-1.err" &
     load_pid[$side]=$!
     pids+=("${load_pid[$side]}")
     i=$((i + 1))
