@@ -61,8 +61,17 @@ func ParseEvents(contentType string, body []byte) (events []map[string]string, b
 	return []map[string]string{fields}, false, nil
 }
 
-// parseArray decodes a JSON array of event objects.
+// parseArray decodes a JSON array of event objects: the plain body by
+// fastArray, any other by decodeArray.
 func parseArray(body []byte) ([]map[string]string, error) {
+	if events, ok := fastArray(body); ok {
+		return events, nil
+	}
+	return decodeArray(body)
+}
+
+// decodeArray decodes a JSON array of event objects with encoding/json.
+func decodeArray(body []byte) ([]map[string]string, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if _, err := dec.Token(); err != nil { // the opening bracket, seen by the caller

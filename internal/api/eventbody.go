@@ -12,10 +12,20 @@ import (
 	"github.com/hookrt/hookd/hook"
 )
 
-// parseJSON decodes a flat JSON object of string (or number) fields. It
-// streams tokens, so that duplicate names, nested values and trailing data
-// are seen rather than silently merged, skipped or ignored.
+// parseJSON decodes a flat JSON object of string (or number) fields: the
+// plain body by fastObject, any other by decodeJSON.
 func parseJSON(body []byte) (map[string]string, error) {
+	if fields, ok := fastObject(body); ok {
+		return fields, nil
+	}
+	return decodeJSON(body)
+}
+
+// decodeJSON decodes a flat JSON object of string (or number) fields with
+// encoding/json. It streams tokens, so that duplicate names, nested values
+// and trailing data are seen rather than silently merged, skipped or
+// ignored.
+func decodeJSON(body []byte) (map[string]string, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	tok, err := dec.Token()
