@@ -34,6 +34,8 @@ type Key struct {
 	alg    string
 	kid    string
 	jwk    []byte // the public JWK, rendered once
+	head   string // the tokens' first segment, encoded once (SignJSON)
+	sigLen int    // the length of a signature, to size a token's buffer
 }
 
 // NewKey makes a Key from a private key already in memory, for alg, which
@@ -84,6 +86,8 @@ func NewKey(signer crypto.Signer, alg string) (*Key, error) {
 		alg:    method.Alg(),
 		kid:    kid,
 		jwk:    marshalJWK(j, kid, method.Alg()),
+		head:   header(method.Alg(), kid),
+		sigLen: sigLen(pub),
 	}, nil
 }
 
@@ -116,21 +120,20 @@ func (k *Key) PublicJWK() json.RawMessage { return slices.Clone(k.jwk) }
 //     the caller knows the event and the token's lifetime.
 //   - claims is only read, and may be nil (it signs {}). It must not be
 //     modified while Sign runs.
-//   - Safe for concurrent use. The cost is golang-jwt's JSON encoding plus
-//     one signature; see BenchmarkSign for figures per algorithm.
+//   - Safe for concurrent use. The cost is encoding/json's encoding of the
+//     map plus one signature; see BenchmarkSign for figures per algorithm.
+//     [Key.SignJSON] skips the map for a caller that encodes its claims.
 //   - An error means claims did not marshal to JSON, or the system's random
 //     source failed.
 func (k *Key) Sign(claims map[string]any) (string, error) {
 	if claims == nil {
 		claims = map[string]any{}
 	}
-	t := jwt.NewWithClaims(k.method, jwt.MapClaims(claims))
-	t.Header["kid"] = k.kid
-	s, err := t.SignedString(k.signer)
+	payload, err := json.Marshal(claims) // what golang-jwt marshals MapClaims with
 	if err != nil {
 		return "", fmt.Errorf("sign %s token: %w", k.alg, err)
 	}
-	return s, nil
+	return k.SignJSON(payload)
 }
 
 // String returns "{alg=… kid=…}", never key material. It and the other
