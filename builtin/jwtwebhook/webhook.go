@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"time"
 
@@ -42,6 +41,7 @@ type Webhook struct {
 	prev   []*jwtsign.Key
 	client *outbound.Client
 	events map[string]string
+	plan   []claim // the claims of every token, in name order (claims.go)
 	log    *slog.Logger
 }
 
@@ -63,6 +63,9 @@ func (w *Webhook) Provision(_ context.Context, env hook.Env) error {
 		return fmt.Errorf("private_key: %w", err)
 	}
 	w.key = key
+	if w.plan, err = claimPlan(w.Claims); err != nil {
+		return fmt.Errorf("claims: %w", err)
+	}
 	for _, name := range w.PreviousKeys {
 		k, err := jwtsign.LoadKey(env.PrivateDir, name, "")
 		if err != nil {
@@ -109,20 +112,22 @@ func (w *Webhook) Close() error {
 	return nil
 }
 
-// Token signs the claims for ev at time now.
+// Token signs the claims for ev at time now: the configured claims and
+// iat, exp, jti, event, module, server_id, domain_id and data (the
+// event's fields), written as JSON into a pooled buffer (claims.go).
 func (w *Webhook) Token(ev *hook.Event, now time.Time) (string, error) {
-	claims := make(map[string]any, len(w.Claims)+8)
-	maps.Copy(claims, w.Claims)
-	claims["iat"] = now.Unix()
-	claims["exp"] = now.Add(w.lifetime()).Unix()
-	claims["jti"] = ev.ID
-	claims["event"] = w.events[ev.Name()]
-	claims["module"] = ev.Module()
-	claims["server_id"] = ev.ServerID()
-	claims["domain_id"] = ev.DomainID()
-	claims["data"] = ev.Fields
-	return w.key.Sign(claims)
+	buf := buffers.Get().(*claimsBuffer)
+	buf.json, buf.names = w.appendClaims(buf.json[:0], buf.names, ev, now)
+	tok, err := w.key.SignJSON(buf.json)
+	if cap(buf.json) <= maxPooledClaims {
+		buffers.Put(buf)
+	}
+	return tok, err
 }
+
+// maxPooledClaims bounds the buffers kept for the next token: an event
+// near hook.MaxEventBytes makes one that is not kept.
+const maxPooledClaims = 16 << 10
 
 // now is the clock tokens are stamped with.
 func (w *Webhook) now() time.Time {
@@ -138,9 +143,10 @@ func (w *Webhook) Handle(ctx context.Context, ev *hook.Event) (hook.Result, erro
 	if err != nil {
 		return hook.Result{}, hook.Permanent(fmt.Errorf("sign: %w", err))
 	}
-	body, _ := json.Marshal(struct {
-		JWT string `json:"jwt"`
-	}{tok})
+	// {"jwt":"…"}: a token is base64url and dots, which JSON does not
+	// escape, so this is what json.Marshal would write, without reflection.
+	body := make([]byte, 0, len(tok)+10)
+	body = append(append(append(body, `{"jwt":"`...), tok...), `"}`...)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
 	if err != nil {
 		return hook.Result{}, hook.Permanent(err)
