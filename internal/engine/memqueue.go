@@ -36,7 +36,7 @@ import (
 // why RescueBound includes queueAge.
 //
 // The queue is bounded by count and by age. Up to queueMemPerSlot per slot
-// wait with their event in memory; beyond that, up to queueMaxPerSlot per
+// (at least queueMemMin) wait with their event in memory; beyond that, up to queueMaxPerSlot per
 // slot, as their ID only (a few dozen bytes), and the event is read back
 // when a slot takes them (one read, still less than a River job). Beyond
 // queueMemPerSlot, a delivery is admitted only while the queue is shorter
@@ -57,10 +57,13 @@ import (
 // remain, and the sweep (at start on SQLite, for every lease) takes them.
 const (
 	// queueAge is the longest a delivery waits on the queue.
-	queueAge = 10 * time.Second
+	queueAge = 15 * time.Second
 	// queueMemPerSlot is how many deliveries per slot wait with their
 	// event in memory.
 	queueMemPerSlot = 10
+	// queueMemMin is the least kept in memory, whatever the slots: a few
+	// MB at most.
+	queueMemMin = 4096
 	// queueMaxPerSlot bounds the queue per slot, counting those kept as
 	// their ID only.
 	queueMaxPerSlot = 100
@@ -133,8 +136,8 @@ type memQueue struct {
 func newMemQueue(slots int) *memQueue {
 	return &memQueue{
 		age:    queueAge,
-		memCap: max(1, slots*queueMemPerSlot),
-		floor:  max(1, slots*queueMemPerSlot),
+		memCap: max(queueMemMin, slots*queueMemPerSlot),
+		floor:  max(queueMemMin, slots*queueMemPerSlot),
 		maxLen: max(1, slots*queueMaxPerSlot),
 		byT:    map[*target]*fifo{},
 		wake:   make(chan struct{}, 1),
