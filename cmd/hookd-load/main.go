@@ -168,7 +168,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.json, "json", false, "print the report as one JSON object")
 	fs.DurationVar(&o.progress, "progress", 5*time.Second, "progress line on stderr this often; 0: none")
 	fs.StringVar(&o.pgDSN, "pg-dsn", "", "PostgreSQL DSN of hookd's database: report the WAL bytes (pg_current_wal_lsn()) and commits (pg_stat_database.xact_commit) per delivery")
-	fs.DurationVar(&o.pgSettle, "pg-settle", 11*time.Second, "with -pg-dsn: wait this long after the drain before reading the commit counters, which backends publish up to 10 s late")
+	fs.DurationVar(&o.pgSettle, "pg-settle", 11*time.Second, "with -pg-dsn: wait this long after the drain before reading the commit counters, which backends publish up to 10 s late; and as long before the load, to measure hookd's idle commits (taken off); 0: neither")
 	fs.DurationVar(&o.rssEvery, "rss-every", 10*time.Second, "with -pid: sample hookd's RSS this often for the report's series; 0: start and end only")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -301,6 +301,13 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		}
 		defer pg.close()
 	}
+	var pgIdle0, pgIdle1 pgSample
+	if pg != nil && pg.settle > 0 {
+		fmt.Fprintf(stderr, "hookd-load: watching hookd idle for %s: its commits while PostgreSQL's counters settle (-pg-settle)\n", pg.settle)
+		if pgIdle0, pgIdle1, err = pg.idle(ctx); err != nil {
+			return nil, err
+		}
+	}
 
 	// The raw signing rate, while hookd is idle.
 	var raw *signResult
@@ -412,7 +419,7 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		if err != nil {
 			warn(err.Error())
 		} else {
-			rep.Postgres = buildPG(pg.db, pg0, pg1, c1, rep.Delivered, c1.at.Sub(pg1.at).Round(time.Millisecond))
+			rep.Postgres = buildPG(pg.db, pgIdle0, pgIdle1, pg0, pg1, c1, rep.Delivered)
 		}
 	}
 	if keys != nil {

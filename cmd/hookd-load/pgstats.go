@@ -30,8 +30,30 @@ type pgStats struct {
 	// settle is how long to wait after the run before reading the commit
 	// counters: a backend publishes its counts at most once a second, and
 	// one that went idle with counts pending publishes them 10 s later
-	// (PostgreSQL 15's PGSTAT_IDLE_INTERVAL).
+	// (PostgreSQL 15's PGSTAT_IDLE_INTERVAL). The commits of that wait are
+	// hookd's idle ones (its pollers: ~20/s), measured for as long before
+	// the run (idle) and taken off.
 	settle time.Duration
+}
+
+// idle measures hookd's idle commits: two samples settle apart, before
+// the run. Zero settle measures nothing.
+func (p *pgStats) idle(ctx context.Context) (a, b pgSample, err error) {
+	if p.settle <= 0 {
+		return a, b, nil
+	}
+	if a, err = p.sample(ctx); err != nil {
+		return a, b, err
+	}
+	t := time.NewTimer(p.settle)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return a, b, ctx.Err()
+	}
+	b, err = p.sample(ctx)
+	return a, b, err
 }
 
 const pgSampleSQL = `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint,
@@ -91,9 +113,13 @@ type pgJS struct {
 	Database string `json:"database"`
 	// WALBytes is the WAL written by the whole cluster from the first
 	// request to the end of the drain.
-	WALBytes             int64   `json:"wal_bytes"`
-	WALBytesPerDelivery  float64 `json:"wal_bytes_per_delivery"`
-	Commits              int64   `json:"commits"` // pg_stat_database.xact_commit of Database
+	WALBytes            int64   `json:"wal_bytes"`
+	WALBytesPerDelivery float64 `json:"wal_bytes_per_delivery"`
+	// Commits is pg_stat_database.xact_commit of Database from the first
+	// request to CountersSettleS after the drain.
+	Commits int64 `json:"commits"`
+	// CommitsPerDelivery is Commits less IdleCommitsPerS × CountersSettleS
+	// (what hookd commits idle while the counters settle), per delivery.
 	CommitsPerDelivery   float64 `json:"commits_per_delivery"`
 	Rollbacks            int64   `json:"rollbacks"`
 	WriteXacts           int64   `json:"write_xacts"` // transaction ids taken, cluster-wide
@@ -101,18 +127,32 @@ type pgJS struct {
 	// CountersSettleS is how long after the drain the commit counters
 	// were read (they include that time's commits too).
 	CountersSettleS float64 `json:"counters_settle_s"`
+	// IdleS is how long hookd was watched idle before the run (-pg-settle),
+	// and the commits and WAL it made per second meanwhile.
+	IdleS            float64 `json:"idle_s,omitempty"`
+	IdleCommitsPerS  float64 `json:"idle_commits_per_s"`
+	IdleWALBytesPerS float64 `json:"idle_wal_bytes_per_s"`
 }
 
-func buildPG(db string, p0, p1, c1 pgSample, delivered int, settle time.Duration) *pgJS {
+// buildPG makes the report's section from the idle samples i0, i1 (zero
+// when not measured), the run's start p0 and end p1, and the counters read
+// after the settle, c1.
+func buildPG(db string, i0, i1, p0, p1, c1 pgSample, delivered int) *pgJS {
 	r := &pgJS{
 		Database: db, WALBytes: p1.walBytes - p0.walBytes,
 		Commits: c1.commits - p0.commits, Rollbacks: c1.rollbacks - p0.rollbacks,
-		WriteXacts: p1.nextXID - p0.nextXID, CountersSettleS: settle.Seconds(),
+		WriteXacts: p1.nextXID - p0.nextXID, CountersSettleS: round(c1.at.Sub(p1.at).Seconds(), 3),
+	}
+	if idle := i1.at.Sub(i0.at).Seconds(); !i0.at.IsZero() && idle > 0 {
+		r.IdleS = round(idle, 3)
+		r.IdleCommitsPerS = round(float64(i1.commits-i0.commits)/idle, 1)
+		r.IdleWALBytesPerS = round(float64(i1.walBytes-i0.walBytes)/idle, 0)
 	}
 	if delivered > 0 {
 		d := float64(delivered)
 		r.WALBytesPerDelivery = round(float64(r.WALBytes)/d, 1)
-		r.CommitsPerDelivery = round(float64(r.Commits)/d, 3)
+		commits := max(0, float64(r.Commits)-r.IdleCommitsPerS*r.CountersSettleS)
+		r.CommitsPerDelivery = round(commits/d, 3)
 		r.WriteXactsPerDeliver = round(float64(r.WriteXacts)/d, 3)
 	}
 	return r

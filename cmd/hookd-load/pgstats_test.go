@@ -63,7 +63,8 @@ func TestLoadReportsPostgresWALAndCommits(t *testing.T) {
 		return nil
 	}})
 	o := baseOptions(f, modeJWT)
-	o.n, o.pgDSN, o.pgSettle = 100, dsn, 0
+	// Before the run, the idle commits are watched for -pg-settle.
+	o.n, o.pgDSN, o.pgSettle = 100, dsn, 300*time.Millisecond
 	if version < 150000 {
 		o.pgSettle = 2 * time.Second // the statistics collector's delay
 	}
@@ -78,12 +79,15 @@ func TestLoadReportsPostgresWALAndCommits(t *testing.T) {
 	var db string
 	_ = conn.QueryRow(ctx, "SELECT current_database()").Scan(&db)
 	// At least: other tests may share the server and the database.
+	if p.IdleS < o.pgSettle.Seconds() || p.CountersSettleS < o.pgSettle.Seconds() {
+		t.Errorf("idle watched %.3f s, counters read %.3f s after the drain; want ≥ -pg-settle %s", p.IdleS, p.CountersSettleS, o.pgSettle)
+	}
 	if p.Database != db || p.Commits < 100 || p.WriteXacts < 100 || p.WALBytes < 100*200 || p.CommitsPerDelivery < 1 || p.WriteXactsPerDeliver < 1 || p.WALBytesPerDelivery < 200 {
 		t.Errorf("PostgreSQL figures over 100 inserts of 200 bytes: %+v", *p)
 	}
 	var out bytes.Buffer
 	rep.print(&out)
-	for _, want := range []string{"PostgreSQL WAL", "bytes per delivery", "PostgreSQL commits", "in database " + db} {
+	for _, want := range []string{"PostgreSQL WAL", "bytes per delivery", "PostgreSQL commits", "in database " + db, "hookd idle on PostgreSQL"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
@@ -105,5 +109,29 @@ func TestPGDSNErrors(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-pg-settle", "1s"}, io.Discard); err == nil || !strings.Contains(err.Error(), "-pg-dsn") {
 		t.Errorf("-pg-settle without -pg-dsn: err = %v", err)
+	}
+}
+
+func TestBuildPGTakesOffIdleCommits(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 16, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	// 20 commits/s idle for 10 s; the run: 1,000 deliveries, 600 commits
+	// counted up to 10 s after the drain, 200 of which are idle ones.
+	i0 := pgSample{at: at(0), commits: 1000, walBytes: 0}
+	i1 := pgSample{at: at(10), commits: 1200, walBytes: 50000}
+	p0 := pgSample{at: at(11), commits: 1220, walBytes: 60000, nextXID: 500}
+	p1 := pgSample{at: at(21), commits: 1500, walBytes: 2060000, nextXID: 800}
+	c1 := pgSample{at: at(31), commits: 1820}
+	r := buildPG("hookd_load", i0, i1, p0, p1, c1, 1000)
+	want := pgJS{
+		Database: "hookd_load", WALBytes: 2000000, WALBytesPerDelivery: 2000, Commits: 600, CommitsPerDelivery: 0.4,
+		WriteXacts: 300, WriteXactsPerDeliver: 0.3, CountersSettleS: 10, IdleS: 10, IdleCommitsPerS: 20, IdleWALBytesPerS: 5000,
+	}
+	if *r != want {
+		t.Errorf("buildPG = %+v\nwant       %+v", *r, want)
+	}
+	// Without the idle watch (-pg-settle 0), nothing is taken off.
+	if r := buildPG("x", pgSample{}, pgSample{}, p0, p1, p1, 1000); r.CommitsPerDelivery != 0.28 || r.IdleS != 0 {
+		t.Errorf("no idle watch: %+v", *r)
 	}
 }

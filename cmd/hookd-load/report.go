@@ -359,8 +359,12 @@ func (r *report) print(w io.Writer) {
 	}
 	if p := r.Postgres; p != nil {
 		line("PostgreSQL WAL", "%d bytes = %.1f bytes per delivery (the whole cluster's)", p.WALBytes, p.WALBytesPerDelivery)
-		line("PostgreSQL commits", "%d = %.3f per delivery in database %s (%d rollbacks; read %.1f s after the drain); %d write transactions = %.3f per delivery",
-			p.Commits, p.CommitsPerDelivery, p.Database, p.Rollbacks, p.CountersSettleS, p.WriteXacts, p.WriteXactsPerDeliver)
+		line("PostgreSQL commits", "%d in database %s (%d rollbacks), read %.1f s after the drain; less hookd's idle %.1f /s meanwhile: %.3f per delivery",
+			p.Commits, p.Database, p.Rollbacks, p.CountersSettleS, p.IdleCommitsPerS, p.CommitsPerDelivery)
+		line("PostgreSQL write transactions", "%d = %.3f per delivery (transaction ids taken, the whole cluster's)", p.WriteXacts, p.WriteXactsPerDeliver)
+		if p.IdleS > 0 {
+			line("hookd idle on PostgreSQL", "%.1f commits/s, %.0f WAL bytes/s (watched %.1f s before the load)", p.IdleCommitsPerS, p.IdleWALBytesPerS, p.IdleS)
+		}
 	}
 	if s := r.RawSign; s != nil {
 		line("raw signing", "%.0f /s %s on %d goroutines (%.2f s, before the load), %.3f ms CPU per signature", s.PerSecond, s.Alg, s.Goroutines, s.Seconds, s.CPUMsPerSign)

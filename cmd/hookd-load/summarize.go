@@ -84,7 +84,14 @@ var metrics = []metric{
 	{row: "pg", what: "EdDSA JWT delivery, PostgreSQL: hookd CPU ms per delivery", target: "≤ 0.25", format: "%.3f", value: hookdMs},
 	{row: "pg", what: "EdDSA JWT delivery, PostgreSQL: server CPU ms per delivery (postgres processes)", target: "≤ 0.25", format: "%.3f", value: commMs("postgres")},
 	{row: "pg", what: "EdDSA JWT delivery, PostgreSQL: WAL bytes per delivery", target: "—", format: "%.0f", value: pgFigure(func(p *pgJS) float64 { return p.WALBytesPerDelivery })},
-	{row: "pg", what: "EdDSA JWT delivery, PostgreSQL: commits per delivery (xact_commit)", target: "—", format: "%.3f", value: pgFigure(func(p *pgJS) float64 { return p.CommitsPerDelivery })},
+	{row: "pg", what: "EdDSA JWT delivery, PostgreSQL: commits per delivery (xact_commit, less hookd's idle ones)", target: "—", format: "%.3f", value: pgFigure(func(p *pgJS) float64 { return p.CommitsPerDelivery })},
+	{row: "pg", what: "EdDSA JWT delivery, PostgreSQL: write transactions per delivery", target: "—", format: "%.3f", value: pgFigure(func(p *pgJS) float64 { return p.WriteXactsPerDeliver })},
+	{row: "pg", what: "hookd idle on PostgreSQL: commits/s", target: "—", format: "%.1f", value: func(r *report, _ func(string) *report) (float64, bool) {
+		if r.Postgres == nil || r.Postgres.IdleS == 0 {
+			return 0, false
+		}
+		return r.Postgres.IdleCommitsPerS, true
+	}},
 	{row: "pg", what: "EdDSA JWT delivery, PostgreSQL: delivered/s steady", target: "—", format: "%.0f", value: steadyRateOf},
 	{row: "events", what: "strict HTTP event (global + domain), SQLite: hookd CPU ms per ack", target: "≤ 0.15", format: "%.3f", value: func(r *report, _ func(string) *report) (float64, bool) {
 		if r.CPU.Hookd == nil || r.CPU.Hookd.MsPerAck == 0 {
