@@ -171,7 +171,7 @@ row_args() {
   pg) echo "postgres-eddsa.toml -n $N -c 32 -cpu-comm postgres -pg-dsn $pg_dsn" ;;
   events) echo "sqlite-events.toml -mode events -paths /global,/domain/1 -n $EVENTS_N -c 32" ;;
   rs256) echo "sqlite-rs256.toml -n $RS256_N -c 32 -raw-sign $cfgs/private/rsa2048.pem -raw-sign-seconds 3" ;;
-  burst) echo "sqlite-eddsa.toml -batch $BURST_BATCH -n $BURST_N -c 32" ;;
+  burst) echo "sqlite-eddsa.toml -batch $BURST_BATCH -n $BURST_N -c 32 -drain 180s" ;; # River drains the base at ~1,200/s: 42 s, more on a busy machine
   lat-sqlite) echo "sqlite-eddsa.toml -rate 30 -duration $LAT_DURATION" ;;
   lat-pg) echo "postgres-eddsa.toml -rate 30 -duration $LAT_DURATION -cpu-comm postgres" ;;
   *) fail "unknown row $1 in ROWS (rows: sqlite pg events rs256 burst lat-sqlite lat-pg; RSS=1 for rss)" ;;
