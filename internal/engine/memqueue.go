@@ -60,10 +60,14 @@ const (
 	queueAge = 15 * time.Second
 	// queueMemPerSlot is how many deliveries per slot wait with their
 	// event in memory.
-	queueMemPerSlot = 10
+	queueMemPerSlot = 20
 	// queueMemMin is the least kept in memory, whatever the slots: a few
 	// MB at most.
 	queueMemMin = 4096
+	// queueReads bounds the reads back in progress at once: on SQLite's
+	// one connection, a read per slot at once would queue hundreds of
+	// reads ahead of every group commit and River's fetch.
+	queueReads = 4
 	// queueMaxPerSlot bounds the queue per slot, counting those kept as
 	// their ID only.
 	queueMaxPerSlot = 100
@@ -126,6 +130,8 @@ type memQueue struct {
 	expired []queued
 	closed  bool
 
+	reads chan struct{} // a place per read back in progress (queueReads)
+
 	once  sync.Once
 	e     *Engine // set by the first push
 	wake  chan struct{}
@@ -141,6 +147,7 @@ func newMemQueue(slots int) *memQueue {
 		maxLen: max(1, slots*queueMaxPerSlot),
 		byT:    map[*target]*fifo{},
 		wake:   make(chan struct{}, 1),
+		reads:  make(chan struct{}, queueReads),
 		quit:   make(chan struct{}),
 	}
 }
@@ -392,7 +399,14 @@ func (e *Engine) unqueue(ctx context.Context, it queued) directItem {
 	if di.wk != nil {
 		return di
 	}
+	q := e.direct.Load().q
+	select {
+	case q.reads <- struct{}{}:
+	case <-ctx.Done():
+		return di // stopping: the lease runs out, and a sweep takes it over
+	}
 	wk, err := e.db.LoadWork(ctx, it.id)
+	<-q.reads
 	switch {
 	case err != nil:
 		if ctx.Err() == nil && !errors.Is(err, hook.ErrNotFound) {
