@@ -393,7 +393,8 @@ func (d *directPath) handOn(t *target) (queued, bool) {
 // unqueue makes a taken delivery a direct one: its event is read back if
 // the queue kept its ID only. A delivery replayed or discarded meanwhile
 // (another generation, or no longer live) has nothing to attempt: wk
-// stays nil. So does one whose read fails: its lease is left to run out.
+// stays nil. So does one whose read fails (its lease is left to run out),
+// or ends past its deadline (it gets a River job).
 func (e *Engine) unqueue(ctx context.Context, it queued) directItem {
 	di := directItem{t: it.t, wk: it.wk, parent: it.parent}
 	if di.wk != nil {
@@ -413,7 +414,12 @@ func (e *Engine) unqueue(ctx context.Context, it queued) directItem {
 			e.log.WarnContext(ctx, "a queued delivery could not be read; a job will take it over when its lease runs out",
 				slog.Int64("delivery", it.id), slog.String("target", it.t.Name), slog.Any("error", err))
 		}
-	case wk.Gen == it.gen && wk.State.Live():
+	case wk.Gen != it.gen || !wk.State.Live():
+	case time.Now().After(it.deadline):
+		// The read took so long that the lease may no longer cover a
+		// whole attempt: River's job instead.
+		e.queueToRiver(ctx, []queued{it})
+	default:
 		di.wk = wk
 	}
 	return di
