@@ -38,6 +38,7 @@ func testSQLCostPerDelivery(t *testing.T, st hookrt.StoreConfig) {
 	ctx := context.Background()
 	d := fast()
 	d.PollInterval = 10 * time.Second
+	d.Workers = 64 // a direct slot for every delivery in flight: no River job
 	obs := hooktest.NewObservations()
 	ok := hook.HandlerFunc(func(context.Context, *hook.Event) (hook.Result, error) {
 		return hook.Result{Status: 204}, nil

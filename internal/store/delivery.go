@@ -189,11 +189,15 @@ type Requeued struct {
 // replayed, so calling it again takes the next ones.
 func RequeueMatching(ctx context.Context, tx Tx, state hook.DeliveryState, target string, since time.Time, limit int) ([]Requeued, error) {
 	now := micros(time.Now())
+	cond := ""
+	if state != hook.StateDelivered {
+		cond = " AND " + notDelivered // the state index's condition
+	}
 	rs, err := tx.query(ctx, fmt.Sprintf(`UPDATE hookd_delivery SET state = 'pending', gen = gen + 1, base_attempts = attempts,
 		since = ?, updated_at = ?, next_attempt_at = ?, held_until = NULL
-		WHERE id IN (SELECT id FROM hookd_delivery WHERE state = ? AND (? = '' OR target = ?) AND created_at >= ?
+		WHERE id IN (SELECT id FROM hookd_delivery WHERE state = ? AND (? = '' OR target = ?) AND created_at >= ?%s
 		             ORDER BY id LIMIT %d)
-		RETURNING id, gen, target`, limit),
+		RETURNING id, gen, target`, cond, limit),
 		now, now, now, string(state), target, target, micros(since))
 	if err != nil {
 		return nil, fmt.Errorf("store: replay %s deliveries: %w", state, err)

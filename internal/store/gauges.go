@@ -21,11 +21,11 @@ func (db *DB) Gauges(ctx context.Context) (Gauges, error) {
 		Jobs: map[string]int64{"available": 0, "scheduled": 0, "running": 0, "retryable": 0}}
 	c := db.conn()
 	if err := countBy(ctx, c, `SELECT state, COUNT(*) FROM hookd_delivery
-		WHERE state IN ('pending', 'retrying', 'dead') GROUP BY state`, g.Deliveries); err != nil {
+		WHERE state IN ('pending', 'retrying', 'dead') AND `+notDelivered+` GROUP BY state`, g.Deliveries); err != nil {
 		return g, fmt.Errorf("store: count deliveries: %w", err)
 	}
 	var oldest *int64
-	if err := c.queryRow(ctx, `SELECT MIN(created_at) FROM hookd_delivery WHERE state IN ('pending', 'retrying')`).Scan(&oldest); err != nil {
+	if err := c.queryRow(ctx, `SELECT MIN(created_at) FROM hookd_delivery WHERE state IN ('pending', 'retrying') AND `+notDelivered).Scan(&oldest); err != nil {
 		return g, fmt.Errorf("store: oldest pending delivery: %w", err)
 	}
 	if oldest != nil {

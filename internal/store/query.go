@@ -38,6 +38,9 @@ func (db *DB) ListDeliveries(ctx context.Context, f hook.DeliveryFilter) ([]hook
 	)
 	if f.State != "" {
 		where, args = append(where, "state = ?"), append(args, string(f.State))
+		if f.State != hook.StateDelivered {
+			where = append(where, notDelivered) // the state index's condition
+		}
 	}
 	if f.Target != "" {
 		where, args = append(where, "target = ?"), append(args, f.Target)
@@ -152,8 +155,11 @@ func (db *DB) RescueStuckJobs(ctx context.Context, kinds []string, cutoff time.T
 // or after since: those a bulk replay of every target would touch, so that
 // it can be refused before anything is requeued.
 func (db *DB) ReplayTargets(ctx context.Context, state hook.DeliveryState, since time.Time) ([]string, error) {
-	rs, err := db.conn().query(ctx, `SELECT DISTINCT target FROM hookd_delivery WHERE state = ? AND created_at >= ?`,
-		string(state), micros(since))
+	q := `SELECT DISTINCT target FROM hookd_delivery WHERE state = ? AND created_at >= ?`
+	if state != hook.StateDelivered {
+		q += ` AND ` + notDelivered // the state index's condition
+	}
+	rs, err := db.conn().query(ctx, q, string(state), micros(since))
 	if err != nil {
 		return nil, fmt.Errorf("store: targets of %s deliveries: %w", state, err)
 	}

@@ -25,6 +25,10 @@ type SQLCounts struct {
 	Begins, Commits uint64
 }
 
+// onStatement, when a test sets it, sees the text of every SQLite
+// statement (stateindex_test.go checks their query plans).
+var onStatement func(query string)
+
 // sqlCounters are a store's SQLCounts, updated from its connections.
 type sqlCounters struct {
 	statements, begins, commits atomic.Uint64

@@ -145,6 +145,9 @@ func (c *cachingConn) evict() {
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	c.counts.statements.Add(1)
+	if onStatement != nil {
+		onStatement(query)
+	}
 	s, release, err := c.acquire(ctx, query)
 	if err != nil {
 		return nil, err
@@ -155,6 +158,9 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	c.counts.statements.Add(1)
+	if onStatement != nil {
+		onStatement(query)
+	}
 	s, release, err := c.acquire(ctx, query)
 	if err != nil {
 		return nil, err

@@ -90,7 +90,7 @@ func (db *DB) TargetLoads(ctx context.Context) (map[string]TargetLoad, error) {
 	out := map[string]TargetLoad{}
 	c := db.conn()
 	rs, err := c.query(ctx, `SELECT target, COUNT(*), MIN(created_at) FROM hookd_delivery
-		WHERE state IN ('pending', 'retrying') GROUP BY target`)
+		WHERE state IN ('pending', 'retrying') AND `+notDelivered+` GROUP BY target`)
 	if err != nil {
 		return nil, fmt.Errorf("store: target loads: %w", err)
 	}
