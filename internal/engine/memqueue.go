@@ -57,7 +57,7 @@ import (
 // remain, and the sweep (at start on SQLite, for every lease) takes them.
 const (
 	// queueAge is the longest a delivery waits on the queue.
-	queueAge = 15 * time.Second
+	queueAge = 20 * time.Second
 	// queueMemPerSlot is how many deliveries per slot wait with their
 	// event in memory.
 	queueMemPerSlot = 20
@@ -76,7 +76,7 @@ const (
 	queueTick = 250 * time.Millisecond
 	// queueFill is the share of queueAge's worth of drain admitted beyond
 	// the in-memory part.
-	queueFill = 0.8
+	queueFill = 0.9
 )
 
 // queued is one delivery on the burst queue.
