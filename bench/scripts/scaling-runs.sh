@@ -45,7 +45,9 @@ pids=()
 slot=${DB}_scaling
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "$work"/load*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true; done
   unslot
+  admin -c "ALTER DATABASE $DB RESET log_statement" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -189,8 +191,9 @@ load() {
   local i=$1 pid
   eval "pid=\$pid$i"
   "$work/hookd-load" -hookd "http://127.0.0.1:$((7759 + i))" -listen "127.0.0.1:$((8095 + i))" \
-    -n "$2" -c "$C" -pid "$pid" -drain 30s -progress 0 -json >"$OUT/$name.load$i.json" 2>"$OUT/$name.load$i.err" ||
-    echo "$name: hookd-load of node $i exit $? ($OUT/$name.load$i.err)" >&2
+    -n "$2" -c "$C" -pid "$pid" -drain 30s -progress 0 -json >"$OUT/$name.load$i.json" 2>"$OUT/$name.load$i.err" &
+  echo $! >"$work/load$i.pid" # for cleanup
+  wait $! || echo "$name: hookd-load of node $i exit $? ($OUT/$name.load$i.err)" >&2
 }
 
 # run NAME NODES EVENTS [count]: one measurement on a fresh database. With
