@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"maps"
+	"mime"
 	"slices"
 	"strings"
 	"testing"
@@ -122,6 +123,21 @@ func BenchmarkParseBatch(b *testing.B) {
 	for b.Loop() {
 		if _, _, err := ParseEvents(typeJSON, body); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestEventMediaTypeExact checks that the Content-Types eventMediaType
+// answers without mime.ParseMediaType are answered as it would, and
+// without allocating.
+func TestEventMediaTypeExact(t *testing.T) {
+	for _, ct := range []string{typeJSON, typeForm, typeNDJSON} {
+		mt, _, err := mime.ParseMediaType(ct)
+		if got, gerr := eventMediaType(ct); err != nil || gerr != nil || got != mt {
+			t.Errorf("%q: got %q, %v; mime says %q, %v", ct, got, gerr, mt, err)
+		}
+		if n := testing.AllocsPerRun(10, func() { _, _ = eventMediaType(ct) }); n != 0 {
+			t.Errorf("%q: %.0f allocations", ct, n)
 		}
 	}
 }
