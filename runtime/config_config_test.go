@@ -45,7 +45,7 @@ func TestParseEmptyIsDefaults(t *testing.T) {
 		{"delivery.disable_after", d.DisableAfter, hook.Duration(0)},
 		{"delivery.proxy", d.Proxy, ""},
 		{"store.synchronous", c.Store.Synchronous, "normal"},
-		{"store.cache_size", c.Store.CacheSize, int64(8 << 20)},
+		{"store.cache_size", c.Store.CacheSize, int64(4 << 20)},
 		{"store.mmap_size", c.Store.MmapSize, int64(0)},
 		{"retention.keep", c.Retention.Keep, hook.Duration(720 * time.Hour)},
 		{"retention.dead", c.Retention.Dead, hook.Duration(0)},

@@ -140,7 +140,7 @@ var badConfigs = []struct {
 	{"breaker_cooldown 0", "[delivery]\nbreaker_cooldown = '0s'\n",
 		`config.toml: delivery.breaker_cooldown: must be more than 0s, got 0s`},
 	{"store cache_size too small", "[store]\ncache_size = 1024\n",
-		`config.toml: store.cache_size: must be between 262144 (256 KiB) and 17179869184 (16 GiB) bytes (0: the default, 8388608), got 1024`},
+		`config.toml: store.cache_size: must be between 262144 (256 KiB) and 17179869184 (16 GiB) bytes (0: the default, 4194304), got 1024`},
 	{"store mmap_size negative", "[store]\nmmap_size = -1\n",
 		`config.toml: store.mmap_size: must be between 0 (no memory map, the default) and 1099511627776 (1 TiB) bytes, got -1`},
 	{"store cache_size not a number", "[store]\ncache_size = '8MiB'\n",

@@ -69,11 +69,13 @@ type SQLiteOptions struct {
 // (appended rows, the right edges of the indexes: event IDs are UUIDv7,
 // time-ordered) with room to spare; reads beyond it come from the
 // kernel's page cache, which is shared and reclaimable, rather than from
-// memory the process keeps. No memory map: with one, every page an API
-// query or a prune ever read stays in hookd's RSS, which grew to well
-// over 100 MB at 200 events/s (docs/benchmarks.md).
+// memory the process keeps (a 64 MiB cache was most of the growth of a
+// node's RSS to 163 MB at 200 events/s, issue 19). No memory map: a page
+// read through one counts in hookd's RSS while the kernel keeps it, so a
+// scan of the whole file (a large listing, a prune) would bring the file
+// into the RSS.
 const (
-	DefaultCacheSize int64 = 8 << 20
+	DefaultCacheSize int64 = 4 << 20
 	DefaultMmapSize  int64 = 0
 	// MinCacheSize and MaxCacheSize bound CacheSize; MaxMmapSize bounds
 	// MmapSize (SQLite itself caps the map at its compile-time maximum).

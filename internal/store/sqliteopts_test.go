@@ -8,7 +8,7 @@ import (
 )
 
 // TestSQLiteMemoryPragmas: the page cache and the memory map are what
-// SQLiteOptions say, and by default small (8 MiB of cache, no map), so
+// SQLiteOptions say, and by default small (4 MiB of cache, no map), so
 // that a long-running node's RSS does not grow with the file it reads
 // (issue 19: 256 MiB of map and 64 MiB of cache took a node at 200
 // events/s from 32 to 163 MB).
@@ -19,7 +19,7 @@ func TestSQLiteMemoryPragmas(t *testing.T) {
 		o           SQLiteOptions
 		cache, mmap int64 // what PRAGMA answers: cache_size in -KiB, mmap_size in bytes
 	}{
-		{"defaults", SQLiteOptions{}, -8192, 0},
+		{"defaults", SQLiteOptions{}, -4096, 0},
 		{"set", SQLiteOptions{CacheSize: 2 << 20, MmapSize: 64 << 20}, -2048, 64 << 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
