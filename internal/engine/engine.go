@@ -310,7 +310,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("start workers: %w", err)
 	}
 	e.direct.Store(newDirectPath(e.delivery.Workers))
-	e.clock.Store(startClock(e.log, e.q.promote))
+	e.clock.Store(clockFor(e.log, e.q))
 	e.rescue = startRescue(e)
 	if e.db.Dialect() == store.Postgres {
 		e.log.InfoContext(ctx, "a node's running deliveries are taken over by the others if it stops",

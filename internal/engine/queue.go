@@ -159,8 +159,8 @@ type queueConfig struct {
 func (c queueConfig) river() *river.Config {
 	rc := &river.Config{
 		Logger:            c.logger,
-		FetchPollInterval: c.pollInterval,
-		FetchCooldown:     min(c.pollInterval, 10*time.Millisecond),
+		FetchPollInterval: riverFetchInterval(c.pollInterval), // River adds up to 1/10 of it as jitter: retryclock.go
+		FetchCooldown:     riverFetchCooldown(c.pollInterval),
 		// The worker bounds every attempt by its target's timeout; River's
 		// JobTimeout is a backstop above that, and must be set (-1 would make
 		// River's rescuer skip hookd's jobs forever).
