@@ -184,12 +184,26 @@ func (e *Engine) commitItems(ctx context.Context, items []*emitItem, begin func(
 				errs[i] = keyConflict(it.key, heldBy)
 			}
 		}
+		// The whole group's events in one write: one multi-row insert of
+		// events and one of deliveries per group, not per request (with
+		// one connection, or a round trip per statement on PostgreSQL,
+		// the statements of a group are what a node's ingest waits on).
+		var evs []*hook.Event
+		var parents []trace.SpanContext
 		for i, it := range items {
 			if it.heldBy != nil || errs[i] != nil {
 				continue
 			}
-			em.parent = it.parent
-			if err := em.events(ctx, it.evs); err != nil {
+			evs = append(evs, it.evs...)
+			for range it.evs {
+				parents = append(parents, it.parent)
+			}
+		}
+		if len(evs) > 0 {
+			em.parents = parents
+			err := em.events(ctx, evs)
+			em.parents = nil
+			if err != nil {
 				return err
 			}
 		}
@@ -255,7 +269,8 @@ type emission struct {
 	direct  bool
 	pending []directItem
 	queued  []queued
-	parent  trace.SpanContext // of the events being written, for their direct attempts
+	parent  trace.SpanContext   // of the events being written, for their direct attempts
+	parents []trace.SpanContext // per event of the write, when its events come from several emits
 }
 
 // events writes evs, their session entries and their deliveries to the
@@ -282,7 +297,11 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 	if only != nil {
 		targets = []*target{only}
 	}
-	for _, ev := range evs {
+	for i, ev := range evs {
+		parent := em.parent
+		if em.parents != nil {
+			parent = em.parents[i]
+		}
 		if only == nil && em.e.saveSessions.Load() && ev.SessionID() != "" {
 			if err := store.InsertSessionEvent(ctx, em.tx, ev.SessionID(), ev.ID); err != nil {
 				return err
@@ -309,14 +328,14 @@ func (em *emission) write(ctx context.Context, evs []*hook.Event, only *target) 
 				// dispatch or abandon.
 				d.HeldUntil = em.now.Add(em.e.safetyDelay())
 				p.direct = len(em.pending)
-				em.pending = append(em.pending, directItem{t: t, parent: em.parent})
+				em.pending = append(em.pending, directItem{t: t, parent: parent})
 			case em.direct && em.e.direct.Load().admit(t):
 				// No free slot: a lease that also covers the time on the
 				// burst queue (memqueue.go), and a place there.
 				q := em.e.direct.Load().q
 				d.HeldUntil = em.now.Add(em.e.safetyDelay() + q.age)
 				p.queued = len(em.queued)
-				em.queued = append(em.queued, queued{t: t, parent: em.parent, deadline: em.now.Add(q.age)})
+				em.queued = append(em.queued, queued{t: t, parent: parent, deadline: em.now.Add(q.age)})
 			}
 			plan = append(plan, p)
 			ds = append(ds, d)
