@@ -44,7 +44,7 @@ type cmdHelp struct{ synopsis, about string }
 // loadConfig or newFlags, keyed by the command's name ("keys generate").
 // A command missing here gets a generic synopsis.
 var helps = map[string]cmdHelp{
-	"serve": {"hookd serve [-config FILE]",
+	"serve": {"hookd serve [-config FILE] [-cpuprofile FILE] [-memprofile FILE]",
 		"Run the daemon: the HTTP API on [server] listen, the delivery workers, plugin reloads.\n" +
 			"SIGTERM or SIGINT shuts down gracefully (in-flight attempts finish within 15 s or are\n" +
 			"released for retry); a second one exits at once. SIGHUP reloads the plugins."},

@@ -34,6 +34,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := cfg.Log.NewLogger(stderr)
+	log.Debug("garbage collector", "gogc", tuneGC())
 	if err := prof.start(); err != nil {
 		return err
 	}
