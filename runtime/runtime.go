@@ -103,7 +103,7 @@ func (rt *Runtime) open(ctx context.Context, cfg *Config, o options, dsn string)
 	}
 	eng, err := engine.New(ctx, engine.Options{
 		Store: engine.StoreOptions{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: dsn,
-			Synchronous: cfg.Store.Synchronous},
+			Synchronous: cfg.Store.Synchronous, CacheSize: cfg.Store.CacheSize, MmapSize: cfg.Store.MmapSize},
 		Retention: engine.RetentionOptions{
 			Keep:        time.Duration(cfg.Retention.Keep),
 			Dead:        cfg.Retention.dead(),

@@ -47,6 +47,8 @@ type StoreOptions struct {
 	Path        string // SQLite file
 	DSN         string // PostgreSQL connection string
 	Synchronous string // SQLite: "normal" or "full"
+	CacheSize   int64  // SQLite: page cache bytes (0: store.DefaultCacheSize)
+	MmapSize    int64  // SQLite: memory-mapped bytes (0: none)
 }
 
 // RetentionOptions say how long history is kept (see runtime.RetentionConfig).
@@ -230,7 +232,8 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	case "postgres":
 		e.db, err = store.OpenPostgres(ctx, o.Store.DSN)
 	default:
-		e.db, err = store.OpenSQLite(ctx, o.Store.Path, store.SQLiteOptions{Synchronous: o.Store.Synchronous})
+		e.db, err = store.OpenSQLite(ctx, o.Store.Path, store.SQLiteOptions{Synchronous: o.Store.Synchronous,
+			CacheSize: o.Store.CacheSize, MmapSize: o.Store.MmapSize})
 	}
 	if err != nil {
 		return nil, err
