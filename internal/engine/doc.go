@@ -11,9 +11,15 @@
 // transaction commits: from then on the event survives crashes. Where the
 // process has a free slot, a delivery instead gets a lease and is attempted
 // at once after the commit, with the event in memory (the direct path,
-// direct.go); a lease left unsettled becomes a River job. A job
-// makes one attempt through the target's [hook.Handler], records it (time,
-// status, latency, error, the first 20 kB of the answer) and either
+// direct.go); a lease left unsettled becomes a River job. A delivery that
+// finds no free slot waits for one on an in-memory queue (memqueue.go),
+// under a lease longer by the queue's age bound, so that a burst drains at
+// the direct path's rate; past that bound, or at stop, it gets a River job.
+// [Engine.RescueBound], the most time a lost node's deliveries wait for
+// another node, includes that age bound.
+//
+// A job makes one attempt through the target's [hook.Handler], records it
+// (time, status, latency, error, the first 20 kB of the answer) and either
 // finishes or snoozes itself until the next step of the retry schedule
 // (±jitter, at least the receiver's Retry-After, capped). Retries are
 // counted by hookd, not by River, so River never discards a job on its
