@@ -156,7 +156,10 @@ type emitItem struct {
 func (e *Engine) commitItems(ctx context.Context, items []*emitItem, begin func() []bool) []error {
 	errs := make([]error, len(items))
 	now := time.Now()
-	var em *emission
+	var (
+		em     *emission
+		shared *sharedSettles
+	)
 	err := e.db.InTx(ctx, func(tx store.Tx) error {
 		keep := begin()
 		em = &emission{e: e, tx: tx, now: now, direct: true}
@@ -207,8 +210,15 @@ func (e *Engine) commitItems(ctx context.Context, items []*emitItem, begin func(
 				return err
 			}
 		}
-		return em.flush(ctx)
+		if err := em.flush(ctx); err != nil {
+			return err
+		}
+		// The settles waiting meanwhile ride along (sharedtx.go).
+		var err error
+		shared, err = e.shareSettles(ctx, tx)
+		return err
 	})
+	shared.finish(e, err)
 	e.health.noteEmit(ctx, err)
 	if err != nil {
 		if em != nil {

@@ -56,6 +56,8 @@ type groupCommit[T any] struct {
 	abort   context.CancelFunc
 
 	smu sync.Mutex // guards the state of requests and groups
+
+	offered *offered[T] // guarded by smu: see offer (sharedtx.go)
 }
 
 // stallAfter is how long a group waits for its transaction before
@@ -227,10 +229,19 @@ func (g *groupCommit[T]) run(ctx context.Context, gr *group, batch []*groupReq[T
 	}
 	errs := g.commit(ctx, items, begin)
 	g.smu.Lock()
-	defer g.smu.Unlock()
-	if !gr.begun && g.aborted.Err() != nil {
+	aborted := !gr.begun && g.aborted.Err() != nil
+	g.smu.Unlock()
+	if aborted {
 		errs = repeat(hook.ErrClosed, len(items))
 	}
+	g.answer(batch, errs)
+}
+
+// answer gives each request of batch its part of errs (one per item, in
+// order), but for those whose callers left.
+func (g *groupCommit[T]) answer(batch []*groupReq[T], errs []error) {
+	g.smu.Lock()
+	defer g.smu.Unlock()
 	for _, req := range batch {
 		mine := errs[:len(req.items):len(req.items)]
 		errs = errs[len(req.items):]

@@ -20,6 +20,9 @@ type settle struct {
 // operator replayed or discarded meanwhile (no job is added: the replay
 // made its own), or the transaction's error for all of them.
 func (e *Engine) commitSettles(ctx context.Context, items []settle) []error {
+	if e.db.Dialect() == store.SQLite && e.settles != nil {
+		return e.commitOffered(ctx, items) // see sharedtx.go
+	}
 	if recs, ok := onlyRecords(items); ok {
 		errs, err := e.db.RecordGroup(ctx, recs)
 		if err != nil {
@@ -27,43 +30,55 @@ func (e *Engine) commitSettles(ctx context.Context, items []settle) []error {
 		}
 		return errs
 	}
-	errs := make([]error, len(items))
+	var errs []error
 	err := e.db.InTx(ctx, func(tx store.Tx) error {
-		var (
-			add  []job
-			recs []store.Record
-			at   []int // index in items of each of recs
-		)
-		for i, it := range items {
-			errs[i] = nil
-			if it.release != 0 {
-				if err := store.ReleaseHeld(ctx, tx, it.release); err != nil {
-					return err
-				}
-			}
-			if it.rec != nil {
-				recs = append(recs, *it.rec)
-				at = append(at, i)
-			}
-		}
-		recErrs, err := store.RecordMany(ctx, tx, recs)
-		if err != nil {
-			return err
-		}
-		for j, err := range recErrs {
-			errs[at[j]] = err
-		}
-		for i, it := range items {
-			if it.add != nil && errs[i] == nil {
-				add = append(add, *it.add)
-			}
-		}
-		return e.q.insert(ctx, tx, add)
+		var err error
+		errs, err = e.writeSettles(ctx, tx, items)
+		return err
 	})
 	if err != nil {
 		return repeat(err, len(items))
 	}
 	return errs
+}
+
+// writeSettles writes a group of settles in tx (commitSettles, or an
+// emit group's transaction on SQLite: sharedtx.go) and returns one error
+// per item; an error of its own means tx must not commit.
+func (e *Engine) writeSettles(ctx context.Context, tx store.Tx, items []settle) ([]error, error) {
+	errs := make([]error, len(items))
+	var (
+		add  []job
+		recs []store.Record
+		at   []int // index in items of each of recs
+	)
+	for i, it := range items {
+		if it.release != 0 {
+			if err := store.ReleaseHeld(ctx, tx, it.release); err != nil {
+				return nil, err
+			}
+		}
+		if it.rec != nil {
+			recs = append(recs, *it.rec)
+			at = append(at, i)
+		}
+	}
+	recErrs, err := store.RecordMany(ctx, tx, recs)
+	if err != nil {
+		return nil, err
+	}
+	for j, err := range recErrs {
+		errs[at[j]] = err
+	}
+	for i, it := range items {
+		if it.add != nil && errs[i] == nil {
+			add = append(add, *it.add)
+		}
+	}
+	if err := e.q.insert(ctx, tx, add); err != nil {
+		return nil, err
+	}
+	return errs, nil
 }
 
 // onlyRecords returns the records of items when that is all they hold (no
