@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -36,13 +35,16 @@ import (
 // why RescueBound includes queueAge.
 //
 // The queue is bounded by count and by age. Up to queueMemPerSlot per slot
-// (at least queueMemMin) wait with their event in memory; beyond that, up to queueMaxPerSlot per
-// slot, as their ID only (a few dozen bytes), and the event is read back
-// when a slot takes them (one read, still less than a River job). Beyond
-// queueMemPerSlot, a delivery is admitted only while the queue is shorter
-// than what the drain rate of the last moments takes in most of queueAge
-// (what would age out anyway gets its River job at once). A delivery not
-// admitted gets a River job due now, as before the queue.
+// (at least queueMemMin) wait with their event in memory; beyond that, up
+// to queueMaxPerSlot per slot, as their ID only (a few dozen bytes), and
+// the event is read back when a slot takes them (one read, still less
+// than a River job). A delivery beyond queueMaxPerSlot gets a River job due
+// now, as before the queue. The queue does not guess how fast it will
+// drain: a burst arrives faster than any drain rate can be measured (a
+// batch API client gave 50,000 events in 3.5 s, and a rate measured
+// during that ingest is a fraction of the node's), and what the drain does
+// not reach within queueAge gets its River job then, as it would have at
+// once.
 //
 // What does not use the queue, exactly as it does not use the direct
 // path: EmitTx's deliveries, retries, combining and ordered targets. Nor
@@ -71,12 +73,9 @@ const (
 	// queueMaxPerSlot bounds the queue per slot, counting those kept as
 	// their ID only.
 	queueMaxPerSlot = 100
-	// queueTick is how often the queue hands aged deliveries over to River,
-	// measures its drain rate and starts slots for what waits.
+	// queueTick is how often the queue hands aged deliveries over to River
+	// and starts slots for what waits.
 	queueTick = 250 * time.Millisecond
-	// queueFill is the share of queueAge's worth of drain admitted beyond
-	// the in-memory part.
-	queueFill = 0.9
 )
 
 // queued is one delivery on the burst queue.
@@ -114,12 +113,9 @@ func (f *fifo) pop() queued {
 type memQueue struct {
 	age    time.Duration
 	memCap int // queued with their event, at most
-	floor  int // admitted before a drain rate is known (memCap)
 	maxLen int
 
 	places atomic.Int64 // admitted: reserved by an emission, or queued
-	takes  atomic.Int64 // taken since the last tick
-	rate   atomic.Int64 // takes per second, smoothed
 
 	mu      sync.Mutex
 	byT     map[*target]*fifo
@@ -143,7 +139,6 @@ func newMemQueue(slots int) *memQueue {
 	return &memQueue{
 		age:    queueAge,
 		memCap: max(queueMemMin, slots*queueMemPerSlot),
-		floor:  max(queueMemMin, slots*queueMemPerSlot),
 		maxLen: max(1, slots*queueMaxPerSlot),
 		byT:    map[*target]*fifo{},
 		wake:   make(chan struct{}, 1),
@@ -158,12 +153,7 @@ func (q *memQueue) admit(t *target) bool {
 	if q == nil || t.rate != nil {
 		return false
 	}
-	limit := int64(q.floor)
-	if r := q.rate.Load(); r > 0 {
-		drain := int64(math.Min(float64(q.maxLen), float64(r)*q.age.Seconds()*queueFill))
-		limit = max(limit, drain)
-	}
-	if q.places.Add(1) > limit {
+	if q.places.Add(1) > int64(q.maxLen) {
 		q.places.Add(-1)
 		return false
 	}
@@ -241,7 +231,6 @@ func (q *memQueue) take(now time.Time) (queued, bool) {
 		it := f.pop()
 		q.next++
 		q.drop(it, false)
-		q.takes.Add(1)
 		return it, true
 	}
 	return queued{}, false
@@ -293,15 +282,14 @@ func (q *memQueue) len() int {
 	return q.n
 }
 
-// run, every queueTick or when woken, measures the drain rate, hands the
-// deliveries past their deadline over to River and starts slots for
-// what waits (a slot freed by a River worker's attempt, which does not
-// look at the queue, is found here).
+// run, every queueTick or when woken, hands the deliveries past their
+// deadline over to River and starts slots for what waits (a slot freed by
+// a River worker's attempt, which does not look at the queue, is found
+// here).
 func (q *memQueue) run(e *Engine) {
 	defer q.ended.Done()
 	tick := time.NewTicker(queueTick)
 	defer tick.Stop()
-	last := time.Now()
 	for {
 		select {
 		case <-q.quit:
@@ -310,11 +298,6 @@ func (q *memQueue) run(e *Engine) {
 		case <-q.wake:
 		}
 		now := time.Now()
-		if dt := now.Sub(last); dt >= queueTick {
-			inst := float64(q.takes.Swap(0)) / dt.Seconds()
-			q.rate.Store(int64((float64(q.rate.Load()) + inst) / 2))
-			last = now
-		}
 		q.mu.Lock()
 		aged := q.expire(now)
 		q.mu.Unlock()
