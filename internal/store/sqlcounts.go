@@ -26,8 +26,17 @@ type SQLCounts struct {
 }
 
 // onStatement, when a test sets it, sees the text of every SQLite
-// statement (stateindex_test.go checks their query plans).
-var onStatement func(query string)
+// statement (stateindex_test.go checks their query plans). Atomic: a
+// store's own goroutines (the WAL checkpointer) run statements while a
+// test sets or clears it.
+var onStatement atomic.Pointer[func(query string)]
+
+// noteStatement passes query to onStatement, if set.
+func noteStatement(query string) {
+	if f := onStatement.Load(); f != nil {
+		(*f)(query)
+	}
+}
 
 // sqlCounters are a store's SQLCounts, updated from its connections.
 type sqlCounters struct {

@@ -31,14 +31,15 @@ func TestStateIndexPlans(t *testing.T) {
 		mu   sync.Mutex
 		seen []string
 	)
-	onStatement = func(q string) {
+	note := func(q string) {
 		if strings.Contains(q, "hookd_delivery") && strings.Contains(q, "state") && !strings.HasPrefix(strings.TrimSpace(q), "EXPLAIN") {
 			mu.Lock()
 			seen = append(seen, q)
 			mu.Unlock()
 		}
 	}
-	defer func() { onStatement = nil }()
+	onStatement.Store(&note)
+	defer onStatement.Store(nil)
 	if _, err := db.Gauges(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestStateIndexPlans(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	onStatement = nil
+	onStatement.Store(nil)
 	want := []string{"count", "oldest", "loads", "list", "targets", "replay"}
 	var byState []string
 	for _, q := range seen {

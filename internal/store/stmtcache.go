@@ -145,9 +145,7 @@ func (c *cachingConn) evict() {
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	c.counts.statements.Add(1)
-	if onStatement != nil {
-		onStatement(query)
-	}
+	noteStatement(query)
 	s, release, err := c.acquire(ctx, query)
 	if err != nil {
 		return nil, err
@@ -158,9 +156,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	c.counts.statements.Add(1)
-	if onStatement != nil {
-		onStatement(query)
-	}
+	noteStatement(query)
 	s, release, err := c.acquire(ctx, query)
 	if err != nil {
 		return nil, err
