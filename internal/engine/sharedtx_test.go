@@ -2,8 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,25 +38,7 @@ func TestSharedTxCommits(t *testing.T) {
 	obs.Wait(t, "the first delivery", func(o []hook.Observation) bool { return hooktest.Count(o, "delivered", "ok") == 1 })
 
 	before := db.SQLCounts()
-	var wg sync.WaitGroup
-	errs := make(chan error, callers)
-	for c := range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				if _, err := e.Emit(ctx, map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "N": fmt.Sprint(c*each + i)}); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	emitConcurrently(ctx, t, e, callers, each)
 	obs.Wait(t, "every delivery", func(o []hook.Observation) bool { return hooktest.Count(o, "delivered", "ok") == n+1 })
 	after := db.SQLCounts()
 	commits := float64(after.Commits-before.Commits) / n

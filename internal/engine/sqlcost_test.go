@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
+	"github.com/hookrt/hookd/internal/engine"
 	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/store"
 	"github.com/hookrt/hookd/internal/storetest"
@@ -55,25 +56,7 @@ func testSQLCostPerDelivery(t *testing.T, st hookrt.StoreConfig) {
 	rows0 := changes(t, db)
 	wal := startWAL(t, db)
 	before := db.SQLCounts()
-	var wg sync.WaitGroup
-	errs := make(chan error, callers)
-	for c := range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				if _, err := e.Emit(ctx, map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "N": fmt.Sprint(c*each + i)}); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	emitConcurrently(ctx, t, e, callers, each)
 	obs.Wait(t, "every delivery", func(o []hook.Observation) bool { return hooktest.Count(o, "delivered", "ok") == n+1 })
 	after := db.SQLCounts()
 	rows := changes(t, db) - rows0
@@ -152,5 +135,31 @@ func startWAL(t *testing.T, db *store.DB) func(*testing.T) int64 {
 			return -1
 		}
 		return n
+	}
+}
+
+// emitConcurrently has callers goroutines each Emit each events, one at a
+// time, so that the engine's group commits see concurrent emits; the
+// events are numbered by N.
+func emitConcurrently(ctx context.Context, t *testing.T, e *engine.Engine, callers, each int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for c := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := e.Emit(ctx, map[string]string{"MODULE": "ISL_CP", "EVENT": "USER_CREATE", "N": fmt.Sprint(c*each + i)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }
