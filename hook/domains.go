@@ -144,6 +144,70 @@ type DryRunRequest struct {
 	// it, when it is really made.
 	Stubs    []HTTPStub `json:"stubs,omitempty"`
 	LiveHTTP bool       `json:"live_http,omitempty"`
+	// Signups are sign-ups to ask the candidate's hookd_v1_on_signup
+	// about, after the events and with the same plugin state: what the
+	// domain's plugin would decide while a user waits. With sign-ups and
+	// neither Events nor Last, no event runs.
+	Signups []DryRunSignup `json:"signups,omitempty"`
+}
+
+// DryRunSignup is a sign-up of a dry run: the fields Runtime.Signup takes
+// that a plugin reads (never a password, which no plugin is shown).
+type DryRunSignup struct {
+	Username string `json:"username"`
+	// Domain is the domain signed up to: the tested domain's id, or ""
+	// for it.
+	Domain   string `json:"domain,omitempty"`
+	Email    string `json:"email,omitempty"`
+	FullName string `json:"fullname,omitempty"`
+	// Language is passed to the plugin as given (the daemon's sign-up
+	// path first reduces "de-AT" to "de" and "" to the configured one).
+	Language string `json:"language,omitempty"`
+}
+
+// What a candidate plugin decided on a dry run's sign-up
+// (DryRunSignupResult.Decision).
+const (
+	DryRunAllow   = "allow"   // it allows the sign-up
+	DryRunRefuse  = "refuse"  // it refuses it, with Reason for the user
+	DryRunAbstain = "abstain" // it leaves the decision to the External WebAPI
+	// DryRunError: it could not decide (a trap, its deadline, a status
+	// other than allow, refuse or abstain); the daemon would refuse the
+	// sign-up as unavailable (fail closed).
+	DryRunError = "error"
+	// DryRunNoExport: the module has no hookd_v1_on_signup, so it is never
+	// asked; the External WebAPI decides the domain's sign-ups.
+	DryRunNoExport = "no_export"
+)
+
+// DryRunSignupResult is what a candidate plugin decided on one sign-up.
+type DryRunSignupResult struct {
+	Signup DryRunSignup `json:"signup"`
+	// Decision is one of DryRunAllow, DryRunRefuse, DryRunAbstain,
+	// DryRunError, DryRunNoExport.
+	Decision string `json:"decision"`
+	// Reason is the refusal's text the user would read ("" : the
+	// daemon's generic refusal text).
+	Reason string `json:"reason,omitempty"`
+	// Error says why the plugin could not decide, or that it has no
+	// export.
+	Error string `json:"error,omitempty"`
+	// Status is what hookd_v1_on_signup returned (0 allow, 1 refuse,
+	// 2 abstain); 0 when it was not called or failed.
+	Status    int32            `json:"status"`
+	Logs      []string         `json:"logs,omitempty"`
+	HostCalls []DryRunHostCall `json:"host_calls,omitempty"`
+	Duration  time.Duration    `json:"duration_ns"`
+	// Memory is the guest's linear memory after the call, in bytes; 0
+	// when not measured.
+	Memory int64 `json:"memory_bytes"`
+}
+
+// DryRunReport is a whole dry run's answer: what the candidate did with
+// each event (in order), and what it decided on each sign-up.
+type DryRunReport struct {
+	Results []DryRunResult       `json:"results"`
+	Signups []DryRunSignupResult `json:"signups,omitempty"`
 }
 
 // HTTPStub answers a dry run's HTTP call to Method and URL ("" matches

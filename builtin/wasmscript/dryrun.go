@@ -55,18 +55,47 @@ const (
 //   - Calls run one at a time, each within the candidate's timeout; ctx
 //     ends the run, returning the results so far with its error.
 func (h *Host) DryRun(ctx context.Context, spec Spec, evs []*hook.Event, stubs []hook.HTTPStub, live bool) ([]hook.DryRunResult, error) {
-	st, err := newStubber(stubs, live, spec.Settings.Effective().HTTPMaxResponse)
+	in := DryRunInput{Events: evs, Stubs: stubs, Live: live}
+	sink := dryRunSignupsFrom(ctx)
+	if sink != nil {
+		in.Signups = sink.in
+	}
+	rep, err := h.DryRunReport(ctx, spec, in)
+	if sink != nil {
+		sink.out = rep.Signups
+	}
+	return rep.Results, err
+}
+
+// DryRunInput is what a dry run runs a candidate on.
+type DryRunInput struct {
+	Events []*hook.Event
+	// Signups are asked of hookd_v1_on_signup after the events.
+	Signups []hook.DryRunSignup
+	Stubs   []hook.HTTPStub
+	Live    bool // make the HTTP calls no stub answers
+}
+
+// DryRunReport is [Host.DryRun] on events and then sign-ups (in.Signups,
+// each asked of the candidate's hookd_v1_on_signup as a sign-up to the
+// domain would be, with the same in-memory state as the events): the
+// report says per event what DryRun says, and per sign-up the decision
+// (hook.DryRunAllow, …), its logs, host calls, time and memory. Nothing
+// is counted, logged with the domain's lines or stored.
+func (h *Host) DryRunReport(ctx context.Context, spec Spec, in DryRunInput) (hook.DryRunReport, error) {
+	rep := hook.DryRunReport{Results: []hook.DryRunResult{}}
+	st, err := newStubber(in.Stubs, in.Live, spec.Settings.Effective().HTTPMaxResponse)
 	if err != nil {
-		return nil, err
+		return rep, err
 	}
 	if err := spec.Settings.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: plugin: %w", hook.ErrInvalid, err)
+		return rep, fmt.Errorf("%w: plugin: %w", hook.ErrInvalid, err)
 	}
 	o := loadOptions{count: NopCounters{}, intercept: st.intercept}
 	if spec.Module != nil {
 		dir, err := os.MkdirTemp("", "hookd-dryrun-")
 		if err != nil {
-			return nil, fmt.Errorf("dry run: %w", err)
+			return rep, fmt.Errorf("dry run: %w", err)
 		}
 		defer os.RemoveAll(dir)
 		o.moduleDir = dir
@@ -76,23 +105,29 @@ func (h *Host) DryRun(ctx context.Context, spec Spec, evs []*hook.Event, stubs [
 	s, err := h.load(ctx, spec, o)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, err
+			return rep, err
 		}
-		return nil, fmt.Errorf("%w: %w", hook.ErrInvalid, err)
+		return rep, fmt.Errorf("%w: %w", hook.ErrInvalid, err)
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		_ = s.close(cctx)
 	}()
-	out := make([]hook.DryRunResult, 0, len(evs))
-	for _, ev := range evs {
+	rep.Results = make([]hook.DryRunResult, 0, len(in.Events))
+	for _, ev := range in.Events {
 		if err := ctx.Err(); err != nil {
-			return out, err
+			return rep, err
 		}
-		out = append(out, s.dryCall(ctx, ev, st))
+		rep.Results = append(rep.Results, s.dryCall(ctx, ev, st))
 	}
-	return out, nil
+	for _, su := range in.Signups {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		rep.Signups = append(rep.Signups, s.drySignup(ctx, su, st))
+	}
+	return rep, nil
 }
 
 // dryCall runs one event of a dry run and reports it.
@@ -119,18 +154,32 @@ func (s *Script) dryCall(ctx context.Context, ev *hook.Event, st *stubber) hook.
 	if len(res.Commands) > 0 {
 		r.Commands = []string{string(res.Commands)}
 	}
-	for _, l := range out.Logs {
-		r.Logs = append(r.Logs, hostapi.LevelName(l.Level)+" "+logText(l))
+	r.Logs, r.HostCalls = dryLogs(out.Logs), dryHostCalls(out.HostCalls, st)
+	return r
+}
+
+// dryLogs are a call's log lines as a dry run shows them.
+func dryLogs(lines []hostapi.LogLine) []string {
+	var out []string
+	for _, l := range lines {
+		out = append(out, hostapi.LevelName(l.Level)+" "+logText(l))
 	}
+	return out
+}
+
+// dryHostCalls are a call's host calls as a dry run shows them, each
+// HTTP request with what answered it (st).
+func dryHostCalls(calls []hostapi.HostCall, st *stubber) []hook.DryRunHostCall {
+	var out []hook.DryRunHostCall
 	details := st.taken()
-	for i, hc := range out.HostCalls {
+	for i, hc := range calls {
 		result := "OK"
 		if hc.Status < 0 {
 			result = hostapi.StatusName(hc.Status)
 		}
-		r.HostCalls = append(r.HostCalls, hook.DryRunHostCall{Function: hc.Name, Result: result, Detail: details[i]})
+		out = append(out, hook.DryRunHostCall{Function: hc.Name, Result: result, Detail: details[i]})
 	}
-	return r
+	return out
 }
 
 // logText is a log line as the domain's owner reads it: the source in

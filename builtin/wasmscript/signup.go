@@ -69,3 +69,13 @@ func (s *Script) DecideSignup(ctx context.Context, fields map[string]string) (ho
 	}
 	return hook.SignupDecision{Decided: decided, Allow: allow, Reason: reason}, nil
 }
+
+// SignupFields are a dry run's sign-up as the plugin reads it (the names
+// of hostapi.SignupUsername, …), the fields the daemon's sign-up path
+// hands it; an empty language is passed empty.
+func SignupFields(su hook.DryRunSignup) map[string]string {
+	return map[string]string{
+		hostapi.SignupUsername: su.Username, hostapi.SignupDomain: su.Domain, hostapi.SignupEmail: su.Email,
+		hostapi.SignupFullName: su.FullName, hostapi.SignupLanguage: su.Language,
+	}
+}
