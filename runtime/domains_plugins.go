@@ -310,34 +310,53 @@ const maxDryRunEvents = 100
 // TestPlugin dry-runs a candidate plugin (req.Module, a stored
 // req.Version, or the active version) against req.Events or the domain's
 // last req.Last recorded events (10 when neither is given): nothing is
-// delivered, nothing is stored.
+// delivered, nothing is stored. It answers for the events only;
+// [Runtime.DryRunPlugin] answers for req.Signups too.
 func (rt *Runtime) TestPlugin(ctx context.Context, who hook.Principal, domain string, req hook.DryRunRequest) ([]hook.DryRunResult, error) {
-	s, err := rt.domainState()
+	rep, err := rt.DryRunPlugin(ctx, who, domain, req)
 	if err != nil {
 		return nil, err
 	}
+	return rep.Results, nil
+}
+
+// DryRunPlugin is TestPlugin's dry run, asking the candidate's
+// hookd_v1_on_signup about req.Signups as well (after the events, with
+// the same state in memory): per sign-up, what it would decide while the
+// user waits (see [hook.DryRunSignupResult]). With sign-ups and neither
+// req.Events nor req.Last, no event runs.
+func (rt *Runtime) DryRunPlugin(ctx context.Context, who hook.Principal, domain string, req hook.DryRunRequest) (hook.DryRunReport, error) {
+	var rep hook.DryRunReport
+	s, err := rt.domainState()
+	if err != nil {
+		return rep, err
+	}
 	if !who.Sees(domain) {
-		return nil, notFound(domain)
+		return rep, notFound(domain)
 	}
 	if err := checkDomainID(domain); err != nil {
-		return nil, err
+		return rep, err
 	}
 	if s.off != "" {
-		return nil, fmt.Errorf("%w: stored domains: %s", hook.ErrConflict, s.off)
+		return rep, fmt.Errorf("%w: stored domains: %s", hook.ErrConflict, s.off)
 	}
 	dr, ok := any(s.builder).(domainDryRunner)
 	if !ok {
-		return nil, errNoDryRun
+		return rep, errNoDryRun
 	}
 	if int64(len(req.Module)) > s.limits.MaxPluginSize {
-		return nil, hook.Invalid("domain %q: module: %d bytes is more than the %d allowed ([domains] max_plugin_size)", domain, len(req.Module), s.limits.MaxPluginSize)
+		return rep, hook.Invalid("domain %q: module: %d bytes is more than the %d allowed ([domains] max_plugin_size)", domain, len(req.Module), s.limits.MaxPluginSize)
 	}
 	if len(req.Events) > maxDryRunEvents || req.Last > maxDryRunEvents || req.Last < 0 {
-		return nil, hook.Invalid("domain %q: a dry run takes at most %d events (events or last)", domain, maxDryRunEvents)
+		return rep, hook.Invalid("domain %q: a dry run takes at most %d events (events or last)", domain, maxDryRunEvents)
+	}
+	signups, err := dryRunSignups(domain, req.Signups)
+	if err != nil {
+		return rep, err
 	}
 	d, _, active, err := s.storedOrNew(ctx, domain)
 	if err != nil {
-		return nil, err
+		return rep, err
 	}
 	if cd, ok := s.configDomain(domain); ok {
 		d = cd
@@ -347,11 +366,11 @@ func (rt *Runtime) TestPlugin(ctx context.Context, who hook.Principal, domain st
 	if settings != nil {
 		ps, err := decodePluginSettings(domain, settings)
 		if err != nil {
-			return nil, err
+			return rep, err
 		}
 		if ps.Plugin != nil {
 			if err := s.checkOwnerGrants(ctx, who, domain, *ps.Plugin); err != nil {
-				return nil, err
+				return rep, err
 			}
 		}
 	}
@@ -365,27 +384,61 @@ func (rt *Runtime) TestPlugin(ctx context.Context, who hook.Principal, domain st
 		}
 		pv, m, err := s.db.PluginVersion(ctx, domain, v)
 		if err != nil {
-			return nil, err
+			return rep, err
 		}
 		module = m
 		if settings == nil {
 			settings = pv.Settings
 		}
 	default:
-		return nil, hook.Invalid("domain %q: nothing to test: upload a module, or name a stored version (the domain has none active)", domain)
+		return rep, hook.Invalid("domain %q: nothing to test: upload a module, or name a stored version (the domain has none active)", domain)
 	}
 	d, err = s.withPlugin(ctx, d, 0, module, settings)
 	if err != nil {
-		return nil, err
+		return rep, err
 	}
 	if err := (&httpevents.Domains{d}).Validate(); err != nil {
-		return nil, hook.Invalid("%s", err.Error())
+		return rep, hook.Invalid("%s", err.Error())
 	}
 	evs, err := s.dryRunEvents(ctx, domain, req)
 	if err != nil {
-		return nil, err
+		return rep, err
 	}
-	return dr.DryRun(ctx, d, evs, req.Stubs, req.LiveHTTP)
+	// http_events' DryRun passes events only: the sign-ups travel to the
+	// plugin host in ctx (wasmscript.WithDryRunSignups).
+	sctx, decided := wasmscript.WithDryRunSignups(ctx, signups)
+	if rep.Results, err = dr.DryRun(sctx, d, evs, req.Stubs, req.LiveHTTP); err != nil {
+		return hook.DryRunReport{}, err
+	}
+	if rep.Results == nil {
+		rep.Results = []hook.DryRunResult{}
+	}
+	if rep.Signups = decided(); len(rep.Signups) != len(signups) {
+		return hook.DryRunReport{}, fmt.Errorf("dry run of domain %q: %d sign-ups given, %d run: the http_events module did not pass them to the plugin host",
+			domain, len(signups), len(rep.Signups))
+	}
+	return rep, nil
+}
+
+// dryRunSignups checks a dry run's sign-ups: at most maxDryRunEvents,
+// each with a username, signing up to the domain (DOMAIN "" is set to it).
+func dryRunSignups(domain string, in []hook.DryRunSignup) ([]hook.DryRunSignup, error) {
+	if len(in) > maxDryRunEvents {
+		return nil, hook.Invalid("domain %q: a dry run takes at most %d sign-ups, got %d", domain, maxDryRunEvents, len(in))
+	}
+	out := make([]hook.DryRunSignup, 0, len(in))
+	for i, su := range in {
+		switch {
+		case strings.TrimSpace(su.Username) == "":
+			return nil, hook.Invalid("signups[%d].username: empty; give the user name that signs up", i)
+		case su.Domain == "":
+			su.Domain = domain
+		case su.Domain != domain:
+			return nil, hook.Invalid("signups[%d].domain: %q is not the domain tested (%q); leave it empty or give %q", i, su.Domain, domain, domain)
+		}
+		out = append(out, su)
+	}
+	return out, nil
 }
 
 // dryRunEvents are the events of a dry run: the request's (each checked
@@ -393,6 +446,9 @@ func (rt *Runtime) TestPlugin(ctx context.Context, who hook.Principal, domain st
 // or the domain's last recorded ones.
 func (s *domainsState) dryRunEvents(ctx context.Context, domain string, req hook.DryRunRequest) ([]*hook.Event, error) {
 	fields := req.Events
+	if len(fields) == 0 && req.Last == 0 && len(req.Signups) > 0 {
+		return nil, nil // sign-ups only
+	}
 	if len(fields) == 0 {
 		n := req.Last
 		if n == 0 {
