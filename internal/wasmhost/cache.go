@@ -50,6 +50,16 @@ import (
 //     compiled, or one left by a crash) was last used more than
 //     [orphanAge] ago.
 //
+// An entry whose every source path is gone (absolute paths that no longer
+// exist: a stored plugin version's module file pruned by
+// [Engine.PruneModules], a dry run's candidate written to a temporary
+// directory, a plugin file removed from the configuration) is removed
+// once it was last used more than [UnusedAge] ago, whatever the count of
+// its path's versions: each stored version has a path of its own, so the
+// keepVersions rule alone would keep them all forever. Relative paths
+// (resolved against a working directory the pruner may not share) never
+// count as gone.
+//
 // Anything in the directory that is not an entry (wazero's flat directory
 // of an older hookd, files of other programs) is left alone. Without
 // flock (Windows, Plan 9), Prune removes nothing.
@@ -215,6 +225,36 @@ type entryInfo struct {
 	sha     string
 	used    time.Time // the lock file's mtime, else the directory's
 	sources []string
+	gone    bool // it has sources, and every one of them is gone (sourcesGone)
+}
+
+// sourcesGone reports whether paths is not empty and every path in it is
+// absolute and does not exist.
+func sourcesGone(paths []string) bool {
+	for _, p := range paths {
+		if !filepath.IsAbs(p) {
+			return false
+		}
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
+	}
+	return len(paths) > 0
+}
+
+// readEntry returns what Prune knows of the entry sha in cacheDir.
+func readEntry(cacheDir, sha string) (entryInfo, bool) {
+	dir := filepath.Join(cacheDir, sha)
+	info := entryInfo{sha: sha, sources: readSources(filepath.Join(dir, "source"))}
+	info.gone = sourcesGone(info.sources)
+	if fi, err := os.Stat(filepath.Join(dir, "lock")); err == nil {
+		info.used = fi.ModTime()
+	} else if fi, err := os.Stat(dir); err == nil {
+		info.used = fi.ModTime()
+	} else {
+		return info, false
+	}
+	return info, true
 }
 
 // Prune removes the compilation cache entries that no process uses and
@@ -233,6 +273,11 @@ func (e *Engine) Prune(ctx context.Context) ([]string, error) {
 	}
 	e.pruning.Lock()
 	defer e.pruning.Unlock()
+	return e.prune(ctx)
+}
+
+// prune is Prune, e.pruning held.
+func (e *Engine) prune(ctx context.Context) ([]string, error) {
 	des, err := os.ReadDir(e.cacheDir)
 	if err != nil {
 		return nil, fmt.Errorf("prune %s: %w", e.cacheDir, err)
@@ -242,16 +287,9 @@ func (e *Engine) Prune(ctx context.Context) ([]string, error) {
 		if !de.IsDir() || !isEntryName(de.Name()) {
 			continue
 		}
-		dir := filepath.Join(e.cacheDir, de.Name())
-		info := entryInfo{sha: de.Name(), sources: readSources(filepath.Join(dir, "source"))}
-		if fi, err := os.Stat(filepath.Join(dir, "lock")); err == nil {
-			info.used = fi.ModTime()
-		} else if fi, err := de.Info(); err == nil {
-			info.used = fi.ModTime()
-		} else {
-			continue
+		if info, ok := readEntry(e.cacheDir, de.Name()); ok {
+			entries = append(entries, info)
 		}
-		entries = append(entries, info)
 	}
 	candidates := pruneCandidates(entries, time.Now())
 	var removed []string
@@ -267,6 +305,9 @@ func (e *Engine) Prune(ctx context.Context) ([]string, error) {
 		case ok:
 			removed = append(removed, sha)
 		}
+	}
+	for _, sha := range removed {
+		e.logger.DebugContext(ctx, "wasm compilation cache entry pruned", "sha256", sha)
 	}
 	if len(removed) > 0 {
 		e.logger.InfoContext(ctx, "wasm compilation cache pruned", "removed", len(removed), "kept", len(entries)-len(removed))
@@ -313,13 +354,21 @@ func (e *Engine) pruner(req, stop <-chan struct{}, done chan<- struct{}) {
 	}
 }
 
-// pruneCandidates applies the age rules: an entry with sources is a
-// candidate when, for every path it was used by, keepVersions newer
-// entries of that path exist; one without sources when it is older than
-// orphanAge. Whether a process holds it is checked when removing.
+// pruneCandidates applies the age rules: an entry whose every source is
+// gone is a candidate when older than UnusedAge; another one with sources
+// when, for every path it was used by, keepVersions newer entries of that
+// path exist; one without sources when it is older than orphanAge.
+// Whether a process holds it is checked when removing.
 func pruneCandidates(entries []entryInfo, now time.Time) []string {
 	byPath := map[string][]entryInfo{}
+	var out []string
 	for _, en := range entries {
+		if en.gone {
+			if now.Sub(en.used) >= UnusedAge {
+				out = append(out, en.sha)
+			}
+			continue
+		}
 		for _, p := range en.sources {
 			byPath[p] = append(byPath[p], en)
 		}
@@ -331,10 +380,9 @@ func pruneCandidates(entries []entryInfo, now time.Time) []string {
 			kept[en.sha] = true
 		}
 	}
-	var out []string
 	for _, en := range entries {
 		switch {
-		case kept[en.sha]:
+		case en.gone, kept[en.sha]:
 		case len(en.sources) == 0 && now.Sub(en.used) < orphanAge:
 		default:
 			out = append(out, en.sha)
