@@ -109,7 +109,10 @@ func (rt *Runtime) Domain(ctx context.Context, who hook.Principal, id string) (h
 // and running on this node; the other nodes follow within their next poll
 // (domains_watch.go). A domain token may put only its own domain, and may
 // not grant its plugin the operator's keys or private networks, nor name
-// files or a proxy in its delivery settings (checkOwnerDelivery).
+// files or a proxy in its delivery settings (checkOwnerDelivery). Every
+// view shows secrets as "<redacted>"; one sent back where the stored
+// settings hold a secret at the same place keeps it, so that a GET, edit,
+// PUT round trip changes only what was edited (keepSecrets).
 func (rt *Runtime) PutDomain(ctx context.Context, who hook.Principal, id string, spec []byte) (hook.DomainInfo, error) {
 	s, err := rt.domainState()
 	if err != nil {
@@ -121,7 +124,21 @@ func (rt *Runtime) PutDomain(ctx context.Context, who hook.Principal, id string,
 	if err := s.writable(id); err != nil {
 		return hook.DomainInfo{}, err
 	}
-	d, norm, err := decodeDomain(id, spec)
+	// What is stored: the secrets a "<redacted>" of a GET, edit, PUT round
+	// trip stands for (domains_redact.go), and the active plugin version.
+	var (
+		active int
+		stored *httpevents.Domain
+	)
+	if cur, err := s.db.StoredDomain(ctx, id); err == nil {
+		active = cur.ActiveVersion
+		if sd, _, err := decodeDomain(id, cur.Spec); err == nil {
+			stored = &sd
+		}
+	} else if !errors.Is(err, hook.ErrNotFound) {
+		return hook.DomainInfo{}, err
+	}
+	d, norm, err := decodeDomainWith(id, spec, func(d *httpevents.Domain) error { return keepSecrets(id, d, stored) })
 	if err != nil {
 		return hook.DomainInfo{}, err
 	}
@@ -133,12 +150,6 @@ func (rt *Runtime) PutDomain(ctx context.Context, who hook.Principal, id string,
 	}
 	// Judge it with what it would run: its active stored plugin, if its
 	// script is "".
-	var active int
-	if cur, err := s.db.StoredDomain(ctx, id); err == nil {
-		active = cur.ActiveVersion
-	} else if !errors.Is(err, hook.ErrNotFound) {
-		return hook.DomainInfo{}, err
-	}
 	if d.Script == "" && active == 0 {
 		return hook.DomainInfo{}, hook.Invalid("domain %q: script: \"\" runs the domain's active stored plugin, and it has none; "+
 			"upload one first (PUT /v1/domains/%s/plugin, hookd plugin push -domain %s), or set an http(s) URL", id, id, id)
@@ -202,6 +213,15 @@ const domainKeys = "id, script, strict, combine_interval, plugin, config, delive
 // is refused, naming it and the allowed ones) and returns the entry, with
 // id set, and its settings re-encoded without the id (what is stored).
 func decodeDomain(id string, spec []byte) (httpevents.Domain, []byte, error) {
+	return decodeDomainWith(id, spec, nil)
+}
+
+// decodeDomainWith is decodeDomain with fill, when not nil, applied to the
+// decoded entry before it is judged: a PUT puts the stored secrets back in
+// place of their "<redacted>" (keepSecrets), which the checks would
+// refuse (a signing secret must start with whsec_). Settings read back
+// from the store are decoded without it: they were filled when written.
+func decodeDomainWith(id string, spec []byte, fill func(*httpevents.Domain) error) (httpevents.Domain, []byte, error) {
 	var d httpevents.Domain
 	if len(bytes.TrimSpace(spec)) == 0 {
 		spec = []byte("{}")
@@ -222,6 +242,11 @@ func decodeDomain(id string, spec []byte) (httpevents.Domain, []byte, error) {
 		return d, nil, err
 	}
 	d.ID = id
+	if fill != nil {
+		if err := fill(&d); err != nil {
+			return d, nil, err
+		}
+	}
 	if d.Script != "" && !strings.HasPrefix(d.Script, "http://") && !strings.HasPrefix(d.Script, "https://") {
 		return d, nil, hook.Invalid("domain %q: script: a stored domain's script is an http:// or https:// URL, or \"\" to run its active "+
 			"stored plugin (uploaded with PUT /v1/domains/%s/plugin); a file on the node's disk is for config.toml's [[domain]], got %q", id, id, d.Script)
@@ -333,19 +358,24 @@ func (s *domainsState) checkOwnerGrants(ctx context.Context, who hook.Principal,
 // redacted as `hookd config` redacts them (a plugin's config may hold the
 // proxy's XMLMSG secret, which is the operator's, not the domain's).
 func configInfo(d httpevents.Domain) hook.DomainInfo {
-	spec, _ := json.Marshal(redact(reflect.ValueOf(d), "domain").Interface())
+	spec, _ := marshalShown(redact(reflect.ValueOf(d), redactPath).Interface())
 	return hook.DomainInfo{ID: d.ID, Source: hook.DomainFromConfig, Spec: spec, Target: httpevents.DomainTargetPrefix + d.ID}
 }
 
-// info shows a stored domain, with its active plugin version.
+// info shows a stored domain, with its active plugin version, their
+// secrets redacted by the same rule as a TOML domain's (redactSpec): a
+// domain's header values and signing secrets, and what the operator put
+// in its config, are shown to no one, its owner included; a PUT may send
+// "<redacted>" back to keep them.
 func (s *domainsState) info(ctx context.Context, d store.StoredDomain) (hook.DomainInfo, error) {
-	out := hook.DomainInfo{ID: d.ID, Source: hook.DomainFromStore, Spec: json.RawMessage(d.Spec), Revision: d.Revision,
+	out := hook.DomainInfo{ID: d.ID, Source: hook.DomainFromStore, Spec: redactSpec(d.Spec), Revision: d.Revision,
 		UpdatedAt: d.UpdatedAt, UpdatedBy: d.UpdatedBy, Target: httpevents.DomainTargetPrefix + d.ID}
 	if d.ActiveVersion != 0 {
 		v, _, err := s.db.PluginVersion(ctx, d.ID, d.ActiveVersion)
 		if err != nil {
 			return out, err
 		}
+		v = redactVersion(v)
 		out.Plugin = &v
 	}
 	return out, nil
