@@ -7,11 +7,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/jwtsign"
@@ -40,90 +36,25 @@ func checkSecretForm(s hook.Secret) error {
 }
 
 // checkFileName refuses names that do not denote a file inside the
-// private directory: absolute names and names that climb out with "..".
-func checkFileName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("an empty file name is not allowed: name a file in the private directory")
-	case filepath.IsAbs(name) || strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`):
-		return fmt.Errorf("file %q is absolute: a name relative to the private directory is allowed", name)
-	case filepath.Clean(name) == ".":
-		return fmt.Errorf("file %q is the private directory itself: name a file in it", name)
-	case !filepath.IsLocal(name):
-		return fmt.Errorf("file %q leaves the private directory: \"..\" is not allowed", name)
-	}
-	return nil
-}
+// private directory (absolute, "..", the directory itself): the one rule
+// of internal/secretfile, which jwtsign's keys follow too.
+func checkFileName(name string) error { return secretfile.CheckName(name) }
 
 // readLine reads a one-line secret (a header value, a signing secret)
-// from the file name in dir, under internal/secretfile's rules: only its
-// owner may read it, white space around it (the trailing newline) is
-// trimmed.
+// from the file name in dir, under the private directory's one rule
+// (internal/secretfile.ReadFile: links within the directory are followed,
+// links out of it refused, only its owner may read it); white space
+// around it (the trailing newline) is trimmed.
 func readLine(dir, name, what string) (string, error) {
-	f, err := openPrivate(dir, name)
-	if err != nil {
-		return "", err
-	}
-	f.Close() // inside the directory: secretfile reads it by its path
-	return secretfile.Read(filepath.Join(dir, name), maxSecretFile, what)
+	return secretfile.ReadLine(dir, name, maxSecretFile, what)
 }
 
-// openPrivate opens name inside dir through an os.Root: names and
-// symlinks that lead out of the directory are refused (a symlink within
-// it, as in a Kubernetes secret volume, is followed).
-func openPrivate(dir, name string) (*os.File, error) {
-	if err := checkFileName(name); err != nil {
-		return nil, err
-	}
-	shown := filepath.Join(dir, name)
-	root, err := secretfile.OpenDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	f, err := root.Open(filepath.Clean(name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, secretfile.NotExist(shown)
-	} else if fi, lerr := root.Lstat(filepath.Clean(name)); err != nil && lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, fmt.Errorf("%s is a symlink that leads out of the private directory: put the file itself (or a link within the directory) there", shown)
-	} else if err != nil {
-		return nil, fmt.Errorf("%s: %w", shown, err)
-	}
-	return f, nil
-}
-
-// readFile reads a PEM file from the private directory. private files
-// (keys) must not be accessible to group or others, as key files
-// everywhere in hookd (internal/jwtsign, internal/secretfile);
-// certificates and CAs are public and need not be.
+// readFile reads a PEM file from the private directory under the same
+// rule. private files (keys) must not be accessible to group or others,
+// as key files everywhere in hookd; certificates and CAs are public and
+// need not be.
 func readFile(dir, name string, max int64, private bool) ([]byte, error) {
-	shown := filepath.Join(dir, name)
-	f, err := openPrivate(dir, name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", shown, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s): only regular files are read", shown, fi.Mode().Type())
-	}
-	if private && secretfile.Exposed(fi.Mode()) {
-		return nil, fmt.Errorf("%s is accessible by group or others (mode %04o); chmod 600 it", shown, fi.Mode().Perm())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", shown, err)
-	}
-	switch {
-	case int64(len(b)) > max:
-		return nil, fmt.Errorf("%s is larger than %d KiB; it should hold PEM", shown, max>>10)
-	case len(strings.TrimSpace(string(b))) == 0:
-		return nil, fmt.Errorf("%s is empty; it should hold PEM", shown)
-	}
-	return b, nil
+	return secretfile.ReadFile(dir, name, secretfile.Rule{Max: max, Secret: private, What: "PEM"})
 }
 
 // checkSigning judges signing, signing_secrets and signing_key together:

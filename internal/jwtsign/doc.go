@@ -13,10 +13,13 @@
 // # Why so strict about the file
 //
 // The key file is the one secret that lets anybody impersonate the proxy to
-// every integration. [LoadKey] therefore refuses to follow symlinks, to leave
-// the private directory, to read anything but a small regular file, and to
-// use a file that group or others may read: a mistake there is reported at
-// start-up, with the command that fixes it, rather than silently accepted.
+// every integration. [LoadKey] therefore refuses to leave the private
+// directory (by name or by a symlink leading out of it; links within it, as
+// a Kubernetes secret volume has, are followed: the rule every file of the
+// directory follows, internal/secretfile), to read anything but a small
+// regular file, and to use a file that group or others may read: a mistake
+// there is reported at start-up, with the command that fixes it, rather
+// than silently accepted.
 //
 // # Why asymmetric algorithms only
 //

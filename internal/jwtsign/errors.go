@@ -11,8 +11,9 @@ import (
 // message text.
 var (
 	// ErrUnsafeKeyFile reports a key file that must not be used as it is:
-	// outside the private directory, a symlink, not a regular file, too
-	// large, empty, or accessible by group or others.
+	// outside the private directory (by name or through a symlink leading
+	// out), not a regular file, too large, empty, or accessible by group or
+	// others.
 	ErrUnsafeKeyFile = errors.New("unsafe key file")
 
 	// ErrUnsupportedKey reports key material that cannot sign hookd's

@@ -1,6 +1,8 @@
 package jwtsign_test
 
 import (
+	"crypto"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -82,46 +84,66 @@ func TestLoadKeyRefusals(t *testing.T) {
 		{
 			name:  "mode 0640",
 			setup: func(t *testing.T, dir string) string { return writeKey(t, dir, "k.pem", edPEM, 0o640) },
-			want:  []string{"k.pem\" is readable by group or others (mode 0640); run chmod 600 on it"},
+			want:  []string{"k.pem is readable by group or others (mode 0640); chmod 600 it"},
 			is:    jwtsign.ErrUnsafeKeyFile,
 		},
 		{
 			name:  "mode 0604",
 			setup: func(t *testing.T, dir string) string { return writeKey(t, dir, "k.pem", edPEM, 0o604) },
-			want:  []string{"is readable by group or others (mode 0604); run chmod 600 on it"},
+			want:  []string{"is readable by group or others (mode 0604); chmod 600 it"},
 			is:    jwtsign.ErrUnsafeKeyFile,
 		},
 		{
 			name:  "mode 0610",
 			setup: func(t *testing.T, dir string) string { return writeKey(t, dir, "k.pem", edPEM, 0o610) },
-			want:  []string{"is accessible by group or others (mode 0610); run chmod 600 on it"},
+			want:  []string{"is accessible by group or others (mode 0610); chmod 600 it"},
 			is:    jwtsign.ErrUnsafeKeyFile,
 		},
 		{
-			name: "symlink",
+			name: "symlink out",
 			setup: func(t *testing.T, dir string) string {
-				writeKey(t, dir, "real.pem", edPEM, 0o600)
-				symlink(t, "real.pem", filepath.Join(dir, "k.pem"))
+				outside := t.TempDir()
+				writeKey(t, outside, "real.pem", edPEM, 0o600)
+				symlink(t, filepath.Join("..", filepath.Base(outside), "real.pem"), filepath.Join(dir, "k.pem"))
 				return "k.pem"
 			},
-			want: []string{`k.pem" is a symlink; symlinks are not followed`},
+			want: []string{`k.pem is a symlink that leads out of the private directory (to ../`, `real.pem): put the file itself (or a link within the directory) there`},
 			is:   jwtsign.ErrUnsafeKeyFile,
 		},
 		{
-			name: "symlinked directory",
+			name: "absolute symlink",
 			setup: func(t *testing.T, dir string) string {
-				mkdir(t, filepath.Join(dir, "real"))
-				writeKey(t, dir, "real/k.pem", edPEM, 0o600)
-				symlink(t, "real", filepath.Join(dir, "sub"))
+				symlink(t, filepath.Join(dir, writeKey(t, dir, "real.pem", edPEM, 0o600)), filepath.Join(dir, "k.pem"))
+				return "k.pem"
+			},
+			want: []string{`k.pem is a symlink to an absolute path (`, `): a link in the private directory must be relative (as Kubernetes makes them)`},
+			is:   jwtsign.ErrUnsafeKeyFile,
+		},
+		{
+			name: "symlinked directory out",
+			setup: func(t *testing.T, dir string) string {
+				outside := t.TempDir()
+				writeKey(t, outside, "k.pem", edPEM, 0o600)
+				symlink(t, filepath.Join("..", filepath.Base(outside)), filepath.Join(dir, "sub"))
 				return "sub/k.pem"
 			},
-			want: []string{`"sub" is a symlink; symlinks are not followed`},
+			want: []string{`sub/k.pem: `, `/sub is a symlink that leads out of the private directory`},
+			is:   jwtsign.ErrUnsafeKeyFile,
+		},
+		{
+			name: "mode 0644 through a link",
+			setup: func(t *testing.T, dir string) string {
+				writeKey(t, dir, "real.pem", edPEM, 0o644)
+				symlink(t, "real.pem", filepath.Join(dir, "k.pem"))
+				return "k.pem"
+			},
+			want: []string{"k.pem is readable by group or others (mode 0644); chmod 600 it"},
 			is:   jwtsign.ErrUnsafeKeyFile,
 		},
 		{
 			name:  "dot dot",
 			setup: func(*testing.T, string) string { return "../x.pem" },
-			want:  []string{`key file name "../x.pem" leaves the private directory`, `".." is not allowed`},
+			want:  []string{`file "../x.pem" leaves the private directory: ".." is not allowed`},
 			is:    jwtsign.ErrUnsafeKeyFile,
 		},
 		{
@@ -135,37 +157,37 @@ func TestLoadKeyRefusals(t *testing.T) {
 			setup: func(t *testing.T, dir string) string {
 				return filepath.Join(dir, writeKey(t, dir, "k.pem", edPEM, 0o600))
 			},
-			want: []string{"is absolute; give a name relative to the private directory"},
+			want: []string{"is absolute: a name relative to the private directory is allowed"},
 			is:   jwtsign.ErrUnsafeKeyFile,
 		},
 		{
 			name:  "empty name",
 			setup: func(*testing.T, string) string { return "" },
-			want:  []string{"key file name is empty"},
+			want:  []string{"an empty file name is not allowed: name a file in the private directory"},
 			is:    jwtsign.ErrUnsafeKeyFile,
 		},
 		{
 			name:  "directory",
 			setup: func(t *testing.T, dir string) string { mkdir(t, filepath.Join(dir, "k.pem")); return "k.pem" },
-			want:  []string{`k.pem" is a directory`},
+			want:  []string{`k.pem is a directory: name a file in it`},
 			is:    jwtsign.ErrUnsafeKeyFile,
 		},
 		{
 			name:  "missing",
 			setup: func(*testing.T, string) string { return "k.pem" },
-			want:  []string{`k.pem" does not exist`},
+			want:  []string{`k.pem does not exist`},
 			is:    fs.ErrNotExist,
 		},
 		{
 			name:  "empty file",
 			setup: func(t *testing.T, dir string) string { return writeKey(t, dir, "k.pem", nil, 0o600) },
-			want:  []string{`k.pem" is empty; it should hold a PEM private key`},
+			want:  []string{`k.pem is empty; it should hold a PEM private key`},
 			is:    jwtsign.ErrUnsafeKeyFile,
 		},
 		{
 			name:  "1 MiB file",
 			setup: func(t *testing.T, dir string) string { return writeKey(t, dir, "k.pem", make([]byte, 1<<20), 0o600) },
-			want:  []string{`k.pem" is 1048576 bytes; a PEM private key is at most 65536 bytes`},
+			want:  []string{`k.pem is larger than 64 KiB; it should hold a PEM private key`},
 			is:    jwtsign.ErrUnsafeKeyFile,
 		},
 		{
@@ -239,6 +261,34 @@ func TestLoadKeyRefusals(t *testing.T) {
 				t.Errorf("error = %q says the same thing twice", err)
 			}
 		})
+	}
+}
+
+// TestLoadKeyKubernetesSecretVolume: a key mounted from a Kubernetes
+// secret (defaultMode 0400) is a link to a link within the private
+// directory; it is followed, as internal/delivery follows it, and the key
+// is the file the links lead to.
+func TestLoadKeyKubernetesSecretVolume(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, k := must2(ed25519.GenerateKey(rand.Reader))
+	_, old := must2(ed25519.GenerateKey(rand.Reader))
+	mkdir(t, filepath.Join(dir, "..2026_12_06_18_00_00.000000001")) // the previous revision, kept by the kubelet for a while
+	writeKey(t, dir, "..2026_12_06_18_00_00.000000001/webhook.pem", pkcs8PEM(old), 0o400)
+	mkdir(t, filepath.Join(dir, "..2026_12_06_19_00_00.000000001"))
+	writeKey(t, dir, "..2026_12_06_19_00_00.000000001/webhook.pem", pkcs8PEM(k), 0o400)
+	symlink(t, "..2026_12_06_19_00_00.000000001", filepath.Join(dir, "..data"))
+	symlink(t, "..data/webhook.pem", filepath.Join(dir, "webhook.pem"))
+	key, err := jwtsign.LoadKey(dir, "webhook.pem", "")
+	if err != nil {
+		t.Fatalf("LoadKey through the secret volume's links: %v", err)
+	}
+	if !k.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(key.Public()) {
+		t.Error("LoadKey read another key than the one the links lead to")
+	}
+	// The directory link on the way is followed too.
+	if _, err := jwtsign.LoadKey(dir, "..data/webhook.pem", ""); err != nil {
+		t.Errorf("LoadKey(..data/webhook.pem): %v", err)
 	}
 }
 
