@@ -233,11 +233,15 @@ func (s Secret) MarshalJSON() ([]byte, error) {
 // set and why it acts as it does, never a secret. internal/delivery
 // builds it.
 type DeliveryView struct {
-	Headers   []string `json:"headers,omitempty"`    // names only, e.g. "Authorization (from file hook.token)"
-	Signing   string   `json:"signing,omitempty"`    // e.g. "standard-webhooks: v1 with 2 secrets (rotation), v1a whpk_…"
-	TLS       string   `json:"tls,omitempty"`        // e.g. "client certificate client.pem (CN=hookd), CA ca.pem"
-	Proxy     string   `json:"proxy,omitempty"`      // e.g. "http://egress:3128 (from [delivery] proxy)"
-	Filter    string   `json:"filter,omitempty"`     // e.g. "events NEWSESSION, SESSION_END; DOMAIN_ID in [1 42]"
-	RateLimit string   `json:"rate_limit,omitempty"` // e.g. "50/s, burst 10: 25/s on this node of 2"
-	OrderedBy string   `json:"ordered_by,omitempty"` // the field
+	Headers []string `json:"headers,omitempty"` // names only, e.g. "Authorization (from file hook.token)"
+	Signing string   `json:"signing,omitempty"` // e.g. "standard-webhooks: v1 with 2 secrets (rotation), v1a with the Ed25519 key in swh.pem"
+	// PublicKey is the v1a public key receivers verify the signatures
+	// with, "whpk_" + base64 (not a secret); "" without signing_key, or
+	// when the key file cannot be read now.
+	PublicKey string `json:"public_key,omitempty"`
+	TLS       string `json:"tls,omitempty"`        // e.g. "client certificate client.pem (CN=hookd), CA ca.pem"
+	Proxy     string `json:"proxy,omitempty"`      // e.g. "http://egress:3128 (from [delivery] proxy)"
+	Filter    string `json:"filter,omitempty"`     // e.g. "events NEWSESSION, SESSION_END; DOMAIN_ID in [1 42]"
+	RateLimit string `json:"rate_limit,omitempty"` // e.g. "50/s, burst 10: 25/s on this node of 2"
+	OrderedBy string `json:"ordered_by,omitempty"` // the field
 }

@@ -17,12 +17,15 @@
 //   - [Filter] compiles the event filter the engine ANDs with the target's
 //     own Match: a filtered-out event creates no delivery.
 //   - [Build] reads the files (header values, signing secrets and key, TLS
-//     certificate and key, under the private directory's mode rules) and
+//     certificate and key, under the private directory's one rule,
+//     internal/secretfile.ReadFile, as jwtsign's keys: links that stay
+//     inside it are followed, the mode of secret files checked) and
 //     compiles the HTTP side into an [HTTP]; [HTTP.Options] puts it into a
 //     target's [outbound.Options] (TLS, proxy, and a Prepare that adds the
 //     headers and the Standard Webhooks signature to every attempt).
-//   - [View] is what operators and domain owners see: what is set, never
-//     a secret.
+//   - [ViewEnv] is what operators and domain owners see: what is set,
+//     never a secret, and the v1a public key receivers need ([View] is
+//     the same without the private directory, hence without the key).
 //
 // The engine applies the rate limit and the order per key; this package
 // only validates those and describes them.

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"maps"
 	"net/url"
@@ -11,25 +12,42 @@ import (
 	"github.com/hookrt/hookd/hook"
 )
 
-// View describes s for operators and domain owners (the targets API, the
-// admin page, the portal, `hookd targets`): what is set, header names and
-// file names, never a value or a secret. defaultProxy is [delivery]
-// proxy, shown where the target takes it. nil when nothing is set and no
-// default proxy applies.
+// View is [ViewEnv] without the private directory: the v1a public key is
+// left out (there is no file to read it from). Callers that know
+// storage.private_dir call ViewEnv.
 //
 //	v := delivery.View(t.Delivery, env.DeliveryProxy)
+func View(s *hook.DeliverySettings, defaultProxy string) *hook.DeliveryView {
+	return ViewEnv(s, Env{Proxy: defaultProxy})
+}
+
+// ViewEnv describes s for operators and domain owners (the targets API,
+// the admin page, the portal, `hookd targets`): what is set, header names
+// and file names, never a value or a secret; and the v1a public key
+// ("whpk_…"), which receivers need to verify the signatures and is not a
+// secret. env.Proxy is [delivery] proxy, shown where the target takes it;
+// env.PrivateDir is where the signing key is read from. nil when nothing
+// is set and no default proxy applies.
+//
+//	v := delivery.ViewEnv(t.Delivery, delivery.Env{PrivateDir: cfg.Storage.PrivateDir, Proxy: cfg.Delivery.Proxy})
 //	// v.Signing: "standard-webhooks: v1 with 2 secrets (rotation), v1a with the Ed25519 key in swh.pem"
+//	// v.PublicKey: "whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 //
 // # Notes
 //
-//   - View does no I/O: it names the key file rather than showing the
-//     public key; [HTTP.PublicKey] has that once the target is built.
+//   - The public key is computed here, the one place every view is built,
+//     from the key file as [Build] reads it (the private directory's rule,
+//     internal/secretfile): a key the target could not sign with is not
+//     shown. When the file cannot be read now (or PrivateDir is ""),
+//     PublicKey is empty and Signing says so; `hookd check` says why.
+//   - The file is read at each call: a view shows the file as it is now,
+//     which is what the target signs with once it is built again.
 //   - RateLimit says the configured limit; the engine, which knows the
 //     nodes, appends the share of this node.
 //   - It describes what is set, valid or not; call [Validate] first to
 //     know whether it is.
-func View(s *hook.DeliverySettings, defaultProxy string) *hook.DeliveryView {
-	proxy := viewProxy(s, defaultProxy)
+func ViewEnv(s *hook.DeliverySettings, env Env) *hook.DeliveryView {
+	proxy := viewProxy(s, env.Proxy)
 	if s.IsZero() && proxy == "" {
 		return nil
 	}
@@ -45,6 +63,13 @@ func View(s *hook.DeliverySettings, defaultProxy string) *hook.DeliveryView {
 		}
 	}
 	v.Signing = viewSigning(s)
+	if s.Signing != "" && s.SigningKey != "" && env.PrivateDir != "" {
+		if key, err := readEd25519(env.PrivateDir, s.SigningKey); err == nil {
+			v.PublicKey = PublicKey(key.Public().(ed25519.PublicKey))
+		} else {
+			v.Signing += " (its public key cannot be read now: see hookd check)"
+		}
+	}
 	v.TLS = viewTLS(s.TLS)
 	v.Filter = viewFilter(s.Filter)
 	if s.RateLimit != 0 {
