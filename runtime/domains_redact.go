@@ -52,17 +52,48 @@ func redactSpec(spec []byte) json.RawMessage {
 	return out
 }
 
-// marshalShown encodes v as JSON without escaping <, > and & (json.Marshal
-// would write RedactedValue as "\u003credacted\u003e"), so that `hookd
-// domains get -json` and an API answer read as they mean.
+// marshalShown encodes v as JSON with <, > and & as themselves: encoding/json
+// writes them as \u003c, \u003e and \u0026 (inside a hook.Secret's own
+// MarshalJSON too, whatever the encoder is told), and "\u003credacted\u003e"
+// in `hookd domains get -json` or the portal's form would not read as
+// what it means.
 func marshalShown(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := json.Marshal(v)
+	if err != nil {
 		return nil, err
 	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
+	return unescapeHTML(b), nil
+}
+
+// unescapeHTML turns the \u003c, \u003e and \u0026 escapes of JSON text b
+// (valid, as encoding/json writes it) back into <, > and &; every other
+// escape (\\u003c: a backslash, then text) stays.
+func unescapeHTML(b []byte) []byte {
+	if !bytes.Contains(b, []byte(`\u00`)) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if b[i+1] == 'u' && i+6 <= len(b) {
+			switch string(b[i+2 : i+6]) {
+			case "003c":
+				out, i = append(out, '<'), i+5
+				continue
+			case "003e":
+				out, i = append(out, '>'), i+5
+				continue
+			case "0026":
+				out, i = append(out, '&'), i+5
+				continue
+			}
+		}
+		out, i = append(out, b[i], b[i+1]), i+1 // an escape of two characters, or the start of another \u
+	}
+	return out
 }
 
 // versionSettings are a plugin version's settings as redact judges them:

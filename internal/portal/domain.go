@@ -75,7 +75,9 @@ type settingsData struct {
 // handleSettings serves the domain's settings (script or plugin, strict,
 // combine interval, the plugin's limits and config) as JSON with the keys
 // of a [[domain]] entry, editable when the domain is stored, and the
-// audit of its changes.
+// audit of its changes. Secrets read "<redacted>" (the runtime redacts
+// every view of a domain); saved back as they are, they keep the stored
+// values, so the form can be saved as shown.
 func (s *server) handleSettings(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	ctx, who := r.Context(), se.Who
 	d := settingsData{}
