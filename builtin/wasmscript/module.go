@@ -2,12 +2,16 @@ package wasmscript
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hookrt/hookd/internal/wasmhost"
 )
@@ -22,6 +26,15 @@ import (
 // judged as `hookd serve` judges a file. The file never changes (its name
 // is its content), so the reload poll finds nothing to do, and a node
 // restarting finds the module and its compiled code already there.
+//
+// Files no stored version needs any more are pruned
+// (wasmhost.Engine.PruneModules, asked for by the runtime): a file is
+// removed only once unused for wasmhost.UnusedAge, and never while a
+// process holds its binary's cache entry. So every load reserves the
+// entry before it looks at the file, and touches a file it finds (its
+// mtime is its last use); a file that is missing (pruned by another
+// process sharing the directory, removed by hand) is simply written
+// again from the bytes the caller has, which come from the store.
 
 // moduleFile returns the file holding module, written if missing (0600,
 // by a rename, so that a reader never sees half of it) and verified if
@@ -41,10 +54,19 @@ func (h *Host) moduleFile(module []byte, want, dir string) (string, error) {
 		if dir, err = h.moduleDir(); err != nil {
 			return "", err
 		}
+		// No pruner removes the file from now until the load holds
+		// the entry itself.
+		if err := h.engine.Reserve(sha); err != nil {
+			return "", fmt.Errorf("plugin module: %w", err)
+		}
 	}
 	path := filepath.Join(dir, sha+".wasm")
 	if b, err := os.ReadFile(path); err == nil && bytes.Equal(b, module) {
-		return path, nil
+		// Used now: the pruner's age of the file.
+		now := time.Now()
+		if err := os.Chtimes(path, now, now); !errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		}
 	}
 	// Missing, or not what its name says (a torn or tampered file):
 	// (re)write it.
@@ -81,7 +103,7 @@ func (h *Host) moduleDir() (string, error) {
 	var dir string
 	var err error
 	if h.o.CacheDir != "" {
-		dir = filepath.Join(h.o.CacheDir, "modules")
+		dir = h.engine.ModuleDir()
 		err = os.MkdirAll(dir, 0o700)
 	} else {
 		dir, err = os.MkdirTemp("", "hookd-modules-")
@@ -111,3 +133,16 @@ type renamed struct {
 
 func (e *renamed) Error() string { return strings.ReplaceAll(e.err.Error(), e.path, e.name) }
 func (e *renamed) Unwrap() error { return e.err }
+
+// PruneModules removes the module files, and their compiled code, of the
+// binaries keep does not hold (keep: the SHA-256 of every stored version
+// of every domain), once unused for wasmhost.UnusedAge and held by no
+// process sharing the cache directory; then it prunes the compilation
+// cache as usual (wasmhost.Engine.PruneModules). A no-op for a host whose
+// modules stay in its own temporary directory.
+func (h *Host) PruneModules(ctx context.Context, keep func(sha string) bool) (wasmhost.PruneReport, error) {
+	if h.o.CacheDir == "" {
+		return wasmhost.PruneReport{}, nil
+	}
+	return h.engine.PruneModules(ctx, keep)
+}

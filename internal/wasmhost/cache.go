@@ -95,12 +95,14 @@ func (e *Engine) acquireCache(sha string) (*cacheEntry, error) {
 	if ent := e.entries[sha]; ent != nil {
 		ent.refs++
 		touch(filepath.Join(dir, "lock"))
+		e.unreserve(sha, nil) // held by the entry now (cache_modules.go)
 		return ent, nil
 	}
 	lock, err := openEntry(dir)
 	if err != nil {
 		return nil, fmt.Errorf("wasm compilation cache %s: %w", dir, err)
 	}
+	e.unreserve(sha, nil)
 	cache, err := wazero.NewCompilationCacheWithDir(dir)
 	if err != nil {
 		closeLock(lock)

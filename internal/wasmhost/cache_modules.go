@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -98,8 +99,50 @@ func (e *Engine) Reserve(sha string) error {
 	if err != nil {
 		return fmt.Errorf("wasm compilation cache %s: %w", sha, err)
 	}
-	time.AfterFunc(reserveFor, func() { closeLock(lock) })
+	k := reservation{e, sha}
+	reservations.Lock()
+	reservations.m[k] = append(reservations.m[k], lock)
+	reservations.Unlock()
+	time.AfterFunc(reserveFor, func() { e.unreserve(sha, lock) })
 	return nil
+}
+
+// reservations are the locks Reserve holds, until the engine takes the
+// entry itself (acquireCache) or reserveFor has passed: a package's table,
+// not the engine's, so that the Engine type stays as engine.go has it.
+var reservations = struct {
+	sync.Mutex
+	m map[reservation][]*os.File
+}{m: map[reservation][]*os.File{}}
+
+type reservation struct {
+	e   *Engine
+	sha string
+}
+
+// unreserve releases e's reservations of sha: only lock, or, when lock is
+// nil, every one.
+func (e *Engine) unreserve(sha string, lock *os.File) {
+	k := reservation{e, sha}
+	reservations.Lock()
+	var drop []*os.File
+	keep := reservations.m[k][:0]
+	for _, f := range reservations.m[k] {
+		if lock == nil || f == lock {
+			drop = append(drop, f)
+		} else {
+			keep = append(keep, f)
+		}
+	}
+	if len(keep) == 0 {
+		delete(reservations.m, k)
+	} else {
+		reservations.m[k] = keep
+	}
+	reservations.Unlock()
+	for _, f := range drop {
+		closeLock(f)
+	}
 }
 
 // PruneModules removes the module files of binaries keep does not hold,
