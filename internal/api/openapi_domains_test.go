@@ -105,6 +105,33 @@ func (l *liveAPI) checkDomains(t *testing.T) {
 	l.check(t, call{method: "POST", path: "/v1/domains/5/plugin/test", header: []string{"Content-Type", ct}, body: body, status: 200})
 	l.check(t, call{method: "POST", path: "/v1/domains/5/plugin/test", header: J, body: `{"evnts":[]}`, status: 400, docRefuses: true})
 
+	// Sign-ups: the signup-guard example, uploaded for the test, decides
+	// each (its count in memory: the second acme address is past max 1).
+	guard, err := os.ReadFile(plugintest.Build(t, "github.com/hookrt/hookd/plugins/examples/signup-guard"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, body = multipartBody(t, [3]string{"module", "application/wasm", string(guard)},
+		[3]string{"request", "application/json", `{"settings":{"plugin":{"state":true},"config":{"allow":["acme.example"],"max":1}},` +
+			`"signups":[{"username":"ann","email":"ann@acme.example","language":"de"},{"username":"eve","domain":"5","email":"eve@elsewhere.example"},` +
+			`{"username":"bob","email":"bob@acme.example"}]}`})
+	res = l.check(t, call{method: "POST", path: "/v1/domains/5/plugin/test", header: []string{"Content-Type", ct}, body: body, status: 200, token: secret})
+	for i, want := range []string{"allow", "refuse", "refuse"} {
+		if got := field(t, res, "signups", i, "decision"); got != want {
+			t.Errorf("sign-up %d: decision %v, want %s: %s", i, got, want, res)
+		}
+	}
+	if got := field(t, res, "signups", 2, "reason"); got != "This domain takes no more sign-ups (its limit is 1)." {
+		t.Errorf("bob's reason: %v", got)
+	}
+	if n := len(field(t, res, "results").([]any)); n != 0 {
+		t.Errorf("sign-ups alone ran %d events: %s", n, res)
+	}
+	l.check(t, call{method: "POST", path: "/v1/domains/5/plugin/test", header: J, status: 400,
+		body: `{"version":1,"signups":[{"username":"x","domain":"6"}]}`})
+	l.check(t, call{method: "POST", path: "/v1/domains/5/plugin/test", header: J, status: 400, docRefuses: true,
+		body: `{"version":1,"signups":[{"username":"x","password":"hunter2"}]}`})
+
 	l.check(t, call{method: "GET", path: "/v1/domains/5/logs?limit=10", status: 200, token: secret})
 	l.check(t, call{method: "GET", path: "/v1/domains/5/logs?limit=0", status: 400, docRefuses: true})
 	l.check(t, call{method: "GET", path: "/v1/domains/5/audit", status: 200, token: secret})
