@@ -119,7 +119,8 @@ func targetsList(ctx context.Context, args []string, stdout io.Writer) error {
 //
 //	delivery of jwt_webhook:
 //	  headers     Authorization (from file hook.token), X-Tenant
-//	  signing     standard-webhooks: v1 with 2 secrets (rotation)
+//	  signing     standard-webhooks: v1 with 2 secrets (rotation), v1a with the Ed25519 key in swh.pem
+//	  public_key  whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
 //
 // The words are the server's (internal/delivery's view); the CLI only
 // lays them out.
@@ -133,7 +134,7 @@ func printDeliveryView(w io.Writer, name string, v *hook.DeliveryView) error {
 	}
 	t := newTable(w)
 	for _, kv := range [][2]string{
-		{"headers", strings.Join(headers, ", ")}, {"signing", v.Signing}, {"tls", v.TLS}, {"proxy", v.Proxy},
+		{"headers", strings.Join(headers, ", ")}, {"signing", v.Signing}, {"public_key", v.PublicKey}, {"tls", v.TLS}, {"proxy", v.Proxy},
 		{"filter", v.Filter}, {"rate_limit", v.RateLimit}, {"ordered_by", v.OrderedBy},
 	} {
 		if kv[1] != "" {
