@@ -88,6 +88,9 @@ type server struct {
 	// site is what the admin page shares with the portal: sessions, CSRF,
 	// the origin check, templates and security headers.
 	site *webui.Site
+	// domains is b as a DomainBackend, nil when it is not one: then the
+	// Domains pages are not served.
+	domains DomainBackend
 }
 
 // New returns the admin page's handler, serving b under /admin/. Mount it
@@ -110,6 +113,7 @@ func New(b Backend, o Options) http.Handler {
 		stats = statsOf(b)
 	}
 	s := &server{b: b, log: o.Logger, ops: ops.New(b, ops.Options{Stats: stats, Config: o.Config})}
+	s.domains, _ = b.(DomainBackend)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -118,7 +122,7 @@ func New(b Backend, o Options) http.Handler {
 		s.tokenHash = h[:]
 	}
 	s.site = webui.NewSite(webui.Options{Prefix: "/admin/", Cookie: cookieName, Name: "admin", Logger: s.log,
-		Assets: templates, Pages: pageNames, Menu: menu, SessionTTL: o.SessionTTL, MaxSessions: o.MaxSessions, Now: o.Now,
+		Assets: templates, Pages: pageNames, Menu: s.menu(), Funcs: funcs, SessionTTL: o.SessionTTL, MaxSessions: o.MaxSessions, Now: o.Now,
 		Open: o.Token == ""})
 	s.routes()
 	return s
@@ -140,17 +144,32 @@ func (s *server) routes() {
 		webui.Route{Pattern: "GET /admin/plugins", Handler: m.Page(s.handlePlugins)},
 		webui.Route{Pattern: "POST /admin/plugins/reload", Handler: m.Action(s.handleReload)},
 		webui.Route{Pattern: "GET /admin/config", Handler: m.Page(s.handleConfig)},
-		webui.Route{Pattern: "GET /admin/stats.json", Handler: m.API(s.handleStats)},
-		webui.Route{Pattern: "/admin/", Handler: m.NotFound})
+		webui.Route{Pattern: "GET /admin/stats.json", Handler: m.API(s.handleStats)})
+	if s.domains != nil {
+		routes = append(routes,
+			webui.Route{Pattern: "GET /admin/domains", Handler: m.Page(s.handleDomains)},
+			webui.Route{Pattern: "GET /admin/domains/{id}", Handler: m.Page(s.handleDomain)},
+			webui.Route{Pattern: "POST /admin/domains/{id}/tokens", Handler: m.Action(s.handleCreateToken)},
+			webui.Route{Pattern: "POST /admin/domains/{id}/tokens/{token}/revoke", Handler: m.Action(s.handleRevokeToken)},
+			webui.Route{Pattern: "POST /admin/domains/{id}/delete", Handler: m.Action(s.handleDeleteDomain)})
+	}
+	routes = append(routes, webui.Route{Pattern: "/admin/", Handler: m.NotFound})
 	for _, rt := range routes {
 		m.HandleFunc(rt.Pattern, rt.Handler)
 	}
 }
 
 // menu is the admin page's menu: the delivery-log pages, with the
-// targets between the dead letters and the sessions, and its own.
-var menu = []webui.MenuItem{webui.MenuDeliveries, webui.MenuDead, {Path: "targets", Nav: "targets", Label: "Targets"},
-	webui.MenuSessions, {Path: "plugins", Nav: "plugins", Label: "Plugins"}, {Path: "config", Nav: "config", Label: "Config"}}
+// targets between the dead letters and the sessions, and its own; the
+// domains when the backend keeps them.
+func (s *server) menu() []webui.MenuItem {
+	m := []webui.MenuItem{webui.MenuDeliveries, webui.MenuDead, {Path: "targets", Nav: "targets", Label: "Targets"},
+		webui.MenuSessions, {Path: "plugins", Nav: "plugins", Label: "Plugins"}}
+	if s.domains != nil {
+		m = append(m, webui.MenuItem{Path: "domains", Nav: "domains", Label: "Domains"})
+	}
+	return append(m, webui.MenuItem{Path: "config", Nav: "config", Label: "Config"})
+}
 
 // scope is the operations room as the session's principal sees it: the
 // operator's, everything.

@@ -39,12 +39,15 @@ func (s *server) summary(_ *http.Request, se *webui.Session) any {
 	return ops.Summarize(st)
 }
 
-// confirmData is what the confirm page shows: why the replay was refused
-// (the backend's words, naming the target's state), and a form that
-// posts it again with force, or a way back.
+// confirmData is what the confirm page shows: why the action was not
+// done yet (a refused replay: the backend's words, naming the target's
+// state), and a form that posts it again with force, or a way back.
+// Nothing and Button default to the replay's words; deleting a domain
+// asks through the same page.
 type confirmData struct {
 	Message, Action, Back string
 	Fields                []webui.ConfirmField
+	Nothing, Button       string
 }
 
 // confirm answers a replay refused because of its target's state with a

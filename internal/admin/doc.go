@@ -22,6 +22,8 @@
 //	GET  /admin/targets                targets: state and why, breaker, in flight, pending, oldest, last error
 //	GET  /admin/sessions?id=…          a session's record: its events and their outcome at every target
 //	GET  /admin/plugins                WASM plugins: file, SHA-256, warm instances, calls by outcome, reloads
+//	GET  /admin/domains                the domains: config file's and stored; ?id= opens one
+//	GET  /admin/domains/{id}           one domain: settings (secrets redacted), plugin versions, tokens, changes
 //	GET  /admin/config                 the effective config, secrets redacted
 //	GET  /admin/stats.json             the chart's data (per second, the last five minutes)
 //	GET  /admin/login                  the login form
@@ -30,13 +32,22 @@
 //
 // Every change is a POST of a form, answered with a redirect back to the
 // page it came from (303), which then says what happened; a GET never
-// changes anything.
+// changes anything. Two answers are pages instead: a confirm page (a
+// replay into a target that is not enabled, deleting a domain), and a new
+// domain token, which is shown on the answer to its POST and nowhere
+// else (not in a redirect, a flash or a log).
+//
+// The Domains pages are served when the Backend is also a
+// [DomainBackend] (the runtime is); they ask its methods as the operator.
 //
 //	POST /admin/deliveries/{id}/retry  replay one delivery
 //	POST /admin/deliveries/{id}/discard
 //	POST /admin/deliveries/replay      replay in bulk: state (dead, discarded, retrying), target, since
 //	POST /admin/targets/action         name, action (disable, pause, enable, resume), reason
 //	POST /admin/plugins/reload         reload changed plugin files now
+//	POST /admin/domains/{id}/tokens    name, ttl: answered with the page that shows the token, once
+//	POST /admin/domains/{id}/tokens/{token}/revoke
+//	POST /admin/domains/{id}/delete    asks on a confirm page first; force=1 deletes
 //	POST /admin/login, /admin/logout
 //
 // # Security

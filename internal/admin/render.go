@@ -2,6 +2,7 @@ package admin
 
 import (
 	"embed"
+	"html/template"
 
 	"github.com/hookrt/hookd/internal/webui"
 )
@@ -18,4 +19,9 @@ var templates, static = webui.SiteAssets(assets)
 
 // pageNames are the pages the admin page renders inside the shared frame:
 // its own templates of assets/, else webui's (sessions, delivery, error).
-var pageNames = []string{"login", "error", "deliveries", "delivery", "targets", "sessions", "plugins", "config", "confirm"}
+var pageNames = []string{"login", "error", "deliveries", "delivery", "targets", "sessions", "plugins", "config", "confirm",
+	"domains", "domain", "token"}
+
+// funcs are the admin page's own template helpers: domainPath links a
+// domain's page whatever its id holds.
+var funcs = template.FuncMap{"domainPath": domainPath}
