@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -289,6 +290,34 @@ func keepSettings(domain string, settings, base []byte) ([]byte, error) {
 		return settings, nil
 	}
 	return json.Marshal(v.Interface())
+}
+
+// keepVersionSecrets is keepSettings for settings sent with a plugin
+// upload or a dry run, against the stored version they stand beside:
+// version (0: the domain's active one, if any). Settings shown by a view
+// of a version and sent back keep its secrets; a "<redacted>" with none
+// stored at its place is refused rather than given to the plugin as its
+// secret.
+func (s *domainsState) keepVersionSecrets(ctx context.Context, domain string, version int, settings []byte) ([]byte, error) {
+	if !bytes.Contains(settings, []byte("redacted")) {
+		return settings, nil
+	}
+	if version == 0 {
+		row, err := s.db.StoredDomain(ctx, domain)
+		if err != nil && !errors.Is(err, hook.ErrNotFound) {
+			return nil, err
+		}
+		version = row.ActiveVersion
+	}
+	var base []byte
+	if version != 0 {
+		v, _, err := s.db.PluginVersion(ctx, domain, version)
+		if err != nil && !errors.Is(err, hook.ErrNotFound) {
+			return nil, err
+		}
+		base = v.Settings
+	}
+	return keepSettings(domain, settings, base)
 }
 
 // placeError is a RedactedValue keep could not resolve, at place (the

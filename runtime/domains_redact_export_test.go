@@ -25,3 +25,12 @@ func RedactVersions(vs []hook.PluginVersion) []hook.PluginVersion { return redac
 func KeepSettings(domain string, settings, base []byte) ([]byte, error) {
 	return keepSettings(domain, settings, base)
 }
+
+// KeepVersionSecrets is keepVersionSecrets of rt's domains.
+func KeepVersionSecrets(ctx context.Context, rt *Runtime, domain string, version int, settings []byte) ([]byte, error) {
+	s, err := rt.domainState()
+	if err != nil {
+		return nil, err
+	}
+	return s.keepVersionSecrets(ctx, domain, version, settings)
+}

@@ -253,4 +253,13 @@ func TestStoredPluginSecretsRedacted(t *testing.T) {
 	if same, err := hookrt.KeepSettings("p1", settings, nil); err != nil || string(same) != string(settings) {
 		t.Errorf("KeepSettings of settings without a marker: %s, %v; want them unchanged", same, err)
 	}
+	// Against the active version (0), or a named one.
+	for _, v := range []int{0, 1} {
+		kept, err := hookrt.KeepVersionSecrets(ctx, rt, "p1", v, shownVs[0].Settings)
+		if err != nil || !strings.Contains(string(kept), verSecret) {
+			t.Errorf("KeepVersionSecrets against version %d: %s, %v", v, kept, err)
+		}
+	}
+	_, err = hookrt.KeepVersionSecrets(ctx, rt, "nothing-stored", 0, shownVs[0].Settings)
+	mustErr(t, err, hook.ErrInvalid, `domain "nothing-stored": plugin settings: config.api_token: "<redacted>" stands for the stored secret at this place, and none is stored there`)
 }
