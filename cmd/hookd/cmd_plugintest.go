@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/hookrt/hookd/hook"
@@ -27,6 +28,7 @@ func pluginTest(ctx context.Context, args []string, stdout io.Writer) error {
 	last := a.f.Int("last", 0, fmt.Sprintf("run the domain's last `N` recorded events (1 to %d; the default when -events is not given: 10)", maxLast))
 	stubs := a.f.String("stubs", "", "answer the plugin's HTTP calls from `FILE.json`: [{\"method\", \"url\", \"status\", \"headers\", \"body\"}]")
 	live := a.f.Bool("live-http", false, "make the HTTP calls no stub answers, where the plugin's allow-list permits")
+	signups := a.f.String("signups", "", "also ask the plugin's on_signup about the sign-ups of `FILE.json`: a JSON object {\"username\", \"email\", \"fullname\", \"language\", \"domain\"}, or an array of them (alone, no event runs unless -events or -last)")
 	_, c, err := a.start(args)
 	if err != nil {
 		return err
@@ -45,8 +47,13 @@ func pluginTest(ctx context.Context, args []string, stdout io.Writer) error {
 		return a.f.usageErr(fmt.Errorf("-last %d: must be 1 to %d", *last, maxLast))
 	}
 	req := hook.DryRunRequest{Version: *version, Last: *last, LiveHTTP: *live}
-	if *events == "" && req.Last == 0 {
+	if *events == "" && req.Last == 0 && *signups == "" {
 		req.Last = 10
+	}
+	if *signups != "" {
+		if req.Signups, err = readSignups(*signups, a.f); err != nil {
+			return err
+		}
 	}
 	if *events != "" {
 		if req.Events, err = readEvents(*events, a.f); err != nil {
@@ -92,25 +99,57 @@ func pluginTest(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var results []hook.DryRunResult
-	if err := decodeList("POST", path, raw, "results", &results); err != nil {
+	var rep hook.DryRunReport
+	if err := decodeList("POST", path, raw, "results", &rep.Results); err != nil {
 		return err
+	}
+	if len(req.Signups) > 0 {
+		if err := decodeList("POST", path, raw, "signups", &rep.Signups); err != nil {
+			return err
+		}
 	}
 	if *a.asJSON {
 		if _, err := stdout.Write(raw); err != nil {
 			return err
 		}
 	} else {
-		printDryRun(stdout, results)
+		if len(rep.Results) > 0 || len(req.Signups) == 0 {
+			printDryRun(stdout, rep.Results)
+		}
+		if len(rep.Signups) > 0 && len(rep.Results) > 0 {
+			fmt.Fprintln(stdout)
+		}
+		printSignups(stdout, rep.Signups)
 	}
+	return dryRunFailures(rep)
+}
+
+// dryRunFailures is plugin test's exit 1: events that would not be
+// acknowledged, and sign-ups the plugin could not decide (the daemon
+// would refuse them as unavailable). A refusal is a decision, not a
+// failure.
+func dryRunFailures(rep hook.DryRunReport) error {
+	var why []string
 	bad := 0
-	for _, r := range results {
+	for _, r := range rep.Results {
 		if r.Verdict != "acknowledged" {
 			bad++
 		}
 	}
 	if bad > 0 {
-		return fmt.Errorf("plugin test: %d of %d events would not be acknowledged: %w", bad, len(results), errNotAcknowledged)
+		why = append(why, fmt.Sprintf("%d of %d events would not be acknowledged", bad, len(rep.Results)))
+	}
+	bad = 0
+	for _, s := range rep.Signups {
+		if s.Decision == hook.DryRunError {
+			bad++
+		}
+	}
+	if bad > 0 {
+		why = append(why, fmt.Sprintf("%d of %d sign-ups could not be decided", bad, len(rep.Signups)))
+	}
+	if len(why) > 0 {
+		return fmt.Errorf("plugin test: %s: %w", strings.Join(why, "; "), errNotAcknowledged)
 	}
 	return nil
 }
@@ -195,5 +234,65 @@ func printDryRun(w io.Writer, results []hook.DryRunResult) {
 			reply = "(none)"
 		}
 		fmt.Fprintf(w, "reply:    %s\n", reply)
+	}
+}
+
+// readSignups reads -signups: one JSON object of a sign-up's fields, or
+// an array of them, with the keys the sign-up endpoint takes (no
+// password: no plugin is shown one).
+func readSignups(path string, f *flagSet) ([]hook.DryRunSignup, error) {
+	b, err := readDocument(path)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		b = append(append([]byte{'['}, b...), ']')
+	}
+	var out []hook.DryRunSignup
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		return nil, f.usageErr(fmt.Errorf(`-signups %s: want a JSON object {"username", "email", "fullname", "language", "domain"} (strings), or an array of them: %w`, path, err))
+	}
+	if len(out) == 0 {
+		return nil, f.usageErr(fmt.Errorf("-signups %s: no sign-ups", path))
+	}
+	return out, nil
+}
+
+// printSignups writes what the plugin decided on each sign-up, as
+// printDryRun writes an event's result.
+func printSignups(w io.Writer, results []hook.DryRunSignupResult) {
+	for i, r := range results {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "signup:   %s <%s> to %s\n", clean(r.Signup.Username, 80), clean(r.Signup.Email, 120), clean(r.Signup.Domain, 40))
+		fmt.Fprintf(w, "decision: %s\n", clean(r.Decision, 20))
+		if r.Decision == hook.DryRunRefuse {
+			reason := clean(r.Reason, 500)
+			if reason == "" {
+				reason = "(none: the user reads the generic refusal)"
+			}
+			fmt.Fprintf(w, "reason:   %s\n", reason)
+		}
+		if r.Error != "" {
+			fmt.Fprintf(w, "error:    %s\n", clean(r.Error, 500))
+		}
+		if r.Decision == hook.DryRunNoExport {
+			continue
+		}
+		fmt.Fprintf(w, "time:     %s, memory %d KiB\n", r.Duration.Round(time.Microsecond), r.Memory>>10)
+		for _, l := range r.Logs {
+			fmt.Fprintf(w, "log:      %s\n", clean(l, 500))
+		}
+		for _, hc := range r.HostCalls {
+			detail := ""
+			if hc.Detail != "" {
+				detail = " (" + clean(hc.Detail, 200) + ")"
+			}
+			fmt.Fprintf(w, "hostcall: %s -> %s%s\n", clean(hc.Function, 60), clean(hc.Result, 60), detail)
+		}
 	}
 }
