@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookrt/hookd/builtin/wasmscript"
@@ -54,8 +55,17 @@ type precompiler struct {
 	curDone chan struct{} // closed when that compile ends
 
 	// Owned by run's goroutine.
-	host *wasmscript.Host // made on the first compile
+	host *wasmscript.Host // made on the first compile or prune
 	seen map[string]bool  // SHA-256s compiled, or refused, on this node
+
+	// Pruning the cache of module files no version needs
+	// (domains_prune.go); owned by run's goroutine, but for pruneAsked
+	// and clock.
+	stored     map[string]bool // the SHA-256 of every stored version at the last scan
+	lastPrune  time.Time       // the last prune's start (zero: none yet)
+	busyUntil  time.Time       // when to prune again for candidates that were in use (zero: none)
+	pruneAsked atomic.Bool     // pruneSoon was called
+	clock      atomic.Pointer[func() time.Time]
 }
 
 func newPrecompiler(db *store.DB, log *slog.Logger, cacheDir string) *precompiler {
@@ -158,12 +168,20 @@ func (p *precompiler) wait(ctx context.Context, sha string) {
 // code this node's cache does not hold, newest of each domain first. A
 // domain's active version is left to the watcher, whose build compiles
 // it when it is activated (or at start), so that the two never compile
-// one binary side by side.
+// one binary side by side. Then it prunes the module files no stored
+// version needs any more, when one is due (domains_prune.go).
 func (p *precompiler) scan(ctx context.Context) error {
 	rows, err := p.db.StoredDomains(ctx)
 	if err != nil {
 		return err
 	}
+	type todo struct {
+		domain  string
+		version int
+		sha     string
+	}
+	var todos []todo
+	stored := map[string]bool{}
 	for _, row := range rows {
 		vs, err := p.db.PluginVersions(ctx, row.ID)
 		if err != nil {
@@ -171,35 +189,55 @@ func (p *precompiler) scan(ctx context.Context) error {
 		}
 		for _, v := range vs {
 			sha := strings.ToLower(v.SHA256)
-			if p.seen[sha] || v.Active {
-				continue
+			stored[sha] = true
+			if !p.seen[sha] && !v.Active {
+				todos = append(todos, todo{row.ID, v.Version, sha})
 			}
-			if ctx.Err() != nil {
-				return nil
-			}
-			if err := p.compile(ctx, row.ID, v.Version, sha); err != nil {
-				if ctx.Err() != nil {
-					return nil // stopping: not this version's fault
-				}
-				// Judged on write, so this is this node's trouble; the
-				// activation's build will try (and say) again.
-				p.log.Warn("stored plugin version not compiled ahead of activation",
-					slog.String("domain", row.ID), slog.Int("version", v.Version), slog.Any("error", err))
-			}
-			p.seen[sha] = true
 		}
 	}
+	deleted := p.noteStored(stored)
+	for _, td := range todos {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if p.seen[td.sha] {
+			continue // two versions of one binary
+		}
+		if err := p.compile(ctx, td.domain, td.version, td.sha); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopping: not this version's fault
+			}
+			// Judged on write, so this is this node's trouble; the
+			// activation's build will try (and say) again.
+			p.log.Warn("stored plugin version not compiled ahead of activation",
+				slog.String("domain", td.domain), slog.Int("version", td.version), slog.Any("error", err))
+		}
+		p.seen[td.sha] = true
+	}
+	if p.pruneDue(deleted) {
+		p.prune(ctx, stored)
+	}
+	return nil
+}
+
+// ensureHost makes the precompiler's plugin host on the node's cache
+// directory, if it has none yet.
+func (p *precompiler) ensureHost(ctx context.Context) error {
+	if p.host != nil {
+		return nil
+	}
+	h, err := wasmscript.NewHost(ctx, wasmscript.HostOptions{CacheDir: p.cacheDir, Logger: p.log})
+	if err != nil {
+		return err
+	}
+	p.host = h
 	return nil
 }
 
 // compile compiles one version into the cache unless it is there.
 func (p *precompiler) compile(ctx context.Context, domain string, version int, sha string) error {
-	if p.host == nil {
-		h, err := wasmscript.NewHost(ctx, wasmscript.HostOptions{CacheDir: p.cacheDir, Logger: p.log})
-		if err != nil {
-			return err
-		}
-		p.host = h
+	if err := p.ensureHost(ctx); err != nil {
+		return err
 	}
 	if p.host.Compiled(sha) {
 		return nil
