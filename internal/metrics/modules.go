@@ -52,6 +52,11 @@ func Histogram(reg hook.MetricsRegistry, name, help string, buckets []float64, l
 	return register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels))
 }
 
+// Gauge is Counter for a gauge vector.
+func Gauge(reg hook.MetricsRegistry, name, help string, labels ...string) (*prometheus.GaugeVec, error) {
+	return register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels))
+}
+
 func register[C prometheus.Collector](reg hook.MetricsRegistry, c C) (C, error) {
 	if reg == nil {
 		return c, nil
