@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookrt/hookd/hook"
@@ -88,12 +89,18 @@ type queued struct {
 	// deadline is the last moment a slot may take it: its lease then still
 	// covers a whole direct attempt (safetyDelay).
 	deadline time.Time
+	// why it left the queue for River (toRiverAged, …): the reason label
+	// of hookd_burst_queue_to_river_total.
+	why string
 }
 
-// fifo is one target's queued deliveries, oldest first.
+// fifo is one target's queued deliveries, oldest first, and its series
+// of hookd_burst_queue_deliveries (metrics.go), which moves with len
+// under memQueue.mu.
 type fifo struct {
-	items []queued
-	head  int
+	items   []queued
+	head    int
+	waiting prometheus.Gauge
 }
 
 func (f *fifo) len() int { return len(f.items) - f.head }
@@ -175,6 +182,9 @@ func (q *memQueue) push(e *Engine, items []queued) []queued {
 	defer q.mu.Unlock()
 	if q.closed {
 		q.places.Add(int64(-len(items)))
+		for i := range items {
+			items[i].why = toRiverStop
+		}
 		return items
 	}
 	for _, it := range items {
@@ -185,14 +195,30 @@ func (q *memQueue) push(e *Engine, items []queued) []queued {
 		}
 		f := q.byT[it.t]
 		if f == nil {
-			f = &fifo{}
+			labels := e.metrics.labels(it.t.Name)
+			f = &fifo{waiting: e.metrics.burstWaiting.WithLabelValues(labels...)}
 			q.byT[it.t] = f
 			q.ring = append(q.ring, it.t)
 		}
 		f.items = append(f.items, it)
+		f.waiting.Inc()
 		q.n++
 	}
+	countQueued(e.metrics, items)
 	return nil
+}
+
+// countQueued adds items to hookd_burst_queued_total, one series lookup
+// per run of items to the same target (an EmitMany to one target is one).
+func countQueued(m *engineMetrics, items []queued) {
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && items[j].t == items[i].t {
+			j++
+		}
+		m.burstQueued.WithLabelValues(m.labels(items[i].t.Name)...).Add(float64(j - i))
+		i = j
+	}
 }
 
 // take removes the next delivery a slot may attempt now, reserving its
@@ -208,7 +234,7 @@ func (q *memQueue) take(now time.Time) (queued, bool) {
 		t := q.ring[q.next]
 		f := q.byT[t]
 		for f.len() > 0 && now.After(f.items[f.head].deadline) {
-			q.drop(f.pop(), true)
+			q.drop(f, f.pop(), toRiverAged)
 		}
 		if f.len() == 0 {
 			delete(q.byT, t)
@@ -224,26 +250,29 @@ func (q *memQueue) take(now time.Time) (queued, bool) {
 		if !t.use() { // t left the target set: a job finds its successor
 			t.inflight.Add(-1)
 			for f.len() > 0 {
-				q.drop(f.pop(), true)
+				q.drop(f, f.pop(), toRiverReplaced)
 			}
 			continue
 		}
 		it := f.pop()
 		q.next++
-		q.drop(it, false)
+		q.drop(f, it, "")
 		return it, true
 	}
 	return queued{}, false
 }
 
-// drop accounts for it leaving the queue; expire moves it to expired.
-func (q *memQueue) drop(it queued, expire bool) {
+// drop accounts for it leaving f; a why (toRiverAged, …) moves it to
+// expired, for River, an empty one means a slot took it or close returns it.
+func (q *memQueue) drop(f *fifo, it queued, why string) {
 	q.n--
 	if it.wk != nil {
 		q.inMem--
 	}
 	q.places.Add(-1)
-	if expire {
+	f.waiting.Dec()
+	if why != "" {
+		it.why = why
 		q.expired = append(q.expired, it)
 		select {
 		case q.wake <- struct{}{}:
@@ -259,7 +288,7 @@ func (q *memQueue) expire(now time.Time) []queued {
 		keep := f.items[:f.head]
 		for _, it := range f.items[f.head:] {
 			if now.After(it.deadline) {
-				q.drop(it, true)
+				q.drop(f, it, toRiverAged)
 			} else {
 				keep = append(keep, it)
 			}
@@ -327,7 +356,8 @@ func (q *memQueue) close() []queued {
 		f := q.byT[t]
 		for f.len() > 0 {
 			it := f.pop()
-			q.drop(it, false)
+			q.drop(f, it, "")
+			it.why = toRiverStop
 			left = append(left, it)
 		}
 	}
@@ -401,6 +431,7 @@ func (e *Engine) unqueue(ctx context.Context, it queued) directItem {
 	case time.Now().After(it.deadline):
 		// The read took so long that the lease may no longer cover a
 		// whole attempt: River's job instead.
+		it.why = toRiverAged
 		e.queueToRiver(ctx, []queued{it})
 	default:
 		di.wk = wk
@@ -409,8 +440,9 @@ func (e *Engine) unqueue(ctx context.Context, it queued) directItem {
 }
 
 // queueToRiver gives each of items a River job due now, ending its lease
-// in the same write (the record group commit). If that fails, the leases
-// run out and the sweep gives the jobs.
+// in the same write (the record group commit), and counts those it gave
+// in hookd_burst_queue_to_river_total by their why. If that fails, the
+// leases run out and the sweep gives the jobs (counted by neither).
 func (e *Engine) queueToRiver(ctx context.Context, items []queued) {
 	if len(items) == 0 {
 		return
@@ -422,13 +454,19 @@ func (e *Engine) queueToRiver(ctx context.Context, items []queued) {
 	}
 	n := 0
 	for i, err := range e.settles.submit(ctx, ss...) {
-		if err != nil {
-			n++
-			if n == 1 {
-				e.log.WarnContext(ctx, "queued deliveries could not be handed to River; jobs will take them over when their leases run out",
-					slog.Int64("delivery", items[i].id), slog.Int("deliveries", len(items)),
-					slog.Duration("within", e.safetyDelay()+queueAge+rescueInterval), slog.Any("error", err))
+		if err == nil {
+			why := items[i].why
+			if why == "" {
+				why = toRiverStop
 			}
+			e.metrics.burstToRiver.WithLabelValues(append(e.metrics.labels(items[i].t.Name), why)...).Inc()
+			continue
+		}
+		n++
+		if n == 1 {
+			e.log.WarnContext(ctx, "queued deliveries could not be handed to River; jobs will take them over when their leases run out",
+				slog.Int64("delivery", items[i].id), slog.Int("deliveries", len(items)),
+				slog.Duration("within", e.safetyDelay()+queueAge+rescueInterval), slog.Any("error", err))
 		}
 	}
 }

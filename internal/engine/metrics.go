@@ -10,7 +10,8 @@ import (
 // engineMetrics are what the engine itself counts about the delivery
 // settings it applies (issue 18): the rate limiter's refusals and the time
 // deliveries wait for it, and the time ordered deliveries wait behind
-// their key's earlier ones. Labelled by target kind (metrics.TargetKind),
+// their key's earlier ones; and about its burst queue (issue 19): what
+// waits there, and what left it for River. Labelled by target kind (metrics.TargetKind),
 // and by target too with [metrics] per_target.
 type engineMetrics struct {
 	perTarget bool
@@ -22,7 +23,27 @@ type engineMetrics struct {
 	// orderWait is how long an ordered delivery waited, from its commit
 	// to its first attempt, behind the earlier deliveries of its key.
 	orderWait *prometheus.HistogramVec
+	// burstWaiting is how many deliveries wait on the burst queue
+	// (memqueue.go) for a slot: committed and leased, in this node's
+	// memory only, so the store's gauges (hookd_deliveries pending) count
+	// them but River's (hookd_queue_jobs) do not.
+	burstWaiting *prometheus.GaugeVec
+	// burstQueued counts deliveries that found no free slot and waited on
+	// the burst queue: the rate against which burstToRiver is read.
+	burstQueued *prometheus.CounterVec
+	// burstToRiver counts queued deliveries that left the queue for a
+	// River job instead of a slot, by reason: aged (waited queueAge: the
+	// slots drain slower than the burst came), stop (still queued when the
+	// engine stopped), target_replaced (their target left the set).
+	burstToRiver *prometheus.CounterVec
 }
+
+// The reasons of hookd_burst_queue_to_river_total.
+const (
+	toRiverAged     = "aged"
+	toRiverStop     = "stop"
+	toRiverReplaced = "target_replaced"
+)
 
 // newEngineMetrics registers the engine's collectors in reg (nil: nobody
 // gathers them).
@@ -46,7 +67,25 @@ func newEngineMetrics(reg hook.MetricsRegistry) (*engineMetrics, error) {
 		"How long an ordered delivery waited, from its commit to its first attempt, behind the earlier deliveries of its key.", metrics.LatencyBuckets, labels...); err != nil {
 		return nil, err
 	}
+	if m.burstWaiting, err = metrics.Gauge(reg, "hookd_burst_queue_deliveries",
+		"Deliveries waiting in this node's memory (the burst queue) for a free delivery slot; committed and leased, not River jobs.", labels...); err != nil {
+		return nil, err
+	}
+	if m.burstQueued, err = metrics.Counter(reg, "hookd_burst_queued_total",
+		"Deliveries that found no free delivery slot and waited on the burst queue.", labels...); err != nil {
+		return nil, err
+	}
+	if m.burstToRiver, err = metrics.Counter(reg, "hookd_burst_queue_to_river_total",
+		"Deliveries that left the burst queue for a River job due now instead of a slot: aged (waited the queue's age bound), stop (queued when the engine stopped), target_replaced.",
+		with(labels, "reason")...); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// with returns a new slice of labels followed by more.
+func with(labels []string, more ...string) []string {
+	return append(append([]string(nil), labels...), more...)
 }
 
 // labels returns the label values of target.
