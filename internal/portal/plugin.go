@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -175,25 +177,49 @@ type dryRunData struct {
 	// Candidate names what ran: an uploaded file or a stored version.
 	Candidate string
 	Results   []hook.DryRunResult
-	Error     string
+	// Signups are the candidate's decisions on the form's sign-ups;
+	// AskedSignups is whether the form gave any.
+	Signups      []hook.DryRunSignupResult
+	AskedSignups bool
+	Error        string
+}
+
+// signupDryRunner is a backend whose dry runs answer sign-ups too (the
+// runtime's DryRunPlugin; ops.OwnerBackend has only TestPlugin).
+type signupDryRunner interface {
+	DryRunPlugin(ctx context.Context, who hook.Principal, domain string, req hook.DryRunRequest) (hook.DryRunReport, error)
+}
+
+// dryRun runs req with the backend: its DryRunPlugin when it has one,
+// else its TestPlugin, which cannot take sign-ups.
+func (s *server) dryRun(ctx context.Context, who hook.Principal, req hook.DryRunRequest) (hook.DryRunReport, error) {
+	if dr, ok := s.b.(signupDryRunner); ok {
+		return dr.DryRunPlugin(ctx, who, who.Domain, req)
+	}
+	if len(req.Signups) > 0 {
+		return hook.DryRunReport{}, errors.New("portal: the backend cannot dry-run sign-ups (it has no DryRunPlugin)")
+	}
+	res, err := s.b.TestPlugin(ctx, who, who.Domain, req)
+	return hook.DryRunReport{Results: res}, err
 }
 
 // handleDryRun runs a candidate (an uploaded module, not stored; or a
 // stored version) on events given in the form or the domain's last
-// recorded ones, and shows what it would have done with each. Nothing is
-// delivered or stored, so the answer is a page, not a redirect.
+// recorded ones, and on the form's sign-ups, and shows what it would have
+// done with each. Nothing is delivered or stored, so the answer is a
+// page, not a redirect.
 func (s *server) handleDryRun(w http.ResponseWriter, r *http.Request, se *webui.Session) {
 	req, candidate, err := s.dryRunRequest(r)
-	var results []hook.DryRunResult
+	var rep hook.DryRunReport
 	if err == nil {
-		results, err = s.b.TestPlugin(r.Context(), se.Who, se.Who.Domain, req)
+		rep, err = s.dryRun(r.Context(), se.Who, req)
 	}
-	d := dryRunData{Candidate: candidate, Results: results}
+	d := dryRunData{Candidate: candidate, Results: rep.Results, Signups: rep.Signups, AskedSignups: len(req.Signups) > 0}
 	status := http.StatusOK
 	switch {
 	case err == nil:
 		s.log.InfoContext(r.Context(), "portal: dry run", "who", se.Who.String(), "candidate", candidate,
-			"events", len(results), "remote", r.RemoteAddr)
+			"events", len(rep.Results), "signups", len(rep.Signups), "remote", r.RemoteAddr)
 	case errors.Is(err, hook.ErrInvalid), errors.Is(err, hook.ErrConflict):
 		d.Error, status = webui.Message(err), http.StatusBadRequest
 	default:
@@ -207,8 +233,10 @@ func (s *server) handleDryRun(w http.ResponseWriter, r *http.Request, se *webui.
 
 // dryRunRequest reads the dry run form: module (a file) or version (a
 // stored one), settings (JSON), events (a JSON array of objects of
-// fields) or last (how many recorded events), stubs (a JSON array of
-// hook.HTTPStub) and live_http.
+// fields) or last (how many recorded events; 10 when the form gives
+// neither events nor sign-ups), signups (a JSON array of
+// hook.DryRunSignup), stubs (a JSON array of hook.HTTPStub) and
+// live_http.
 func (s *server) dryRunRequest(r *http.Request) (hook.DryRunRequest, string, error) {
 	var req hook.DryRunRequest
 	module, err := formFile(r, "module", s.maxUpload-uploadOverhead)
@@ -237,8 +265,21 @@ func (s *server) dryRunRequest(r *http.Request) (hook.DryRunRequest, string, err
 			return req, "", hook.Invalid(`events: must be a JSON array of objects of fields, like [{"MODULE":"ISL_LIGHT","EVENT":"NEWSESSION"}]: %v`, err)
 		}
 	}
+	if raw, err := jsonField(r, "signups", maxEvents); err != nil {
+		return req, "", err
+	} else if raw != nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req.Signups); err != nil {
+			return req, "", hook.Invalid(`signups: must be a JSON array of sign-ups, like [{"username":"ann","email":"ann@example.com","fullname":"Ann","language":"en"}]: %v`,
+				strings.TrimPrefix(err.Error(), "json: "))
+		}
+	}
 	if len(req.Events) == 0 {
-		n := 10
+		n := 0
+		if len(req.Signups) == 0 {
+			n = 10
+		}
 		if v := strings.TrimSpace(r.PostFormValue("last")); v != "" {
 			var err error
 			if n, err = strconv.Atoi(v); err != nil || n < 1 || n > maxLast {
