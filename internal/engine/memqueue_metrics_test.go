@@ -192,3 +192,46 @@ func TestBurstQueueStopCounted(t *testing.T) {
 	}
 	reg.lint(t)
 }
+
+// TestBurstQueueReplacedCounted: deliveries queued for a target that is
+// replaced meanwhile (SetTargets) are handed to River when a slot next
+// looks at them, counted as reason="target_replaced", and delivered once
+// each by the successor.
+func TestBurstQueueReplacedCounted(t *testing.T) {
+	reg := newTestRegistry()
+	c := newCalls()
+	obs := hooktest.NewObservations()
+	e := openQueued(t, storetest.SQLite(t), reg, obs, hook.Target{Name: "a", Handler: c})
+	emitBurst(t, e, 2, map[string]string{"BLOCK": "1"})
+	for range 2 {
+		<-c.held
+	}
+	ids := emitBurst(t, e, 5, nil)
+	waitCond(t, "5 deliveries on the queue", func() bool {
+		return reg.value("hookd_burst_queue_deliveries", "target_kind=a") == 5
+	})
+	next := newCalls()
+	replaced := make(chan error, 1)
+	go func() { replaced <- e.SetTargets(context.Background(), []hook.Target{{Name: "a", Handler: next}}, nil) }()
+	// SetTargets retires the old target right after the swap, and then
+	// waits for its two held attempts: the swap seen, the slots may end.
+	waitCond(t, "the successor of a in the set", func() bool {
+		h, _ := e.Handler("a")
+		return h == hook.Handler(next)
+	})
+	close(c.block)
+	if err := <-replaced; err != nil {
+		t.Fatal(err)
+	}
+	waitCond(t, "hookd_burst_queue_to_river_total{reason=target_replaced} = 5", func() bool {
+		return reg.value("hookd_burst_queue_to_river_total", "target_kind=a", "reason=target_replaced") == 5
+	})
+	obs.Wait(t, "every delivery delivered", func(o []hook.Observation) bool {
+		return hooktest.Count(o, hook.StateDelivered, "a") >= 7
+	})
+	next.once(t, ids)
+	if v := reg.value("hookd_burst_queue_deliveries", "target_kind=a"); v != 0 {
+		t.Errorf("hookd_burst_queue_deliveries{target_kind=a} = %v; want 0", v)
+	}
+	reg.lint(t)
+}
