@@ -23,6 +23,8 @@ const pluginUsage = `usage:
                            load a plugin as serve does (ABI, limits, init, grants); exit 1 with why not
   hookd plugin run FILE.wasm -event EVENT.json [-config FILE] [-domain ID]
                            run one event through a plugin; print reply, logs, host calls, time
+  hookd plugin run FILE.wasm -signup SIGNUP.json [-config FILE] [-domain ID]
+                           ask its on_signup about one sign-up; print the decision, logs, host calls
 
 a domain's stored plugins, on a running hookd (-addr, -token-file or $HOOKD_TOKEN: the
 operator's token or the domain's own):
@@ -32,7 +34,9 @@ operator's token or the domain's own):
   hookd plugin activate -domain ID N    run version N on every node (a rollback: an older one)
   hookd plugin rm -domain ID N          delete a version that is not active
   hookd plugin test -domain ID [-module FILE.wasm | -version N] [-events FILE.json | -last N]
-                           dry run on the server: what each event would become; nothing delivered
+                    [-signups FILE.json]
+                           dry run on the server: what each event would become, what each sign-up
+                           its on_signup would decide; nothing delivered, nothing stored
 
 Run "hookd plugin <subcommand> -h" for the flags.
 `
@@ -63,9 +67,10 @@ func pluginCmd(ctx context.Context, sub string, args []string, stdout io.Writer)
 	f := newFlags("plugin " + sub)
 	cfgFile := f.String("config", "", "a hookd config.toml `FILE`; the plugin's [[domain]] settings (limits, config, keys, http_allow) apply")
 	domainID := f.String("domain", "", "the [[domain]] `ID` to take settings from (default: the one whose script is FILE)")
-	eventFile := new(string)
+	eventFile, signupFile := new(string), new(string)
 	if sub == "run" {
-		eventFile = f.String("event", "", "`EVENT.json`: a JSON object of the event's fields (required)")
+		eventFile = f.String("event", "", "`EVENT.json`: a JSON object of the event's fields (this or -signup is required)")
+		signupFile = f.String("signup", "", "`SIGNUP.json`: a sign-up to ask the plugin's on_signup about, {\"username\", \"email\", \"fullname\", \"language\", \"domain\"}")
 	}
 	pos, err := f.parse(args)
 	if err != nil {
@@ -75,11 +80,19 @@ func pluginCmd(ctx context.Context, sub string, args []string, stdout io.Writer)
 		return err
 	}
 	path := pos[0]
-	if sub == "run" && *eventFile == "" {
-		return f.usageErr(errors.New("plugin run: -event EVENT.json is required"))
+	if sub == "run" && (*eventFile == "") == (*signupFile == "") {
+		return f.usageErr(errors.New("plugin run: give -event EVENT.json or -signup SIGNUP.json (one of them)"))
 	}
 	var ev *hook.Event
-	if sub == "run" {
+	var signup []hook.DryRunSignup
+	if *signupFile != "" {
+		if signup, err = readSignups(*signupFile, f); err != nil {
+			return err
+		}
+		if len(signup) != 1 {
+			return f.usageErr(fmt.Errorf("-signup %s: want one sign-up, got %d (hookd plugin test -signups takes many)", *signupFile, len(signup)))
+		}
+	} else if sub == "run" {
 		var err error
 		if ev, err = readEvent(*eventFile); err != nil {
 			return err
@@ -97,6 +110,9 @@ func pluginCmd(ctx context.Context, sub string, args []string, stdout io.Writer)
 		return err
 	}
 	defer host.Close()
+	if signup != nil {
+		return runSignup(ctx, stdout, host, spec, signup[0])
+	}
 	start := time.Now()
 	sc, err := host.Load(ctx, spec)
 	if err != nil {
@@ -143,6 +159,26 @@ func printRun(ctx context.Context, stdout io.Writer, sc *wasmscript.Script, ev *
 	fmt.Fprintf(stdout, "reply:    %s\n", reply)
 	if out.Status != hostapi.StatusHandled {
 		return fmt.Errorf("plugin answered status %d", out.Status)
+	}
+	return nil
+}
+
+// runSignup asks the plugin's on_signup about su, as a dry run does (a
+// plugin of its own, one instance, state in memory; its HTTP calls made
+// where its allow-list permits, as plugin run makes an event's), and
+// prints the decision. Exit 1 when it could not decide.
+func runSignup(ctx context.Context, stdout io.Writer, host *wasmscript.Host, spec wasmscript.Spec, su hook.DryRunSignup) error {
+	if su.Domain == "" {
+		su.Domain = spec.Domain
+	}
+	rep, err := host.DryRunReport(ctx, spec, wasmscript.DryRunInput{Signups: []hook.DryRunSignup{su}, Live: true})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "plugin:   %s\n", spec.Path)
+	printSignups(stdout, rep.Signups)
+	if len(rep.Signups) == 1 && rep.Signups[0].Decision == hook.DryRunError {
+		return errors.New("plugin run: the plugin could not decide the sign-up (the daemon would refuse it as unavailable)")
 	}
 	return nil
 }
