@@ -184,3 +184,19 @@ func TestBuildPrivateDirRule(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkViewEnv is the cost of a view that reads the v1a key (each
+// TargetStatus builds one per target): one small file read through the
+// private directory's rule, a PEM parse and the public key.
+func BenchmarkViewEnv(b *testing.B) {
+	p := &private{t: b, dir: b.TempDir()}
+	_, pemBytes := deliverytest.KeyPEM(b)
+	p.write("swh.pem", pemBytes, 0o600)
+	s := &hook.DeliverySettings{Signing: "standard-webhooks", SigningKey: "swh.pem"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if v := delivery.ViewEnv(s, p.env()); v.PublicKey == "" {
+			b.Fatal(v)
+		}
+	}
+}
