@@ -195,8 +195,7 @@ func (q *memQueue) push(e *Engine, items []queued) []queued {
 		}
 		f := q.byT[it.t]
 		if f == nil {
-			labels := e.metrics.labels(it.t.Name)
-			f = &fifo{waiting: e.metrics.burstWaiting.WithLabelValues(labels...)}
+			f = &fifo{waiting: e.metrics.burstSeries(it.t.Name)}
 			q.byT[it.t] = f
 			q.ring = append(q.ring, it.t)
 		}

@@ -88,6 +88,18 @@ func with(labels []string, more ...string) []string {
 	return append(append([]string(nil), labels...), more...)
 }
 
+// burstSeries returns target's series of hookd_burst_queue_deliveries,
+// and makes its series of hookd_burst_queue_to_river_total exist at 0 for
+// each reason, so that a dashboard shows the handovers' rate as 0 rather
+// than no data until the first one.
+func (m *engineMetrics) burstSeries(target string) prometheus.Gauge {
+	labels := m.labels(target)
+	for _, why := range []string{toRiverAged, toRiverStop, toRiverReplaced} {
+		m.burstToRiver.WithLabelValues(with(labels, why)...)
+	}
+	return m.burstWaiting.WithLabelValues(labels...)
+}
+
 // labels returns the label values of target.
 func (m *engineMetrics) labels(target string) []string {
 	if m.perTarget {
