@@ -80,8 +80,11 @@ func pluginCmd(ctx context.Context, sub string, args []string, stdout io.Writer)
 		return err
 	}
 	path := pos[0]
-	if sub == "run" && (*eventFile == "") == (*signupFile == "") {
-		return f.usageErr(errors.New("plugin run: give -event EVENT.json or -signup SIGNUP.json (one of them)"))
+	switch {
+	case sub == "run" && *eventFile == "" && *signupFile == "":
+		return f.usageErr(errors.New("plugin run: -event EVENT.json is required, or -signup SIGNUP.json"))
+	case *eventFile != "" && *signupFile != "":
+		return f.usageErr(errors.New("plugin run: -event and -signup: give one (an event, or a sign-up)"))
 	}
 	var ev *hook.Event
 	var signup []hook.DryRunSignup

@@ -53,7 +53,7 @@ allow = ["acme.example"]
 		{[]string{"-signup", ann, "-config", cfg}, 0, "signup:   ann <ann@acme.example> to acme\ndecision: allow\n"},
 		{[]string{"-signup", eve, "-config", cfg}, 0, "decision: refuse\nreason:   Sign-ups to this domain are open to addresses at acme.example only.\n"},
 		{[]string{"-signup", ann}, 1, "decision: error\n"},
-		{[]string{"-signup", ann, "-event", ann}, 2, "give -event EVENT.json or -signup SIGNUP.json"},
+		{[]string{"-signup", ann, "-event", ann}, 2, "-event and -signup: give one"},
 		{[]string{"-signup", write("pw.json", `{"username": "ann", "password": "x"}`)}, 2, `unknown field "password"`},
 	} {
 		var out, errb bytes.Buffer
