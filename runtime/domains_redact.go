@@ -268,7 +268,9 @@ func keepSettings(domain string, settings, base []byte) ([]byte, error) {
 		return settings, nil
 	}
 	var vs versionSettings
-	if err := json.Unmarshal(settings, &vs); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(settings))
+	dec.DisallowUnknownFields() // re-encoded, an unknown key would be dropped unseen
+	if err := dec.Decode(&vs); err != nil {
 		return settings, nil // the caller's strict decoding says what is wrong
 	}
 	var old reflect.Value

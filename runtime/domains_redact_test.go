@@ -253,6 +253,9 @@ func TestStoredPluginSecretsRedacted(t *testing.T) {
 	if same, err := hookrt.KeepSettings("p1", settings, nil); err != nil || string(same) != string(settings) {
 		t.Errorf("KeepSettings of settings without a marker: %s, %v; want them unchanged", same, err)
 	}
+	if same, err := hookrt.KeepSettings("p1", []byte(`{"confg": {"api_token": "<redacted>"}}`), vs[0].Settings); err != nil || !strings.Contains(string(same), "confg") {
+		t.Errorf("KeepSettings of settings with an unknown key: %s, %v; want them unchanged, for the strict decoding to refuse", same, err)
+	}
 	// Against the active version (0), or a named one.
 	for _, v := range []int{0, 1} {
 		kept, err := hookrt.KeepVersionSecrets(ctx, rt, "p1", v, shownVs[0].Settings)
