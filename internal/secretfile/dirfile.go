@@ -195,8 +195,8 @@ func statError(root *os.Root, dir, name, shown string, err error) error {
 		}
 		return refuse("%s that leads out of the private directory (to %s): put the file itself (or a link within the directory) there", at, to)
 	}
-	if pe, ok := errors.AsType[*fs.PathError](err); ok {
-		return fmt.Errorf("%s: cannot %s: %w", shown, pe.Op, pe.Err)
+	if pe, ok := errors.AsType[*fs.PathError](err); ok { // "statat k.pem: permission denied" names the file twice
+		err = pe.Err
 	}
 	return fmt.Errorf("%s: %w", shown, err)
 }
