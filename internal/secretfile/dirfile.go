@@ -184,12 +184,13 @@ func statError(root *os.Root, dir, name, shown string, err error) error {
 		if link != name {
 			at = shown + ": " + filepath.Join(dir, link) + " is a symlink"
 		}
-		to, err := root.Readlink(link)
-		if err != nil {
+		hops := linkChain(root, link)
+		if len(hops) == 0 {
 			return refuse("%s that leads out of the private directory: put the file itself (or a link within the directory) there", at)
 		}
-		if abs, err := filepath.Abs(dir); err == nil && filepath.IsAbs(to) {
-			if rel, err := filepath.Rel(abs, to); err == nil && filepath.IsLocal(rel) {
+		to, last := strings.Join(hops, " -> "), hops[len(hops)-1]
+		if abs, err := filepath.Abs(dir); err == nil && filepath.IsAbs(last) {
+			if rel, err := filepath.Rel(abs, last); err == nil && filepath.IsLocal(rel) {
 				return refuse("%s to an absolute path (%s): a link in the private directory must be relative (as Kubernetes makes them)", at, to)
 			}
 		}
@@ -219,4 +220,27 @@ func escapingLink(root *os.Root, name string) string {
 		}
 	}
 	return ""
+}
+
+// linkChain says where the link at name leads, for an error: its target,
+// then the targets of the links inside the directory it leads through
+// ([b ../x] for a -> b -> ../x), at most a few; nil when it cannot be read.
+func linkChain(root *os.Root, name string) []string {
+	var hops []string
+	for range 8 {
+		to, err := root.Readlink(name)
+		if err != nil {
+			break
+		}
+		hops = append(hops, to)
+		next := filepath.Join(filepath.Dir(name), to)
+		if filepath.IsAbs(to) || !filepath.IsLocal(next) {
+			break
+		}
+		if fi, err := root.Lstat(next); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			break
+		}
+		name = next
+	}
+	return hops
 }

@@ -62,6 +62,7 @@ func privateDir(t *testing.T) string {
 	link(filepath.Join(dir, "plain.txt"), "abs.txt")
 	link("/etc/hostname", "etc.txt")
 	link("gone.txt", "dangling.txt")
+	link("out.txt", "via.txt") // a link to a link that leads out
 	return dir
 }
 
@@ -88,6 +89,7 @@ func TestReadFile(t *testing.T) {
 		{"open.pem", secret, "ERR: " + in("open.pem") + " is readable by group or others (mode 0644); chmod 600 it"},
 		{"out.txt", secret, "ERR: " + in("out.txt") + " is a symlink that leads out of the private directory (to ../"},
 		{"outdir/leak.txt", secret, "ERR: " + in("outdir/leak.txt") + ": " + in("outdir") + " is a symlink that leads out of the private directory (to ../"},
+		{"via.txt", secret, "ERR: " + in("via.txt") + " is a symlink that leads out of the private directory (to out.txt -> ../"},
 		{"etc.txt", public, "ERR: " + in("etc.txt") + " is a symlink that leads out of the private directory (to /etc/hostname): put the file itself (or a link within the directory) there"},
 		{"abs.txt", secret, "ERR: " + in("abs.txt") + " is a symlink to an absolute path (" + in("plain.txt") + "): a link in the private directory must be relative (as Kubernetes makes them)"},
 		{"dangling.txt", secret, "ERR: " + in("dangling.txt") + " does not exist"},
