@@ -89,6 +89,21 @@ func TestDomainsPages(t *testing.T) {
 	if r := c.Get("/admin/domains/" + strings.Repeat("x", 256)); r.Status != http.StatusBadRequest {
 		t.Errorf("a 256-byte id: %d", r.Status)
 	}
+
+	// An id may hold any character but /, ? and #: its links are escaped
+	// paths that lead back to it, and it is shown as text.
+	const odd = `50% <i>off`
+	if _, err := e.rt.PutDomain(ctx, op, odd, []byte(`{"script":"http://127.0.0.1:9/odd"}`)); err != nil {
+		t.Fatal(err)
+	}
+	const oddPath = "/admin/domains/50%25%20%3Ci%3Eoff"
+	if r := c.Get("/admin/domains"); !strings.Contains(r.Body, `<a href="`+oddPath+`">50% &lt;i&gt;off</a>`) {
+		t.Errorf("the odd id's link:\n%s", r.Body)
+	}
+	if r := c.Get(oddPath); r.Status != http.StatusOK || !strings.Contains(r.Body, "<h1>Domain 50% &lt;i&gt;off</h1>") ||
+		!strings.Contains(r.Body, `action="`+oddPath+`/tokens"`) || !strings.Contains(r.Body, `data-source="store"`) {
+		t.Errorf("the odd id's page: %d\n%s", r.Status, r.Body)
+	}
 }
 
 // auditRE finds the audit trail's table on a domain's page.
