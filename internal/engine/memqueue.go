@@ -95,12 +95,14 @@ type queued struct {
 }
 
 // fifo is one target's queued deliveries, oldest first, and its series
-// of hookd_burst_queue_deliveries (metrics.go), which moves with len
-// under memQueue.mu.
+// of hookd_burst_queue_deliveries, which moves with len under
+// memQueue.mu, and of hookd_burst_queued_total (metrics.go): looked up
+// once per fifo, not per delivery.
 type fifo struct {
 	items   []queued
 	head    int
 	waiting prometheus.Gauge
+	queued  prometheus.Counter
 }
 
 func (f *fifo) len() int { return len(f.items) - f.head }
@@ -195,29 +197,17 @@ func (q *memQueue) push(e *Engine, items []queued) []queued {
 		}
 		f := q.byT[it.t]
 		if f == nil {
-			f = &fifo{waiting: e.metrics.burstSeries(it.t.Name)}
+			f = &fifo{}
+			f.waiting, f.queued = e.metrics.burstSeries(it.t.Name)
 			q.byT[it.t] = f
 			q.ring = append(q.ring, it.t)
 		}
 		f.items = append(f.items, it)
 		f.waiting.Inc()
+		f.queued.Inc()
 		q.n++
 	}
-	countQueued(e.metrics, items)
 	return nil
-}
-
-// countQueued adds items to hookd_burst_queued_total, one series lookup
-// per run of items to the same target (an EmitMany to one target is one).
-func countQueued(m *engineMetrics, items []queued) {
-	for i := 0; i < len(items); {
-		j := i + 1
-		for j < len(items) && items[j].t == items[i].t {
-			j++
-		}
-		m.burstQueued.WithLabelValues(m.labels(items[i].t.Name)...).Add(float64(j - i))
-		i = j
-	}
 }
 
 // take removes the next delivery a slot may attempt now, reserving its

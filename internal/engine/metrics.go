@@ -88,16 +88,17 @@ func with(labels []string, more ...string) []string {
 	return append(append([]string(nil), labels...), more...)
 }
 
-// burstSeries returns target's series of hookd_burst_queue_deliveries,
-// and makes its series of hookd_burst_queue_to_river_total exist at 0 for
-// each reason, so that a dashboard shows the handovers' rate as 0 rather
-// than no data until the first one.
-func (m *engineMetrics) burstSeries(target string) prometheus.Gauge {
+// burstSeries returns target's series of hookd_burst_queue_deliveries
+// and hookd_burst_queued_total, and makes its series of
+// hookd_burst_queue_to_river_total exist at 0 for each reason, so that a
+// dashboard shows the handovers' rate as 0 rather than no data until the
+// first one.
+func (m *engineMetrics) burstSeries(target string) (waiting prometheus.Gauge, queued prometheus.Counter) {
 	labels := m.labels(target)
 	for _, why := range []string{toRiverAged, toRiverStop, toRiverReplaced} {
 		m.burstToRiver.WithLabelValues(with(labels, why)...)
 	}
-	return m.burstWaiting.WithLabelValues(labels...)
+	return m.burstWaiting.WithLabelValues(labels...), m.burstQueued.WithLabelValues(labels...)
 }
 
 // labels returns the label values of target.
