@@ -34,3 +34,14 @@ func KeepVersionSecrets(ctx context.Context, rt *Runtime, domain string, version
 	}
 	return s.keepVersionSecrets(ctx, domain, version, settings)
 }
+
+// StoredVersionSettings returns the settings of domain's plugin version
+// as stored, secrets and all.
+func StoredVersionSettings(ctx context.Context, rt *Runtime, domain string, version int) ([]byte, error) {
+	s, err := rt.domainState()
+	if err != nil {
+		return nil, err
+	}
+	v, _, err := s.db.PluginVersion(ctx, domain, version)
+	return v.Settings, err
+}

@@ -244,7 +244,7 @@ func TestStoredPluginSecretsRedacted(t *testing.T) {
 	shownVs := hookrt.RedactVersions(vs)
 	all, _ = json.Marshal(shownVs)
 	noSecrets(t, "RedactVersions", all, verSecret)
-	kept, err := hookrt.KeepSettings("p1", shownVs[0].Settings, vs[0].Settings)
+	kept, err := hookrt.KeepSettings("p1", shownVs[0].Settings, settings)
 	if err != nil || !strings.Contains(string(kept), verSecret) || !strings.Contains(string(kept), "visible-value") {
 		t.Errorf("KeepSettings of the shown settings against the stored: %s, %v", kept, err)
 	}
@@ -253,7 +253,7 @@ func TestStoredPluginSecretsRedacted(t *testing.T) {
 	if same, err := hookrt.KeepSettings("p1", settings, nil); err != nil || string(same) != string(settings) {
 		t.Errorf("KeepSettings of settings without a marker: %s, %v; want them unchanged", same, err)
 	}
-	if same, err := hookrt.KeepSettings("p1", []byte(`{"confg": {"api_token": "<redacted>"}}`), vs[0].Settings); err != nil || !strings.Contains(string(same), "confg") {
+	if same, err := hookrt.KeepSettings("p1", []byte(`{"confg": {"api_token": "<redacted>"}}`), settings); err != nil || !strings.Contains(string(same), "confg") {
 		t.Errorf("KeepSettings of settings with an unknown key: %s, %v; want them unchanged, for the strict decoding to refuse", same, err)
 	}
 	// Against the active version (0), or a named one.
