@@ -77,6 +77,9 @@ type domainData struct {
 	Versions []hook.PluginVersion
 	Tokens   []hook.DomainToken
 	Audit    []hook.AuditEntry
+	// Summary is its target's deliveries by state and its plugin's calls
+	// on this node (nil when it has no target here).
+	Summary *hook.DomainSummary
 }
 
 // Stored reports whether the domain is stored (so it can be deleted here).
@@ -116,6 +119,16 @@ func (s *server) handleDomain(w http.ResponseWriter, r *http.Request, se *webui.
 	if d.Audit, err = s.domains.DomainAudit(ctx, who, id, domainAudit); err != nil && !errors.Is(err, hook.ErrNotFound) {
 		s.site.BackendError(w, r, err)
 		return
+	}
+	if d.Defined {
+		sum, err := s.domains.DomainSummary(ctx, who, id)
+		if err != nil && !errors.Is(err, hook.ErrNotFound) {
+			s.site.BackendError(w, r, err)
+			return
+		}
+		if err == nil {
+			d.Summary = &sum
+		}
 	}
 	v := s.site.NewView(r, se, "Domain "+id, "domains")
 	v.Data = d

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/admin"
+	"github.com/hookrt/hookd/internal/hooktest"
 	"github.com/hookrt/hookd/internal/portal"
 	"github.com/hookrt/hookd/internal/testsupport"
 	"github.com/hookrt/hookd/internal/testsupport/testruntime"
@@ -26,6 +27,7 @@ var _ admin.DomainBackend = (*hookrt.Runtime)(nil)
 type domainsEnv struct {
 	t   *testing.T
 	rt  *hookrt.Runtime
+	obs *hooktest.Observations
 	srv *httptest.Server
 	log *testsupport.LogBuffer
 }
@@ -38,7 +40,7 @@ func newDomainsEnv(t *testing.T) *domainsEnv {
 	t.Helper()
 	e := &domainsEnv{t: t, log: &testsupport.LogBuffer{}}
 	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.rt, _ = testruntime.Open(t, testruntime.DeadAtOnce+testruntime.PerDomainEvents+`allow_private = ["127.0.0.0/8"]
+	e.rt, e.obs = testruntime.Open(t, testruntime.DeadAtOnce+testruntime.PerDomainEvents+`allow_private = ["127.0.0.0/8"]
 [store]
 path = "hookd.db"
 [[domain]]

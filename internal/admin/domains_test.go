@@ -29,6 +29,20 @@ func TestDomainsPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One of alpha's events: its script does not answer, so its delivery
+	// is dead at once, and alpha's page counts it.
+	ev, err := e.rt.Emit(ctx, map[string]string{"MODULE": "ISL_LIGHT", "EVENT": "NEWSESSION", "DOMAIN_ID": "alpha", "SESSIONID": "s-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.obs.Wait(t, "alpha's dead letter", func(obs []hook.Observation) bool {
+		for _, ob := range obs {
+			if ob.EventID == ev && ob.Target == "http_events.domain.alpha" && ob.State == hook.StateDead {
+				return true
+			}
+		}
+		return false
+	})
 	c := e.client()
 	c.Login("/admin", testToken)
 
@@ -55,7 +69,8 @@ func TestDomainsPages(t *testing.T) {
 	}
 	for _, w := range []string{"<h1>Domain alpha</h1>", `data-source="store"`, "the store, shared by every node",
 		`<tr data-token="` + tok.ID + `">`, "<th scope=\"row\">ci &lt;b&gt;</th>", `action="/admin/domains/alpha/tokens/` + tok.ID + `/revoke"`,
-		`id="new-token"`, `<tr data-action="token.create">`, `id="delete"`, "No plugin version is stored."} {
+		`id="new-token"`, `<tr data-action="token.create">`, `id="delete"`, "No plugin version is stored.",
+		`<dt>Deliveries</dt><dd id="summary">dead 1</dd>`} {
 		if !strings.Contains(r.Body, w) {
 			t.Errorf("alpha's page lacks %q:\n%s", w, r.Body)
 		}
