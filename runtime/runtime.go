@@ -129,6 +129,8 @@ func (rt *Runtime) open(ctx context.Context, cfg *Config, o options, dsn string)
 		Metrics:   rt.metrics.Modules(),
 		// The targets view names the proxy a target uses by default.
 		DeliveryProxy: cfg.Delivery.Proxy,
+		// ... and shows the v1a public key of a target's signing_key.
+		PrivateDir: cfg.Storage.PrivateDir,
 	})
 	if err != nil {
 		return err // the engine's errors name the store they are about

@@ -39,6 +39,9 @@ type Options struct {
 	// delivery settings name none: the engine only shows it, in
 	// TargetStatus.Delivery (the targets' clients use it).
 	DeliveryProxy string
+	// PrivateDir is storage.private_dir: TargetStatus.Delivery shows the
+	// v1a public key of a target's signing_key, read from there.
+	PrivateDir string
 }
 
 // StoreOptions name the database.
@@ -123,8 +126,9 @@ type Engine struct {
 	closeErr  error
 
 	metrics *engineMetrics // what the delivery settings cost (metrics.go)
-	// deliveryProxy: see Options.DeliveryProxy.
+	// deliveryProxy, privateDir: see Options.DeliveryProxy, PrivateDir.
 	deliveryProxy string
+	privateDir    string
 
 	// node is this engine's id in hookd_node, nodes how many nodes beat
 	// lately (1 on SQLite); heart beats on PostgreSQL (nodes.go).
@@ -206,6 +210,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 		health:       newHealthProbe(),
 
 		deliveryProxy: o.DeliveryProxy,
+		privateDir:    o.PrivateDir,
 		node:          nodeID(o.ServerID),
 	}
 	e.nodes.Store(1)

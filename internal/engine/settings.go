@@ -38,7 +38,7 @@ func compileFilter(s *hook.DeliverySettings) (func(*hook.Event) bool, error) {
 // rate limit with this node's share when the nodes divide it; nil when t
 // sets nothing and there is no default proxy.
 func (e *Engine) deliveryView(t *target) *hook.DeliveryView {
-	v := delivery.View(t.Delivery, e.deliveryProxy)
+	v := delivery.ViewEnv(t.Delivery, delivery.Env{PrivateDir: e.privateDir, Proxy: e.deliveryProxy})
 	if v != nil && v.RateLimit != "" {
 		v.RateLimit += t.rate.shareNote()
 	}
