@@ -234,6 +234,16 @@ func (e *Engine) removeModule(sha string, now time.Time) (removed, entryRemoved 
 	if err1 != nil || err2 != nil || !os.SameFile(fi, cur) {
 		return false, false, nil // removed and made again meanwhile
 	}
+	if made {
+		// The entry was made only to be locked: it goes, whatever
+		// happens to the file (a process waiting to open it makes it
+		// again, as after any prune).
+		defer func() {
+			if rerr := os.RemoveAll(dir); err == nil {
+				err = rerr
+			}
+		}()
+	}
 	path := e.ModuleFile(sha)
 	// Under the lock, nobody touches the file; one who did since it was
 	// listed (a load, a push of the same bytes) keeps it.
@@ -250,7 +260,7 @@ func (e *Engine) removeModule(sha string, now time.Time) (removed, entryRemoved 
 		return false, false, err
 	}
 	if made {
-		return true, false, os.RemoveAll(dir)
+		return true, false, nil
 	}
 	if info, ok := readEntry(e.cacheDir, sha); ok && info.gone && now.Sub(info.used) >= UnusedAge {
 		return true, true, os.RemoveAll(dir)

@@ -167,6 +167,9 @@ func TestReserveHoldsOffPruner(t *testing.T) {
 	if err != nil || removed || !exists(path2) {
 		t.Fatalf("a module touched after it was listed: removed %v, %v", removed, err)
 	}
+	if exists(filepath.Join(dir, sha2)) {
+		t.Error("the entry made only to lock the module is left behind")
+	}
 }
 
 // TestPruneGoneSources: Prune removes an entry whose every source path is
