@@ -49,3 +49,39 @@ func BenchmarkDryRun(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDryRunSignups measures one dry run of the signup-guard example
+// (uploaded, compiled code cached) on 10 sign-ups, and reports the guest
+// time per sign-up: what an owner's sign-up test costs the node.
+func BenchmarkDryRunSignups(b *testing.B) {
+	h, err := wasmscript.NewHost(context.Background(), wasmscript.HostOptions{CacheDir: b.TempDir(), PrivateDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	spec := wasmscript.Spec{Domain: "acme", Module: readFixtureFile(b, plugintest.Build(b, signupGuard)),
+		Config: map[string]any{"allow": []any{"acme.example"}}, Settings: wasmscript.Settings{Timeout: testTimeout, State: true}}
+	in := wasmscript.DryRunInput{}
+	for i := range 10 {
+		email := "u@acme.example"
+		if i%2 == 1 {
+			email = "u@elsewhere.example"
+		}
+		in.Signups = append(in.Signups, hook.DryRunSignup{Username: "u", Domain: "acme", Email: email})
+	}
+	if _, err := h.DryRunReport(context.Background(), spec, in); err != nil { // compiles once
+		b.Fatal(err)
+	}
+	var guest, n int64
+	for b.Loop() {
+		rep, err := h.DryRunReport(context.Background(), spec, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, s := range rep.Signups {
+			guest += int64(s.Duration)
+			n++
+		}
+	}
+	b.ReportMetric(float64(guest)/float64(n), "guest-ns/signup")
+}
