@@ -283,7 +283,11 @@ func printSignups(w io.Writer, results []hook.DryRunSignupResult) {
 		if r.Decision == hook.DryRunNoExport {
 			continue
 		}
-		fmt.Fprintf(w, "time:     %s, memory %d KiB\n", r.Duration.Round(time.Microsecond), r.Memory>>10)
+		memory := "" // 0: not measured (a hookd whose sign-up calls are not measured)
+		if r.Memory > 0 {
+			memory = fmt.Sprintf(", memory %d KiB", r.Memory>>10)
+		}
+		fmt.Fprintf(w, "time:     %s%s\n", r.Duration.Round(time.Microsecond), memory)
 		for _, l := range r.Logs {
 			fmt.Fprintf(w, "log:      %s\n", clean(l, 500))
 		}
