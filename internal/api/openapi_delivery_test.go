@@ -51,7 +51,8 @@ func TestOpenAPIDeliveryView(t *testing.T) {
 		Name: "http_events.domain.42", State: hook.TargetEnabled, Breaker: "closed", Since: &since,
 		Delivery: &hook.DeliveryView{
 			Headers:   []string{"Authorization (from file domain42.token)", "X-Tenant"},
-			Signing:   "standard-webhooks: v1 with 2 secrets (rotation), v1a whpk_MCowBQYDK2VwAyEA",
+			Signing:   "standard-webhooks: v1 with 2 secrets (rotation), v1a with the Ed25519 key in swh.pem",
+			PublicKey: "whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
 			TLS:       "client certificate client.pem (CN=hookd), CA ca.pem",
 			Proxy:     "http://egress:3128 (from [delivery] proxy)",
 			Filter:    "events NEWSESSION, SESSION_END; DOMAIN_ID in [1 42]",
@@ -78,6 +79,14 @@ func TestOpenAPIDeliveryView(t *testing.T) {
 	}
 	if err := schema.VisitJSON(v, openapi3.EnableJSONSchema2020()); err == nil {
 		t.Errorf("an ordered_by that is a list validates")
+	}
+	// A public key that is no whpk_ key is refused (the pattern is read).
+	bad = strings.Replace(string(answer), `"public_key":"whpk_`, `"public_key":"MCow`, 1)
+	if err := json.Unmarshal([]byte(bad), &v); err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.VisitJSON(v, openapi3.EnableJSONSchema2020()); err == nil {
+		t.Errorf("a public_key without whpk_ validates")
 	}
 }
 
