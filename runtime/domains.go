@@ -191,6 +191,7 @@ func (rt *Runtime) DeleteDomain(ctx context.Context, who hook.Principal, id stri
 		return err
 	}
 	s.syncNow(ctx)
+	s.afterDelete() // its versions' module files and compiled code may go now (domains_prune.go)
 	if d, ok := any(rt.eng).(targetDiscarder); ok {
 		if _, err := d.DiscardTarget(ctx, httpevents.DomainTargetPrefix+id, "domain "+id+" deleted by "+who.String()); err != nil {
 			return fmt.Errorf("domain %q deleted, but its waiting deliveries were not all discarded (discard them with the deliveries routes): %w", id, err)

@@ -131,6 +131,9 @@ func (rt *Runtime) PushPlugin(ctx context.Context, who hook.Principal, domain st
 		return hook.PluginVersion{}, hook.Invalid("domain %q: plugin: %d bytes is more than the %d allowed ([domains] max_plugin_size)",
 			domain, len(module), s.limits.MaxPluginSize)
 	}
+	if settings, err = s.keepVersionSecrets(ctx, domain, 0, settings); err != nil {
+		return hook.PluginVersion{}, err
+	}
 	ps, err := decodePluginSettings(domain, settings)
 	if err != nil {
 		return hook.PluginVersion{}, err
@@ -171,7 +174,7 @@ func (rt *Runtime) PushPlugin(ctx context.Context, who hook.Principal, domain st
 	} else {
 		s.announceVersion(ctx) // the other nodes compile it now, not when it is activated
 	}
-	return v, nil
+	return redactVersion(v), nil
 }
 
 // PluginVersions lists domain's stored plugin versions, newest first (a
@@ -184,7 +187,8 @@ func (rt *Runtime) PluginVersions(ctx context.Context, who hook.Principal, domai
 	if !who.Sees(domain) {
 		return nil, notFound(domain)
 	}
-	return s.db.PluginVersions(ctx, domain)
+	vs, err := s.db.PluginVersions(ctx, domain)
+	return redactVersions(vs), err
 }
 
 // ActivatePlugin makes version the one domain runs, on every node:
@@ -227,7 +231,7 @@ func (rt *Runtime) ActivatePlugin(ctx context.Context, who hook.Principal, domai
 		return hook.PluginVersion{}, err
 	}
 	s.syncNow(ctx)
-	return v, nil
+	return redactVersion(v), nil
 }
 
 // DeletePluginVersion deletes a stored version domain does not run (the
@@ -243,7 +247,11 @@ func (rt *Runtime) DeletePluginVersion(ctx context.Context, who hook.Principal, 
 	if err := s.writable(domain); err != nil {
 		return err
 	}
-	return s.db.DeletePluginVersion(ctx, domain, version, who.String(), time.Now())
+	if err := s.db.DeletePluginVersion(ctx, domain, version, who.String(), time.Now()); err != nil {
+		return err
+	}
+	s.afterDelete() // its module file and compiled code may go now (domains_prune.go)
+	return nil
 }
 
 // DomainAudit returns domain's audit records, newest first.
@@ -255,7 +263,8 @@ func (rt *Runtime) DomainAudit(ctx context.Context, who hook.Principal, domain s
 	if !who.Sees(domain) {
 		return nil, notFound(domain)
 	}
-	return s.db.DomainAudit(ctx, domain, limit)
+	es, err := s.db.DomainAudit(ctx, domain, limit)
+	return redactAudit(es), err
 }
 
 // DomainSummary returns domain's deliveries by state and its plugin's
@@ -363,6 +372,11 @@ func (rt *Runtime) DryRunPlugin(ctx context.Context, who hook.Principal, domain 
 	}
 	d.Script = ""
 	settings := []byte(req.Settings)
+	if settings != nil {
+		if settings, err = s.keepVersionSecrets(ctx, domain, req.Version, settings); err != nil {
+			return rep, err
+		}
+	}
 	if settings != nil {
 		ps, err := decodePluginSettings(domain, settings)
 		if err != nil {

@@ -63,6 +63,11 @@ func TestSettingsSecretsRoundTrip(t *testing.T) {
 		t.Errorf("the settings form; want the header value and the signing secret as \"<redacted>\", and the note saying how to keep them:\n%s", shown)
 	}
 
+	for _, s := range []string{hdr, whsec} {
+		if strings.Contains(page.Body, s) {
+			t.Errorf("the settings page shows the secret %q (its audit table?)", s)
+		}
+	}
 	// Saved as shown, the rate limit edited: the secrets are kept.
 	var edit map[string]any
 	if err := json.Unmarshal([]byte(shown), &edit); err != nil {
