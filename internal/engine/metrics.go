@@ -11,8 +11,8 @@ import (
 // settings it applies (issue 18): the rate limiter's refusals and the time
 // deliveries wait for it, and the time ordered deliveries wait behind
 // their key's earlier ones; and about its burst queue (issue 19): what
-// waits there, and what left it for River. Labelled by target kind (metrics.TargetKind),
-// and by target too with [metrics] per_target.
+// waits there, and what left it for River. Labelled by target kind
+// (metrics.TargetKind), and by target too with [metrics] per_target.
 type engineMetrics struct {
 	perTarget bool
 	// rateLimited counts attempts the rate limiter did not let go at once
