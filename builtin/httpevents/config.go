@@ -36,7 +36,7 @@ var (
 // with the same keys, issue 17), so that both are judged by one
 // [Domains.Validate] and built by one [Events.BuildDomain].
 type Domain struct {
-	ID     string `toml:"id" json:"id"`
+	ID     string `toml:"id" json:"id,omitempty"`
 	Script string `toml:"script" json:"script,omitempty"`
 	// Strict, when set, overrides [http_events] per_domain_strict.
 	Strict *bool `toml:"strict" json:"strict,omitempty"`

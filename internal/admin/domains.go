@@ -11,20 +11,20 @@ import (
 	"time"
 
 	"github.com/hookrt/hookd/hook"
-	"github.com/hookrt/hookd/internal/api"
+	"github.com/hookrt/hookd/internal/ops"
 	"github.com/hookrt/hookd/internal/webui"
 )
 
 // DomainBackend is what the Domains pages show and change: domains as
-// data, their plugin versions, tokens and audit trail. It is the API's
-// [api.DomainBackend], so that the API and the admin page are two views
-// of the same runtime methods (which decide what the operator may do and
+// data, their plugin versions, tokens and audit trail. It is
+// [ops.DomainBackend], as for the API, so that the API and the admin page
+// are two views of the same runtime methods (which decide what the operator may do and
 // say why not); *hookrt.Runtime implements it. The page asks every method
 // as the operator.
 //
 // A [Backend] that does not implement it (a test's, an embedder's) gets
 // no Domains pages and no menu entry: [New] checks.
-type DomainBackend = api.DomainBackend
+type DomainBackend = ops.DomainBackend
 
 // Bounds of the Domains pages.
 const (

@@ -83,7 +83,7 @@ func TestDomainsPages(t *testing.T) {
 	// trail's detail is left out of this check until the runtime's
 	// DomainAudit redacts too: see /work/notes/C.md.)
 	for _, p := range []string{"/admin/domains", "/admin/domains/alpha"} {
-		body := auditRE.ReplaceAllString(c.Get(p).Body, "")
+		body := c.Get(p).Body
 		if strings.Contains(body, alphaSecret) {
 			t.Errorf("%s shows alpha's delivery header value:\n%s", p, body)
 		}
@@ -121,8 +121,6 @@ func TestDomainsPages(t *testing.T) {
 	}
 }
 
-// auditRE finds the audit trail's table on a domain's page.
-var auditRE = regexp.MustCompile(`(?s)<table class="list" id="audit">.*?</table>`)
 
 // jsonEqual reports whether two JSON texts hold the same value.
 func jsonEqual(t *testing.T, a, b string) bool {

@@ -101,11 +101,11 @@ func (f *domainFake) DeletePluginVersion(_ context.Context, _ hook.Principal, _ 
 	return nil
 }
 
-func (f *domainFake) TestPlugin(_ context.Context, _ hook.Principal, _ string, req hook.DryRunRequest) ([]hook.DryRunResult, error) {
+func (f *domainFake) DryRunPlugin(_ context.Context, _ hook.Principal, _ string, req hook.DryRunRequest) (hook.DryRunReport, error) {
 	f.dmu.Lock()
 	defer f.dmu.Unlock()
 	f.dryRun = req
-	return []hook.DryRunResult{{EventID: "ev-1", Verdict: "acknowledged"}}, nil
+	return hook.DryRunReport{Results: []hook.DryRunResult{{EventID: "ev-1", Verdict: "acknowledged"}}}, nil
 }
 
 func (f *domainFake) PluginLogs(context.Context, hook.Principal, string, int) ([]hook.PluginLogLine, error) {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -96,24 +95,10 @@ func (s *server) handleDeletePluginVersion(w http.ResponseWriter, r *http.Reques
 // given (what the candidate's hookd_v1_on_signup decided).
 func (s *server) handleTestPlugin(w http.ResponseWriter, r *http.Request) {
 	domainRoute[hook.DryRunRequest]{read: s.readDryRun, call: func(c domainCall, req hook.DryRunRequest) (any, error) {
-		if dr, ok := c.b.(signupDryRunner); ok {
-			rep, err := dr.DryRunPlugin(c.ctx, c.who, c.id, req)
-			rep.Results = orEmpty(rep.Results)
-			return rep, err
-		}
-		if len(req.Signups) > 0 {
-			return nil, errors.New("this server's backend cannot dry-run sign-ups (it has no DryRunPlugin)")
-		}
-		res, err := c.b.TestPlugin(c.ctx, c.who, c.id, req)
-		return listed("results", res, err)
+		rep, err := c.b.DryRunPlugin(c.ctx, c.who, c.id, req)
+		rep.Results = orEmpty(rep.Results)
+		return rep, err
 	}}.serve(s, w, r)
-}
-
-// signupDryRunner is a backend whose dry runs answer sign-ups too (the
-// runtime's DryRunPlugin; ops.OwnerBackend has only TestPlugin, for the
-// events).
-type signupDryRunner interface {
-	DryRunPlugin(ctx context.Context, who hook.Principal, domain string, req hook.DryRunRequest) (hook.DryRunReport, error)
 }
 
 // readDryRun reads a dry run's request: JSON, or multipart with the

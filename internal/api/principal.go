@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/internal/ops"
@@ -78,19 +77,11 @@ func (s *server) access(pattern string) (access, bool) {
 	return acc, ok
 }
 
-// DomainBackend is what the domain owners' routes serve: domains as data,
-// their tokens, plugins, logs and audit (the runtime implements it). Every
-// method is scoped by who: a domain who may not see is an error matching
-// hook.ErrNotFound, never a "forbidden". A Backend that does not
-// implement it has no domain tokens, and /v1/domains answers 404.
-type DomainBackend interface {
-	ops.OwnerBackend
-	Domains(ctx context.Context, who hook.Principal) ([]hook.DomainInfo, error)
-	DeleteDomain(ctx context.Context, who hook.Principal, id string) error
-	CreateDomainToken(ctx context.Context, who hook.Principal, domain, name string, ttl time.Duration) (hook.DomainToken, error)
-	DomainTokens(ctx context.Context, who hook.Principal, domain string) ([]hook.DomainToken, error)
-	RevokeDomainToken(ctx context.Context, who hook.Principal, domain, tokenID string) error
-}
+// DomainBackend is what the domain routes serve: [ops.DomainBackend],
+// the operations room's one list of them (the admin page's Domains pages
+// serve the same). A Backend that does not implement it has no domain
+// tokens, and /v1/domains answers 404.
+type DomainBackend = ops.DomainBackend
 
 // principalKey is the context key of the request's principal.
 type principalKey struct{}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"time"
 
 	"github.com/hookrt/hookd/hook"
 )
@@ -24,8 +25,25 @@ type OwnerBackend interface {
 	PluginVersions(ctx context.Context, who hook.Principal, domain string) ([]hook.PluginVersion, error)
 	ActivatePlugin(ctx context.Context, who hook.Principal, domain string, version int) (hook.PluginVersion, error)
 	DeletePluginVersion(ctx context.Context, who hook.Principal, domain string, version int) error
-	TestPlugin(ctx context.Context, who hook.Principal, domain string, req hook.DryRunRequest) ([]hook.DryRunResult, error)
+	// DryRunPlugin runs a candidate on req's events and sign-ups;
+	// nothing is delivered or stored.
+	DryRunPlugin(ctx context.Context, who hook.Principal, domain string, req hook.DryRunRequest) (hook.DryRunReport, error)
 	PluginLogs(ctx context.Context, who hook.Principal, domain string, limit int) ([]hook.PluginLogLine, error)
 	DomainAudit(ctx context.Context, who hook.Principal, domain string, limit int) ([]hook.AuditEntry, error)
 	DomainSummary(ctx context.Context, who hook.Principal, domain string) (hook.DomainSummary, error)
+}
+
+// DomainBackend is the operator's view of domains as data: what a domain
+// owner reaches ([OwnerBackend]) plus listing and deleting domains and
+// issuing and revoking their tokens. The API's domain routes and the
+// admin page's Domains pages are two views of it; the runtime implements
+// it, and its methods decide what who may do (an owner asking the
+// operator's methods gets an error matching [hook.ErrNotFound]).
+type DomainBackend interface {
+	OwnerBackend
+	Domains(ctx context.Context, who hook.Principal) ([]hook.DomainInfo, error)
+	DeleteDomain(ctx context.Context, who hook.Principal, id string) error
+	CreateDomainToken(ctx context.Context, who hook.Principal, domain, name string, ttl time.Duration) (hook.DomainToken, error)
+	DomainTokens(ctx context.Context, who hook.Principal, domain string) ([]hook.DomainToken, error)
+	RevokeDomainToken(ctx context.Context, who hook.Principal, domain, tokenID string) error
 }

@@ -33,8 +33,8 @@ func (nopBackend) ActivatePlugin(context.Context, hook.Principal, string, int) (
 func (nopBackend) DeletePluginVersion(context.Context, hook.Principal, string, int) error {
 	return hook.ErrNotFound
 }
-func (nopBackend) TestPlugin(context.Context, hook.Principal, string, hook.DryRunRequest) ([]hook.DryRunResult, error) {
-	return nil, hook.ErrNotFound
+func (nopBackend) DryRunPlugin(context.Context, hook.Principal, string, hook.DryRunRequest) (hook.DryRunReport, error) {
+	return hook.DryRunReport{}, hook.ErrNotFound
 }
 func (nopBackend) PluginLogs(context.Context, hook.Principal, string, int) ([]hook.PluginLogLine, error) {
 	return nil, hook.ErrNotFound

@@ -184,23 +184,9 @@ type dryRunData struct {
 	Error        string
 }
 
-// signupDryRunner is a backend whose dry runs answer sign-ups too (the
-// runtime's DryRunPlugin; ops.OwnerBackend has only TestPlugin).
-type signupDryRunner interface {
-	DryRunPlugin(ctx context.Context, who hook.Principal, domain string, req hook.DryRunRequest) (hook.DryRunReport, error)
-}
-
-// dryRun runs req with the backend: its DryRunPlugin when it has one,
-// else its TestPlugin, which cannot take sign-ups.
+// dryRun runs req on the owner's domain.
 func (s *server) dryRun(ctx context.Context, who hook.Principal, req hook.DryRunRequest) (hook.DryRunReport, error) {
-	if dr, ok := s.b.(signupDryRunner); ok {
-		return dr.DryRunPlugin(ctx, who, who.Domain, req)
-	}
-	if len(req.Signups) > 0 {
-		return hook.DryRunReport{}, errors.New("portal: the backend cannot dry-run sign-ups (it has no DryRunPlugin)")
-	}
-	res, err := s.b.TestPlugin(ctx, who, who.Domain, req)
-	return hook.DryRunReport{Results: res}, err
+	return s.b.DryRunPlugin(ctx, who, who.Domain, req)
 }
 
 // handleDryRun runs a candidate (an uploaded module, not stored; or a
