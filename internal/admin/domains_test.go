@@ -121,7 +121,6 @@ func TestDomainsPages(t *testing.T) {
 	}
 }
 
-
 // jsonEqual reports whether two JSON texts hold the same value.
 func jsonEqual(t *testing.T, a, b string) bool {
 	t.Helper()
