@@ -118,7 +118,7 @@ func (p *Plugin) invoke(ctx context.Context, ev *hook.Event, fn export, st *Call
 	defer v.release()
 	var out Outcome
 	if fn == exportSignup {
-		out, ran, err = v.runSignup(ctx, cctx, inst, ev, begin)
+		out, ran, err = v.runSignup(ctx, cctx, inst, ev, begin, st)
 	} else {
 		out, ran, err = v.run(ctx, cctx, inst, inst.entry, true, ev, begin, st)
 	}

@@ -147,9 +147,27 @@ func (p *Plugin) CallSignup(ctx context.Context, fields map[string]string) (Outc
 	return p.invoke(ctx, &hook.Event{Fields: fields}, exportSignup, nil)
 }
 
+// CallSignupMeasured is [Plugin.CallSignup], measuring the call too
+// (CallStats): what a dry run shows a domain owner about a candidate's
+// sign-up decisions. Measuring costs a little, so the live sign-up path
+// uses CallSignup. A plugin without the export abstains unmeasured (the
+// stats are zero: no instance ran).
+func (p *Plugin) CallSignupMeasured(ctx context.Context, fields map[string]string) (Outcome, CallStats, error) {
+	var st CallStats
+	v, err := p.callable(ctx, hook.EventSize(fields), "sign-up")
+	if err != nil {
+		return Outcome{}, st, err
+	}
+	if !v.hasSignup() {
+		return Outcome{Status: hostapi.SignupAbstain}, st, nil
+	}
+	out, err := p.invoke(ctx, &hook.Event{Fields: fields}, exportSignup, &st)
+	return out, st, err
+}
+
 // runSignup is [version.run] for hookd_v1_on_signup, once inst is known
-// to export it with the type () -> i32.
-func (v *version) runSignup(ctx, cctx context.Context, inst *instance, ev *hook.Event, begin time.Time) (Outcome, outcome, error) {
+// to export it with the type () -> i32; it fills st, when not nil.
+func (v *version) runSignup(ctx, cctx context.Context, inst *instance, ev *hook.Event, begin time.Time, st *CallStats) (Outcome, outcome, error) {
 	fn := inst.signupFunc()
 	if fn == nil { // taken from a version without it: cannot be, as the export is the compiled module's
 		v.pool <- inst
@@ -160,5 +178,5 @@ func (v *version) runSignup(ctx, cctx context.Context, inst *instance, ev *hook.
 		return Outcome{}, neutral, newError("plugin does not fit ABI "+hostapi.ModuleName+": "+SignupProblem(v.compiled),
 			ErrSignupType, ErrABI)
 	}
-	return v.run(ctx, cctx, inst, fn, false, ev, begin, nil)
+	return v.run(ctx, cctx, inst, fn, false, ev, begin, st)
 }
