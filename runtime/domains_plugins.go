@@ -305,12 +305,12 @@ func (rt *Runtime) DomainSummary(ctx context.Context, who hook.Principal, domain
 
 // errNoDryRun is TestPlugin's answer while the http_events module cannot
 // dry-run.
-var errNoDryRun = errors.New("plugin dry runs are not built into this hookd yet (httpevents has no DryRun)")
+var errNoDryRun = errors.New("plugin dry runs are not built into this hookd yet (httpevents has no DryRunReport)")
 
-// domainDryRunner runs a candidate plugin on events without delivering or
-// storing anything ((*httpevents.Events).DryRun).
+// domainDryRunner runs a candidate plugin on events and sign-ups without
+// delivering or storing anything ((*httpevents.Events).DryRunReport).
 type domainDryRunner interface {
-	DryRun(ctx context.Context, d httpevents.Domain, evs []*hook.Event, stubs []hook.HTTPStub, live bool) ([]hook.DryRunResult, error)
+	DryRunReport(ctx context.Context, d httpevents.Domain, in wasmscript.DryRunInput) (hook.DryRunReport, error)
 }
 
 // maxDryRunEvents bounds the events of one dry run.
@@ -418,18 +418,12 @@ func (rt *Runtime) DryRunPlugin(ctx context.Context, who hook.Principal, domain 
 	if err != nil {
 		return rep, err
 	}
-	// http_events' DryRun passes events only: the sign-ups travel to the
-	// plugin host in ctx (wasmscript.WithDryRunSignups).
-	sctx, decided := wasmscript.WithDryRunSignups(ctx, signups)
-	if rep.Results, err = dr.DryRun(sctx, d, evs, req.Stubs, req.LiveHTTP); err != nil {
+	rep, err = dr.DryRunReport(ctx, d, wasmscript.DryRunInput{Events: evs, Signups: signups, Stubs: req.Stubs, Live: req.LiveHTTP})
+	if err != nil {
 		return hook.DryRunReport{}, err
 	}
 	if rep.Results == nil {
 		rep.Results = []hook.DryRunResult{}
-	}
-	if rep.Signups = decided(); len(rep.Signups) != len(signups) {
-		return hook.DryRunReport{}, fmt.Errorf("dry run of domain %q: %d sign-ups given, %d run: the http_events module did not pass them to the plugin host",
-			domain, len(signups), len(rep.Signups))
 	}
 	return rep, nil
 }

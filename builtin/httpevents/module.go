@@ -342,24 +342,35 @@ func (e *Events) LogDomains() ([]string, uint64) {
 // version not active), on evs without delivering or storing anything,
 // judged with d's strictness as its deliveries would be
 // (wasmscript.Host.DryRun, which says what is answered and how). The
-// section must be provisioned with per_domain on.
+// section must be provisioned with per_domain on. It is
+// [Events.DryRunReport] on events only.
 func (e *Events) DryRun(ctx context.Context, d Domain, evs []*hook.Event, stubs []hook.HTTPStub, liveHTTP bool) ([]hook.DryRunResult, error) {
+	rep, err := e.DryRunReport(ctx, d, wasmscript.DryRunInput{Events: evs, Stubs: stubs, Live: liveHTTP})
+	return rep.Results, err
+}
+
+// DryRunReport is [Events.DryRun] on in's events and then its sign-ups,
+// each asked of the candidate's hookd_v1_on_signup with the state the
+// events left (wasmscript.Host.DryRunReport): what a domain owner's dry
+// run answers. The sign-ups are passed on as given; the caller checks
+// and normalises them as a sign-up to the domain would be.
+func (e *Events) DryRunReport(ctx context.Context, d Domain, in wasmscript.DryRunInput) (hook.DryRunReport, error) {
 	l := e.live
 	if l == nil || l.client == nil {
-		return nil, fmt.Errorf("[[domain]] id %q: [http_events] per_domain is off, so a domain plugin would receive nothing", d.ID)
+		return hook.DryRunReport{}, fmt.Errorf("[[domain]] id %q: [http_events] per_domain is off, so a domain plugin would receive nothing", d.ID)
 	}
 	if !d.IsPlugin() {
-		return nil, hook.Invalid("domain %q: a dry run needs a plugin (a module), not the script %q", d.ID, d.Script)
+		return hook.DryRunReport{}, hook.Invalid("domain %q: a dry run needs a plugin (a module), not the script %q", d.ID, d.Script)
 	}
 	host, err := l.ensureHost(ctx)
 	if err != nil {
-		return nil, err
+		return hook.DryRunReport{}, err
 	}
 	strict := e.PerDomainStrict
 	if d.Strict != nil {
 		strict = *d.Strict
 	}
-	return host.DryRun(ctx, d.Spec(l.env.Resolve, strict), evs, stubs, liveHTTP)
+	return host.DryRunReport(ctx, d.Spec(l.env.Resolve, strict), in)
 }
 
 // host returns the plugin host, nil before Provision or until a plugin

@@ -55,15 +55,7 @@ const (
 //   - Calls run one at a time, each within the candidate's timeout; ctx
 //     ends the run, returning the results so far with its error.
 func (h *Host) DryRun(ctx context.Context, spec Spec, evs []*hook.Event, stubs []hook.HTTPStub, live bool) ([]hook.DryRunResult, error) {
-	in := DryRunInput{Events: evs, Stubs: stubs, Live: live}
-	sink := dryRunSignupsFrom(ctx)
-	if sink != nil {
-		in.Signups = sink.in
-	}
-	rep, err := h.DryRunReport(ctx, spec, in)
-	if sink != nil {
-		sink.out = rep.Signups
-	}
+	rep, err := h.DryRunReport(ctx, spec, DryRunInput{Events: evs, Stubs: stubs, Live: live})
 	return rep.Results, err
 }
 

@@ -24,8 +24,8 @@ func (s *Script) drySignup(ctx context.Context, su hook.DryRunSignup, st *stubbe
 		return r
 	}
 	st.reset()
-	out, memory, err := callSignupMeasured(ctx, s.p, SignupFields(su))
-	r.Duration, r.Memory = out.Duration, memory
+	out, stats, err := s.p.CallSignupMeasured(ctx, SignupFields(su))
+	r.Duration, r.Memory = out.Duration, stats.Memory
 	r.Logs, r.HostCalls = dryLogs(out.Logs), dryHostCalls(out.HostCalls, st)
 	if err != nil {
 		r.Decision, r.Error = hook.DryRunError, fmt.Sprintf("%s: %v (the sign-up would be refused as unavailable)", hostapi.SignupExport, err)
@@ -44,47 +44,4 @@ func (s *Script) drySignup(ctx context.Context, su hook.DryRunSignup, st *stubbe
 		r.Decision, r.Reason = hook.DryRunRefuse, reason
 	}
 	return r
-}
-
-// signupMeasurer is a plugin that measures a sign-up call's memory as
-// CallMeasured measures an event's (a wasmhost that has
-// CallSignupMeasured; see /work/notes/D.md).
-type signupMeasurer interface {
-	CallSignupMeasured(ctx context.Context, fields map[string]string) (wasmhost.Outcome, wasmhost.CallStats, error)
-}
-
-// callSignupMeasured calls p's hookd_v1_on_signup, measuring its memory
-// when p can (0 otherwise).
-func callSignupMeasured(ctx context.Context, p *wasmhost.Plugin, fields map[string]string) (wasmhost.Outcome, int64, error) {
-	if m, ok := any(p).(signupMeasurer); ok {
-		out, stats, err := m.CallSignupMeasured(ctx, fields)
-		return out, stats.Memory, err
-	}
-	out, err := p.CallSignup(ctx, fields)
-	return out, 0, err
-}
-
-// dryRunSignups carries a dry run's sign-ups to [Host.DryRun] through
-// its context, and their results back, while http_events' DryRun, the
-// runtime's way to the plugin host, passes events only.
-type dryRunSignups struct {
-	in  []hook.DryRunSignup
-	out []hook.DryRunSignupResult
-}
-
-type dryRunSignupsKey struct{}
-
-// WithDryRunSignups returns ctx carrying signups for the next
-// [Host.DryRun] made with it (through any module that passes ctx on), and
-// a function that returns what the candidate decided on each, once that
-// DryRun returned (nil if it never ran them). New code that reaches the
-// host should call [Host.DryRunReport] instead.
-func WithDryRunSignups(ctx context.Context, signups []hook.DryRunSignup) (context.Context, func() []hook.DryRunSignupResult) {
-	d := &dryRunSignups{in: signups}
-	return context.WithValue(ctx, dryRunSignupsKey{}, d), func() []hook.DryRunSignupResult { return d.out }
-}
-
-func dryRunSignupsFrom(ctx context.Context) *dryRunSignups {
-	d, _ := ctx.Value(dryRunSignupsKey{}).(*dryRunSignups)
-	return d
 }
