@@ -332,8 +332,9 @@ func (rt *Runtime) TestPlugin(ctx context.Context, who hook.Principal, domain st
 // DryRunPlugin is TestPlugin's dry run, asking the candidate's
 // hookd_v1_on_signup about req.Signups as well (after the events, with
 // the same state in memory): per sign-up, what it would decide while the
-// user waits (see [hook.DryRunSignupResult]). With sign-ups and neither
-// req.Events nor req.Last, no event runs.
+// user waits (see [hook.DryRunSignupResult]), each in the language a
+// live sign-up would be decided in (webapi.Service.SignupLanguage).
+// With sign-ups and neither req.Events nor req.Last, no event runs.
 func (rt *Runtime) DryRunPlugin(ctx context.Context, who hook.Principal, domain string, req hook.DryRunRequest) (hook.DryRunReport, error) {
 	var rep hook.DryRunReport
 	s, err := rt.domainState()
@@ -359,7 +360,7 @@ func (rt *Runtime) DryRunPlugin(ctx context.Context, who hook.Principal, domain 
 	if len(req.Events) > maxDryRunEvents || req.Last > maxDryRunEvents || req.Last < 0 {
 		return rep, hook.Invalid("domain %q: a dry run takes at most %d events (events or last)", domain, maxDryRunEvents)
 	}
-	signups, err := dryRunSignups(domain, req.Signups)
+	signups, err := dryRunSignups(domain, req.Signups, rt.webapi().SignupLanguage)
 	if err != nil {
 		return rep, err
 	}
@@ -430,7 +431,12 @@ func (rt *Runtime) DryRunPlugin(ctx context.Context, who hook.Principal, domain 
 
 // dryRunSignups checks a dry run's sign-ups: at most maxDryRunEvents,
 // each with a username, signing up to the domain (DOMAIN "" is set to it).
-func dryRunSignups(domain string, in []hook.DryRunSignup) ([]hook.DryRunSignup, error) {
+// Each one's language becomes lang's (webapi.Service.SignupLanguage: "de"
+// of "de-AT", the configured [webapi] language for none), as a live
+// sign-up's is before its plugin is asked, so that the candidate reads
+// what it would read then; each result shows its sign-up as the plugin
+// read it.
+func dryRunSignups(domain string, in []hook.DryRunSignup, lang func(string) string) ([]hook.DryRunSignup, error) {
 	if len(in) > maxDryRunEvents {
 		return nil, hook.Invalid("domain %q: a dry run takes at most %d sign-ups, got %d", domain, maxDryRunEvents, len(in))
 	}
@@ -444,6 +450,7 @@ func dryRunSignups(domain string, in []hook.DryRunSignup) ([]hook.DryRunSignup, 
 		case su.Domain != domain:
 			return nil, hook.Invalid("signups[%d].domain: %q is not the domain tested (%q); leave it empty or give %q", i, su.Domain, domain, domain)
 		}
+		su.Language = lang(su.Language)
 		out = append(out, su)
 	}
 	return out, nil

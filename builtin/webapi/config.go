@@ -229,9 +229,24 @@ func isLang(s string) bool {
 	return len(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z'
 }
 
+// SignupLanguage is the language a sign-up is decided in, for a
+// caller's language l: what the domain's plugin reads as its "language"
+// field and the External WebAPI is sent as hl. It is the one rule for
+// both the live sign-up and an owner's dry run of sign-ups
+// (runtime.DryRunPlugin), so that a dry run's plugin reads what a real
+// sign-up's would. Without a [webapi] section (s nil) the default
+// language fills in for the configured one.
+func (s *Service) SignupLanguage(l string) string {
+	if s == nil {
+		s = &Service{Language: DefaultLanguage}
+	}
+	return s.language(l)
+}
+
 // language returns the hl for a caller's language: its primary subtag
 // ("de" of "de-AT" or "DE_at"), or the configured language when the caller
-// gives none or something that is not a language code.
+// gives none or something that is not a language code. (Exported as
+// [Service.SignupLanguage].)
 func (s *Service) language(l string) string {
 	if isLang(l) {
 		return l
