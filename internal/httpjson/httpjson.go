@@ -4,6 +4,7 @@
 package httpjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 )
@@ -11,15 +12,24 @@ import (
 // Write answers v as JSON with the given status, followed by a newline. A
 // v that cannot be encoded is answered with a 500 {"error":"internal
 // error"} instead.
+//
+// <, > and & are written as themselves, not as encoding/json's \u003c
+// escapes: the answers are JSON, never HTML (nosniff keeps a browser from
+// reading them as such), and a "<redacted>" secret or an error that
+// quotes one must read as what it says in curl's output.
 func Write(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // Encode ends with the newline
 		status = http.StatusInternalServerError
-		body = []byte(`{"error":"internal error"}`)
+		buf.Reset()
+		buf.WriteString(`{"error":"internal error"}` + "\n")
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(buf.Bytes())
 }
 
 // Error answers {"error": msg} with the given status.
