@@ -58,9 +58,10 @@ var helps = map[string]cmdHelp{
 	"plugin check": {"hookd plugin check FILE.wasm [-config FILE] [-domain ID]",
 		"Load a plugin as serve does (ABI, limits, init, grants); exit 1 with why not.\n" +
 			"With -config, the settings of the plugin's [[domain]] apply."},
-	"plugin run": {"hookd plugin run FILE.wasm -event EVENT.json [-config FILE] [-domain ID]",
-		"Run one event (a JSON object of fields) through a plugin; print the reply, logs, host\n" +
-			"calls and time."},
+	"plugin run": {"hookd plugin run FILE.wasm (-event EVENT.json | -signup SIGNUP.json) [-config FILE] [-domain ID]",
+		"Run one event (a JSON object of fields) through a plugin, or ask its on_signup about one\n" +
+			"sign-up ({\"username\", \"email\", \"fullname\", \"language\", \"domain\"}); print the reply\n" +
+			"or the decision, logs, host calls and time."},
 	"version": {"hookd version",
 		"Print the version, commit, build date and Go version."},
 }

@@ -40,14 +40,20 @@ hookd plugin rm -domain ID VERSION
 	Delete a stored version that is not active.
 
 hookd plugin test -domain ID [-module FILE.wasm | -version N] [-settings FILE]
-                         [-events FILE.json | -last N] [-stubs FILE.json] [-live-http] [-json]
+                         [-events FILE.json | -last N] [-signups FILE.json] [-stubs FILE.json]
+                         [-live-http] [-json]
 	Dry-run a plugin on the server: the uploaded -module (not stored), or a stored -version
 	(default: the active one), against the events of -events (a JSON object of fields, or an
 	array of them) or the domain's -last N recorded events. Prints, per event, what the
 	delivery would become, the reply, the commands it would send, its logs and host calls.
 	Its HTTP calls are answered by -stubs ([{"method", "url", "status", "body"}]), or made
 	for real with -live-http where its allow-list permits. Nothing is delivered or stored.
-	Exit 1 when an event would not be acknowledged.
+	With -signups (a JSON object of a sign-up's fields, or an array of them) it also asks the
+	plugin's on_signup about each, after the events and with the same state, in the language
+	a live sign-up would be decided in, and prints the decision (allow, refuse with the
+	reason the user would read, abstain, error, no_export); with -signups alone no recorded
+	event runs.
+	Exit 1 when an event would not be acknowledged or a sign-up could not be decided.
 `)
 }
 
