@@ -216,16 +216,7 @@ func printDryRun(w io.Writer, results []hook.DryRunResult) {
 		}
 		fmt.Fprintf(w, "status:   %d\n", r.Status)
 		fmt.Fprintf(w, "time:     %s, memory %d KiB\n", r.Duration.Round(time.Microsecond), r.Memory>>10)
-		for _, l := range r.Logs {
-			fmt.Fprintf(w, "log:      %s\n", clean(l, 500))
-		}
-		for _, hc := range r.HostCalls {
-			detail := ""
-			if hc.Detail != "" {
-				detail = " (" + clean(hc.Detail, 200) + ")"
-			}
-			fmt.Fprintf(w, "hostcall: %s -> %s%s\n", clean(hc.Function, 60), clean(hc.Result, 60), detail)
-		}
+		printCallTrail(w, r.Logs, r.HostCalls)
 		for _, cmd := range r.Commands {
 			fmt.Fprintf(w, "command:  %s\n", clean(cmd, 1000))
 		}
@@ -288,15 +279,21 @@ func printSignups(w io.Writer, results []hook.DryRunSignupResult) {
 			memory = fmt.Sprintf(", memory %d KiB", r.Memory>>10)
 		}
 		fmt.Fprintf(w, "time:     %s%s\n", r.Duration.Round(time.Microsecond), memory)
-		for _, l := range r.Logs {
-			fmt.Fprintf(w, "log:      %s\n", clean(l, 500))
+		printCallTrail(w, r.Logs, r.HostCalls)
+	}
+}
+
+// printCallTrail prints what a plugin call wrote and asked of the host,
+// the same for an event's result and a sign-up's.
+func printCallTrail(w io.Writer, logs []string, calls []hook.DryRunHostCall) {
+	for _, l := range logs {
+		fmt.Fprintf(w, "log:      %s\n", clean(l, 500))
+	}
+	for _, hc := range calls {
+		detail := ""
+		if hc.Detail != "" {
+			detail = " (" + clean(hc.Detail, 200) + ")"
 		}
-		for _, hc := range r.HostCalls {
-			detail := ""
-			if hc.Detail != "" {
-				detail = " (" + clean(hc.Detail, 200) + ")"
-			}
-			fmt.Fprintf(w, "hostcall: %s -> %s%s\n", clean(hc.Function, 60), clean(hc.Result, 60), detail)
-		}
+		fmt.Fprintf(w, "hostcall: %s -> %s%s\n", clean(hc.Function, 60), clean(hc.Result, 60), detail)
 	}
 }
