@@ -18,7 +18,7 @@ import (
 )
 
 // loadSignKey loads a PEM private key with hookd's own loader, so the same
-// rules apply (mode 0600, no symlinks) and the same alg is chosen.
+// rules apply (mode 0600; symlinks followed only inside the directory) and the same alg is chosen.
 func loadSignKey(path, alg string) (*jwtsign.Key, error) {
 	return jwtsign.LoadKey(filepath.Dir(path), filepath.Base(path), alg)
 }
