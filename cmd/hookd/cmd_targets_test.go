@@ -21,7 +21,7 @@ func TestTargetsListDelivery(t *testing.T) {
 		_, _ = w.Write([]byte(`{"targets":[
 {"name":"jwt_webhook","state":"enabled","breaker":"closed","in_flight":0,"pending":0,
  "delivery":{"headers":["Authorization (from file hook.token)","X-Tenant"],
-  "signing":"standard-webhooks: v1 with 2 secrets (rotation), v1a whpk_abc",
+  "signing":"standard-webhooks: v1 with 2 secrets (rotation), v1a with the Ed25519 key in swh.pem",
   "tls":"client certificate client.pem (CN=hookd)","proxy":"http://egress:3128",
   "filter":"events NEWSESSION\u001b[2J","rate_limit":"50/s, burst 10: 25/s on this node of 2","ordered_by":"SESSIONID"}},
 {"name":"http_events.global","state":"enabled","breaker":"closed","in_flight":0,"pending":0}]}`))
@@ -32,7 +32,7 @@ func TestTargetsListDelivery(t *testing.T) {
 	want := `
 delivery of jwt_webhook:
   headers     Authorization (from file hook.token), X-Tenant
-  signing     standard-webhooks: v1 with 2 secrets (rotation), v1a whpk_abc
+  signing     standard-webhooks: v1 with 2 secrets (rotation), v1a with the Ed25519 key in swh.pem
   tls         client certificate client.pem (CN=hookd)
   proxy       http://egress:3128
   filter      events NEWSESSION\u001b[2J

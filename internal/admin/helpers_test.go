@@ -186,7 +186,7 @@ func newFake() *fakeBackend {
 			{Name: "jwt_webhook", State: hook.TargetEnabled, Breaker: "closed", Pending: 1, OldestPending: &since,
 				LastError: "HTTP 500", LastErrorAt: &since, Delivery: &hook.DeliveryView{
 					Headers:   []string{"Authorization (from file hook.token)", `X-Tenant <i>`},
-					Signing:   "standard-webhooks: v1 with 2 secrets (rotation), v1a whpk_MCowBQYDK2VwAyEA",
+					Signing:   "standard-webhooks: v1 with 2 secrets (rotation), v1a with the Ed25519 key in swh.pem",
 					TLS:       "client certificate client.pem (CN=hookd), CA ca.pem",
 					Proxy:     "http://egress:3128 (from [delivery] proxy)",
 					Filter:    `events NEWSESSION; reasonSoftwareType in ["<svg onload=x>"]`,

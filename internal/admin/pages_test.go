@@ -43,7 +43,7 @@ func TestPages(t *testing.T) {
 			"<h2>Delivery settings</h2>", `<a href="#delivery-jwt_webhook">delivery settings</a>`,
 			`<section class="delivery" id="delivery-jwt_webhook" data-target="jwt_webhook">`,
 			`<dt>Headers</dt><dd><span class="mono">Authorization (from file hook.token)</span><br><span class="mono">X-Tenant &lt;i&gt;</span></dd>`,
-			"<dt>Signing</dt><dd>standard-webhooks: v1 with 2 secrets (rotation), v1a whpk_MCowBQYDK2VwAyEA</dd>",
+			"<dt>Signing</dt><dd>standard-webhooks: v1 with 2 secrets (rotation), v1a with the Ed25519 key in swh.pem</dd>",
 			"<dt>Mutual TLS</dt><dd>client certificate client.pem (CN=hookd), CA ca.pem</dd>",
 			"<dt>Proxy</dt><dd>http://egress:3128 (from [delivery] proxy)</dd>",
 			"<dt>Rate limit</dt><dd>50/s, burst 10: 25/s on this node of 2</dd>",
