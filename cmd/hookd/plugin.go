@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookrt/hookd/builtin/httpevents"
 	"github.com/hookrt/hookd/builtin/wasmscript"
+	"github.com/hookrt/hookd/builtin/webapi"
 	"github.com/hookrt/hookd/hook"
 	"github.com/hookrt/hookd/hostapi"
 	"github.com/hookrt/hookd/internal/api"
@@ -101,7 +102,7 @@ func pluginCmd(ctx context.Context, sub string, args []string, stdout io.Writer)
 			return err
 		}
 	}
-	spec, privateDir, err := pluginSpec(path, *cfgFile, *domainID)
+	spec, privateDir, language, err := pluginSpec(path, *cfgFile, *domainID)
 	if err != nil {
 		return err
 	}
@@ -114,6 +115,7 @@ func pluginCmd(ctx context.Context, sub string, args []string, stdout io.Writer)
 	}
 	defer host.Close()
 	if signup != nil {
+		signup[0].Language = language(signup[0].Language)
 		return runSignup(ctx, stdout, host, spec, signup[0])
 	}
 	start := time.Now()
@@ -187,26 +189,30 @@ func runSignup(ctx context.Context, stdout io.Writer, host *wasmscript.Host, spe
 }
 
 // pluginSpec is what to load: the file with default settings, or the
-// settings of its [[domain]] in cfgFile; and the private directory keys
-// are read from.
-func pluginSpec(path, cfgFile, domainID string) (wasmscript.Spec, string, error) {
+// settings of its [[domain]] in cfgFile; the private directory keys are
+// read from; and the language rule of a live sign-up (the [webapi]
+// language of cfgFile, or the default), so that -signup asks the plugin
+// in the language the daemon would.
+func pluginSpec(path, cfgFile, domainID string) (spec wasmscript.Spec, privateDir string, language func(string) string, err error) {
 	d := httpevents.Domain{ID: domainID, Script: path}
 	if cfgFile == "" {
-		return d.Spec(func(p string) string { return p }, true), "", nil
+		var none *webapi.Service // the default language
+		return d.Spec(func(p string) string { return p }, true), "", none.SignupLanguage, nil
 	}
 	cfg, err := hookrt.LoadConfig(cfgFile)
 	if err != nil {
-		return wasmscript.Spec{}, "", err
+		return wasmscript.Spec{}, "", nil, err
 	}
 	d, err = findDomain(cfg, path, domainID)
 	if err != nil {
-		return wasmscript.Spec{}, "", err
+		return wasmscript.Spec{}, "", nil, err
 	}
+	wa, _ := cfg.Modules[webapi.ID].(*webapi.Service) // nil without [webapi]: the default language
 	strict := true
 	if d.Strict != nil {
 		strict = *d.Strict
 	}
-	return d.Spec(func(p string) string { return p }, strict), cfg.Storage.PrivateDir, nil
+	return d.Spec(func(p string) string { return p }, strict), cfg.Storage.PrivateDir, wa.SignupLanguage, nil
 }
 
 // readEvent reads a JSON object of event fields, checked by the same rule

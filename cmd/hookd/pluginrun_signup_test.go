@@ -64,3 +64,50 @@ allow = ["acme.example"]
 		}
 	}
 }
+
+// TestPluginRunSignupLanguage: plugin run -signup asks the plugin in the
+// language the daemon would (webapi.Service.SignupLanguage): "de-AT" as
+// "de", none as -config's [webapi] language, or the default without one.
+// The SDK's sign-up guest refuses "echo" with the fields it read.
+func TestPluginRunSignupLanguage(t *testing.T) {
+	t.Parallel()
+	guest := plugintest.Build(t, "github.com/hookrt/hookd/plugins/pdk/internal/signupguest")
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cfg := write("config.toml", fmt.Sprintf(`
+[store]
+path = "hookd.db"
+[webapi]
+url = "http://127.0.0.1:9/api"
+language = "fr"
+[http_events]
+per_domain = true
+[[domain]]
+id = "acme"
+script = %q
+[domain.plugin]
+timeout = "1m"
+`, guest))
+	for _, tc := range []struct {
+		signup string
+		args   []string
+		want   string
+	}{
+		{`{"username": "echo", "language": "de-AT"}`, []string{"-config", cfg}, "language=de;"},
+		{`{"username": "echo"}`, []string{"-config", cfg}, "language=fr;"},
+		{`{"username": "echo"}`, nil, "language=en;"},
+	} {
+		args := append([]string{"plugin", "run", guest, "-signup", write("s.json", tc.signup)}, tc.args...)
+		var out, errb bytes.Buffer
+		code := run(context.Background(), args, &out, &errb)
+		if code != 0 || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("hookd %s: exit %d, stdout %q, stderr %q; want %q", strings.Join(args, " "), code, out.String(), errb.String(), tc.want)
+		}
+	}
+}
