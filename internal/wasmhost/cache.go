@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -418,7 +419,21 @@ func removeEntry(dir string) (bool, error) {
 	if err1 != nil || err2 != nil || !os.SameFile(fi, cur) {
 		return false, nil
 	}
-	return true, os.RemoveAll(dir)
+	return removeDir(dir)
+}
+
+// removeDir removes a locked entry's directory. A process opening the
+// entry meanwhile (or another pruner trying its lock) makes its lock file
+// again as soon as the old one is gone, and the directory is then not
+// empty at the end: the entry is in use again, which is no error, and it
+// is reported as not removed (its compiled code is gone, and is made
+// again as after any prune).
+func removeDir(dir string) (bool, error) {
+	err := os.RemoveAll(dir)
+	if errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Compiled reports whether the compiled code of the binary whose SHA-256

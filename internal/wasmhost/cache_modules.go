@@ -239,7 +239,7 @@ func (e *Engine) removeModule(sha string, now time.Time) (removed, entryRemoved 
 		// happens to the file (a process waiting to open it makes it
 		// again, as after any prune).
 		defer func() {
-			if rerr := os.RemoveAll(dir); err == nil {
+			if _, rerr := removeDir(dir); err == nil {
 				err = rerr
 			}
 		}()
@@ -263,7 +263,8 @@ func (e *Engine) removeModule(sha string, now time.Time) (removed, entryRemoved 
 		return true, false, nil
 	}
 	if info, ok := readEntry(e.cacheDir, sha); ok && info.gone && now.Sub(info.used) >= UnusedAge {
-		return true, true, os.RemoveAll(dir)
+		gone, err := removeDir(dir)
+		return true, gone, err
 	}
 	return true, false, nil
 }
