@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,13 +20,7 @@ func TestPluginRunSignup(t *testing.T) {
 	t.Parallel()
 	guard := plugintest.Build(t, "github.com/hookrt/hookd/plugins/examples/signup-guard")
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	cfg := write("config.toml", fmt.Sprintf(`
 [store]
 path = "hookd.db"
@@ -73,13 +65,7 @@ func TestPluginRunSignupLanguage(t *testing.T) {
 	t.Parallel()
 	guest := plugintest.Build(t, "github.com/hookrt/hookd/plugins/pdk/internal/signupguest")
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	cfg := write("config.toml", fmt.Sprintf(`
 [store]
 path = "hookd.db"

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,13 +21,7 @@ func TestPluginTestSignups(t *testing.T) {
 	testsupport.Short(t, "a hookd process and a plugin built")
 	guard := plugintest.Build(t, "github.com/hookrt/hookd/plugins/examples/signup-guard")
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := fileWriter(t, dir)
 	token := write("token", "op-s3cret\n")
 	listen := freeAddr(t)
 	cfg := write("config.toml", fmt.Sprintf(`
